@@ -1,0 +1,197 @@
+#include "clients/http_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace rescind::clients {
+namespace {
+
+namespace beast = boost::beast;
+namespace ssl = asio::ssl;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t max_response_bytes = 1 << 20;
+
+struct Connection {
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  bool reused = false;
+};
+
+template <class Stream>
+asio::awaitable<error_code> round_trip(Stream& stream, beast::flat_buffer& buffer, const HttpRequest& request,
+                                       HttpResponse& response, std::chrono::milliseconds timeout,
+                                       bool& got_some) {
+  beast::get_lowest_layer(stream).expires_after(timeout);
+  auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
+  if (wec) co_return wec;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(max_response_bytes);
+  auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  got_some = parser.got_some();
+  if (rec) co_return rec;
+  beast::get_lowest_layer(stream).expires_never();
+  response = parser.release();
+  co_return error_code{};
+}
+
+bool stale_connection_error(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == ssl::error::stream_truncated;
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+  struct Pool {
+    explicit Pool(asio::any_io_executor ex) : released(ex, asio::steady_timer::time_point::max()) {}
+    std::optional<tcp::resolver::results_type> endpoints;
+    std::vector<std::unique_ptr<Connection>> idle;
+    std::size_t open = 0;          // idle plus in use
+    asio::steady_timer released;   // never expires: cancel_one() wakes one waiter
+  };
+
+  Impl(asio::any_io_executor ex, HttpOptions opts)
+      : executor(ex), options(std::move(opts)), tls(ssl::context::tls_client) {
+    tls.set_verify_mode(ssl::verify_peer);
+    if (options.ca_file.empty()) {
+      tls.set_default_verify_paths();
+    } else {
+      tls.load_verify_file(options.ca_file);
+    }
+  }
+
+  Pool& pool_for(const Origin& origin) {
+    auto key = origin.key();
+    auto it = pools.find(key);
+    if (it == pools.end()) it = pools.emplace(key, std::make_unique<Pool>(executor)).first;
+    return *it->second;
+  }
+
+  void release(Pool& pool) {
+    --pool.open;
+    pool.released.cancel_one();
+  }
+
+  void check_in(Pool& pool, std::unique_ptr<Connection> connection) {
+    connection->reused = true;
+    pool.idle.push_back(std::move(connection));
+    pool.released.cancel_one();
+  }
+
+  asio::awaitable<std::unique_ptr<Connection>> check_out(const Origin& origin, Pool& pool, error_code& ec) {
+    while (pool.idle.empty() && pool.open >= options.max_connections_per_origin) {
+      co_await pool.released.async_wait(use_tuple);
+    }
+    if (!pool.idle.empty()) {
+      auto connection = std::move(pool.idle.back());
+      pool.idle.pop_back();
+      co_return connection;
+    }
+    ++pool.open;
+    auto connection = co_await connect(origin, pool, ec);
+    if (!connection) release(pool);
+    co_return connection;
+  }
+
+  asio::awaitable<std::unique_ptr<Connection>> connect(const Origin& origin, Pool& pool, error_code& ec) {
+    if (!pool.endpoints) {
+      tcp::resolver resolver(executor);
+      auto [rec, results] = co_await resolver.async_resolve(origin.host, origin.port, use_tuple);
+      if (rec) {
+        ec = rec;
+        co_return nullptr;
+      }
+      pool.endpoints = std::move(results);
+    }
+    beast::tcp_stream stream(executor);
+    stream.expires_after(options.connect_timeout);
+    auto [cec, endpoint] = co_await stream.async_connect(*pool.endpoints, use_tuple);
+    if (cec) {
+      pool.endpoints.reset();  // the address may have moved: resolve again next time
+      ec = cec;
+      co_return nullptr;
+    }
+    stream.socket().set_option(tcp::no_delay(true));
+    auto connection = std::make_unique<Connection>();
+    if (!origin.tls) {
+      stream.expires_never();
+      connection->plain.emplace(std::move(stream));
+      co_return connection;
+    }
+    auto& secure = connection->secure.emplace(std::move(stream), tls);
+    if (!SSL_set_tlsext_host_name(secure.native_handle(), origin.host.c_str())) {
+      ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+      co_return nullptr;
+    }
+    secure.set_verify_callback(ssl::host_name_verification(origin.host));
+    auto [hec] = co_await secure.async_handshake(ssl::stream_base::client, use_tuple);
+    if (hec) {
+      ec = hec;
+      co_return nullptr;
+    }
+    beast::get_lowest_layer(secure).expires_never();
+    co_return connection;
+  }
+
+  asio::any_io_executor executor;
+  HttpOptions options;
+  ssl::context tls;
+  std::unordered_map<std::string, std::unique_ptr<Pool>> pools;
+};
+
+HttpClient::HttpClient(asio::any_io_executor executor, HttpOptions options)
+    : impl_(std::make_unique<Impl>(executor, std::move(options))) {}
+
+HttpClient::~HttpClient() = default;
+
+asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest request) {
+  auto& pool = impl_->pool_for(origin);
+  request.set(http::field::host, origin.host_header());
+  request.prepare_payload();
+  for (int attempt = 0;; ++attempt) {
+    error_code ec;
+    auto connection = co_await impl_->check_out(origin, pool, ec);
+    if (!connection) co_return Exchange{ec, {}};
+    Exchange exchange;
+    bool got_some = false;
+    auto timeout = impl_->options.request_timeout;
+    if (connection->secure) {
+      ec = co_await round_trip(*connection->secure, connection->buffer, request, exchange.response, timeout, got_some);
+    } else {
+      ec = co_await round_trip(*connection->plain, connection->buffer, request, exchange.response, timeout, got_some);
+    }
+    if (!ec) {
+      if (exchange.response.keep_alive()) {
+        impl_->check_in(pool, std::move(connection));
+      } else {
+        impl_->release(pool);
+      }
+      co_return exchange;
+    }
+    bool reused = connection->reused;
+    connection.reset();
+    impl_->release(pool);
+    // A pooled connection that fails before any byte of a response is almost always one
+    // the server closed while it sat idle, racing our write: one fresh try is made. In the
+    // rare case the server did act, money-moving calls carry idempotency keys.
+    if (reused && !got_some && attempt == 0 && stale_connection_error(ec)) continue;
+    co_return Exchange{ec, {}};
+  }
+}
+
+}  // namespace rescind::clients

@@ -1,0 +1,51 @@
+// HTTP/1.1 over Boost.Beast for every provider: a keep-alive pool per origin, TLS with
+// certificate and host-name verification for https://, deadlines on connect and on each
+// exchange. It knows nothing of providers; a failure comes back as an error code.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "clients/url.hpp"
+
+namespace rescind::clients {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+using HttpRequest = http::request<http::string_body>;
+using HttpResponse = http::response<http::string_body>;
+
+struct Exchange {
+  boost::system::error_code error;  // set: no (complete) response arrived
+  HttpResponse response;
+};
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds request_timeout{30000};
+  std::size_t max_connections_per_origin = 256;  // callers past it wait for a free one
+  std::string ca_file;                           // empty: the system's trust store
+};
+
+class HttpClient {
+ public:
+  HttpClient(asio::any_io_executor executor, HttpOptions options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sets Host, sends, reads the whole response. A connection the server closed while it
+  // sat idle in the pool is replaced once, transparently; any other failure is returned.
+  asio::awaitable<Exchange> send(const Origin& origin, HttpRequest request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rescind::clients

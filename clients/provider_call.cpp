@@ -1,0 +1,39 @@
+#include "clients/provider_call.hpp"
+
+#include <simdjson.h>
+
+namespace rescind::clients {
+
+HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id,
+                      std::string_view content_type) {
+  HttpRequest request{http::verb::post, base.path + std::string(path), 11};
+  request.set(http::field::user_agent, "rescind/0.1");
+  request.set(http::field::content_type, content_type);
+  request.set("X-Rescind-Job", job_id);
+  request.keep_alive(true);
+  return request;
+}
+
+retry::Outcome outcome_from(const Exchange& exchange) {
+  if (exchange.error) return retry::Outcome::transport_failure(exchange.error.message());
+  retry::Outcome outcome;
+  outcome.status = static_cast<int>(exchange.response.result_int());
+  outcome.kind = retry::classify_status(outcome.status);
+  if (auto it = exchange.response.find(http::field::retry_after); it != exchange.response.end()) {
+    outcome.retry_after = retry::parse_retry_after(it->value(), std::chrono::system_clock::now());
+  }
+  if (!outcome.ok()) outcome.message = exchange.response.body().substr(0, 300);
+  return outcome;
+}
+
+std::optional<std::string> json_string_at(std::string_view body, std::string_view pointer) {
+  simdjson::padded_string padded(body);
+  thread_local simdjson::ondemand::parser parser;  // keeps its buffers between calls
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return std::nullopt;
+  std::string_view value;
+  if (doc.at_pointer(pointer).get_string().get(value)) return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace rescind::clients

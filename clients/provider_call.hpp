@@ -1,0 +1,25 @@
+// What every provider client shares: building a request that carries the job's
+// correlation id, and turning an exchange into an Outcome before provider-specific rules.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "clients/http_client.hpp"
+#include "retry/outcome.hpp"
+
+namespace rescind::clients {
+
+// POST base.path + path, with User-Agent and X-Rescind-Job (real providers ignore it;
+// the sandbox files the effect under it).
+HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id,
+                      std::string_view content_type);
+
+// Transport failure → retryable; else the status-based kind, Retry-After, and `message`
+// from the body (trimmed). Provider clients refine code/message/kind afterwards.
+retry::Outcome outcome_from(const Exchange& exchange);
+
+// A string at a JSON pointer ("/error/code") in a response body, if there is one.
+std::optional<std::string> json_string_at(std::string_view body, std::string_view pointer);
+
+}  // namespace rescind::clients

@@ -1,0 +1,29 @@
+// Slack staff alert (role: staff) through an incoming webhook: the URL is the secret.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "clients/http_client.hpp"
+#include "jobs/job.hpp"
+#include "retry/outcome.hpp"
+
+namespace rescind::clients {
+
+struct SlackSettings {
+  Url webhook;  // https://hooks.slack.com/services/T…/B…/…
+};
+
+class SlackStaffAlert {
+ public:
+  SlackStaffAlert(HttpClient& http, SlackSettings settings) : http_(http), settings_(std::move(settings)) {}
+
+  asio::awaitable<retry::Outcome> send(const jobs::Job& job, std::string_view text);
+
+  static retry::Outcome interpret(const Exchange& exchange);
+
+ private:
+  HttpClient& http_;
+  SlackSettings settings_;
+};
+
+}  // namespace rescind::clients

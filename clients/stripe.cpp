@@ -1,0 +1,55 @@
+#include "clients/stripe.hpp"
+
+#include "clients/encoding.hpp"
+#include "clients/provider_call.hpp"
+
+namespace rescind::clients {
+
+asio::awaitable<retry::Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
+  std::string body;
+  // A charge id (ch_…) and a PaymentIntent id (pi_…) are both accepted by Stripe.
+  bool charge = job.payment.reference.starts_with("ch_");
+  append_form_field(body, charge ? "charge" : "payment_intent", job.payment.reference);
+  append_form_field(body, "amount", std::to_string(job.refund.amount_minor));
+  append_form_field(body, "reason", job.refund.reason);
+  append_form_field(body, "metadata[rescind_job_id]", job.id);
+  append_form_field(body, "metadata[order_id]", job.order.id);
+  append_form_field(body, "metadata[currency]", job.order.currency);
+
+  auto request = make_post(settings_.base, "/v1/refunds", job.id, "application/x-www-form-urlencoded");
+  request.set(http::field::authorization, "Bearer " + settings_.api_key);
+  request.set("Idempotency-Key", idempotency_key);
+  if (!settings_.api_version.empty()) request.set("Stripe-Version", settings_.api_version);
+  request.body() = std::move(body);
+  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
+}
+
+retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
+  auto outcome = outcome_from(exchange);
+  if (exchange.error) return outcome;
+  const auto& body = exchange.response.body();
+  if (outcome.ok()) {
+    outcome.reference = json_string_at(body, "/id").value_or("");
+    auto status = json_string_at(body, "/status").value_or("");
+    if (status == "failed" || status == "canceled") {
+      outcome.kind = retry::Outcome::Kind::permanent;
+      outcome.code = "refund_" + status;
+      outcome.message = "Stripe accepted refund " + outcome.reference + " but it ended " + status;
+    }
+    return outcome;
+  }
+  outcome.code = json_string_at(body, "/error/code").value_or(json_string_at(body, "/error/type").value_or(""));
+  if (auto message = json_string_at(body, "/error/message")) outcome.message = *message;
+  if (outcome.code == "charge_already_refunded") {
+    // Refunded before, by us or by hand: the customer has the money, which is the goal.
+    outcome.kind = retry::Outcome::Kind::ok;
+    return outcome;
+  }
+  // Stripe says explicitly whether a retry can help; that beats our guess from the status.
+  if (auto it = exchange.response.find("Stripe-Should-Retry"); it != exchange.response.end()) {
+    outcome.kind = it->value() == "true" ? retry::Outcome::Kind::retryable : retry::Outcome::Kind::permanent;
+  }
+  return outcome;
+}
+
+}  // namespace rescind::clients

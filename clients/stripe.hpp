@@ -1,0 +1,33 @@
+// Stripe refunds (role: refund). POST /v1/refunds, form-encoded, with an Idempotency-Key:
+// the same key and parameters return the same refund, so a retry never refunds twice.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "clients/http_client.hpp"
+#include "jobs/job.hpp"
+#include "retry/outcome.hpp"
+
+namespace rescind::clients {
+
+struct StripeSettings {
+  Url base;             // https://api.stripe.com
+  std::string api_key;  // sk_live_… / sk_test_…
+  std::string api_version;  // Stripe-Version header; empty: the account's default
+};
+
+class StripeRefunds {
+ public:
+  StripeRefunds(HttpClient& http, StripeSettings settings) : http_(http), settings_(std::move(settings)) {}
+
+  asio::awaitable<retry::Outcome> refund(const jobs::Job& job, std::string_view idempotency_key);
+
+  // The answer's meaning, apart from the transport: ok, retryable or permanent.
+  static retry::Outcome interpret(const Exchange& exchange);
+
+ private:
+  HttpClient& http_;
+  StripeSettings settings_;
+};
+
+}  // namespace rescind::clients

@@ -1,0 +1,57 @@
+#include "clients/twilio.hpp"
+
+#include "clients/encoding.hpp"
+#include "clients/provider_call.hpp"
+
+namespace rescind::clients {
+namespace {
+
+// Twilio error codes that mean "later", whatever the HTTP status says: too many requests
+// (20429) and its own service errors (20500, 20503).
+bool retryable_twilio_code(std::string_view code) {
+  return code == "20429" || code == "20500" || code == "20503";
+}
+
+}  // namespace
+
+TwilioSms::TwilioSms(HttpClient& http, TwilioSettings settings)
+    : http_(http), settings_(std::move(settings)) {
+  authorization_ = basic_auth(settings_.account_sid, settings_.auth_token);
+  path_ = "/2010-04-01/Accounts/" + settings_.account_sid + "/Messages.json";
+}
+
+asio::awaitable<retry::Outcome> TwilioSms::send(const jobs::Job& job, std::string_view text) {
+  std::string body;
+  append_form_field(body, "To", job.customer.phone);
+  append_form_field(body, settings_.from.starts_with("MG") ? "MessagingServiceSid" : "From", settings_.from);
+  append_form_field(body, "Body", text.substr(0, 1600));
+
+  auto request = make_post(settings_.base, path_, job.id, "application/x-www-form-urlencoded");
+  request.set(http::field::authorization, authorization_);
+  request.body() = std::move(body);
+  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
+}
+
+retry::Outcome TwilioSms::interpret(const Exchange& exchange) {
+  auto outcome = outcome_from(exchange);
+  if (exchange.error) return outcome;
+  const auto& body = exchange.response.body();
+  if (outcome.ok()) {
+    outcome.reference = json_string_at(body, "/sid").value_or("");
+    return outcome;
+  }
+  // Twilio's error "code" is a number in the JSON body.
+  auto code_at = body.find("\"code\":");
+  if (code_at != std::string::npos) {
+    auto start = code_at + 7;
+    while (start < body.size() && body[start] == ' ') ++start;
+    auto end = start;
+    while (end < body.size() && body[end] >= '0' && body[end] <= '9') ++end;
+    outcome.code = body.substr(start, end - start);
+  }
+  if (auto message = json_string_at(body, "/message")) outcome.message = *message;
+  if (retryable_twilio_code(outcome.code)) outcome.kind = retry::Outcome::Kind::retryable;
+  return outcome;
+}
+
+}  // namespace rescind::clients

@@ -1,0 +1,35 @@
+// Twilio SMS to the customer (role: sms). POST …/Accounts/{sid}/Messages.json, form, basic
+// auth. Twilio has no idempotency for messages: the step is recorded the moment it succeeds.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "clients/http_client.hpp"
+#include "jobs/job.hpp"
+#include "retry/outcome.hpp"
+
+namespace rescind::clients {
+
+struct TwilioSettings {
+  Url base;  // https://api.twilio.com
+  std::string account_sid;
+  std::string auth_token;
+  std::string from;  // +E.164 sender, or a messaging service (MG…)
+};
+
+class TwilioSms {
+ public:
+  TwilioSms(HttpClient& http, TwilioSettings settings);
+
+  asio::awaitable<retry::Outcome> send(const jobs::Job& job, std::string_view text);
+
+  static retry::Outcome interpret(const Exchange& exchange);
+
+ private:
+  HttpClient& http_;
+  TwilioSettings settings_;
+  std::string authorization_;  // computed once
+  std::string path_;
+};
+
+}  // namespace rescind::clients

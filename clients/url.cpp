@@ -1,0 +1,53 @@
+#include "clients/url.hpp"
+
+#include <charconv>
+
+namespace rescind::clients {
+
+std::string Origin::host_header() const {
+  bool default_port = (tls && port == "443") || (!tls && port == "80");
+  return default_port ? host : host + ":" + port;
+}
+
+std::optional<Url> parse_url(std::string_view text, std::string& error) {
+  Url url;
+  if (text.starts_with("https://")) {
+    url.origin.tls = true;
+    text.remove_prefix(8);
+  } else if (text.starts_with("http://")) {
+    url.origin.tls = false;
+    text.remove_prefix(7);
+  } else {
+    error = "'" + std::string(text) + "' is not an http:// or https:// URL";
+    return std::nullopt;
+  }
+  auto slash = text.find('/');
+  auto authority = text.substr(0, slash);
+  if (slash != std::string_view::npos) url.path = std::string(text.substr(slash));
+  while (!url.path.empty() && url.path.back() == '/') url.path.pop_back();
+  if (authority.find('@') != std::string_view::npos) {
+    error = "credentials do not belong in a URL; configure them separately";
+    return std::nullopt;
+  }
+  auto colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    url.origin.port = std::string(authority.substr(colon + 1));
+    authority = authority.substr(0, colon);
+    int port = 0;
+    auto [end, ec] = std::from_chars(url.origin.port.data(), url.origin.port.data() + url.origin.port.size(), port);
+    if (ec != std::errc{} || end != url.origin.port.data() + url.origin.port.size() || port <= 0 || port > 65535) {
+      error = "the port in '" + std::string(text) + "' must be 1-65535";
+      return std::nullopt;
+    }
+  } else {
+    url.origin.port = url.origin.tls ? "443" : "80";
+  }
+  if (authority.empty()) {
+    error = "the URL '" + std::string(text) + "' has no host";
+    return std::nullopt;
+  }
+  url.origin.host = std::string(authority);
+  return url;
+}
+
+}  // namespace rescind::clients

@@ -1,0 +1,110 @@
+#include "common/log.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <vector>
+
+#include "common/json_text.hpp"
+
+namespace rescind::common::log {
+namespace {
+
+Level g_level = Level::info;
+std::vector<std::string> g_secrets;  // written at start-up only, before any logging thread
+
+constexpr std::array<std::string_view, 4> level_names{"debug", "info", "warn", "error"};
+
+// Prefixes of credentials whose shape is public: the token that follows is masked.
+constexpr std::array<std::string_view, 8> secret_prefixes{
+    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "SG.", "shpat_", "whsec_", "Bearer "};
+
+bool token_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-' || c == '.' || c == '+' || c == '/' || c == '=';
+}
+
+void append_timestamp(std::string& out) {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  out += buf;
+}
+
+}  // namespace
+
+bool parse_level(std::string_view text, Level& level) {
+  for (std::size_t i = 0; i < level_names.size(); ++i) {
+    if (text == level_names[i]) {
+      level = static_cast<Level>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+void set_level(Level level) { g_level = level; }
+bool enabled(Level level) { return level >= g_level; }
+
+void register_secret(std::string_view secret) {
+  if (secret.size() >= 4) g_secrets.emplace_back(secret);
+}
+
+std::string redact(std::string_view text) {
+  std::string out(text);
+  for (const auto& secret : g_secrets) {
+    for (auto pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos)) {
+      out.replace(pos, secret.size(), "[redacted]");
+    }
+  }
+  for (auto prefix : secret_prefixes) {
+    for (auto pos = out.find(prefix); pos != std::string::npos; pos = out.find(prefix, pos + 1)) {
+      auto end = pos + prefix.size();
+      while (end < out.size() && token_char(out[end])) ++end;
+      if (end == pos + prefix.size()) continue;  // the prefix alone, no token after it
+      out.replace(pos + prefix.size(), end - pos - prefix.size(), "[redacted]");
+    }
+  }
+  return out;
+}
+
+void write(Level level, std::string_view message, std::initializer_list<Field> fields) {
+  std::string line;
+  line.reserve(256);
+  line += "{\"ts\":\"";
+  append_timestamp(line);
+  line += "\",\"level\":\"";
+  line += level_names[static_cast<std::size_t>(level)];
+  line += "\",\"msg\":";
+  append_json_string(line, message);
+  for (const auto& field : fields) {
+    line += ',';
+    append_json_string(line, field.key);
+    line += ':';
+    if (auto s = std::get_if<std::string_view>(&field.value)) {
+      append_json_string(line, *s);
+    } else if (auto i = std::get_if<long long>(&field.value)) {
+      line += std::to_string(*i);
+    } else if (auto d = std::get_if<double>(&field.value)) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", *d);
+      line += buf;
+    } else {
+      line += std::get<bool>(field.value) ? "true" : "false";
+    }
+  }
+  line += "}\n";
+  line = redact(line);
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace rescind::common::log

@@ -1,0 +1,465 @@
+#include "jobs/parse.hpp"
+
+#include <simdjson.h>
+
+#include <cstring>
+
+#include "jobs/money.hpp"
+
+namespace rescind::jobs {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_rfc3339(std::string_view t) {
+  // 2026-11-22T16:00:00Z, 2026-11-22T16:00:00.123+01:00
+  if (t.size() < 20) return false;
+  auto digits = [&](std::size_t from, std::size_t n) {
+    for (std::size_t i = from; i < from + n; ++i) {
+      if (i >= t.size() || !is_digit(t[i])) return false;
+    }
+    return true;
+  };
+  auto number = [&](std::size_t from, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = from; i < from + n; ++i) v = v * 10 + (t[i] - '0');
+    return v;
+  };
+  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) ||
+      (t[10] != 'T' && t[10] != 't') || !digits(11, 2) || t[13] != ':' || !digits(14, 2) ||
+      t[16] != ':' || !digits(17, 2)) {
+    return false;
+  }
+  int month = number(5, 2), day = number(8, 2), hour = number(11, 2), minute = number(14, 2),
+      second = number(17, 2);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return false;
+  }
+  std::size_t i = 19;
+  if (t[i] == '.') {
+    ++i;
+    std::size_t start = i;
+    while (i < t.size() && is_digit(t[i])) ++i;
+    if (i == start) return false;
+  }
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) return i + 1 == t.size();
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    return i + 6 == t.size() && digits(i + 1, 2) && t[i + 3] == ':' && digits(i + 4, 2) &&
+           number(i + 1, 2) < 24 && number(i + 4, 2) < 60;
+  }
+  return false;
+}
+
+bool is_email(std::string_view e) {
+  auto at = e.find('@');
+  if (e.size() > 254 || at == 0 || at == std::string_view::npos || e.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  auto domain = e.substr(at + 1);
+  auto dot = domain.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == domain.size()) return false;
+  for (unsigned char c : e) {
+    if (c <= ' ' || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool is_e164(std::string_view p) {
+  if (p.size() < 9 || p.size() > 16 || p[0] != '+' || p[1] == '0') return false;
+  for (std::size_t i = 1; i < p.size(); ++i) {
+    if (!is_digit(p[i])) return false;
+  }
+  return true;
+}
+
+bool is_hostname(std::string_view h) {
+  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.') return false;
+  for (char c : h) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+bool is_word(std::string_view w, std::size_t max = 32) {
+  if (w.empty() || w.size() > max) return false;
+  for (char c : w) {
+    if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+bool is_currency_code(std::string_view c) {
+  return c.size() == 3 && currency_exponent(c).has_value();
+}
+
+// Walks one payload field by field; the first defect found is kept and reported.
+class Reader {
+ public:
+  std::optional<InvalidJob> defect;
+
+  bool fail(std::string field, std::string problem) {
+    if (!defect) defect = InvalidJob{std::move(field), std::move(problem)};
+    return false;
+  }
+
+  bool string(od::value& v, const std::string& field, std::string& out, std::size_t max = 1024) {
+    std::string_view s;
+    if (v.get_string().get(s)) return fail(field, "must be a string");
+    if (s.size() > max) return fail(field, "is longer than " + std::to_string(max) + " characters");
+    out.assign(s);
+    return true;
+  }
+
+  bool integer(od::value& v, const std::string& field, std::int64_t& out) {
+    od::json_type type;
+    if (v.type().get(type) || type != od::json_type::number) return fail(field, "must be an integer");
+    if (v.get_int64().get(out)) return fail(field, "must be an integer (minor units, no decimals)");
+    return true;
+  }
+
+  bool object(od::value& v, const std::string& field, od::object& out) {
+    if (v.get_object().get(out)) return fail(field, "must be an object");
+    return true;
+  }
+
+  bool is_null(od::value& v) {
+    bool null = false;
+    return !v.is_null().get(null) && null;
+  }
+
+  // Calls on_field(key, value) for each member; stops at the first defect.
+  template <class OnField>
+  bool each_field(od::object& obj, const std::string& where, OnField&& on_field) {
+    for (auto member : obj) {
+      od::field f;
+      std::string_view key;
+      if (std::move(member).get(f) || f.unescaped_key().get(key)) return fail(where, "is not valid JSON");
+      od::value value = f.value();
+      if (!on_field(key, value)) return false;
+    }
+    return !defect;
+  }
+};
+
+struct Seen {
+  bool v = false, id = false, kind = false, occurred_at = false, shop = false, order = false;
+  bool refund_amount = false, notify = false, payment = false;
+};
+
+class JobReader {
+ public:
+  explicit JobReader(Reader& r) : r_(r) {}
+
+  bool top(std::string_view key, od::value& v) {
+    if (key == "v") {
+      seen.v = true;
+      std::int64_t version = 0;
+      if (!r_.integer(v, "v", version)) return false;
+      if (version != 1) return r_.fail("v", "schema version " + std::to_string(version) + " is not supported (expected 1)");
+    } else if (key == "id") {
+      seen.id = true;
+      if (!r_.string(v, "id", job.id, 1024)) return false;
+      if (!is_safe_id(job.id)) return r_.fail("id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+    } else if (key == "kind") {
+      seen.kind = true;
+      std::string kind;
+      if (!r_.string(v, "kind", kind, 64)) return false;
+      auto parsed = kind_from(kind);
+      if (!parsed) return r_.fail("kind", "'" + kind + "' is not one of order.canceled, refund.requested, dispute.opened, order.unfulfillable");
+      job.kind = *parsed;
+    } else if (key == "occurred_at") {
+      seen.occurred_at = true;
+      if (!r_.string(v, "occurred_at", job.occurred_at, 64)) return false;
+      if (!is_rfc3339(job.occurred_at)) return r_.fail("occurred_at", "'" + job.occurred_at + "' is not an RFC 3339 timestamp like 2026-11-22T16:00:00Z");
+    } else if (key == "shop") {
+      seen.shop = true;
+      return shop(v);
+    } else if (key == "order") {
+      seen.order = true;
+      return order(v);
+    } else if (key == "customer") {
+      return customer(v);
+    } else if (key == "payment") {
+      if (r_.is_null(v)) return true;
+      seen.payment = true;
+      return payment(v);
+    } else if (key == "refund") {
+      if (r_.is_null(v)) return true;
+      return refund(v);
+    } else if (key == "reason") {
+      if (r_.is_null(v)) return true;
+      if (!r_.string(v, "reason", job.reason, 64)) return false;
+    } else if (key == "notify") {
+      if (r_.is_null(v)) return true;
+      seen.notify = true;
+      return notify(v);
+    }
+    return true;  // unknown fields are ignored: upstream may add to the schema
+  }
+
+  // Checks that need the whole job: presence, and relations between fields.
+  bool finish() {
+    if (!seen.v) return r_.fail("v", "is required");
+    if (!seen.id) return r_.fail("id", "is required");
+    if (!seen.kind) return r_.fail("kind", "is required");
+    if (!seen.occurred_at) return r_.fail("occurred_at", "is required");
+    if (!seen.shop) return r_.fail("shop", "is required");
+    if (!seen.order) return r_.fail("order", "is required");
+    if (!seen.refund_amount) job.refund.amount_minor = job.order.total_minor;
+    if (job.refund.amount_minor > job.order.total_minor) {
+      return r_.fail("refund.amount_minor", std::to_string(job.refund.amount_minor) +
+                                                " is more than the order total " +
+                                                std::to_string(job.order.total_minor));
+    }
+    if (!seen.notify) {
+      job.notify = job.kind == Kind::dispute_opened ? Notify{false, false, true} : Notify{true, true, true};
+    }
+    if (job.order.paid() && !seen.payment) return r_.fail("payment", "is required for a paid order");
+    if (job.notify.email && job.customer.email.empty()) return r_.fail("customer.email", "is required to notify by email");
+    if (job.notify.sms && job.customer.phone.empty()) return r_.fail("customer.phone", "is required to notify by sms");
+    return true;
+  }
+
+  Job job;
+  Seen seen;
+
+ private:
+  bool shop(od::value& v) {
+    od::object obj;
+    if (!r_.object(v, "shop", obj)) return false;
+    bool platform = false, domain = false;
+    bool ok = r_.each_field(obj, "shop", [&](std::string_view key, od::value& f) {
+      if (key == "platform") {
+        platform = true;
+        if (!r_.string(f, "shop.platform", job.shop.platform, 32)) return false;
+        if (!is_word(job.shop.platform)) return r_.fail("shop.platform", "must be a lowercase name like shopify");
+      } else if (key == "domain") {
+        domain = true;
+        if (!r_.string(f, "shop.domain", job.shop.domain, 253)) return false;
+        if (!is_hostname(job.shop.domain)) return r_.fail("shop.domain", "'" + job.shop.domain + "' is not a host name");
+      }
+      return true;
+    });
+    if (!ok) return false;
+    if (!platform) return r_.fail("shop.platform", "is required");
+    if (!domain) return r_.fail("shop.domain", "is required");
+    return true;
+  }
+
+  bool order(od::value& v) {
+    od::object obj;
+    if (!r_.object(v, "order", obj)) return false;
+    bool id = false, currency = false, total = false, financial = false, fulfillment = false;
+    bool ok = r_.each_field(obj, "order", [&](std::string_view key, od::value& f) {
+      auto& o = job.order;
+      if (key == "id") {
+        id = true;
+        if (!r_.string(f, "order.id", o.id, 1024)) return false;
+        if (!is_safe_id(o.id)) return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+      } else if (key == "name") {
+        return r_.string(f, "order.name", o.name, 128);
+      } else if (key == "currency") {
+        currency = true;
+        if (!r_.string(f, "order.currency", o.currency, 16)) return false;
+        if (!is_currency_code(o.currency)) return r_.fail("order.currency", "'" + o.currency + "' is not an ISO 4217 currency code");
+      } else if (key == "total_minor") {
+        total = true;
+        if (!r_.integer(f, "order.total_minor", o.total_minor)) return false;
+        if (o.total_minor < 0) return r_.fail("order.total_minor", "must not be negative");
+      } else if (key == "financial_status") {
+        financial = true;
+        if (!r_.string(f, "order.financial_status", o.financial_status, 32)) return false;
+        if (!is_word(o.financial_status)) return r_.fail("order.financial_status", "must be a status like paid");
+      } else if (key == "fulfillment_status") {
+        fulfillment = true;
+        if (r_.is_null(f)) {  // Shopify sends null for "nothing fulfilled yet"
+          o.fulfillment_status = "unfulfilled";
+          return true;
+        }
+        if (!r_.string(f, "order.fulfillment_status", o.fulfillment_status, 32)) return false;
+        if (!is_word(o.fulfillment_status)) return r_.fail("order.fulfillment_status", "must be a status like unfulfilled");
+      } else if (key == "line_items") {
+        return line_items(f);
+      }
+      return true;
+    });
+    if (!ok) return false;
+    if (!id) return r_.fail("order.id", "is required");
+    if (!currency) return r_.fail("order.currency", "is required");
+    if (!total) return r_.fail("order.total_minor", "is required");
+    if (!financial) return r_.fail("order.financial_status", "is required");
+    if (!fulfillment) return r_.fail("order.fulfillment_status", "is required");
+    return true;
+  }
+
+  bool line_items(od::value& v) {
+    od::array items;
+    if (v.get_array().get(items)) return r_.fail("order.line_items", "must be an array");
+    std::size_t index = 0;
+    for (auto element : items) {
+      std::string where = "order.line_items[" + std::to_string(index++) + "]";
+      od::value item_value;
+      od::object item;
+      if (element.get(item_value) || !r_.object(item_value, where, item)) return r_.fail(where, "must be an object");
+      LineItem line;
+      bool quantity = false;
+      bool ok = r_.each_field(item, where, [&](std::string_view key, od::value& f) {
+        if (key == "sku") return r_.string(f, where + ".sku", line.sku, 128);
+        if (key == "location_id") {
+          if (!r_.string(f, where + ".location_id", line.location_id, 128)) return false;
+          if (!is_safe_id(line.location_id)) return r_.fail(where + ".location_id", "must be characters of A-Z a-z 0-9 . _ : -");
+        } else if (key == "quantity") {
+          quantity = true;
+          if (!r_.integer(f, where + ".quantity", line.quantity)) return false;
+          if (line.quantity <= 0) return r_.fail(where + ".quantity", "must be positive");
+        }
+        return true;
+      });
+      if (!ok) return false;
+      if (!quantity) return r_.fail(where + ".quantity", "is required");
+      job.order.line_items.push_back(std::move(line));
+    }
+    return true;
+  }
+
+  bool customer(od::value& v) {
+    od::object obj;
+    if (!r_.object(v, "customer", obj)) return false;
+    return r_.each_field(obj, "customer", [&](std::string_view key, od::value& f) {
+      auto& c = job.customer;
+      if (key == "email") {
+        if (r_.is_null(f)) return true;
+        if (!r_.string(f, "customer.email", c.email, 254)) return false;
+        if (!is_email(c.email)) return r_.fail("customer.email", "is not an email address");
+      } else if (key == "phone") {
+        if (r_.is_null(f)) return true;
+        if (!r_.string(f, "customer.phone", c.phone, 16)) return false;
+        if (!is_e164(c.phone)) return r_.fail("customer.phone", "must be an E.164 number like +15555550100");
+      } else if (key == "name") {
+        if (r_.is_null(f)) return true;
+        return r_.string(f, "customer.name", c.name, 256);
+      }
+      return true;
+    });
+  }
+
+  bool payment(od::value& v) {
+    od::object obj;
+    if (!r_.object(v, "payment", obj)) return false;
+    bool provider = false, reference = false;
+    bool ok = r_.each_field(obj, "payment", [&](std::string_view key, od::value& f) {
+      auto& p = job.payment;
+      if (key == "provider") {
+        provider = true;
+        if (!r_.string(f, "payment.provider", p.provider, 32)) return false;
+        if (!is_word(p.provider)) return r_.fail("payment.provider", "must be a lowercase name like stripe");
+      } else if (key == "reference") {
+        reference = true;
+        if (!r_.string(f, "payment.reference", p.reference, 1024)) return false;
+        if (!is_safe_id(p.reference, 255)) return r_.fail("payment.reference", "must be 1-255 characters of A-Z a-z 0-9 . _ : -");
+      }
+      return true;
+    });
+    if (!ok) return false;
+    if (!provider) return r_.fail("payment.provider", "is required");
+    if (!reference) return r_.fail("payment.reference", "is required");
+    return true;
+  }
+
+  bool refund(od::value& v) {
+    od::object obj;
+    if (!r_.object(v, "refund", obj)) return false;
+    return r_.each_field(obj, "refund", [&](std::string_view key, od::value& f) {
+      auto& rf = job.refund;
+      if (key == "amount_minor") {
+        seen.refund_amount = true;
+        if (!r_.integer(f, "refund.amount_minor", rf.amount_minor)) return false;
+        if (rf.amount_minor < 0) return r_.fail("refund.amount_minor", "must not be negative");
+      } else if (key == "reason") {
+        if (!r_.string(f, "refund.reason", rf.reason, 64)) return false;
+        if (rf.reason != "requested_by_customer" && rf.reason != "duplicate" && rf.reason != "fraudulent") {
+          return r_.fail("refund.reason", "must be requested_by_customer, duplicate or fraudulent");
+        }
+      }
+      return true;
+    });
+  }
+
+  bool notify(od::value& v) {
+    od::array channels;
+    if (v.get_array().get(channels)) return r_.fail("notify", "must be an array of channels");
+    std::size_t index = 0;
+    for (auto element : channels) {
+      std::string where = "notify[" + std::to_string(index++) + "]";
+      od::value channel_value;
+      std::string_view channel;
+      if (element.get(channel_value) || channel_value.get_string().get(channel)) return r_.fail(where, "must be a string");
+      if (channel == "email") job.notify.email = true;
+      else if (channel == "sms") job.notify.sms = true;
+      else if (channel == "staff") job.notify.staff = true;
+      else return r_.fail(where, "'" + std::string(channel) + "' is not one of email, sms, staff");
+    }
+    return true;
+  }
+
+  Reader& r_;
+};
+
+}  // namespace
+
+bool is_safe_id(std::string_view text, std::size_t max) {
+  if (text.empty() || text.size() > max) return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '_' ||
+          c == ':' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct JobParser::Impl {
+  ParseLimits limits;
+  od::parser parser;
+  std::string buffer;  // the payload plus the padding simdjson reads past the end
+};
+
+JobParser::JobParser(ParseLimits limits) : impl_(std::make_unique<Impl>()) { impl_->limits = limits; }
+JobParser::~JobParser() = default;
+
+ParseResult JobParser::parse(std::string_view payload) {
+  if (payload.size() > impl_->limits.max_payload_bytes) {
+    return InvalidJob{"payload", std::to_string(payload.size()) + " bytes is over the limit of " +
+                                     std::to_string(impl_->limits.max_payload_bytes)};
+  }
+  auto& buffer = impl_->buffer;
+  buffer.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(buffer.data(), payload.data(), payload.size());
+
+  od::document doc;
+  if (auto err = impl_->parser.iterate(buffer.data(), payload.size(), buffer.size()).get(doc)) {
+    return InvalidJob{"payload", std::string("is not valid JSON: ") + simdjson::error_message(err)};
+  }
+  od::object root;
+  if (doc.get_object().get(root)) return InvalidJob{"payload", "is not a JSON object"};
+
+  Reader reader;
+  JobReader job_reader(reader);
+  for (auto member : root) {
+    od::field f;
+    std::string_view key;
+    if (std::move(member).get(f) || f.unescaped_key().get(key)) {
+      reader.fail("payload", "is not valid JSON");
+      break;
+    }
+    od::value value = f.value();
+    if (!job_reader.top(key, value)) break;
+  }
+  if (!reader.defect) job_reader.finish();
+  if (reader.defect) return std::move(*reader.defect);
+  return std::move(job_reader.job);
+}
+
+}  // namespace rescind::jobs

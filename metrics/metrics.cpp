@@ -1,0 +1,61 @@
+#include "metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace rescind::metrics {
+
+namespace {
+const prometheus::Histogram::BucketBoundaries job_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+const prometheus::Histogram::BucketBoundaries request_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}  // namespace
+
+struct Metrics::Families {
+  explicit Families(prometheus::Registry& r)
+      : jobs(prometheus::BuildCounter().Name("rescind_jobs_total").Help("Jobs finished, by kind and outcome (succeeded, retried, dead_lettered, invalid)").Register(r)),
+        job_duration(prometheus::BuildHistogram().Name("rescind_job_duration_seconds").Help("Time from enqueue to acknowledgement").Register(r)),
+        requests(prometheus::BuildCounter().Name("rescind_provider_requests_total").Help("Provider calls by provider, step and HTTP status (or transport)").Register(r)),
+        request_duration(prometheus::BuildHistogram().Name("rescind_provider_request_duration_seconds").Help("Provider call latency").Register(r)),
+        in_flight(prometheus::BuildGauge().Name("rescind_jobs_in_flight").Help("Jobs this worker is running now").Register(r).Add({})) {}
+
+  prometheus::Family<prometheus::Counter>& jobs;
+  prometheus::Family<prometheus::Histogram>& job_duration;
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& request_duration;
+  prometheus::Gauge& in_flight;
+};
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()), families_(std::make_unique<Families>(*registry_)) {}
+
+Metrics::~Metrics() = default;
+
+void Metrics::serve(const std::string& listen) {
+  exposer_ = std::make_unique<prometheus::Exposer>(listen);
+  exposer_->RegisterCollectable(registry_);
+}
+
+unsigned short Metrics::port() const {
+  if (!exposer_) return 0;
+  auto ports = exposer_->GetListeningPorts();
+  return ports.empty() ? 0 : static_cast<unsigned short>(ports.front());
+}
+
+void Metrics::job_finished(std::string_view kind, std::string_view outcome, double seconds) {
+  families_->jobs.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}}).Increment();
+  if (seconds >= 0) families_->job_duration.Add({{"kind", std::string(kind)}}, job_buckets).Observe(seconds);
+}
+
+void Metrics::provider_request(std::string_view provider, std::string_view step, std::string_view code, double seconds) {
+  families_->requests.Add({{"provider", std::string(provider)}, {"step", std::string(step)}, {"code", std::string(code)}}).Increment();
+  families_->request_duration.Add({{"provider", std::string(provider)}}, request_buckets).Observe(seconds);
+}
+
+void Metrics::jobs_in_flight(long long count) { families_->in_flight.Set(static_cast<double>(count)); }
+
+prometheus::Registry& Metrics::registry() { return *registry_; }
+
+}  // namespace rescind::metrics

@@ -1,0 +1,218 @@
+#include "redis/connection.hpp"
+
+#include <hiredis/read.h>
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+namespace rescind::redis {
+namespace {
+
+using boost::system::error_code;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto connect_timeout = std::chrono::seconds(5);
+
+error_code protocol_error() {
+  return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
+}
+
+Reply to_reply(const redisReply* raw) {
+  Reply reply;
+  switch (raw->type) {
+    case REDIS_REPLY_STRING: reply.type = Reply::Type::string; break;
+    case REDIS_REPLY_STATUS: reply.type = Reply::Type::status; break;
+    case REDIS_REPLY_ERROR: reply.type = Reply::Type::error; break;
+    case REDIS_REPLY_INTEGER: reply.type = Reply::Type::integer; break;
+    case REDIS_REPLY_ARRAY: reply.type = Reply::Type::array; break;
+    default: reply.type = Reply::Type::nil; break;
+  }
+  if (raw->type == REDIS_REPLY_INTEGER) {
+    reply.integer = raw->integer;
+  } else if (raw->type == REDIS_REPLY_ARRAY) {
+    reply.elements.reserve(raw->elements);
+    for (std::size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(to_reply(raw->element[i]));
+  } else if (raw->str) {
+    reply.text.assign(raw->str, raw->len);
+  }
+  return reply;
+}
+
+}  // namespace
+
+struct Connection::State {
+  explicit State(asio::any_io_executor ex) : executor(ex), socket(ex), reader(redisReaderCreate()) {}
+  ~State() { redisReaderFree(reader); }
+
+  asio::any_io_executor executor;
+  asio::ip::tcp::socket socket;
+  redisReader* reader;
+  std::string outbox;  // encoded commands not yet handed to the socket
+  bool writing = false;
+  bool ready = false;       // connected and authenticated: exec() may use it
+  bool connecting = false;  // a connect() is under way; others wait for it
+  bool broken = false;
+  std::deque<Pending> pending;
+};
+
+Connection::Connection(asio::any_io_executor executor, Endpoint endpoint)
+    : executor_(executor), endpoint_(std::move(endpoint)) {}
+
+Connection::~Connection() { close(); }
+
+void Connection::close() {
+  if (state_) fail_all(*state_, asio::error::operation_aborted);
+  state_.reset();
+}
+
+asio::awaitable<error_code> Connection::connect() {
+  // Callers that arrive while another is connecting wait for that attempt's outcome.
+  while (state_ && state_->connecting) {
+    asio::steady_timer tick(executor_, std::chrono::milliseconds(5));
+    co_await tick.async_wait(use_tuple);
+  }
+  if (state_ && state_->ready && !state_->broken) co_return error_code{};
+
+  auto state = std::make_shared<State>(executor_);
+  state_ = state;
+  state->connecting = true;
+  auto finish = [&](error_code ec) {
+    state->connecting = false;
+    if (ec) fail_all(*state, ec);
+    return ec;
+  };
+
+  asio::ip::tcp::resolver resolver(executor_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, use_tuple);
+  if (rec) co_return finish(rec);
+
+  // Asio's connect has no deadline of its own: a timer closes the socket if it hangs.
+  asio::steady_timer deadline(executor_, connect_timeout);
+  deadline.async_wait([state](error_code ec) {
+    if (!ec) state->socket.close();
+  });
+  auto [cec, ep] = co_await asio::async_connect(state->socket, endpoints, use_tuple);
+  deadline.cancel();
+  if (cec) co_return finish(cec);
+  state->socket.set_option(asio::ip::tcp::no_delay(true));
+  asio::co_spawn(executor_, read_loop(state), asio::detached);
+
+  Request hello;
+  if (!endpoint_.password.empty()) hello.push("AUTH", endpoint_.password);
+  if (endpoint_.db != 0) hello.push("SELECT", endpoint_.db);
+  if (!hello.empty()) {
+    auto [hec, replies] = co_await asio::async_initiate<decltype(use_tuple),
+                                                        void(error_code, std::vector<Reply>)>(
+        [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); },
+        use_tuple, std::move(hello));
+    if (hec) co_return finish(hec);
+    for (const auto& reply : replies) {
+      if (reply.is_error()) co_return finish(boost::system::errc::make_error_code(boost::system::errc::permission_denied));
+    }
+  }
+  state->ready = true;
+  co_return finish(error_code{});
+}
+
+asio::awaitable<Result> Connection::exec(Request request) {
+  if (!state_ || !state_->ready || state_->broken) {
+    if (auto ec = co_await connect()) co_return Result{ec, {}};
+  }
+  auto [ec, replies] = co_await asio::async_initiate<decltype(use_tuple),
+                                                      void(error_code, std::vector<Reply>)>(
+      [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); },
+      use_tuple, std::move(request));
+  co_return Result{ec, std::move(replies)};
+}
+
+void Connection::start_exec(Request request, Handler handler) {
+  auto& state = *state_;
+  if (state.broken) {
+    asio::post(executor_, [h = std::move(handler)]() mutable {
+      std::move(h)(asio::error::not_connected, std::vector<Reply>{});
+    });
+    return;
+  }
+  state.outbox += request.payload();
+  state.pending.push_back(Pending{request.commands(), {}, std::move(handler)});
+  state.pending.back().replies.reserve(request.commands());
+  if (!state.writing) {
+    state.writing = true;
+    asio::co_spawn(executor_, write_loop(state_), asio::detached);
+  }
+}
+
+asio::awaitable<void> Connection::write_loop(std::shared_ptr<State> state) {
+  std::string sending;
+  while (!state->outbox.empty() && !state->broken) {
+    sending.clear();
+    std::swap(sending, state->outbox);  // callers keep appending while this one is written
+    auto [ec, n] = co_await asio::async_write(state->socket, asio::buffer(sending), use_tuple);
+    if (ec) {
+      fail_all(*state, ec);
+      break;
+    }
+  }
+  state->writing = false;
+}
+
+asio::awaitable<void> Connection::read_loop(std::shared_ptr<State> state) {
+  std::vector<char> buffer(64 * 1024);
+  for (;;) {
+    auto [ec, n] = co_await state->socket.async_read_some(asio::buffer(buffer), use_tuple);
+    if (ec) {
+      fail_all(*state, ec);
+      co_return;
+    }
+    if (redisReaderFeed(state->reader, buffer.data(), n) != REDIS_OK) {
+      fail_all(*state, protocol_error());
+      co_return;
+    }
+    for (;;) {
+      void* raw = nullptr;
+      if (redisReaderGetReply(state->reader, &raw) != REDIS_OK) {
+        fail_all(*state, protocol_error());
+        co_return;
+      }
+      if (!raw) break;
+      Reply reply = to_reply(static_cast<redisReply*>(raw));
+      freeReplyObject(raw);
+      if (state->pending.empty()) {  // a reply nobody asked for: the stream is out of step
+        fail_all(*state, protocol_error());
+        co_return;
+      }
+      auto& front = state->pending.front();
+      front.replies.push_back(std::move(reply));
+      if (front.replies.size() == front.expected) {
+        // Posted, not called: the woken caller may exec() again while we iterate.
+        asio::post(state->executor, [h = std::move(front.handler), r = std::move(front.replies)]() mutable {
+          std::move(h)(error_code{}, std::move(r));
+        });
+        state->pending.pop_front();
+      }
+    }
+  }
+}
+
+void Connection::fail_all(State& state, error_code error) {
+  state.broken = true;
+  state.ready = false;
+  error_code ignored;
+  state.socket.close(ignored);
+  state.outbox.clear();
+  for (auto& pending : state.pending) {
+    asio::post(state.executor, [h = std::move(pending.handler), error]() mutable {
+      std::move(h)(error, std::vector<Reply>{});
+    });
+  }
+  state.pending.clear();
+}
+
+}  // namespace rescind::redis

@@ -1,0 +1,70 @@
+// One connection to Redis over an Asio socket. Concurrent callers share it: their
+// requests are written back to back (pipelined) and replies matched in order, so many
+// job coroutines acking at once cost one write and one read, not one round trip each.
+// A connection that breaks fails what was in flight and reconnects on the next exec().
+#pragma once
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <deque>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "redis/endpoint.hpp"
+#include "redis/reply.hpp"
+#include "redis/request.hpp"
+
+struct redisReader;
+
+namespace rescind::redis {
+
+namespace asio = boost::asio;
+
+struct Result {
+  boost::system::error_code error;  // transport failure: nothing in `replies` is valid
+  std::vector<Reply> replies;       // one per command, in order; may hold error replies
+
+  bool ok() const { return !error; }
+};
+
+class Connection {
+ public:
+  Connection(asio::any_io_executor executor, Endpoint endpoint);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends every command of `request` and waits for all their replies.
+  asio::awaitable<Result> exec(Request request);
+
+  // Connects (and AUTH/SELECTs) now rather than on first use: start-up fails fast.
+  asio::awaitable<boost::system::error_code> connect();
+
+  void close();
+  const Endpoint& endpoint() const { return endpoint_; }
+  asio::any_io_executor executor() const { return executor_; }
+
+ private:
+  using Handler = asio::any_completion_handler<void(boost::system::error_code, std::vector<Reply>)>;
+  struct Pending {
+    std::size_t expected;
+    std::vector<Reply> replies;
+    Handler handler;
+  };
+  struct State;  // shared with the reader and writer coroutines, which may outlive a close()
+
+  void start_exec(Request request, Handler handler);
+  void start_io();
+  static asio::awaitable<void> read_loop(std::shared_ptr<State> state);
+  static asio::awaitable<void> write_loop(std::shared_ptr<State> state);
+  static void fail_all(State& state, boost::system::error_code error);
+
+  asio::any_io_executor executor_;
+  Endpoint endpoint_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace rescind::redis

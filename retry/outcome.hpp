@@ -1,0 +1,41 @@
+// Every provider call ends as ok, retryable or permanent: a value, never an exception.
+// Classification lives here so every client answers the same question the same way.
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace rescind::retry {
+
+struct Outcome {
+  enum class Kind { ok, retryable, permanent };
+
+  Kind kind = Kind::ok;
+  int status = 0;               // HTTP status; 0 when no answer came back
+  std::string code;             // the provider's error code ("charge_already_refunded", "21211")
+  std::string message;          // human text for logs and the dead-letter queue
+  std::string reference;        // the provider's id for what it did (re_…, SM…)
+  std::optional<std::chrono::milliseconds> retry_after;
+
+  bool ok() const { return kind == Kind::ok; }
+
+  static Outcome success(std::string reference, int status = 200) {
+    return {Kind::ok, status, {}, {}, std::move(reference), {}};
+  }
+  // No answer: refused, reset, timed out, or the connection dropped after sending.
+  static Outcome transport_failure(std::string message) {
+    return {Kind::retryable, 0, "transport", std::move(message), {}, {}};
+  }
+};
+
+std::string_view to_string(Outcome::Kind kind);
+
+// The status-based guess, before a provider's own signals (error codes, Stripe-Should-Retry)
+// refine it: 408, 409, 425, 429 and 5xx are retryable, other 4xx permanent.
+Outcome::Kind classify_status(int status);
+
+// Retry-After: delta seconds or an HTTP date; nullopt if absent or unreadable.
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                           std::chrono::system_clock::time_point now);
+
+}  // namespace rescind::retry

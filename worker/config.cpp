@@ -1,0 +1,174 @@
+#include "worker/config.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "common/duration.hpp"
+#include "common/sandbox_credentials.hpp"
+
+namespace rescind::worker {
+namespace {
+
+struct DurationFlag {
+  std::string text;
+  std::chrono::milliseconds* target;
+  const char* flag;
+};
+
+std::string default_consumer() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+// Thrown only while parsing, turned into "message + exit 2" below.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+clients::Url url_or_throw(const std::string& text, const char* flag) {
+  std::string error;
+  auto url = clients::parse_url(text, error);
+  if (!url) throw UsageError(std::string(flag) + ": " + error);
+  return *url;
+}
+
+void require(const std::string& value, const char* what) {
+  if (value.empty()) {
+    throw UsageError(std::string(what) +
+                     " is not set. Set it (flag or environment variable), or pass --sandbox URL to "
+                     "send every call to a rescind-sandbox with its test credentials.");
+  }
+}
+
+}  // namespace
+
+std::variant<Config, int> parse_config(int argc, char** argv) {
+  Config config;
+  CLI::App app{
+      "rescind-worker: pulls order-cancellation jobs from a Redis stream, refunds the payment and "
+      "notifies customer and staff, exactly once per step, within provider limits."};
+  app.set_config("--config", "", "Read options from a TOML/INI file (keys are the long option names)");
+  app.get_config_ptr()->envname("RESCIND_CONFIG");
+  app.footer(
+      "Every option can also be set by the environment variable shown (flags win). Durations are "
+      "written 250ms, 30s, 5m, 1h.\nCredentials: prefer the environment or the config file to flags, "
+      "which other users can see in the process list.\nExit codes: 0 stopped cleanly, 1 operational "
+      "failure (Redis unreachable, port taken), 2 usage error.");
+
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string sandbox, log_level = "info";
+  std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s";
+  std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
+              twilio_url = "https://api.twilio.com", slack_url;
+  auto& p = config.providers;
+  p.sendgrid.from_name = "Rescind";
+
+  auto* queue = "Queue";
+  app.add_option("--redis", redis_url, "Redis URL: redis://[:password@]host[:port][/db]")->envname("RESCIND_REDIS")->capture_default_str()->group(queue);
+  app.add_option("--prefix", config.queue.prefix, "Prefix of every Redis key")->envname("RESCIND_PREFIX")->capture_default_str()->group(queue);
+  app.add_option("--group", config.queue.group, "Consumer group shared by the fleet")->envname("RESCIND_GROUP")->capture_default_str()->group(queue);
+  app.add_option("--consumer", config.queue.consumer, "This worker's name in the group (default: host-pid)")->envname("RESCIND_CONSUMER")->group(queue);
+  app.add_option("--max-in-flight", config.queue.max_in_flight, "Jobs run concurrently; the stream is read only while below this")->envname("RESCIND_MAX_IN_FLIGHT")->capture_default_str()->check(CLI::Range(1, 1'000'000))->group(queue);
+  app.add_option("--read-batch", config.queue.read_batch, "Most entries taken per XREADGROUP")->envname("RESCIND_READ_BATCH")->capture_default_str()->check(CLI::Range(1, 10'000))->group(queue);
+  app.add_option("--block", block, "How long one XREADGROUP waits for new entries")->envname("RESCIND_BLOCK")->capture_default_str()->group(queue);
+  app.add_option("--idempotency-window", window, "How long step states are kept (a job re-enqueued within it has no second effect)")->envname("RESCIND_IDEMPOTENCY_WINDOW")->capture_default_str()->group(queue);
+  app.add_option("--drain-timeout", drain, "On SIGTERM/SIGINT, how long in-flight jobs may take to finish")->envname("RESCIND_DRAIN_TIMEOUT")->capture_default_str()->group(queue);
+
+  auto* ops = "Operations";
+  app.add_option("--metrics-listen", config.metrics_listen, "HOST:PORT for /metrics; 'off' to disable")->envname("RESCIND_METRICS_LISTEN")->capture_default_str()->group(ops);
+  app.add_option("--log-level", log_level, "debug, info, warn or error")->envname("RESCIND_LOG_LEVEL")->capture_default_str()->group(ops);
+
+  auto* http = "Provider HTTP";
+  app.add_option("--sandbox", sandbox, "Send every provider call to this rescind-sandbox URL, with its test credentials")->envname("RESCIND_SANDBOX")->group(http);
+  app.add_option("--http-connect-timeout", connect_timeout, "Deadline for connecting (and TLS) to a provider")->envname("RESCIND_HTTP_CONNECT_TIMEOUT")->capture_default_str()->group(http);
+  app.add_option("--http-timeout", request_timeout, "Deadline for one provider request and its response")->envname("RESCIND_HTTP_TIMEOUT")->capture_default_str()->group(http);
+  app.add_option("--http-max-connections", config.http.max_connections_per_origin, "Connections kept per provider host")->envname("RESCIND_HTTP_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1, 100'000))->group(http);
+  app.add_option("--ca-file", config.http.ca_file, "PEM bundle to verify provider certificates (default: system store)")->envname("RESCIND_CA_FILE")->group(http);
+
+  auto* stripe = "Stripe (refund)";
+  app.add_option("--stripe-url", stripe_url, "Stripe API base URL")->envname("RESCIND_STRIPE_URL")->capture_default_str()->group(stripe);
+  app.add_option("--stripe-api-key", p.stripe.api_key, "Secret key sk_live_… / sk_test_…")->envname("STRIPE_API_KEY")->group(stripe);
+  app.add_option("--stripe-version", p.stripe.api_version, "Stripe-Version header (default: the account's)")->envname("RESCIND_STRIPE_VERSION")->group(stripe);
+
+  auto* sendgrid = "SendGrid (email)";
+  app.add_option("--sendgrid-url", sendgrid_url, "SendGrid API base URL")->envname("RESCIND_SENDGRID_URL")->capture_default_str()->group(sendgrid);
+  app.add_option("--sendgrid-api-key", p.sendgrid.api_key, "API key SG.…")->envname("SENDGRID_API_KEY")->group(sendgrid);
+  app.add_option("--email-from", p.sendgrid.from_email, "Sender address of customer emails")->envname("RESCIND_EMAIL_FROM")->group(sendgrid);
+  app.add_option("--email-from-name", p.sendgrid.from_name, "Sender name of customer emails")->envname("RESCIND_EMAIL_FROM_NAME")->capture_default_str()->group(sendgrid);
+
+  auto* twilio = "Twilio (sms)";
+  app.add_option("--twilio-url", twilio_url, "Twilio API base URL")->envname("RESCIND_TWILIO_URL")->capture_default_str()->group(twilio);
+  app.add_option("--twilio-account-sid", p.twilio.account_sid, "Account SID AC…")->envname("TWILIO_ACCOUNT_SID")->group(twilio);
+  app.add_option("--twilio-auth-token", p.twilio.auth_token, "Auth token")->envname("TWILIO_AUTH_TOKEN")->group(twilio);
+  app.add_option("--twilio-from", p.twilio.from, "Sender: +E.164 number or messaging service MG…")->envname("TWILIO_FROM")->group(twilio);
+
+  auto* slack = "Slack (staff)";
+  app.add_option("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)")->envname("SLACK_WEBHOOK_URL")->group(slack);
+
+  try {
+    app.parse(argc, argv);
+
+    std::string error;
+    auto endpoint = redis::parse_endpoint(redis_url, error);
+    if (!endpoint) throw UsageError("--redis: " + error);
+    config.queue.redis = *endpoint;
+    if (config.queue.consumer.empty()) config.queue.consumer = default_consumer();
+    if (config.queue.prefix.empty()) throw UsageError("--prefix must not be empty");
+    if (!common::log::parse_level(log_level, config.log_level)) {
+      throw UsageError("--log-level: '" + log_level + "' is not one of debug, info, warn, error");
+    }
+    if (config.metrics_listen == "off") config.metrics_listen.clear();
+
+    DurationFlag durations[] = {{block, &config.queue.block, "--block"},
+                                {drain, &config.drain_timeout, "--drain-timeout"},
+                                {window, &config.queue.idempotency_window, "--idempotency-window"},
+                                {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
+                                {request_timeout, &config.http.request_timeout, "--http-timeout"}};
+    for (auto& d : durations) {
+      auto parsed = common::parse_duration(d.text);
+      if (!parsed) throw UsageError(std::string(d.flag) + ": '" + d.text + "' is not a duration like 250ms, 30s, 5m");
+      *d.target = *parsed;
+    }
+    if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
+
+    if (!sandbox.empty()) {
+      namespace creds = sandbox_credentials;
+      auto base = url_or_throw(sandbox, "--sandbox");
+      stripe_url = sendgrid_url = twilio_url = sandbox;
+      slack_url = sandbox + std::string(creds::slack_webhook_path);
+      p.stripe.api_key = creds::stripe_api_key;
+      p.sendgrid.api_key = creds::sendgrid_api_key;
+      if (p.sendgrid.from_email.empty()) p.sendgrid.from_email = creds::sendgrid_from;
+      p.twilio.account_sid = creds::twilio_account_sid;
+      p.twilio.auth_token = creds::twilio_auth_token;
+      p.twilio.from = creds::twilio_from;
+    }
+    require(p.stripe.api_key, "STRIPE_API_KEY (--stripe-api-key)");
+    require(p.sendgrid.api_key, "SENDGRID_API_KEY (--sendgrid-api-key)");
+    require(p.sendgrid.from_email, "RESCIND_EMAIL_FROM (--email-from)");
+    require(p.twilio.account_sid, "TWILIO_ACCOUNT_SID (--twilio-account-sid)");
+    require(p.twilio.auth_token, "TWILIO_AUTH_TOKEN (--twilio-auth-token)");
+    require(p.twilio.from, "TWILIO_FROM (--twilio-from)");
+    require(slack_url, "SLACK_WEBHOOK_URL (--slack-webhook-url)");
+    p.stripe.base = url_or_throw(stripe_url, "--stripe-url");
+    p.sendgrid.base = url_or_throw(sendgrid_url, "--sendgrid-url");
+    p.twilio.base = url_or_throw(twilio_url, "--twilio-url");
+    p.slack.webhook = url_or_throw(slack_url, "--slack-webhook-url");
+
+    for (const auto* secret : {&p.stripe.api_key, &p.sendgrid.api_key, &p.twilio.auth_token, &slack_url, &endpoint->password}) {
+      common::log::register_secret(*secret);
+    }
+    common::log::register_secret(p.slack.webhook.path);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const UsageError& e) {
+    std::cerr << "rescind-worker: " << e.what() << "\nRun with --help for every option.\n";
+    return 2;
+  }
+  return config;
+}
+
+}  // namespace rescind::worker

@@ -1,0 +1,53 @@
+// Everything the worker can be told, parsed once at start-up (flags, RESCIND_* environment
+// variables, an optional config file) into plain structs that the components receive.
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "clients/http_client.hpp"
+#include "clients/sendgrid.hpp"
+#include "clients/slack.hpp"
+#include "clients/stripe.hpp"
+#include "clients/twilio.hpp"
+#include "common/log.hpp"
+#include "redis/endpoint.hpp"
+
+namespace rescind::worker {
+
+struct QueueConfig {
+  redis::Endpoint redis;
+  std::string prefix = "rescind";
+  std::string group = "rescind";
+  std::string consumer;  // default: host-pid
+  std::size_t max_in_flight = 1000;
+  std::size_t read_batch = 100;
+  std::chrono::milliseconds block{1000};  // XREADGROUP BLOCK: also bounds how fast a stop is noticed
+  std::chrono::milliseconds idempotency_window{std::chrono::hours(24 * 7)};
+
+  std::string jobs_key() const { return prefix + ":jobs"; }
+  std::string job_state_key(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
+};
+
+struct ProviderConfig {
+  clients::StripeSettings stripe;
+  clients::SendGridSettings sendgrid;
+  clients::TwilioSettings twilio;
+  clients::SlackSettings slack;
+};
+
+struct Config {
+  QueueConfig queue;
+  ProviderConfig providers;
+  clients::HttpOptions http;
+  std::string metrics_listen = "127.0.0.1:9464";  // empty: no metrics endpoint
+  std::chrono::milliseconds drain_timeout{30000};
+  common::log::Level log_level = common::log::Level::info;
+};
+
+// Either a config, or the exit code to leave with (0 after --help, 2 on a usage error);
+// messages have been printed already.
+std::variant<Config, int> parse_config(int argc, char** argv);
+
+}  // namespace rescind::worker

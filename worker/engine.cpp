@@ -1,0 +1,91 @@
+#include "worker/engine.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "clients/http_client.hpp"
+#include "common/duration.hpp"
+#include "common/log.hpp"
+#include "metrics/metrics.hpp"
+#include "redis/connection.hpp"
+#include "worker/consumer.hpp"
+#include "worker/job_runner.hpp"
+#include "worker/steps.hpp"
+
+namespace rescind::worker {
+
+namespace asio = boost::asio;
+namespace log = common::log;
+
+Engine::Engine(Config config) : config_(std::move(config)) {}
+
+int Engine::run() {
+  log::set_level(config_.log_level);
+  // One thread, one io_context: jobs are I/O-bound coroutines; scale out with processes.
+  asio::io_context io(1);
+  auto ex = io.get_executor();
+
+  metrics::Metrics metrics;
+  if (!config_.metrics_listen.empty()) {
+    try {
+      metrics.serve(config_.metrics_listen);
+    } catch (const std::exception& e) {
+      std::cerr << "rescind-worker: cannot serve metrics on " << config_.metrics_listen << ": " << e.what()
+                << "\nPick another --metrics-listen HOST:PORT, or 'off'.\n";
+      return 1;
+    }
+  }
+
+  redis::Connection commands(ex, config_.queue.redis);  // pipelined: state reads/writes, acks
+  redis::Connection reader(ex, config_.queue.redis);    // XREADGROUP BLOCK would stall the pipeline
+  clients::HttpClient http(ex, config_.http);
+  Steps steps(http, config_.providers);
+  JobRunner runner(config_.queue, commands, steps, metrics);
+  Consumer consumer(config_.queue, reader, runner, metrics);
+
+  int exit_code = 0;
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  bool stopping = false;
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    if (stopping) {
+      log::warn("second signal: exiting now; unfinished jobs stay pending", {{"signal", signal}});
+      std::_Exit(1);
+    }
+    stopping = true;
+    log::info("stopping: no new jobs; waiting for those in flight",
+              {{"signal", signal}, {"in_flight", consumer.in_flight()},
+               {"drain_timeout", common::format_duration(config_.drain_timeout)}});
+    consumer.stop();
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+
+  asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
+    if (!co_await consumer.join_group()) {
+      std::cerr << "rescind-worker: cannot use Redis at " << config_.queue.redis.display()
+                << " (see the log line above); is it running, and is --redis right?\n";
+      exit_code = 1;
+      io.stop();
+      co_return;
+    }
+    log::info("worker started", {{"consumer", config_.queue.consumer}, {"redis", config_.queue.redis.display()},
+                                 {"stream", config_.queue.jobs_key()}, {"group", config_.queue.group},
+                                 {"max_in_flight", config_.queue.max_in_flight},
+                                 {"metrics_port", static_cast<long long>(metrics.port())}});
+    co_await consumer.run();
+    bool drained = co_await consumer.drain(config_.drain_timeout);
+    log::info(drained ? "stopped: every job in flight finished" : "stopped: drain timeout; unfinished jobs stay pending",
+              {{"in_flight", consumer.in_flight()}});
+    io.stop();
+  }, asio::detached);
+
+  io.run();
+  return exit_code;
+}
+
+}  // namespace rescind::worker
