@@ -104,9 +104,15 @@ class Reader {
     return false;
   }
 
+  // A type mismatch names what was expected; anything else is broken JSON at that field.
+  bool mismatch(simdjson::error_code error, const std::string& field, const char* expected) {
+    if (error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_ERROR) return fail(field, expected);
+    return fail(field, std::string("is not valid JSON (") + simdjson::error_message(error) + ")");
+  }
+
   bool string(od::value& v, const std::string& field, std::string& out, std::size_t max = 1024) {
     std::string_view s;
-    if (v.get_string().get(s)) return fail(field, "must be a string");
+    if (auto error = v.get_string().get(s)) return mismatch(error, field, "must be a string");
     if (s.size() > max) return fail(field, "is longer than " + std::to_string(max) + " characters");
     out.assign(s);
     return true;
@@ -114,13 +120,14 @@ class Reader {
 
   bool integer(od::value& v, const std::string& field, std::int64_t& out) {
     od::json_type type;
-    if (v.type().get(type) || type != od::json_type::number) return fail(field, "must be an integer");
-    if (v.get_int64().get(out)) return fail(field, "must be an integer (minor units, no decimals)");
+    if (auto error = v.type().get(type)) return mismatch(error, field, "must be an integer");
+    if (type != od::json_type::number) return fail(field, "must be an integer");
+    if (auto error = v.get_int64().get(out)) return mismatch(error, field, "must be an integer (minor units, no decimals)");
     return true;
   }
 
   bool object(od::value& v, const std::string& field, od::object& out) {
-    if (v.get_object().get(out)) return fail(field, "must be an object");
+    if (auto error = v.get_object().get(out)) return mismatch(error, field, "must be an object");
     return true;
   }
 
@@ -443,7 +450,10 @@ ParseResult JobParser::parse(std::string_view payload) {
     return InvalidJob{"payload", std::string("is not valid JSON: ") + simdjson::error_message(err)};
   }
   od::object root;
-  if (doc.get_object().get(root)) return InvalidJob{"payload", "is not a JSON object"};
+  if (auto err = doc.get_object().get(root)) {
+    if (err == simdjson::INCORRECT_TYPE) return InvalidJob{"payload", "is not a JSON object"};
+    return InvalidJob{"payload", std::string("is not valid JSON: ") + simdjson::error_message(err)};
+  }
 
   Reader reader;
   JobReader job_reader(reader);

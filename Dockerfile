@@ -1,0 +1,31 @@
+# Rescind worker image: build stage with the -dev packages, slim runtime stage with only the
+# libraries the binaries load. Package lists mirror scripts/deps.sh (checked by a test).
+FROM debian:bookworm AS build
+ARG BUILD_PACKAGES="g++ cmake ninja-build pkg-config ccache libboost1.81-dev libhiredis-dev \
+libsimdjson-dev prometheus-cpp-dev libssl-dev libcli11-dev"
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $BUILD_PACKAGES \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+ && cmake --build /build --target rescind-worker rescindctl rescind-sandbox \
+ && strip /build/worker/rescind-worker /build/ctl/rescindctl /build/sandbox/rescind-sandbox
+
+FROM debian:bookworm-slim
+ARG RUNTIME_PACKAGES="libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
+libssl3 ca-certificates"
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $RUNTIME_PACKAGES \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home rescind
+COPY --from=build /build/worker/rescind-worker /build/ctl/rescindctl /build/sandbox/rescind-sandbox /usr/local/bin/
+USER rescind
+# Metrics on all interfaces inside the container; the orchestrator decides what is exposed.
+ENV RESCIND_METRICS_LISTEN=0.0.0.0:9464
+EXPOSE 9464
+# /metrics answers while the process serves (a dedicated /healthz arrives with the
+# observability work); bash's /dev/tcp avoids adding curl to the image.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
+  CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && grep -q "200 OK" <&3'
+ENTRYPOINT ["rescind-worker"]

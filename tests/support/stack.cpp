@@ -1,0 +1,160 @@
+#include "tests/support/stack.hpp"
+
+#include <simdjson.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "clients/http_client.hpp"
+
+namespace rescind::testing {
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+RedisServer::RedisServer() : port_(free_port()) { start(); }
+
+void RedisServer::start() {
+  process_ = std::make_unique<Process>(
+      "redis-server", std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1",
+                                               "--save", "", "--appendonly", "no", "--protected-mode", "no"});
+  redis::Endpoint endpoint;
+  endpoint.port = std::to_string(port_);
+  bool up = wait_until([&] {
+    try {
+      session_ = std::make_unique<ctl::RedisSession>(endpoint);
+      redis::Request ping;
+      ping.push("PING");
+      session_->exec(std::move(ping));
+      return true;
+    } catch (const ctl::OperationalError&) {
+      return false;
+    }
+  }, std::chrono::seconds(10));
+  if (!up) throw std::runtime_error("redis-server did not start: " + process_->stderr_text());
+}
+
+void RedisServer::stop() {
+  session_.reset();
+  process_.reset();
+}
+
+std::vector<redis::Reply> RedisServer::exec(redis::Request request) { return session_->exec(std::move(request)); }
+
+redis::Reply RedisServer::command(const std::vector<std::string>& argv) {
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  redis::Request request;
+  request.push_argv(views);
+  return std::move(exec(std::move(request)).front());
+}
+
+HttpAnswer http_call(const std::string& method, const std::string& url, const std::string& body,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string error;
+  auto parsed = clients::parse_url(url, error);
+  if (!parsed) throw std::runtime_error(error);
+  boost::asio::io_context io;
+  clients::HttpClient http(io.get_executor(), {});
+  clients::HttpRequest request{clients::http::string_to_verb(method), parsed->path.empty() ? "/" : parsed->path, 11};
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.body() = body;
+  HttpAnswer answer;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    auto exchange = co_await http.send(parsed->origin, std::move(request));
+    if (!exchange.error) {
+      answer.status = static_cast<int>(exchange.response.result_int());
+      answer.body = std::move(exchange.response.body());
+    }
+  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  io.run();
+  return answer;
+}
+
+Sandbox::Sandbox(std::vector<std::string> extra_args) {
+  std::vector<std::string> args{"--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(RESCIND_SANDBOX_BIN, args);
+  auto line = process_->read_line(std::chrono::seconds(10));
+  const std::string prefix = "listening on ";
+  if (!line || line->rfind(prefix, 0) != 0) {
+    throw std::runtime_error("rescind-sandbox did not start: " + process_->stderr_text());
+  }
+  url_ = "http://" + line->substr(prefix.size());
+}
+
+std::vector<Effect> Sandbox::ledger() {
+  auto answer = http_call("GET", url_ + "/__ledger");
+  if (answer.status != 200) throw std::runtime_error("GET /__ledger answered " + std::to_string(answer.status));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(answer.body);
+  std::vector<Effect> effects;
+  for (simdjson::dom::element item : root["effects"].get_array()) {
+    Effect effect;
+    effect.provider = std::string(item["provider"].get_string().value());
+    effect.action = std::string(item["action"].get_string().value());
+    effect.job_id = std::string(item["job_id"].get_string().value());
+    effect.ref = std::string(item["ref"].get_string().value_unsafe());
+    if (auto amount = item["amount_minor"].get_int64(); !amount.error()) effect.amount_minor = amount.value();
+    if (auto currency = item["currency"].get_string(); !currency.error()) effect.currency = std::string(currency.value());
+    effects.push_back(std::move(effect));
+  }
+  return effects;
+}
+
+std::map<std::string, long long> Sandbox::count_by_action() {
+  std::map<std::string, long long> counts;
+  for (const auto& effect : ledger()) ++counts[effect.action];
+  return counts;
+}
+
+void Sandbox::set_faults(const std::string& json) {
+  auto answer = http_call("POST", url_ + "/__faults", json, {{"Content-Type", "application/json"}});
+  if (answer.status != 200) throw std::runtime_error("POST /__faults answered " + std::to_string(answer.status) + ": " + answer.body);
+}
+
+std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
+  std::vector<std::string> args{"--redis", redis.url(), "--sandbox", sandbox.url(), "--metrics-listen", "127.0.0.1:0",
+                                "--block", "100ms", "--drain-timeout", "10s"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return std::make_unique<Process>(RESCIND_WORKER_BIN, args);
+}
+
+std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream, const std::string& group) {
+  auto reply = redis.command({"XINFO", "GROUPS", stream});
+  if (!reply.is_array()) return std::nullopt;
+  for (const auto& g : reply.elements) {
+    GroupState state;
+    bool ours = false;
+    for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2) {
+      const auto& key = g.elements[i].text;
+      const auto& value = g.elements[i + 1];
+      if (key == "name") ours = value.text == group;
+      else if (key == "pending") state.pending = value.integer;
+      else if (key == "lag") state.lag = value.integer;
+      else if (key == "entries-read") state.entries_read = value.integer;
+    }
+    if (ours) return state;
+  }
+  return std::nullopt;
+}
+
+std::string job_json(const std::string& id, long long total_minor, const std::string& currency) {
+  return R"({"v":1,"id":")" + id + R"(","kind":"order.canceled","occurred_at":"2026-11-22T16:00:00Z",)"
+         R"("shop":{"platform":"shopify","domain":"acme-crafts.myshopify.com"},)"
+         R"("order":{"id":"450789469","name":"#1001","currency":")" + currency + R"(","total_minor":)" +
+         std::to_string(total_minor) +
+         R"(,"financial_status":"paid","fulfillment_status":"unfulfilled","line_items":[{"sku":"ACR-RED-500","quantity":2,"location_id":"655441491"}]},)"
+         R"("customer":{"email":"ana@example.com","phone":"+15555550100","name":"Ana"},)"
+         R"("payment":{"provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa"},)"
+         R"("reason":"customer","notify":["email","sms","staff"]})";
+}
+
+}  // namespace rescind::testing

@@ -1,0 +1,78 @@
+// The real parts a test needs, started on free loopback ports and stopped afterwards:
+// redis-server, rescind-sandbox, rescind-worker. No mocks: tests assert on what these saw.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctl/redis_session.hpp"
+#include "tests/support/process.hpp"
+
+namespace rescind::testing {
+
+// Polls `condition` until it holds or `timeout` passes; the caller asserts on the result.
+bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+class RedisServer {
+ public:
+  RedisServer();
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  unsigned short port() const { return port_; }
+  std::vector<redis::Reply> exec(redis::Request request);
+  redis::Reply command(const std::vector<std::string>& argv);
+  long long integer(const std::vector<std::string>& argv) { return command(argv).integer; }
+  void stop();
+  void start();
+
+ private:
+  unsigned short port_;
+  std::unique_ptr<Process> process_;
+  std::unique_ptr<ctl::RedisSession> session_;
+};
+
+struct Effect {
+  std::string provider, action, job_id, currency, ref;
+  long long amount_minor = -1;  // -1: not a money effect
+};
+
+struct HttpAnswer {
+  int status = 0;  // 0: no answer
+  std::string body;
+};
+
+HttpAnswer http_call(const std::string& method, const std::string& url, const std::string& body = {},
+                     const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+class Sandbox {
+ public:
+  explicit Sandbox(std::vector<std::string> extra_args = {});
+  std::string url() const { return url_; }
+  std::vector<Effect> ledger();
+  std::map<std::string, long long> count_by_action();
+  void set_faults(const std::string& json);
+
+ private:
+  std::unique_ptr<Process> process_;
+  std::string url_;
+};
+
+// Starts rescind-worker against `redis` and `sandbox`; extra flags are appended.
+std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox,
+                                      std::vector<std::string> extra_args = {});
+
+// Lag and pending of the group, read from XINFO GROUPS (nullopt if the group does not exist).
+struct GroupState {
+  long long pending = 0;
+  long long lag = 0;
+  long long entries_read = 0;
+};
+std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream = "rescind:jobs",
+                                      const std::string& group = "rescind");
+
+std::string job_json(const std::string& id, long long total_minor = 14900, const std::string& currency = "USD");
+
+}  // namespace rescind::testing

@@ -1,0 +1,94 @@
+// The small shared pieces: money formatting, durations, URLs, encodings, log redaction.
+#include <gtest/gtest.h>
+
+#include "clients/encoding.hpp"
+#include "clients/url.hpp"
+#include "common/duration.hpp"
+#include "common/json_text.hpp"
+#include "common/log.hpp"
+#include "jobs/money.hpp"
+#include "redis/endpoint.hpp"
+
+namespace rescind {
+namespace {
+
+TEST(Money, FormatsByCurrencyExponent) {
+  EXPECT_EQ(jobs::format_minor(14900, "USD"), "149.00");
+  EXPECT_EQ(jobs::format_minor(5, "EUR"), "0.05");
+  EXPECT_EQ(jobs::format_minor(1490, "JPY"), "1490");
+  EXPECT_EQ(jobs::format_minor(1234, "KWD"), "1.234");
+  EXPECT_EQ(jobs::format_minor(-250, "USD"), "-2.50");
+  EXPECT_EQ(jobs::currency_exponent("CLF"), 4);
+  EXPECT_FALSE(jobs::currency_exponent("XYZ"));
+}
+
+TEST(Duration, ParsesOperatorUnits) {
+  using namespace std::chrono;
+  EXPECT_EQ(common::parse_duration("250ms"), milliseconds(250));
+  EXPECT_EQ(common::parse_duration("30s"), seconds(30));
+  EXPECT_EQ(common::parse_duration("5m"), minutes(5));
+  EXPECT_EQ(common::parse_duration("168h"), hours(168));
+  EXPECT_FALSE(common::parse_duration("30"));
+  EXPECT_FALSE(common::parse_duration("-1s"));
+  EXPECT_FALSE(common::parse_duration("1.5s"));
+  EXPECT_FALSE(common::parse_duration("s"));
+  EXPECT_EQ(common::format_duration(milliseconds(30000)), "30s");
+}
+
+TEST(Url, SplitsOriginAndPath) {
+  std::string error;
+  auto url = clients::parse_url("https://hooks.slack.com/services/T1/B2/x/", error);
+  ASSERT_TRUE(url) << error;
+  EXPECT_TRUE(url->origin.tls);
+  EXPECT_EQ(url->origin.host, "hooks.slack.com");
+  EXPECT_EQ(url->origin.port, "443");
+  EXPECT_EQ(url->origin.host_header(), "hooks.slack.com");
+  EXPECT_EQ(url->path, "/services/T1/B2/x");
+  auto local = clients::parse_url("http://127.0.0.1:8099", error);
+  ASSERT_TRUE(local);
+  EXPECT_FALSE(local->origin.tls);
+  EXPECT_EQ(local->origin.host_header(), "127.0.0.1:8099");
+  EXPECT_FALSE(clients::parse_url("ftp://x", error));
+  EXPECT_FALSE(clients::parse_url("https://user:pw@x", error));
+  EXPECT_FALSE(clients::parse_url("http://x:99999", error));
+}
+
+TEST(RedisEndpoint, ParsesUrls) {
+  std::string error;
+  auto ep = redis::parse_endpoint("redis://:s3cret@10.0.0.5:6380/2", error);
+  ASSERT_TRUE(ep) << error;
+  EXPECT_EQ(ep->host, "10.0.0.5");
+  EXPECT_EQ(ep->port, "6380");
+  EXPECT_EQ(ep->password, "s3cret");
+  EXPECT_EQ(ep->db, 2);
+  EXPECT_EQ(ep->display().find("s3cret"), std::string::npos);
+  EXPECT_FALSE(redis::parse_endpoint("http://x", error));
+  EXPECT_FALSE(redis::parse_endpoint("redis://x:0", error));
+}
+
+TEST(Encoding, FormAndBase64) {
+  std::string body;
+  clients::append_form_field(body, "metadata[order_id]", "a b&c=d");
+  clients::append_form_field(body, "amount", "100");
+  EXPECT_EQ(body, "metadata%5Border_id%5D=a%20b%26c%3Dd&amount=100");
+  EXPECT_EQ(clients::base64("AC1:tok"), "QUMxOnRvaw==");
+  EXPECT_EQ(clients::base64("ab"), "YWI=");
+  EXPECT_EQ(clients::base64("abc"), "YWJj");
+  EXPECT_EQ(clients::basic_auth("api", "key"), "Basic YXBpOmtleQ==");
+}
+
+TEST(JsonText, EscapesControlCharacters) {
+  EXPECT_EQ(common::json_string("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+}
+
+TEST(Log, RedactsSecretsAndKeyShapedTokens) {
+  common::log::register_secret("hooks-secret-path");
+  auto line = common::log::redact("key sk_live_51Habc123 and Bearer SG.abc.def at /x/hooks-secret-path ok");
+  EXPECT_EQ(line.find("51Habc123"), std::string::npos) << line;
+  EXPECT_EQ(line.find("SG.abc.def"), std::string::npos) << line;
+  EXPECT_EQ(line.find("hooks-secret-path"), std::string::npos) << line;
+  EXPECT_NE(line.find(" ok"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rescind
