@@ -141,7 +141,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       slack_url = sandbox + std::string(creds::slack_webhook_path);
       p.stripe.api_key = creds::stripe_api_key;
       p.sendgrid.api_key = creds::sendgrid_api_key;
-      if (p.sendgrid.from_email.empty()) p.sendgrid.from_email = creds::sendgrid_from;
+      p.sendgrid.from_email = creds::sendgrid_from;  // the one sender the sandbox has verified
       p.twilio.account_sid = creds::twilio_account_sid;
       p.twilio.auth_token = creds::twilio_auth_token;
       p.twilio.from = creds::twilio_from;

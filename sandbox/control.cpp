@@ -1,0 +1,69 @@
+// The control endpoints tests and scripts use: read the ledger, reset, set or read faults.
+#include "common/json_text.hpp"
+#include "sandbox/form.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace rescind::sandbox {
+namespace {
+
+Response control_error(http::status status, std::string_view message) {
+  std::string body = "{\"error\":";
+  common::append_json_string(body, message);
+  body += '}';
+  return json_response(status, std::move(body));
+}
+
+Response wrong_method(std::string_view allow) {
+  return method_not_allowed(allow, "application/json", "{\"error\":\"method not allowed\"}");
+}
+
+LedgerFilter filter_from(std::string_view query) {
+  LedgerFilter filter;
+  auto form = Form::parse(query);
+  if (!form) return filter;
+  if (const std::string* job = form->find("job_id")) filter.job_id = *job;
+  if (const std::string* provider = form->find("provider")) filter.provider = *provider;
+  return filter;
+}
+
+}  // namespace
+
+Response Sandbox::control(Request& request, std::string_view path, Instant now) {
+  http::verb method = request.method();
+  if (path == "/__ledger") {
+    if (method != http::verb::get) return wrong_method("GET");
+    LedgerFilter filter = filter_from(target_query(request.target()));
+    std::lock_guard lock(mutex_);
+    return json_response(http::status::ok, ledger_.effects_json(filter));
+  }
+  if (path == "/__ledger/summary") {
+    if (method != http::verb::get) return wrong_method("GET");
+    std::lock_guard lock(mutex_);
+    return json_response(http::status::ok, ledger_.summary_json());
+  }
+  if (path == "/__reset") {
+    if (method != http::verb::post) return wrong_method("POST");
+    std::lock_guard lock(mutex_);
+    ledger_.clear();
+    idempotency_.clear();
+    // Faults too: a count left over from one test must not fail the next one.
+    faults_ = FaultSet(providers_.size());
+    return json_response(http::status::ok, "{}");
+  }
+  if (path == "/__faults") {
+    if (method == http::verb::get) {
+      std::lock_guard lock(mutex_);
+      return json_response(http::status::ok, faults_.to_json(provider_names_));
+    }
+    if (method != http::verb::post) return wrong_method("GET, POST");
+    // Parse outside the lock; only the swap needs it.
+    auto parsed = FaultSet::parse(request.body(), provider_names_, now.steady);
+    if (!parsed.faults) return control_error(http::status::bad_request, parsed.error);
+    std::lock_guard lock(mutex_);
+    faults_ = std::move(*parsed.faults);
+    return json_response(http::status::ok, faults_.to_json(provider_names_));
+  }
+  return control_error(http::status::not_found, "no control endpoint " + std::string(path));
+}
+
+}  // namespace rescind::sandbox

@@ -1,0 +1,56 @@
+// What every fake provider implements. Adding a provider (PayPal, Square, Shopify GraphQL,
+// Mailgun, Zendesk, signed webhooks) is one file with a Provider and one line in providers.cpp.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "sandbox/http.hpp"
+#include "sandbox/idempotency.hpp"
+#include "sandbox/ledger.hpp"
+
+namespace rescind::sandbox {
+
+// One request arriving at a provider.
+struct Call {
+  Request& request;  // mutable so JSON bodies can be padded in place
+  std::string_view path;
+  std::string_view job_id;  // X-Rescind-Job; may be empty
+  std::chrono::system_clock::time_point now;
+  IdempotencyStore& idempotency;
+};
+
+// The provider's answer and the side effect it performed, if any.
+struct Reply {
+  Response response;
+  std::optional<Effect> effect;
+  bool replayed = false;  // answered from the idempotency store
+};
+
+// An injected failure or a quota overrun, to be answered in the provider's own error shape.
+struct Failure {
+  http::status status;
+  std::optional<unsigned> retry_after_s;  // the sandbox adds the Retry-After header itself
+  std::chrono::system_clock::time_point now;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  // The name faults and ledger entries use: "stripe", "sendgrid", …
+  virtual std::string_view name() const = 0;
+  // Whether `path` belongs to this provider's API: its answers there, errors included,
+  // are the provider's.
+  virtual bool owns(std::string_view path) const = 0;
+  virtual Reply handle(Call& call) = 0;
+  virtual Response failure(const Failure& failure) const = 0;
+};
+
+// The job id the wire format carries, for providers that have a place for it.
+inline std::string_view job_id_or(std::string_view header_value, std::string_view from_body) {
+  return header_value.empty() ? from_body : header_value;
+}
+
+}  // namespace rescind::sandbox

@@ -1,0 +1,80 @@
+// Routing a request, applying faults around a provider call, filing its effect.
+#include "sandbox/sandbox.hpp"
+
+#include "common/json_text.hpp"
+#include "sandbox/providers.hpp"
+
+namespace rescind::sandbox {
+namespace {
+
+Response not_found(std::string_view path) {
+  std::string body = "{\"error\":\"not_found\",\"path\":";
+  common::append_json_string(body, path);
+  body += '}';
+  return json_response(http::status::not_found, std::move(body));
+}
+
+}  // namespace
+
+Sandbox::Sandbox(LedgerMode mode) : providers_(make_providers()), ledger_(mode) {
+  for (const auto& provider : providers_) provider_names_.push_back(provider->name());
+  faults_ = FaultSet(providers_.size());
+}
+
+std::optional<std::size_t> Sandbox::provider_for(std::string_view path) const {
+  for (std::size_t i = 0; i < providers_.size(); ++i) {
+    if (providers_[i]->owns(path)) return i;
+  }
+  return std::nullopt;
+}
+
+std::chrono::milliseconds Sandbox::delay_for(const Request& request) {
+  auto index = provider_for(target_path(request.target()));
+  if (!index) return std::chrono::milliseconds(0);
+  std::lock_guard lock(mutex_);
+  return faults_.delay(*index);
+}
+
+Outcome Sandbox::handle(Request& request, Instant now) {
+  std::string_view path = target_path(request.target());
+  Outcome outcome;
+  if (path.starts_with("/__")) {
+    outcome.response = control(request, path, now);
+  } else if (auto index = provider_for(path)) {
+    outcome = call_provider(*index, request, path, now);
+  } else {
+    outcome.response = not_found(path);
+  }
+  outcome.response.version(request.version());
+  outcome.response.keep_alive(request.keep_alive());
+  outcome.response.prepare_payload();
+  return outcome;
+}
+
+Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_view path,
+                               Instant now) {
+  Provider& provider = *providers_[index];
+  std::lock_guard lock(mutex_);
+  ledger_.count_request();
+
+  FaultVerdict verdict = faults_.admit(index, now.steady);
+  if (verdict.kind != FaultVerdict::Kind::pass) {
+    ledger_.count_fault();
+    Failure failure{static_cast<http::status>(verdict.status), verdict.retry_after_s, now.wall};
+    Response response = provider.failure(failure);
+    if (verdict.retry_after_s) {
+      response.set(http::field::retry_after, std::to_string(*verdict.retry_after_s));
+    }
+    return Outcome{std::move(response), false};
+  }
+
+  Call call{request, path, header(request, "X-Rescind-Job"), now.wall, idempotency_};
+  Reply reply = provider.handle(call);
+  if (reply.replayed) ledger_.count_replay();
+  if (reply.effect) ledger_.record(std::move(*reply.effect));
+  bool lose = faults_.take_lost_response(index);
+  if (lose) ledger_.count_fault();
+  return Outcome{std::move(reply.response), lose};
+}
+
+}  // namespace rescind::sandbox
