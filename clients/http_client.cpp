@@ -22,7 +22,6 @@ namespace ssl = asio::ssl;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t max_response_bytes = 1 << 20;
 
 struct Connection {
   std::optional<beast::tcp_stream> plain;
@@ -33,13 +32,12 @@ struct Connection {
 
 template <class Stream>
 asio::awaitable<error_code> round_trip(Stream& stream, beast::flat_buffer& buffer, const HttpRequest& request,
-                                       HttpResponse& response, std::chrono::milliseconds timeout,
-                                       bool& got_some) {
-  beast::get_lowest_layer(stream).expires_after(timeout);
+                                       HttpResponse& response, const HttpOptions& options, bool& got_some) {
+  beast::get_lowest_layer(stream).expires_after(options.request_timeout);
   auto [wec, written] = co_await http::async_write(stream, request, use_tuple);
   if (wec) co_return wec;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(max_response_bytes);
+  parser.body_limit(options.max_response_bytes);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
   got_some = parser.got_some();
   if (rec) co_return rec;
@@ -169,11 +167,11 @@ asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest req
     if (!connection) co_return Exchange{ec, {}};
     Exchange exchange;
     bool got_some = false;
-    auto timeout = impl_->options.request_timeout;
+    const auto& options = impl_->options;
     if (connection->secure) {
-      ec = co_await round_trip(*connection->secure, connection->buffer, request, exchange.response, timeout, got_some);
+      ec = co_await round_trip(*connection->secure, connection->buffer, request, exchange.response, options, got_some);
     } else {
-      ec = co_await round_trip(*connection->plain, connection->buffer, request, exchange.response, timeout, got_some);
+      ec = co_await round_trip(*connection->plain, connection->buffer, request, exchange.response, options, got_some);
     }
     if (!ec) {
       if (exchange.response.keep_alive()) {

@@ -30,6 +30,7 @@ struct HttpOptions {
   std::chrono::milliseconds request_timeout{30000};
   std::size_t max_connections_per_origin = 256;  // callers past it wait for a free one
   std::string ca_file;                           // empty: the system's trust store
+  std::size_t max_response_bytes = 1 << 20;      // provider answers are small; a huge one is an error
 };
 
 class HttpClient {

@@ -19,13 +19,19 @@ struct Metrics::Families {
         job_duration(prometheus::BuildHistogram().Name("rescind_job_duration_seconds").Help("Time from enqueue to acknowledgement").Register(r)),
         requests(prometheus::BuildCounter().Name("rescind_provider_requests_total").Help("Provider calls by provider, step and HTTP status (or transport)").Register(r)),
         request_duration(prometheus::BuildHistogram().Name("rescind_provider_request_duration_seconds").Help("Provider call latency").Register(r)),
-        in_flight(prometheus::BuildGauge().Name("rescind_jobs_in_flight").Help("Jobs this worker is running now").Register(r).Add({})) {}
+        in_flight(prometheus::BuildGauge().Name("rescind_jobs_in_flight").Help("Jobs this worker is running now").Register(r).Add({})),
+        stale(prometheus::BuildCounter().Name("rescind_stale_results_total").Help("Results dropped because another consumer had claimed the entry").Register(r).Add({})),
+        redeliveries(prometheus::BuildCounter().Name("rescind_redeliveries_total").Help("Entries claimed from consumers that went silent").Register(r).Add({})),
+        promoted(prometheus::BuildCounter().Name("rescind_retries_promoted_total").Help("Due retries moved back into the jobs stream").Register(r).Add({})) {}
 
   prometheus::Family<prometheus::Counter>& jobs;
   prometheus::Family<prometheus::Histogram>& job_duration;
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Histogram>& request_duration;
   prometheus::Gauge& in_flight;
+  prometheus::Counter& stale;
+  prometheus::Counter& redeliveries;
+  prometheus::Counter& promoted;
 };
 
 Metrics::Metrics()
@@ -55,6 +61,10 @@ void Metrics::provider_request(std::string_view provider, std::string_view step,
 }
 
 void Metrics::jobs_in_flight(long long count) { families_->in_flight.Set(static_cast<double>(count)); }
+
+void Metrics::stale_completion() { families_->stale.Increment(); }
+void Metrics::redelivered(long long entries) { families_->redeliveries.Increment(static_cast<double>(entries)); }
+void Metrics::retries_promoted(long long entries) { families_->promoted.Increment(static_cast<double>(entries)); }
 
 prometheus::Registry& Metrics::registry() { return *registry_; }
 

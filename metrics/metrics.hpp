@@ -28,6 +28,9 @@ class Metrics {
   void job_finished(std::string_view kind, std::string_view outcome, double seconds);
   void provider_request(std::string_view provider, std::string_view step, std::string_view code, double seconds);
   void jobs_in_flight(long long count);
+  void stale_completion();                  // a result dropped: another consumer owned the entry
+  void redelivered(long long entries);      // entries claimed from silent consumers
+  void retries_promoted(long long entries);
 
   prometheus::Registry& registry();
 

@@ -60,7 +60,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string sandbox, log_level = "info";
-  std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s";
+  std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
+              visibility = "30s";
+  std::string retry_default;
+  std::vector<std::string> retry_for;
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
               twilio_url = "https://api.twilio.com", slack_url;
   auto& p = config.providers;
@@ -75,6 +78,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--read-batch", config.queue.read_batch, "Most entries taken per XREADGROUP")->envname("RESCIND_READ_BATCH")->capture_default_str()->check(CLI::Range(1, 10'000))->group(queue);
   app.add_option("--block", block, "How long one XREADGROUP waits for new entries")->envname("RESCIND_BLOCK")->capture_default_str()->group(queue);
   app.add_option("--idempotency-window", window, "How long step states are kept (a job re-enqueued within it has no second effect)")->envname("RESCIND_IDEMPOTENCY_WINDOW")->capture_default_str()->group(queue);
+  app.add_option("--visibility-timeout", visibility, "A job whose worker is silent this long may be claimed by another (running jobs are heartbeated)")->envname("RESCIND_VISIBILITY_TIMEOUT")->capture_default_str()->group(queue);
+  app.add_option("--max-deliveries", config.queue.max_deliveries, "Deliveries after which an entry is poison and goes to the DLQ")->envname("RESCIND_MAX_DELIVERIES")->capture_default_str()->check(CLI::Range(1, 1000))->group(queue);
+  app.add_option("--retry", retry_default, "Retry policy for every kind: attempts=10,base=1s,cap=15m,max_age=72h (any subset)")->envname("RESCIND_RETRY")->group(queue);
+  app.add_option("--retry-for", retry_for, "Per-kind policy, repeatable: order.canceled:attempts=5,max_age=24h")->envname("RESCIND_RETRY_FOR")->delimiter(';')->group(queue);
   app.add_option("--drain-timeout", drain, "On SIGTERM/SIGINT, how long in-flight jobs may take to finish")->envname("RESCIND_DRAIN_TIMEOUT")->capture_default_str()->group(queue);
 
   auto* ops = "Operations";
@@ -124,6 +131,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
     DurationFlag durations[] = {{block, &config.queue.block, "--block"},
                                 {drain, &config.drain_timeout, "--drain-timeout"},
+                                {visibility, &config.queue.visibility_timeout, "--visibility-timeout"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
                                 {request_timeout, &config.http.request_timeout, "--http-timeout"}};
@@ -133,6 +141,20 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       *d.target = *parsed;
     }
     if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
+    if (config.queue.visibility_timeout < std::chrono::milliseconds(300)) throw UsageError("--visibility-timeout must be at least 300ms");
+    if (!retry_default.empty() && !retry::parse_policy(retry_default, config.queue.retry, error)) {
+      throw UsageError("--retry: " + error);
+    }
+    for (const auto& item : retry_for) {
+      auto colon = item.find(':');
+      auto kind = jobs::kind_from(std::string_view(item).substr(0, colon));
+      if (colon == std::string::npos || !kind) {
+        throw UsageError("--retry-for: '" + item + "' is not KIND:settings with KIND one of order.canceled, refund.requested, dispute.opened, order.unfulfillable");
+      }
+      auto policy = config.queue.retry;
+      if (!retry::parse_policy(std::string_view(item).substr(colon + 1), policy, error)) throw UsageError("--retry-for " + item + ": " + error);
+      config.queue.retry_by_kind[*kind] = policy;
+    }
 
     if (!sandbox.empty()) {
       namespace creds = sandbox_credentials;

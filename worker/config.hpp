@@ -2,6 +2,7 @@
 // variables, an optional config file) into plain structs that the components receive.
 #pragma once
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -12,7 +13,9 @@
 #include "clients/stripe.hpp"
 #include "clients/twilio.hpp"
 #include "common/log.hpp"
+#include "jobs/job.hpp"
 #include "redis/endpoint.hpp"
+#include "retry/policy.hpp"
 
 namespace rescind::worker {
 
@@ -25,8 +28,20 @@ struct QueueConfig {
   std::size_t read_batch = 100;
   std::chrono::milliseconds block{1000};  // XREADGROUP BLOCK: also bounds how fast a stop is noticed
   std::chrono::milliseconds idempotency_window{std::chrono::hours(24 * 7)};
+  // A job silent for this long (its worker stopped heartbeating) may be claimed by another.
+  std::chrono::milliseconds visibility_timeout{30000};
+  int max_deliveries = 5;  // past it an entry is poison: it goes to the DLQ unread
+  std::chrono::milliseconds promote_interval{500};
+  retry::Policy retry;  // default for every kind
+  std::map<jobs::Kind, retry::Policy> retry_by_kind;
 
+  const retry::Policy& retry_for(jobs::Kind kind) const {
+    auto it = retry_by_kind.find(kind);
+    return it == retry_by_kind.end() ? retry : it->second;
+  }
   std::string jobs_key() const { return prefix + ":jobs"; }
+  std::string retry_key() const { return prefix + ":retry"; }
+  std::string dlq_key() const { return prefix + ":dlq"; }
   std::string job_state_key(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
 };
 

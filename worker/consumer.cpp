@@ -15,9 +15,12 @@ namespace asio = boost::asio;
 namespace log = common::log;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-Consumer::Consumer(const QueueConfig& queue, redis::Connection& reader, JobRunner& runner, metrics::Metrics& metrics)
+Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
+                   redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
     : queue_(queue),
+      job_queue_(job_queue),
       reader_(reader),
+      commands_(commands),
       runner_(runner),
       metrics_(metrics),
       room_(reader.executor(), asio::steady_timer::time_point::max()) {}
@@ -43,12 +46,11 @@ asio::awaitable<void> Consumer::run() {
   auto executor = co_await asio::this_coro::executor;
   auto backoff = std::chrono::milliseconds(100);
   while (!stopping_) {
-    while (in_flight_ >= queue_.max_in_flight && !stopping_) co_await room_.async_wait(use_tuple);
+    while (room() == 0 && !stopping_) co_await room_.async_wait(use_tuple);
     if (stopping_) break;
 
-    auto room = std::min(queue_.read_batch, queue_.max_in_flight - in_flight_);
     redis::Request read;
-    read.push("XREADGROUP", "GROUP", queue_.group, queue_.consumer, "COUNT", room, "BLOCK",
+    read.push("XREADGROUP", "GROUP", queue_.group, queue_.consumer, "COUNT", std::min(queue_.read_batch, room()), "BLOCK",
               queue_.block.count(), "STREAMS", queue_.jobs_key(), ">");
     auto result = co_await reader_.exec(std::move(read));
     if (stopping_) break;
@@ -66,11 +68,17 @@ asio::awaitable<void> Consumer::run() {
   }
 }
 
-void Consumer::start_job(redis::StreamEntry entry) {
-  ++in_flight_;
-  metrics_.jobs_in_flight(static_cast<long long>(in_flight_));
+std::size_t Consumer::room() const {
+  return running_.size() >= queue_.max_in_flight ? 0 : queue_.max_in_flight - running_.size();
+}
+
+void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
+  if (!running_.insert(entry.id).second) return;  // already running here
+  metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
   auto stream_id = entry.id;
-  asio::co_spawn(reader_.executor(), runner_.run(std::move(entry)),
+  auto job = deliveries > queue_.max_deliveries ? runner_.dead_letter_poison(std::move(entry), deliveries)
+                                                : runner_.run(std::move(entry));
+  asio::co_spawn(reader_.executor(), std::move(job),
                  [this, stream_id](std::exception_ptr error) {
                    if (error) {
                      // A bug, not bad data (that is handled as a value): log it, keep serving.
@@ -82,10 +90,47 @@ void Consumer::start_job(redis::StreamEntry entry) {
                        log::error("job coroutine threw; entry left pending", {{"stream_id", stream_id}});
                      }
                    }
-                   --in_flight_;
-                   metrics_.jobs_in_flight(static_cast<long long>(in_flight_));
+                   running_.erase(stream_id);
+                   metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
                    room_.cancel_one();
                  });
+}
+
+asio::awaitable<void> Consumer::upkeep() {
+  auto executor = co_await asio::this_coro::executor;
+  using clock = std::chrono::steady_clock;
+  // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
+  auto extend_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
+  auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
+  auto next_extend = clock::now() + extend_every, next_claim = clock::now();
+  constexpr long long promote_batch = 500;
+
+  // While draining, running jobs still need their heartbeat; nothing new is taken on.
+  while (!stopping_ || !running_.empty()) {
+    for (;;) {
+      if (stopping_) break;
+      auto moved = co_await job_queue_.promote_due(commands_, std::chrono::system_clock::now(), promote_batch);
+      if (!moved || *moved == 0) break;
+      metrics_.retries_promoted(*moved);
+      if (*moved < promote_batch) break;
+    }
+    if (clock::now() >= next_extend) {
+      next_extend = clock::now() + extend_every;
+      std::vector<std::string> ids(running_.begin(), running_.end());
+      co_await job_queue_.extend(commands_, ids);
+    }
+    if (clock::now() >= next_claim && room() > 0 && !stopping_) {
+      next_claim = clock::now() + claim_every;
+      auto claimed = co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
+      if (!claimed.empty()) {
+        metrics_.redelivered(static_cast<long long>(claimed.size()));
+        log::info("claimed jobs of a silent consumer", {{"entries", claimed.size()}});
+      }
+      for (auto& [entry, deliveries] : claimed) start_job(std::move(entry), deliveries);
+    }
+    asio::steady_timer tick(executor, queue_.promote_interval);
+    co_await tick.async_wait(use_tuple);
+  }
 }
 
 void Consumer::stop() {
@@ -97,11 +142,11 @@ void Consumer::stop() {
 asio::awaitable<bool> Consumer::drain(std::chrono::milliseconds timeout) {
   auto executor = co_await asio::this_coro::executor;
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (!running_.empty() && std::chrono::steady_clock::now() < deadline) {
     asio::steady_timer tick(executor, std::chrono::milliseconds(10));
     co_await tick.async_wait(use_tuple);
   }
-  co_return in_flight_ == 0;
+  co_return running_.empty();
 }
 
 }  // namespace rescind::worker

@@ -1,11 +1,15 @@
-// The consumer loop: reads the jobs stream through the group, only while there is room
-// for more jobs in flight (back-pressure), and starts one coroutine per job.
+// The consumer loop: reads the jobs stream through the group only while there is room for
+// more jobs in flight (back-pressure) and starts one coroutine per job. Beside it, the
+// upkeep every worker does: promote due retries, heartbeat its running jobs, and claim the
+// jobs of workers that went silent (poison after too many deliveries).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <unordered_set>
 
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
+#include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/job_runner.hpp"
 
@@ -13,7 +17,8 @@ namespace rescind::worker {
 
 class Consumer {
  public:
-  Consumer(const QueueConfig& queue, redis::Connection& reader, JobRunner& runner, metrics::Metrics& metrics);
+  Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
+           redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics);
 
   // Creates the stream and group if missing; false (logged) if Redis refuses.
   boost::asio::awaitable<bool> join_group();
@@ -21,24 +26,31 @@ class Consumer {
   // Reads and dispatches until stop(); returns when reading has stopped (jobs may still run).
   boost::asio::awaitable<void> run();
 
-  // Stops reading: a blocked XREADGROUP is abandoned at once (its entries, if any arrive,
-  // stay pending for this consumer name and are never lost).
+  // Promotes retries, extends and claims, until stop().
+  boost::asio::awaitable<void> upkeep();
+
+  // Stops reading: a blocked XREADGROUP is abandoned at once (entries it was about to
+  // deliver stay pending for this consumer and are claimed by others after the visibility
+  // timeout: never lost).
   void stop();
 
   // Waits until no job is in flight or `timeout` passed; true if all finished.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds timeout);
 
-  std::size_t in_flight() const { return in_flight_; }
+  std::size_t in_flight() const { return running_.size(); }
 
  private:
-  void start_job(redis::StreamEntry entry);
+  void start_job(redis::StreamEntry entry, long long deliveries = 1);
+  std::size_t room() const;
 
   const QueueConfig& queue_;
+  const retry::JobQueue& job_queue_;
   redis::Connection& reader_;
+  redis::Connection& commands_;
   JobRunner& runner_;
   metrics::Metrics& metrics_;
   boost::asio::steady_timer room_;  // never expires: cancel_one() when a job finishes
-  std::size_t in_flight_ = 0;
+  std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
   bool stopping_ = false;
 };
 

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
+#include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/steps.hpp"
@@ -44,8 +45,10 @@ int Engine::run() {
   redis::Connection reader(ex, config_.queue.redis);    // XREADGROUP BLOCK would stall the pipeline
   clients::HttpClient http(ex, config_.http);
   Steps steps(http, config_.providers);
-  JobRunner runner(config_.queue, commands, steps, metrics);
-  Consumer consumer(config_.queue, reader, runner, metrics);
+  retry::JobQueue job_queue({config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
+                             config_.queue.group, config_.queue.consumer});
+  JobRunner runner(config_.queue, job_queue, commands, steps, metrics);
+  Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
 
   int exit_code = 0;
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -77,6 +80,7 @@ int Engine::run() {
                                  {"stream", config_.queue.jobs_key()}, {"group", config_.queue.group},
                                  {"max_in_flight", config_.queue.max_in_flight},
                                  {"metrics_port", static_cast<long long>(metrics.port())}});
+    asio::co_spawn(ex, consumer.upkeep(), asio::detached);
     co_await consumer.run();
     bool drained = co_await consumer.drain(config_.drain_timeout);
     log::info(drained ? "stopped: every job in flight finished" : "stopped: drain timeout; unfinished jobs stay pending",

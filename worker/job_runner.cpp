@@ -38,36 +38,41 @@ std::string status_label(const Outcome& outcome) {
 
 struct JobRunner::Attempt {
   redis::StreamEntry entry;
+  retry::Envelope envelope;
   jobs::Job job;
   jobs::Plan plan;
   std::string state_key;
   std::uint32_t done = 0;  // bit per plan step
   std::optional<std::pair<std::size_t, Outcome>> first_failure;
+  std::optional<std::pair<std::size_t, Outcome>> permanent_failure;
 };
 
-JobRunner::JobRunner(const QueueConfig& queue, redis::Connection& redis, Steps& steps, metrics::Metrics& metrics)
-    : queue_(queue), redis_(redis), steps_(steps), metrics_(metrics), jobs_key_(queue.jobs_key()) {}
+JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis,
+                     Steps& steps, metrics::Metrics& metrics)
+    : queue_(queue), job_queue_(job_queue), redis_(redis), steps_(steps), metrics_(metrics) {}
 
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto started = std::chrono::steady_clock::now();
+  auto envelope = retry::Envelope::of(entry);
   const std::string* payload = entry.field("job");
   auto parsed = payload ? parser_.parse(*payload)
                         : jobs::ParseResult{jobs::InvalidJob{"job", "the stream entry has no 'job' field"}};
   if (auto* invalid = std::get_if<jobs::InvalidJob>(&parsed)) {
-    // Left pending, never acked: the dead-letter queue takes these once it exists.
-    log::warn("invalid job left pending", {{"stream_id", entry.id}, {"reason", invalid->reason()}});
+    Failure failure{"invalid_payload", "", "", "", invalid->reason(), 0};  // named: g++ 12 miscompiles braced temporaries in co_await
+    co_await dead_letter(entry, envelope, "unknown", failure);
     metrics_.job_finished("unknown", "invalid", -1);
     co_return;
   }
 
-  Attempt attempt{std::move(entry), std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}};
+  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
   jobs::Unplannable why;
   auto plan = jobs::plan_for(job, &why);
   if (!plan) {
-    log::warn("job has no plan; left pending", {{"stream_id", attempt.entry.id}, {"job_id", job.id},
-                                                  {"reason", std::string(why.field) + ": " + std::string(why.problem)}});
+    auto error = std::string(why.field) + ": " + std::string(why.problem);
+    Failure failure{"unsupported_kind", "", "", "", error, 0};
+    co_await dead_letter(attempt.entry, envelope, kind, failure);
     metrics_.job_finished(kind, "invalid", -1);
     co_return;
   }
@@ -75,19 +80,98 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   attempt.state_key = queue_.job_state_key(job.id);
 
   if (!co_await run_steps(attempt)) {
-    auto& [index, outcome] = *attempt.first_failure;
-    auto role = attempt.plan.steps[index].role;
-    log::warn("job incomplete; left pending",
-              {{"job_id", job.id}, {"kind", kind}, {"stream_id", attempt.entry.id},
-               {"step", jobs::to_string(role)}, {"provider", steps_.provider_for(role, job)},
-               {"outcome", retry::to_string(outcome.kind)}, {"status", outcome.status},
-               {"code", outcome.code}, {"error", outcome.message}});
+    co_await retry_or_dead_letter(attempt);
     co_return;
   }
-  if (!co_await acknowledge(attempt.entry.id)) co_return;
+  auto finished = co_await job_queue_.acknowledge(redis_, attempt.entry.id);
+  if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "ack");
+  if (finished == retry::Finished::failed) {
+    log::warn("ack failed; the entry stays pending and will be claimed again", {{"stream_id", attempt.entry.id}, {"job_id", job.id}});
+    co_return;
+  }
   metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(attempt.entry.id));
-  log::info("job done", {{"job_id", job.id}, {"kind", kind}, {"stream_id", attempt.entry.id},
-                         {"steps", attempt.plan.steps.size()}, {"seconds", seconds_since(started)}});
+  log::info("job done", {{"job_id", job.id}, {"kind", kind}, {"attempt", envelope.attempt},
+                         {"stream_id", attempt.entry.id}, {"steps", attempt.plan.steps.size()},
+                         {"seconds", seconds_since(started)}});
+}
+
+asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
+  const auto& job = attempt.job;
+  auto kind = jobs::to_string(job.kind);
+  bool permanent = attempt.permanent_failure.has_value();
+  auto& [index, outcome] = permanent ? *attempt.permanent_failure : *attempt.first_failure;
+  auto role = attempt.plan.steps[index].role;
+  Failure failure{"permanent", std::string(jobs::to_string(role)), std::string(steps_.provider_for(role, job)),
+                  outcome.code, outcome.message, outcome.status};
+
+  if (!permanent) {
+    const auto& policy = queue_.retry_for(job.kind);
+    auto now = std::chrono::system_clock::now();
+    auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) -
+               std::chrono::milliseconds(attempt.envelope.first_at_ms);
+    auto verdict = retry::next_step(policy, attempt.envelope.attempt, age);
+    if (verdict == retry::Verdict::retry) {
+      auto delay = retry::backoff(policy, attempt.envelope.attempt, outcome.retry_after, random_);
+      auto finished = co_await job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"),
+                                                     attempt.envelope, now + delay);
+      if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "reschedule");
+      if (finished == retry::Finished::done) {
+        metrics_.job_finished(kind, "retried", -1);
+        log::warn("step failed; job rescheduled",
+                  {{"job_id", job.id}, {"kind", kind}, {"attempt", attempt.envelope.attempt},
+                   {"step", failure.step}, {"provider", failure.provider}, {"status", outcome.status},
+                   {"code", outcome.code}, {"error", outcome.message}, {"retry_in_ms", static_cast<long long>(delay.count())}});
+      }
+      co_return;
+    }
+    failure.reason = verdict == retry::Verdict::exhausted ? "exhausted" : "expired";
+  }
+  co_await dead_letter(attempt.entry, attempt.envelope, kind, failure);
+}
+
+asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
+                                             std::string_view kind, const Failure& failure) {
+  const std::string* payload = entry.field("job");
+  retry::DeadLetter letter{{{"job", payload ? *payload : std::string()},
+                            {"attempt", std::to_string(envelope.attempt)},
+                            {"kind", std::string(kind)},
+                            {"reason", failure.reason},
+                            {"step", failure.step},
+                            {"provider", failure.provider},
+                            {"status", std::to_string(failure.status)},
+                            {"code", failure.code},
+                            {"error", failure.error},
+                            {"failed_at", retry::rfc3339_now()},
+                            {"origin_id", envelope.origin_id},
+                            {"worker", queue_.consumer}}};
+  auto finished = co_await job_queue_.dead_letter(redis_, entry.id, letter);
+  if (finished == retry::Finished::stale) co_return report_stale(entry, "dead-letter");
+  if (finished == retry::Finished::failed) {
+    log::warn("dead-lettering failed; the entry stays pending and will be claimed again", {{"stream_id", entry.id}});
+    co_return;
+  }
+  if (failure.reason != "invalid_payload" && failure.reason != "unsupported_kind") {
+    metrics_.job_finished(kind, "dead_lettered", -1);
+  }
+  log::error("job dead-lettered", {{"stream_id", entry.id}, {"origin_id", envelope.origin_id}, {"kind", kind},
+                                   {"attempt", envelope.attempt}, {"reason", failure.reason}, {"step", failure.step},
+                                   {"provider", failure.provider}, {"status", failure.status},
+                                   {"code", failure.code}, {"error", failure.error}});
+}
+
+asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, long long deliveries) {
+  auto envelope = retry::Envelope::of(entry);
+  auto error = "delivered " + std::to_string(deliveries) + " times without finishing (max " +
+               std::to_string(queue_.max_deliveries) + "): its workers crashed or hung on it";
+  Failure failure{"poison", "", "", "", error, 0};
+  co_await dead_letter(entry, envelope, "unknown", failure);
+}
+
+void JobRunner::report_stale(const redis::StreamEntry& entry, std::string_view what) {
+  // Another worker claimed this entry while we ran it: its result wins, ours is dropped.
+  metrics_.stale_completion();
+  log::warn("stale result dropped: the entry now belongs to another consumer",
+            {{"stream_id", entry.id}, {"would_have", what}});
 }
 
 // True when every step of the plan is done (now or by an earlier delivery).
@@ -144,6 +228,9 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
         attempt.done |= 1u << index;
       } else {
         failed |= 1u << index;
+        if (outcome.kind == Outcome::Kind::permanent && !attempt.permanent_failure) {
+          attempt.permanent_failure.emplace(index, outcome);
+        }
         if (!attempt.first_failure) attempt.first_failure.emplace(index, std::move(outcome));
       }
     }
@@ -171,18 +258,6 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
                                          (written.ok() ? written.replies[0].text : written.error.message()));
   }
   co_return outcome;
-}
-
-asio::awaitable<bool> JobRunner::acknowledge(const std::string& stream_id) {
-  redis::Request ack;
-  ack.push("XACK", jobs_key_, queue_.group, stream_id);
-  auto result = co_await redis_.exec(std::move(ack));
-  if (!result.ok() || result.replies[0].is_error()) {
-    log::warn("ack failed; the entry stays pending", {{"stream_id", stream_id},
-              {"error", result.ok() ? result.replies[0].text : result.error.message()}});
-    co_return false;
-  }
-  co_return true;
 }
 
 }  // namespace rescind::worker

@@ -1,12 +1,15 @@
-// Runs one job from stream entry to XACK: parse, plan, skip the steps already done, run
-// the rest (each as soon as the steps it waits for are done), record each success at once.
+// Runs one job from stream entry to its next place: parse, plan, skip the steps already
+// done, run the rest (each as soon as the steps it waits for are done), record each success
+// at once; then ack it, reschedule it with backoff, or dead-letter it — fenced, atomically.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <random>
 
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
 #include "redis/streams.hpp"
+#include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/steps.hpp"
 
@@ -14,22 +17,35 @@ namespace rescind::worker {
 
 class JobRunner {
  public:
-  JobRunner(const QueueConfig& queue, redis::Connection& redis, Steps& steps, metrics::Metrics& metrics);
+  JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis, Steps& steps,
+            metrics::Metrics& metrics);
 
   boost::asio::awaitable<void> run(redis::StreamEntry entry);
 
+  // An entry delivered too often (its workers crashed or hung on it): to the DLQ unread.
+  boost::asio::awaitable<void> dead_letter_poison(redis::StreamEntry entry, long long deliveries);
+
  private:
   struct Attempt;
+  struct Failure {
+    std::string reason;  // permanent, exhausted, expired, invalid_payload, unsupported_kind, poison
+    std::string step, provider, code, error;
+    int status = 0;
+  };
   boost::asio::awaitable<bool> run_steps(Attempt& attempt);
   boost::asio::awaitable<retry::Outcome> run_step(Attempt& attempt, std::size_t index, bool refunded);
-  boost::asio::awaitable<bool> acknowledge(const std::string& stream_id);
+  boost::asio::awaitable<void> retry_or_dead_letter(Attempt& attempt);
+  boost::asio::awaitable<void> dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
+                                           std::string_view kind, const Failure& failure);
+  void report_stale(const redis::StreamEntry& entry, std::string_view what);
 
   const QueueConfig& queue_;
+  const retry::JobQueue& job_queue_;
   redis::Connection& redis_;
   Steps& steps_;
   metrics::Metrics& metrics_;
   jobs::JobParser parser_;
-  std::string jobs_key_;
+  std::mt19937_64 random_{std::random_device{}()};
 };
 
 }  // namespace rescind::worker

@@ -94,26 +94,6 @@ TEST(Worker, StripeIdempotencyKeyStopsADoubleRefundEvenWithoutStepState) {
   EXPECT_EQ(counts["email"], 2) << "emails have no idempotency key: the step state is what prevents repeats";
 }
 
-TEST(Worker, InvalidJobIsLeftPendingAndTheWorkerGoesOn) {
-  RedisServer redis;
-  Sandbox sandbox;
-  auto worker = start_worker(redis, sandbox);
-  auto bad = job_json("evt_bad_currency");
-  bad.replace(bad.find(R"("currency":"USD")"), 16, R"("currency":"XYZ")");
-  auto sent = ctl(redis, {"enqueue", "--no-validate", "-"}, bad + "\n" + "{not json\n" + job_json("evt_good") + "\n");
-  ASSERT_EQ(sent.exit_code, 0) << sent.err;
-
-  ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["staff"] == 1; }, 30s));
-  auto state = group_state(redis);
-  ASSERT_TRUE(state);
-  EXPECT_EQ(state->entries_read, 3);
-  EXPECT_EQ(state->pending, 2) << "the two invalid jobs stay pending; the good one is acked";
-  EXPECT_TRUE(worker->running());
-  ASSERT_TRUE(wait_until([&] { return worker->stderr_text().find("order.currency") != std::string::npos; }, 5s));
-  EXPECT_NE(worker->stderr_text().find("payload: is not valid JSON"), std::string::npos) << worker->stderr_text();
-  EXPECT_EQ(sandbox.count_by_action()["refund"], 1);
-}
-
 TEST(Worker, SigtermWithNothingInFlightExitsZero) {
   RedisServer redis;
   Sandbox sandbox;

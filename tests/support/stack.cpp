@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "clients/http_client.hpp"
+#include "redis/streams.hpp"
 
 namespace rescind::testing {
 
@@ -20,12 +21,22 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
-RedisServer::RedisServer() : port_(free_port()) { start(); }
+RedisServer::RedisServer(bool persistent) : port_(free_port()) {
+  if (persistent) {
+    char pattern[] = "/tmp/rescind-test-redis-XXXXXX";
+    dir_ = mkdtemp(pattern);
+  }
+  start();
+}
 
 void RedisServer::start() {
-  process_ = std::make_unique<Process>(
-      "redis-server", std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1",
-                                               "--save", "", "--appendonly", "no", "--protected-mode", "no"});
+  std::vector<std::string> args{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"};
+  if (dir_.empty()) {
+    args.insert(args.end(), {"--appendonly", "no"});
+  } else {
+    args.insert(args.end(), {"--dir", dir_, "--appendonly", "yes", "--appendfsync", "always"});
+  }
+  process_ = std::make_unique<Process>("redis-server", args);
   redis::Endpoint endpoint;
   endpoint.port = std::to_string(port_);
   bool up = wait_until([&] {
@@ -62,13 +73,16 @@ HttpAnswer http_call(const std::string& method, const std::string& url, const st
   auto parsed = clients::parse_url(url, error);
   if (!parsed) throw std::runtime_error(error);
   boost::asio::io_context io;
-  clients::HttpClient http(io.get_executor(), {});
+  clients::HttpOptions options;
+  options.max_response_bytes = 512 << 20;  // whole ledgers of big runs
+  clients::HttpClient http(io.get_executor(), options);
   clients::HttpRequest request{clients::http::string_to_verb(method), parsed->path.empty() ? "/" : parsed->path, 11};
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
   HttpAnswer answer;
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
     auto exchange = co_await http.send(parsed->origin, std::move(request));
+    answer.error = exchange.error.message();
     if (!exchange.error) {
       answer.status = static_cast<int>(exchange.response.result_int());
       answer.body = std::move(exchange.response.body());
@@ -92,7 +106,9 @@ Sandbox::Sandbox(std::vector<std::string> extra_args) {
 
 std::vector<Effect> Sandbox::ledger() {
   auto answer = http_call("GET", url_ + "/__ledger");
-  if (answer.status != 200) throw std::runtime_error("GET /__ledger answered " + std::to_string(answer.status));
+  if (answer.status != 200) {
+    throw std::runtime_error("GET /__ledger answered " + std::to_string(answer.status) + " " + answer.error);
+  }
   simdjson::dom::parser parser;
   simdjson::dom::element root = parser.parse(answer.body);
   std::vector<Effect> effects;
@@ -144,6 +160,28 @@ std::optional<GroupState> group_state(RedisServer& redis, const std::string& str
     if (ours) return state;
   }
   return std::nullopt;
+}
+
+std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redis, const std::string& stream) {
+  std::vector<std::map<std::string, std::string>> out;
+  auto reply = redis.command({"XRANGE", stream, "-", "+"});
+  for (auto& entry : redis::entries_from(std::move(reply))) {
+    std::map<std::string, std::string> fields(entry.fields.begin(), entry.fields.end());
+    fields["_id"] = entry.id;
+    out.push_back(std::move(fields));
+  }
+  return out;
+}
+
+void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_io_executor)>& body) {
+  boost::asio::io_context io;
+  bool done = false;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    co_await body(io.get_executor());
+    done = true;
+  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  while (!done && io.run_one()) {
+  }
 }
 
 std::string job_json(const std::string& id, long long total_minor, const std::string& currency) {

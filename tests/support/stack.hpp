@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
 #include "ctl/redis_session.hpp"
 #include "tests/support/process.hpp"
 
@@ -19,9 +22,15 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
 
 class RedisServer {
  public:
-  RedisServer();
+  // persistent: append-only file with fsync on every write, so a restart loses nothing.
+  explicit RedisServer(bool persistent = false);
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   unsigned short port() const { return port_; }
+  redis::Endpoint endpoint() const {
+    redis::Endpoint ep;
+    ep.port = std::to_string(port_);
+    return ep;
+  }
   std::vector<redis::Reply> exec(redis::Request request);
   redis::Reply command(const std::vector<std::string>& argv);
   long long integer(const std::vector<std::string>& argv) { return command(argv).integer; }
@@ -30,6 +39,7 @@ class RedisServer {
 
  private:
   unsigned short port_;
+  std::string dir_;  // persistent servers only
   std::unique_ptr<Process> process_;
   std::unique_ptr<ctl::RedisSession> session_;
 };
@@ -42,6 +52,7 @@ struct Effect {
 struct HttpAnswer {
   int status = 0;  // 0: no answer
   std::string body;
+  std::string error;
 };
 
 HttpAnswer http_call(const std::string& method, const std::string& url, const std::string& body = {},
@@ -72,6 +83,12 @@ struct GroupState {
 };
 std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream = "rescind:jobs",
                                       const std::string& group = "rescind");
+
+// Every entry of a stream as field → value maps (with "_id" for the entry id).
+std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redis, const std::string& stream);
+
+// Runs a coroutine to completion on a private io_context (for driving library code in tests).
+void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_io_executor)>& body);
 
 std::string job_json(const std::string& id, long long total_minor = 14900, const std::string& currency = "USD");
 

@@ -1,0 +1,173 @@
+#include "retry/job_queue.hpp"
+
+#include <charconv>
+#include <ctime>
+#include <unordered_map>
+
+namespace rescind::retry {
+namespace {
+
+// KEYS: jobs, retry, dlq. ARGV: group, consumer, entry id, action, then per action:
+// retry: due_ms, envelope; dead: field, value, … The ownership check and the move happen
+// together: a consumer whose entry was claimed by another meanwhile changes nothing.
+constexpr const char* finish_lua = R"lua(
+local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if #owner == 0 or owner[1][2] ~= ARGV[2] then return 0 end
+if ARGV[4] == 'retry' then
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6])
+elseif ARGV[4] == 'dead' then
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5))
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+return 1
+)lua";
+
+// KEYS: retry, jobs, dlq. ARGV: now_ms, limit. Each due envelope becomes a stream entry in
+// the same script that removes it from the set: never lost, never promoted twice.
+constexpr const char* promote_lua = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(due) do
+  local attempt, first_at, origin, job = string.match(member, '^(%d+):(%d+):([^:]*):(.*)$')
+  if attempt then
+    redis.call('XADD', KEYS[2], '*', 'job', job, 'attempt', attempt, 'first_at', first_at, 'origin_id', origin)
+  else
+    redis.call('XADD', KEYS[3], '*', 'job', member, 'reason', 'malformed_retry_envelope',
+               'error', 'a member of the retry set was not attempt:first_at:origin_id:job')
+  end
+  redis.call('ZREM', KEYS[1], member)
+end
+return #due
+)lua";
+
+// KEYS: jobs. ARGV: group, consumer, ids… XCLAIM with JUSTID resets the idle time without
+// counting a delivery; only entries this consumer still owns are touched.
+constexpr const char* extend_lua = R"lua(
+local extended = 0
+for i = 3, #ARGV do
+  local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if #owner > 0 and owner[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    extended = extended + 1
+  end
+end
+return extended
+)lua";
+
+long long to_number(const std::string* text, long long fallback) {
+  if (!text) return fallback;
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  return ec == std::errc{} && end == text->data() + text->size() ? value : fallback;
+}
+
+long long millis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+Envelope Envelope::of(const redis::StreamEntry& entry) {
+  Envelope envelope;
+  envelope.attempt = static_cast<int>(std::max(1LL, to_number(entry.field("attempt"), 1)));
+  envelope.first_at_ms = to_number(entry.field("first_at"), redis::entry_id_millis(entry.id).value_or(0));
+  const auto* origin = entry.field("origin_id");
+  envelope.origin_id = origin && !origin->empty() ? *origin : entry.id;
+  return envelope;
+}
+
+std::string rfc3339_now() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = millis(now) % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+JobQueue::JobQueue(QueueKeys keys)
+    : keys_(std::move(keys)), finish_(finish_lua), promote_(promote_lua), extend_(extend_lua) {}
+
+asio::awaitable<Finished> JobQueue::finish(redis::Connection& redis, std::vector<std::string_view> args) const {
+  std::vector<std::string_view> keys{keys_.jobs, keys_.retry, keys_.dlq};
+  auto result = co_await finish_.run(redis, keys, args);
+  if (!result.ok() || result.replies[0].is_error()) co_return Finished::failed;
+  co_return result.replies[0].integer == 1 ? Finished::done : Finished::stale;
+}
+
+asio::awaitable<Finished> JobQueue::acknowledge(redis::Connection& redis, const std::string& entry_id) const {
+  std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "ack"};  // named: g++ 12 miscompiles a braced list in co_await
+  co_return co_await finish(redis, std::move(args));
+}
+
+asio::awaitable<Finished> JobQueue::reschedule(redis::Connection& redis, const std::string& entry_id,
+                                               const std::string& job, const Envelope& envelope,
+                                               std::chrono::system_clock::time_point due) const {
+  auto member = std::to_string(envelope.attempt + 1) + ":" + std::to_string(envelope.first_at_ms) + ":" +
+                envelope.origin_id + ":" + job;
+  auto due_ms = std::to_string(millis(due));
+  std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "retry", due_ms, member};
+  co_return co_await finish(redis, std::move(args));
+}
+
+asio::awaitable<Finished> JobQueue::dead_letter(redis::Connection& redis, const std::string& entry_id,
+                                                const DeadLetter& letter) const {
+  std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "dead"};
+  for (const auto& [field, value] : letter.fields) {
+    args.push_back(field);
+    args.push_back(value);
+  }
+  co_return co_await finish(redis, std::move(args));
+}
+
+asio::awaitable<std::optional<long long>> JobQueue::promote_due(redis::Connection& redis,
+                                                                std::chrono::system_clock::time_point now,
+                                                                long long limit) const {
+  auto now_ms = std::to_string(millis(now)), count = std::to_string(limit);
+  std::vector<std::string_view> keys{keys_.retry, keys_.jobs, keys_.dlq};
+  std::vector<std::string_view> args{now_ms, count};
+  auto result = co_await promote_.run(redis, keys, args);
+  if (!result.ok() || result.replies[0].is_error()) co_return std::nullopt;
+  co_return result.replies[0].integer;
+}
+
+asio::awaitable<void> JobQueue::extend(redis::Connection& redis, const std::vector<std::string>& entry_ids) const {
+  if (entry_ids.empty()) co_return;
+  std::vector<std::string_view> keys{keys_.jobs};
+  std::vector<std::string_view> args{keys_.group, keys_.consumer};
+  args.insert(args.end(), entry_ids.begin(), entry_ids.end());
+  co_await extend_.run(redis, keys, args);
+}
+
+asio::awaitable<std::vector<std::pair<redis::StreamEntry, long long>>> JobQueue::claim_idle(
+    redis::Connection& redis, std::chrono::milliseconds min_idle, long long count) const {
+  std::vector<std::pair<redis::StreamEntry, long long>> claimed;
+  redis::Request pending;
+  pending.push("XPENDING", keys_.jobs, keys_.group, "IDLE", min_idle.count(), "-", "+", count);
+  auto listed = co_await redis.exec(std::move(pending));
+  if (!listed.ok() || !listed.replies[0].is_array() || listed.replies[0].elements.empty()) co_return claimed;
+
+  std::unordered_map<std::string, long long> deliveries;
+  std::vector<std::string> ids;
+  for (const auto& item : listed.replies[0].elements) {
+    if (item.elements.size() < 4) continue;
+    deliveries[item.elements[0].text] = item.elements[3].integer;
+    ids.push_back(item.elements[0].text);
+  }
+  auto idle = std::to_string(min_idle.count());
+  std::vector<std::string_view> argv{"XCLAIM", keys_.jobs, keys_.group, keys_.consumer, idle};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  redis::Request claim;
+  claim.push_argv(argv);  // min-idle again: an entry its owner touched since is not taken
+  auto result = co_await redis.exec(std::move(claim));
+  if (!result.ok() || result.replies[0].is_error()) co_return claimed;
+  for (auto& entry : redis::entries_from(std::move(result.replies[0]))) {
+    auto count_before = deliveries[entry.id];
+    claimed.emplace_back(std::move(entry), count_before + 1);
+  }
+  co_return claimed;
+}
+
+}  // namespace rescind::retry

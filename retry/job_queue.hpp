@@ -1,0 +1,82 @@
+// The jobs stream, the retry set and the dead-letter queue seen as one queue. Every change
+// of a job's place is one Lua script, so a crash between two commands cannot lose or
+// double an entry, and every completion is fenced: only the consumer that owns the entry
+// now may ack, reschedule or dead-letter it.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "redis/connection.hpp"
+#include "redis/script.hpp"
+#include "redis/streams.hpp"
+
+namespace rescind::retry {
+
+namespace asio = boost::asio;
+
+struct QueueKeys {
+  std::string jobs;   // prefix:jobs
+  std::string retry;  // prefix:retry
+  std::string dlq;    // prefix:dlq
+  std::string group;
+  std::string consumer;
+};
+
+// What travels with a job between attempts (fields of its stream entry).
+struct Envelope {
+  int attempt = 1;           // 1 for the first delivery
+  long long first_at_ms = 0;  // when the job first entered the stream: bounds its age
+  std::string origin_id;     // its first stream id: what the DLQ names
+
+  static Envelope of(const redis::StreamEntry& entry);
+};
+
+enum class Finished { done, stale, failed };  // stale: another consumer owns it now
+
+struct DeadLetter {
+  std::vector<std::pair<std::string, std::string>> fields;  // job, attempt, reason, step, …
+};
+
+class JobQueue {
+ public:
+  explicit JobQueue(QueueKeys keys);
+
+  const QueueKeys& keys() const { return keys_; }
+
+  asio::awaitable<Finished> acknowledge(redis::Connection& redis, const std::string& entry_id) const;
+  // Removes the entry from the stream's pending list and adds the job to the retry set,
+  // due at `due`, with `attempt` + 1.
+  asio::awaitable<Finished> reschedule(redis::Connection& redis, const std::string& entry_id, const std::string& job,
+                                       const Envelope& envelope, std::chrono::system_clock::time_point due) const;
+  asio::awaitable<Finished> dead_letter(redis::Connection& redis, const std::string& entry_id,
+                                        const DeadLetter& letter) const;
+
+  // Moves retries due by `now` back into the stream (at most `limit`); how many moved.
+  asio::awaitable<std::optional<long long>> promote_due(redis::Connection& redis,
+                                                        std::chrono::system_clock::time_point now, long long limit) const;
+
+  // Resets the idle time of the entries this consumer still owns (a heartbeat for jobs
+  // still running), so nobody claims them; entries it no longer owns are left alone.
+  asio::awaitable<void> extend(redis::Connection& redis, const std::vector<std::string>& entry_ids) const;
+
+  // Takes over up to `count` entries idle for at least `min_idle` (their worker died or
+  // hung). Returns the entries with their delivery counts (after this claim).
+  asio::awaitable<std::vector<std::pair<redis::StreamEntry, long long>>> claim_idle(
+      redis::Connection& redis, std::chrono::milliseconds min_idle, long long count) const;
+
+ private:
+  asio::awaitable<Finished> finish(redis::Connection& redis, std::vector<std::string_view> args) const;
+
+  QueueKeys keys_;
+  redis::Script finish_;
+  redis::Script promote_;
+  redis::Script extend_;
+};
+
+std::string rfc3339_now();
+
+}  // namespace rescind::retry

@@ -1,0 +1,209 @@
+// No job lost, no refund twice, a bad job never stops the fleet: faults, crashes, restarts.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <set>
+
+#include "tests/support/stack.hpp"
+
+namespace rescind::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Short backoff and visibility so the tests take seconds, not minutes.
+const std::vector<std::string> fast{"--retry", "base=20ms,cap=100ms", "--visibility-timeout", "1s"};
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate = true) {
+  std::vector<std::string> args{"--redis", redis.url(), "enqueue"};
+  if (!validate) args.push_back("--no-validate");
+  args.push_back("-");
+  return run_command(RESCIND_CTL_BIN, args, ndjson);
+}
+
+// Nothing pending, nothing unread, nothing waiting to be retried.
+bool settled(RedisServer& redis) {
+  auto state = group_state(redis);
+  return state && state->pending == 0 && state->lag == 0 && redis.integer({"ZCARD", "rescind:retry"}) == 0;
+}
+
+std::map<std::string, int> refunds_per_job(Sandbox& sandbox) {
+  std::map<std::string, int> refunds;
+  for (const auto& effect : sandbox.ledger()) {
+    if (effect.action == "refund") ++refunds[effect.job_id];
+  }
+  return refunds;
+}
+
+TEST(Reliability, TransientFailuresAreRetriedUntilTheRefundHappensOnce) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"status":503,"count":3}})");
+  auto worker = start_worker(redis, sandbox, fast);
+  ASSERT_EQ(enqueue(redis, job_json("evt_transient") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 1; }, 30s))
+      << worker->stderr_text();
+
+  EXPECT_EQ(refunds_per_job(sandbox)["evt_transient"], 1);
+  auto entries = stream_entries(redis, "rescind:jobs");
+  ASSERT_EQ(entries.size(), 4u) << "the first delivery and three promoted retries";
+  EXPECT_EQ(entries[3]["attempt"], "4");
+  EXPECT_EQ(entries[3]["origin_id"], entries[0]["_id"]);
+  EXPECT_EQ(entries[3]["job"], entries[0]["job"]) << "the job travels byte for byte";
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
+TEST(Reliability, PermanentFailureGoesToTheDeadLetterQueueWithWhy) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"status":402,"count":1}})");
+  auto worker = start_worker(redis, sandbox, fast);
+  auto job = job_json("evt_permanent");
+  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis); }, 30s))
+      << worker->stderr_text();
+
+  auto origin = stream_entries(redis, "rescind:jobs").at(0)["_id"];
+  auto dead = stream_entries(redis, "rescind:dlq").at(0);
+  EXPECT_EQ(dead["job"], job) << "the original job, byte for byte";
+  EXPECT_EQ(dead["reason"], "permanent");
+  EXPECT_EQ(dead["step"], "refund");
+  EXPECT_EQ(dead["provider"], "stripe");
+  EXPECT_EQ(dead["status"], "402");
+  EXPECT_EQ(dead["attempt"], "1");
+  EXPECT_EQ(dead["kind"], "order.canceled");
+  EXPECT_EQ(dead["origin_id"], origin);
+  EXPECT_FALSE(dead["worker"].empty());
+  EXPECT_FALSE(dead["error"].empty());
+  EXPECT_FALSE(dead["failed_at"].empty());
+  EXPECT_TRUE(sandbox.ledger().empty()) << "no customer is told of a refund that failed";
+}
+
+TEST(Reliability, RetriesStopAtTheAttemptLimit) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"status":503,"count":1000}})");
+  auto worker = start_worker(redis, sandbox, with(fast, {"--retry-for", "order.canceled:attempts=3"}));
+  ASSERT_EQ(enqueue(redis, job_json("evt_exhausted") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis); }, 30s))
+      << worker->stderr_text();
+  auto dead = stream_entries(redis, "rescind:dlq").at(0);
+  EXPECT_EQ(dead["reason"], "exhausted");
+  EXPECT_EQ(dead["attempt"], "3");
+  EXPECT_EQ(dead["status"], "503");
+}
+
+TEST(Reliability, InvalidPayloadsGoToTheDeadLetterQueueNamingTheFieldAndTheWorkerGoesOn) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto worker = start_worker(redis, sandbox, fast);
+  auto bad_currency = job_json("evt_bad_currency");
+  bad_currency.replace(bad_currency.find(R"("currency":"USD")"), 16, R"("currency":"XYZ")");
+  auto negative = job_json("evt_negative", -5);
+  auto no_id = job_json("evt_x");
+  no_id.replace(no_id.find(R"("id":"evt_x",)"), 13, "");
+  std::string input = bad_currency + "\n{not json\n" + negative + "\n" + no_id + "\n" + job_json("evt_good") + "\n";
+  ASSERT_EQ(enqueue(redis, input, false).exit_code, 0);
+  redis.command({"XADD", "rescind:jobs", "*", "attempt", "1"});  // an entry without a job at all
+
+  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 5 && settled(redis); }, 30s))
+      << "dlq " << redis.integer({"XLEN", "rescind:dlq"}) << " pending " << group_state(redis)->pending << " lag "
+      << group_state(redis)->lag << " retry " << redis.integer({"ZCARD", "rescind:retry"}) << "\n" << worker->stderr_text();
+  std::set<std::string> errors;
+  for (auto& dead : stream_entries(redis, "rescind:dlq")) {
+    EXPECT_EQ(dead["reason"], "invalid_payload");
+    errors.insert(dead["error"].substr(0, dead["error"].find(':')));
+  }
+  EXPECT_EQ(errors, (std::set<std::string>{"order.currency", "payload", "order.total_minor", "id", "job"}));
+  EXPECT_EQ(refunds_per_job(sandbox)["evt_good"], 1);
+  EXPECT_TRUE(worker->running());
+}
+
+TEST(Reliability, LostAnswerAfterTheRefundStillRefundsOnce) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"lose_response":1}})");
+  auto worker = start_worker(redis, sandbox, fast);
+  ASSERT_EQ(enqueue(redis, job_json("evt_lost") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 1; }, 30s))
+      << worker->stderr_text();
+  EXPECT_EQ(refunds_per_job(sandbox)["evt_lost"], 1) << "the retry carried the same idempotency key";
+  EXPECT_GE(stream_entries(redis, "rescind:jobs").size(), 2u) << "it was retried";
+}
+
+TEST(Reliability, KilledWorkerLosesNothingAndRefundsNothingTwice) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"twilio":{"delay_ms":20}})");  // keeps jobs in flight when the kill lands
+  std::string input;
+  for (int i = 0; i < 2000; ++i) input += job_json("evt_crash_" + std::to_string(i), 100 + i) + "\n";
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
+
+  auto first = start_worker(redis, sandbox, with(fast, {"--max-in-flight", "200"}));
+  ASSERT_TRUE(wait_until([&] { return refunds_per_job(sandbox).size() >= 500; }, 60s)) << first->stderr_text();
+  first->signal(SIGKILL);
+  ASSERT_EQ(first->wait(5s), 128 + SIGKILL);
+  auto pending_at_kill = group_state(redis)->pending;
+
+  auto second = start_worker(redis, sandbox, fast);
+  ASSERT_TRUE(wait_until([&] { return settled(redis); }, 120s)) << second->stderr_text().substr(0, 3000);
+
+  auto refunds = refunds_per_job(sandbox);
+  EXPECT_EQ(refunds.size(), 2000u) << "every job refunded";
+  for (const auto& [id, count] : refunds) ASSERT_EQ(count, 1) << id << " refunded twice";
+  std::map<std::string, std::set<std::string>> told;
+  for (const auto& effect : sandbox.ledger()) {
+    if (effect.action != "refund") told[effect.action].insert(effect.job_id);
+  }
+  for (const char* action : {"email", "sms", "staff"}) EXPECT_EQ(told[action].size(), 2000u) << action;
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);
+  std::cout << "[ crash ] " << pending_at_kill << " entries were pending when the first worker was killed\n";
+}
+
+TEST(Reliability, RedisRestartMidRunLosesNothing) {
+  RedisServer redis(true);
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"twilio":{"delay_ms":20}})");  // 1000 jobs take a second or more: the restart lands mid-run
+  std::string input;
+  for (int i = 0; i < 1000; ++i) input += job_json("evt_restart_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
+  auto worker = start_worker(redis, sandbox, with(fast, {"--max-in-flight", "50"}));
+  ASSERT_TRUE(wait_until([&] { return refunds_per_job(sandbox).size() >= 200; }, 60s)) << worker->stderr_text();
+
+  redis.stop();
+  redis.start();
+  ASSERT_TRUE(wait_until([&] { return settled(redis) && refunds_per_job(sandbox).size() == 1000; }, 120s))
+      << worker->stderr_text().substr(0, 3000);
+  for (const auto& [id, count] : refunds_per_job(sandbox)) ASSERT_EQ(count, 1) << id;
+  EXPECT_TRUE(worker->running());
+  EXPECT_NE(worker->stderr_text().find("reading the jobs stream failed"), std::string::npos)
+      << "the worker should have seen Redis go away";
+}
+
+TEST(Reliability, SigtermLetsJobsInFlightFinishAndLeavesNothingPending) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"delay_ms":300}})");
+  std::string input;
+  for (int i = 0; i < 50; ++i) input += job_json("evt_term_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
+  auto worker = start_worker(redis, sandbox, with(fast, {"--max-in-flight", "10"}));
+  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->pending > 0; }, 10s));
+
+  worker->signal(SIGTERM);
+  EXPECT_EQ(worker->wait(15s), 0) << worker->stderr_text();
+  EXPECT_EQ(group_state(redis)->pending, 0) << "every job it had taken was finished";
+  auto refunds = refunds_per_job(sandbox);
+  EXPECT_GT(refunds.size(), 0u);
+  EXPECT_LT(refunds.size(), 50u) << "it stopped reading new jobs";
+  EXPECT_EQ(static_cast<long long>(refunds.size()), group_state(redis)->entries_read);
+}
+
+}  // namespace
+}  // namespace rescind::testing
