@@ -22,7 +22,8 @@ struct Metrics::Families {
         in_flight(prometheus::BuildGauge().Name("rescind_jobs_in_flight").Help("Jobs this worker is running now").Register(r).Add({})),
         stale(prometheus::BuildCounter().Name("rescind_stale_results_total").Help("Results dropped because another consumer had claimed the entry").Register(r).Add({})),
         redeliveries(prometheus::BuildCounter().Name("rescind_redeliveries_total").Help("Entries claimed from consumers that went silent").Register(r).Add({})),
-        promoted(prometheus::BuildCounter().Name("rescind_retries_promoted_total").Help("Due retries moved back into the jobs stream").Register(r).Add({})) {}
+        promoted(prometheus::BuildCounter().Name("rescind_retries_promoted_total").Help("Due retries moved back into the jobs stream").Register(r).Add({})),
+        removed(prometheus::BuildCounter().Name("rescind_housekeeping_removed_total").Help("What housekeeping removed: jobs_entries (acknowledged history), dlq_entries (retention), consumers").Register(r)) {}
 
   prometheus::Family<prometheus::Counter>& jobs;
   prometheus::Family<prometheus::Histogram>& job_duration;
@@ -32,6 +33,7 @@ struct Metrics::Families {
   prometheus::Counter& stale;
   prometheus::Counter& redeliveries;
   prometheus::Counter& promoted;
+  prometheus::Family<prometheus::Counter>& removed;
 };
 
 Metrics::Metrics()
@@ -65,6 +67,10 @@ void Metrics::jobs_in_flight(long long count) { families_->in_flight.Set(static_
 void Metrics::stale_completion() { families_->stale.Increment(); }
 void Metrics::redelivered(long long entries) { families_->redeliveries.Increment(static_cast<double>(entries)); }
 void Metrics::retries_promoted(long long entries) { families_->promoted.Increment(static_cast<double>(entries)); }
+
+void Metrics::housekeeping_removed(std::string_view what, long long count) {
+  families_->removed.Add({{"what", std::string(what)}}).Increment(static_cast<double>(count));
+}
 
 prometheus::Registry& Metrics::registry() { return *registry_; }
 

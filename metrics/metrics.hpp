@@ -31,6 +31,8 @@ class Metrics {
   void stale_completion();                  // a result dropped: another consumer owned the entry
   void redelivered(long long entries);      // entries claimed from silent consumers
   void retries_promoted(long long entries);
+  // what: jobs_entries (acknowledged history trimmed), dlq_entries (retention), consumers
+  void housekeeping_removed(std::string_view what, long long count);
 
   prometheus::Registry& registry();
 

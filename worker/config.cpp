@@ -61,7 +61,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string sandbox, log_level = "info";
   std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
-              visibility = "30s";
+              visibility = "30s", housekeeping = "1m", dlq_retention = "forever", prune_after = "1h";
   std::string retry_default;
   std::vector<std::string> retry_for;
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
@@ -82,6 +82,9 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--max-deliveries", config.queue.max_deliveries, "Deliveries after which an entry is poison and goes to the DLQ")->envname("RESCIND_MAX_DELIVERIES")->capture_default_str()->check(CLI::Range(1, 1000))->group(queue);
   app.add_option("--retry", retry_default, "Retry policy for every kind: attempts=10,base=1s,cap=15m,max_age=72h (any subset)")->envname("RESCIND_RETRY")->group(queue);
   app.add_option("--retry-for", retry_for, "Per-kind policy, repeatable: order.canceled:attempts=5,max_age=24h")->envname("RESCIND_RETRY_FOR")->delimiter(';')->group(queue);
+  app.add_option("--housekeeping-interval", housekeeping, "How often to trim acknowledged history from the jobs stream, apply DLQ retention and remove idle consumers")->envname("RESCIND_HOUSEKEEPING_INTERVAL")->capture_default_str()->group(queue);
+  app.add_option("--dlq-retention", dlq_retention, "Drop DLQ entries older than this ('forever': never; whatever is dropped is logged and counted)")->envname("RESCIND_DLQ_RETENTION")->capture_default_str()->group(queue);
+  app.add_option("--prune-consumers-after", prune_after, "Remove group consumers idle this long that own nothing ('never' to keep them)")->envname("RESCIND_PRUNE_CONSUMERS_AFTER")->capture_default_str()->group(queue);
   app.add_option("--drain-timeout", drain, "On SIGTERM/SIGINT, how long in-flight jobs may take to finish")->envname("RESCIND_DRAIN_TIMEOUT")->capture_default_str()->group(queue);
 
   auto* ops = "Operations";
@@ -132,15 +135,26 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     DurationFlag durations[] = {{block, &config.queue.block, "--block"},
                                 {drain, &config.drain_timeout, "--drain-timeout"},
                                 {visibility, &config.queue.visibility_timeout, "--visibility-timeout"},
+                                {housekeeping, &config.queue.housekeeping_interval, "--housekeeping-interval"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
                                 {request_timeout, &config.http.request_timeout, "--http-timeout"}};
+    if (dlq_retention == "forever") dlq_retention = "0s";
+    if (prune_after == "never") prune_after = "0s";
+    DurationFlag optional_durations[] = {{dlq_retention, &config.queue.dlq_retention, "--dlq-retention"},
+                                         {prune_after, &config.queue.prune_consumers_after, "--prune-consumers-after"}};
+    for (auto& d : optional_durations) {
+      auto parsed = common::parse_duration(d.text);
+      if (!parsed) throw UsageError(std::string(d.flag) + ": '" + d.text + "' is not a duration like 30m, 168h (or forever/never)");
+      *d.target = *parsed;
+    }
     for (auto& d : durations) {
       auto parsed = common::parse_duration(d.text);
       if (!parsed) throw UsageError(std::string(d.flag) + ": '" + d.text + "' is not a duration like 250ms, 30s, 5m");
       *d.target = *parsed;
     }
     if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
+    if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");
     if (config.queue.visibility_timeout < std::chrono::milliseconds(300)) throw UsageError("--visibility-timeout must be at least 300ms");
     if (!retry_default.empty() && !retry::parse_policy(retry_default, config.queue.retry, error)) {
       throw UsageError("--retry: " + error);

@@ -32,6 +32,9 @@ struct QueueConfig {
   std::chrono::milliseconds visibility_timeout{30000};
   int max_deliveries = 5;  // past it an entry is poison: it goes to the DLQ unread
   std::chrono::milliseconds promote_interval{500};
+  std::chrono::milliseconds housekeeping_interval{60000};  // trim, DLQ retention, consumer pruning
+  std::chrono::milliseconds dlq_retention{0};               // 0: keep every DLQ entry
+  std::chrono::milliseconds prune_consumers_after{3600000}; // 0: never remove idle consumers
   retry::Policy retry;  // default for every kind
   std::map<jobs::Kind, retry::Policy> retry_by_kind;
 

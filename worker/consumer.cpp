@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
 
+#include "common/duration.hpp"
 #include "common/log.hpp"
 #include "redis/streams.hpp"
 
@@ -23,6 +24,7 @@ Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, r
       commands_(commands),
       runner_(runner),
       metrics_(metrics),
+      housekeeping_(queue.jobs_key(), queue.dlq_key(), queue.group),
       room_(reader.executor(), asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
@@ -103,6 +105,7 @@ asio::awaitable<void> Consumer::upkeep() {
   auto extend_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
   auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
   auto next_extend = clock::now() + extend_every, next_claim = clock::now();
+  auto next_housekeeping = clock::now() + queue_.housekeeping_interval;
   constexpr long long promote_batch = 500;
 
   // While draining, running jobs still need their heartbeat; nothing new is taken on.
@@ -128,8 +131,32 @@ asio::awaitable<void> Consumer::upkeep() {
       }
       for (auto& [entry, deliveries] : claimed) start_job(std::move(entry), deliveries);
     }
+    if (clock::now() >= next_housekeeping && !stopping_) {
+      next_housekeeping = clock::now() + queue_.housekeeping_interval;
+      co_await keep_house();
+    }
     asio::steady_timer tick(executor, queue_.promote_interval);
     co_await tick.async_wait(use_tuple);
+  }
+}
+
+asio::awaitable<void> Consumer::keep_house() {
+  if (auto trimmed = co_await housekeeping_.trim_jobs(commands_); trimmed && *trimmed > 0) {
+    metrics_.housekeeping_removed("jobs_entries", *trimmed);
+    log::debug("trimmed acknowledged history from the jobs stream", {{"entries", *trimmed}});
+  }
+  if (queue_.dlq_retention.count() > 0) {
+    auto expired = co_await housekeeping_.expire_dead_letters(commands_, queue_.dlq_retention);
+    if (expired && *expired > 0) {
+      metrics_.housekeeping_removed("dlq_entries", *expired);
+      log::warn("DLQ retention removed dead letters", {{"entries", *expired},
+                {"retention", common::format_duration(queue_.dlq_retention)}});
+    }
+  }
+  if (queue_.prune_consumers_after.count() > 0) {
+    auto removed = co_await housekeeping_.remove_idle_consumers(commands_, queue_.prune_consumers_after, queue_.consumer);
+    for (const auto& name : removed) log::info("removed an idle consumer that owned nothing", {{"consumer", name}});
+    if (!removed.empty()) metrics_.housekeeping_removed("consumers", static_cast<long long>(removed.size()));
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
+#include "retry/housekeeping.hpp"
 #include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/job_runner.hpp"
@@ -41,6 +42,7 @@ class Consumer {
 
  private:
   void start_job(redis::StreamEntry entry, long long deliveries = 1);
+  boost::asio::awaitable<void> keep_house();
   std::size_t room() const;
 
   const QueueConfig& queue_;
@@ -49,6 +51,7 @@ class Consumer {
   redis::Connection& commands_;
   JobRunner& runner_;
   metrics::Metrics& metrics_;
+  retry::Housekeeping housekeeping_;
   boost::asio::steady_timer room_;  // never expires: cancel_one() when a job finishes
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
   bool stopping_ = false;

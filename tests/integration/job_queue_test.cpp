@@ -1,6 +1,9 @@
 // The queue scripts against a real redis-server: fencing, atomic moves, heartbeats, claims.
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "retry/housekeeping.hpp"
 #include "retry/job_queue.hpp"
 #include "tests/support/stack.hpp"
 
@@ -99,6 +102,65 @@ TEST(JobQueue, HeartbeatKeepsOwnEntriesAndNeverStealsOthers) {
   EXPECT_EQ(claimed[0].second, 2) << "delivered twice now";
   auto owner = redis.command({"XPENDING", "rescind:jobs", "rescind", mine, mine, "1"});
   EXPECT_EQ(owner.elements[0].elements[1].text, "a");
+}
+
+TEST(Housekeeping, TrimsOnlyAcknowledgedHistory) {
+  RedisServer redis;
+  redis.command({"XGROUP", "CREATE", "rescind:jobs", "rescind", "0", "MKSTREAM"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(redis.command({"XADD", "rescind:jobs", "*", "job", "{}"}).text);
+  redis.command({"XREADGROUP", "GROUP", "rescind", "a", "COUNT", "5", "STREAMS", "rescind:jobs", ">"});
+  redis.command({"XACK", "rescind:jobs", "rescind", ids[0], ids[1], ids[2]});  // 3 and 4 stay pending
+
+  retry::Housekeeping housekeeping("rescind:jobs", "rescind:dlq", "rescind");
+  std::optional<long long> trimmed;
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    trimmed = co_await housekeeping.trim_jobs(conn);
+  });
+  EXPECT_EQ(trimmed, 3);
+  auto left = stream_entries(redis, "rescind:jobs");
+  ASSERT_EQ(left.size(), 7u) << "pending (3, 4) and undelivered (5-9) entries stay";
+  EXPECT_EQ(left[0]["_id"], ids[3]);
+
+  // A second group that has read nothing yet needs the whole stream.
+  redis.command({"XGROUP", "CREATE", "rescind:jobs", "audit", "0"});
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    trimmed = co_await housekeeping.trim_jobs(conn);
+  });
+  EXPECT_EQ(trimmed, 0);
+}
+
+TEST(Housekeeping, DlqRetentionRemovesOnlyOldEntries) {
+  RedisServer redis;
+  redis.command({"XADD", "rescind:dlq", "1000-0", "job", "{}", "reason", "permanent"});  // 1970
+  redis.command({"XADD", "rescind:dlq", "*", "job", "{}", "reason", "permanent"});
+  retry::Housekeeping housekeeping("rescind:jobs", "rescind:dlq", "rescind");
+  std::optional<long long> expired;
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    expired = co_await housekeeping.expire_dead_letters(conn, std::chrono::hours(1));
+  });
+  EXPECT_EQ(expired, 1);
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 1);
+}
+
+TEST(Housekeeping, RemovesIdleConsumersOnlyWhenTheyOwnNothing) {
+  RedisServer redis;
+  deliver(redis, "owner");  // owns one pending entry
+  redis.command({"XGROUP", "CREATECONSUMER", "rescind:jobs", "rescind", "gone"});
+  redis.command({"XGROUP", "CREATECONSUMER", "rescind:jobs", "rescind", "me"});
+  retry::Housekeeping housekeeping("rescind:jobs", "rescind:dlq", "rescind");
+  std::vector<std::string> removed;
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    removed = co_await housekeeping.remove_idle_consumers(conn, std::chrono::milliseconds(0), "me");
+  });
+  EXPECT_EQ(removed, std::vector<std::string>{"gone"});
+  std::set<std::string> left;
+  for (const auto& c : redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}).elements) left.insert(c.elements[1].text);
+  EXPECT_EQ(left, (std::set<std::string>{"owner", "me"}));
 }
 
 }  // namespace
