@@ -186,6 +186,23 @@ TEST(Reliability, RedisRestartMidRunLosesNothing) {
       << "the worker should have seen Redis go away";
 }
 
+TEST(Reliability, AnEntryDeliveredTooOftenIsPoisonAndNeverRunsAgain) {
+  RedisServer redis;
+  Sandbox sandbox;
+  redis.command({"XGROUP", "CREATE", "rescind:jobs", "rescind", "0", "MKSTREAM"});
+  auto id = redis.command({"XADD", "rescind:jobs", "*", "job", job_json("evt_poison"), "attempt", "1"}).text;
+  redis.command({"XREADGROUP", "GROUP", "rescind", "crashed", "STREAMS", "rescind:jobs", ">"});
+  for (int i = 0; i < 4; ++i) redis.command({"XCLAIM", "rescind:jobs", "rescind", "crashed", "0", id});  // 5 deliveries
+  auto worker = start_worker(redis, sandbox, with(fast, {"--max-deliveries", "5"}));
+  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis); }, 30s))
+      << worker->stderr_text();
+  auto dead = stream_entries(redis, "rescind:dlq").at(0);
+  EXPECT_EQ(dead["reason"], "poison");
+  EXPECT_EQ(dead["origin_id"], id);
+  EXPECT_NE(dead["error"].find("delivered 6 times"), std::string::npos) << dead["error"];
+  EXPECT_TRUE(sandbox.ledger().empty()) << "a poison job is not run again";
+}
+
 TEST(Reliability, SigtermLetsJobsInFlightFinishAndLeavesNothingPending) {
   RedisServer redis;
   Sandbox sandbox;
