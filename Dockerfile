@@ -13,7 +13,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF
  && strip /build/worker/rescind-worker /build/ctl/rescindctl /build/sandbox/rescind-sandbox
 
 FROM debian:bookworm-slim
-ARG RUNTIME_PACKAGES="libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0 \
+ARG RUNTIME_PACKAGES="libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0 \
 libssl3 ca-certificates"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $RUNTIME_PACKAGES \
@@ -24,8 +24,8 @@ USER rescind
 # Metrics on all interfaces inside the container; the orchestrator decides what is exposed.
 ENV RESCIND_METRICS_LISTEN=0.0.0.0:9464
 EXPOSE 9464
-# /metrics answers while the process serves (a dedicated /healthz arrives with the
-# observability work); bash's /dev/tcp avoids adding curl to the image.
+# /healthz answers while the process serves (/readyz, for load balancers and Kubernetes,
+# also fails while Redis is unreachable or the worker drains); bash's /dev/tcp avoids curl.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
-  CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && grep -q "200 OK" <&3'
+  CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/9464 && printf "GET /healthz HTTP/1.0\r\n\r\n" >&3 && grep -q "200 OK" <&3'
 ENTRYPOINT ["rescind-worker"]

@@ -1,7 +1,6 @@
 #include "metrics/metrics.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -23,7 +22,17 @@ struct Metrics::Families {
         stale(prometheus::BuildCounter().Name("rescind_stale_results_total").Help("Results dropped because another consumer had claimed the entry").Register(r).Add({})),
         redeliveries(prometheus::BuildCounter().Name("rescind_redeliveries_total").Help("Entries claimed from consumers that went silent").Register(r).Add({})),
         promoted(prometheus::BuildCounter().Name("rescind_retries_promoted_total").Help("Due retries moved back into the jobs stream").Register(r).Add({})),
-        removed(prometheus::BuildCounter().Name("rescind_housekeeping_removed_total").Help("What housekeeping removed: jobs_entries (acknowledged history), dlq_entries (retention), consumers").Register(r)) {}
+        removed(prometheus::BuildCounter().Name("rescind_housekeeping_removed_total").Help("What housekeeping removed: jobs_entries (acknowledged history), dlq_entries (retention), consumers").Register(r)),
+        rate_limited(prometheus::BuildCounter().Name("rescind_rate_limited_total").Help("429 answers from providers").Register(r)),
+        lag(gauge(r, "rescind_stream_lag", "Entries of the jobs stream not yet delivered to the group (sampled)")),
+        pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
+        length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
+        retry_scheduled(gauge(r, "rescind_retry_scheduled", "Jobs waiting in the retry set (sampled)")),
+        dlq_depth(gauge(r, "rescind_dlq_depth", "Entries in the dead-letter queue (sampled)")) {}
+
+  static prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+  }
 
   prometheus::Family<prometheus::Counter>& jobs;
   prometheus::Family<prometheus::Histogram>& job_duration;
@@ -34,23 +43,18 @@ struct Metrics::Families {
   prometheus::Counter& redeliveries;
   prometheus::Counter& promoted;
   prometheus::Family<prometheus::Counter>& removed;
+  prometheus::Family<prometheus::Counter>& rate_limited;
+  prometheus::Gauge& lag;
+  prometheus::Gauge& pending;
+  prometheus::Gauge& length;
+  prometheus::Gauge& retry_scheduled;
+  prometheus::Gauge& dlq_depth;
 };
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()), families_(std::make_unique<Families>(*registry_)) {}
 
 Metrics::~Metrics() = default;
-
-void Metrics::serve(const std::string& listen) {
-  exposer_ = std::make_unique<prometheus::Exposer>(listen);
-  exposer_->RegisterCollectable(registry_);
-}
-
-unsigned short Metrics::port() const {
-  if (!exposer_) return 0;
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : static_cast<unsigned short>(ports.front());
-}
 
 void Metrics::job_finished(std::string_view kind, std::string_view outcome, double seconds) {
   families_->jobs.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}}).Increment();
@@ -70,6 +74,18 @@ void Metrics::retries_promoted(long long entries) { families_->promoted.Incremen
 
 void Metrics::housekeeping_removed(std::string_view what, long long count) {
   families_->removed.Add({{"what", std::string(what)}}).Increment(static_cast<double>(count));
+}
+
+void Metrics::rate_limited(std::string_view provider) {
+  families_->rate_limited.Add({{"provider", std::string(provider)}}).Increment();
+}
+
+void Metrics::queue_sampled(const QueueSample& sample) {
+  families_->lag.Set(static_cast<double>(sample.lag));
+  families_->pending.Set(static_cast<double>(sample.pending));
+  families_->length.Set(static_cast<double>(sample.length));
+  families_->retry_scheduled.Set(static_cast<double>(sample.retry_scheduled));
+  families_->dlq_depth.Set(static_cast<double>(sample.dlq_depth));
 }
 
 prometheus::Registry& Metrics::registry() { return *registry_; }

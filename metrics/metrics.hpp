@@ -7,8 +7,6 @@
 
 namespace prometheus {
 class Registry;
-class Exposer;
-class Gauge;
 }  // namespace prometheus
 
 namespace rescind::metrics {
@@ -20,11 +18,6 @@ class Metrics {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // Serves /metrics on host:port (port 0: any free port). Throws if it cannot bind.
-  void serve(const std::string& listen);
-  // The port actually bound, once serving.
-  unsigned short port() const;
-
   void job_finished(std::string_view kind, std::string_view outcome, double seconds);
   void provider_request(std::string_view provider, std::string_view step, std::string_view code, double seconds);
   void jobs_in_flight(long long count);
@@ -33,6 +26,13 @@ class Metrics {
   void retries_promoted(long long entries);
   // what: jobs_entries (acknowledged history trimmed), dlq_entries (retention), consumers
   void housekeeping_removed(std::string_view what, long long count);
+  void rate_limited(std::string_view provider);
+
+  // Sampled from Redis by the worker (every worker samples the same queue: use max()).
+  struct QueueSample {
+    long long lag = 0, pending = 0, length = 0, retry_scheduled = 0, dlq_depth = 0;
+  };
+  void queue_sampled(const QueueSample& sample);
 
   prometheus::Registry& registry();
 
@@ -40,7 +40,6 @@ class Metrics {
   struct Families;
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Families> families_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
 };
 
 }  // namespace rescind::metrics

@@ -8,7 +8,7 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libhire
 # Running the tests and the demo: a real Redis, GoogleTest, and curl to read the sandbox ledger.
 TEST_PACKAGES=(redis-server libgtest-dev curl)
 # What the built binaries load at run time (the Docker runtime stage).
-RUNTIME_PACKAGES=(libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0
+RUNTIME_PACKAGES=(libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0
   libssl3 ca-certificates)
 
 install_missing() {

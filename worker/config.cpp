@@ -61,7 +61,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string sandbox, log_level = "info";
   std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
-              visibility = "30s", housekeeping = "1m", dlq_retention = "forever", prune_after = "1h";
+              visibility = "30s", sample = "5s", housekeeping = "1m", dlq_retention = "forever", prune_after = "1h";
   std::string retry_default;
   std::vector<std::string> retry_for;
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
@@ -88,7 +88,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--drain-timeout", drain, "On SIGTERM/SIGINT, how long in-flight jobs may take to finish")->envname("RESCIND_DRAIN_TIMEOUT")->capture_default_str()->group(queue);
 
   auto* ops = "Operations";
-  app.add_option("--metrics-listen", config.metrics_listen, "HOST:PORT for /metrics; 'off' to disable")->envname("RESCIND_METRICS_LISTEN")->capture_default_str()->group(ops);
+  app.add_option("--metrics-listen", config.metrics_listen, "HOST:PORT for /metrics, /healthz and /readyz; 'off' to disable")->envname("RESCIND_METRICS_LISTEN")->capture_default_str()->group(ops);
+  app.add_option("--sample-interval", sample, "How often queue depth (lag, pending, retry set, DLQ) is read from Redis for metrics and /readyz")->envname("RESCIND_SAMPLE_INTERVAL")->capture_default_str()->group(ops);
   app.add_option("--log-level", log_level, "debug, info, warn or error")->envname("RESCIND_LOG_LEVEL")->capture_default_str()->group(ops);
 
   auto* http = "Provider HTTP";
@@ -136,6 +137,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {drain, &config.drain_timeout, "--drain-timeout"},
                                 {visibility, &config.queue.visibility_timeout, "--visibility-timeout"},
                                 {housekeeping, &config.queue.housekeeping_interval, "--housekeeping-interval"},
+                                {sample, &config.sample_interval, "--sample-interval"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
                                 {request_timeout, &config.http.request_timeout, "--http-timeout"}};
@@ -154,6 +156,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       *d.target = *parsed;
     }
     if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
+    if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");
     if (config.queue.visibility_timeout < std::chrono::milliseconds(300)) throw UsageError("--visibility-timeout must be at least 300ms");
     if (!retry_default.empty() && !retry::parse_policy(retry_default, config.queue.retry, error)) {

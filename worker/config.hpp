@@ -60,6 +60,7 @@ struct Config {
   ProviderConfig providers;
   clients::HttpOptions http;
   std::string metrics_listen = "127.0.0.1:9464";  // empty: no metrics endpoint
+  std::chrono::milliseconds sample_interval{5000};  // queue depth gauges and readiness
   std::chrono::milliseconds drain_timeout{30000};
   common::log::Level log_level = common::log::Level::info;
 };

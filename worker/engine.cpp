@@ -11,10 +11,12 @@
 #include "common/duration.hpp"
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
+#include "metrics/server.hpp"
 #include "redis/connection.hpp"
 #include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
 #include "worker/job_runner.hpp"
+#include "worker/queue_sampler.hpp"
 #include "worker/steps.hpp"
 
 namespace rescind::worker {
@@ -31,16 +33,6 @@ int Engine::run() {
   auto ex = io.get_executor();
 
   metrics::Metrics metrics;
-  if (!config_.metrics_listen.empty()) {
-    try {
-      metrics.serve(config_.metrics_listen);
-    } catch (const std::exception& e) {
-      std::cerr << "rescind-worker: cannot serve metrics on " << config_.metrics_listen << ": " << e.what()
-                << "\nPick another --metrics-listen HOST:PORT, or 'off'.\n";
-      return 1;
-    }
-  }
-
   redis::Connection commands(ex, config_.queue.redis);  // pipelined: state reads/writes, acks
   redis::Connection reader(ex, config_.queue.redis);    // XREADGROUP BLOCK would stall the pipeline
   clients::HttpClient http(ex, config_.http);
@@ -49,10 +41,27 @@ int Engine::run() {
                              config_.queue.group, config_.queue.consumer});
   JobRunner runner(config_.queue, job_queue, commands, steps, metrics);
   Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
+  QueueSampler sampler(config_.queue, commands, metrics, config_.sample_interval);
+
+  bool stopping = false;
+  metrics::Server endpoint(ex, metrics.registry(), [&]() -> std::optional<std::string> {
+    if (stopping) return "draining: finishing jobs in flight, taking no new ones";
+    return sampler.problem();
+  });
+  unsigned short metrics_port = 0;
+  if (!config_.metrics_listen.empty()) {
+    try {
+      metrics_port = endpoint.listen(config_.metrics_listen);
+    } catch (const std::exception& e) {
+      std::cerr << "rescind-worker: cannot serve metrics: " << e.what()
+                << "\nPick another --metrics-listen HOST:PORT, or 'off'.\n";
+      return 1;
+    }
+    asio::co_spawn(ex, endpoint.serve(), asio::detached);
+  }
 
   int exit_code = 0;
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  bool stopping = false;
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int signal) {
     if (ec) return;
     if (stopping) {
@@ -64,6 +73,7 @@ int Engine::run() {
               {{"signal", signal}, {"in_flight", consumer.in_flight()},
                {"drain_timeout", common::format_duration(config_.drain_timeout)}});
     consumer.stop();
+    sampler.stop();
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
@@ -79,12 +89,14 @@ int Engine::run() {
     log::info("worker started", {{"consumer", config_.queue.consumer}, {"redis", config_.queue.redis.display()},
                                  {"stream", config_.queue.jobs_key()}, {"group", config_.queue.group},
                                  {"max_in_flight", config_.queue.max_in_flight},
-                                 {"metrics_port", static_cast<long long>(metrics.port())}});
+                                 {"metrics_port", static_cast<long long>(metrics_port)}});
     asio::co_spawn(ex, consumer.upkeep(), asio::detached);
+    asio::co_spawn(ex, sampler.run(), asio::detached);
     co_await consumer.run();
     bool drained = co_await consumer.drain(config_.drain_timeout);
     log::info(drained ? "stopped: every job in flight finished" : "stopped: drain timeout; unfinished jobs stay pending",
               {{"in_flight", consumer.in_flight()}});
+    endpoint.stop();
     io.stop();
   }, asio::detached);
 

@@ -140,7 +140,7 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
                             {"provider", failure.provider},
                             {"status", std::to_string(failure.status)},
                             {"code", failure.code},
-                            {"error", failure.error},
+                            {"error", log::redact(failure.error)},  // provider texts may echo a credential
                             {"failed_at", retry::rfc3339_now()},
                             {"origin_id", envelope.origin_id},
                             {"worker", queue_.consumer}}};
@@ -245,6 +245,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   auto started = std::chrono::steady_clock::now();
   auto outcome = co_await steps_.perform(role, attempt.job, refunded);
   metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
+  if (outcome.status == 429) metrics_.rate_limited(provider);
   if (!outcome.ok()) co_return outcome;
 
   // Recorded the moment it succeeded: the smaller this window, the smaller the chance that
