@@ -38,6 +38,49 @@ void append_timestamp(std::string& out) {
   out += buf;
 }
 
+bool luhn_valid(const std::string& digits) {
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    int d = *it - '0';
+    if (twice && (d *= 2) > 9) d -= 9;
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+// Card numbers (15-19 digits passing the Luhn check, optionally grouped by spaces or
+// dashes) are masked. Shorter runs are left alone: stream ids and epoch milliseconds have 13.
+void mask_card_numbers(std::string& text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] < '0' || text[i] > '9' || (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9')) {
+      ++i;
+      continue;
+    }
+    std::string digits;
+    std::size_t end = i, last_digit = i;
+    while (end < text.size()) {
+      char c = text[end];
+      if (c >= '0' && c <= '9') {
+        digits.push_back(c);
+        last_digit = end;
+      } else if (!((c == ' ' || c == '-') && end + 1 < text.size() && text[end + 1] >= '0' && text[end + 1] <= '9' &&
+                   end > i && text[end - 1] >= '0' && text[end - 1] <= '9')) {
+        break;
+      }
+      ++end;
+    }
+    if (digits.size() >= 15 && digits.size() <= 19 && luhn_valid(digits)) {
+      text.replace(i, last_digit + 1 - i, "[card redacted]");
+      i += 15;
+    } else {
+      i = last_digit + 1;
+    }
+  }
+}
+
 }  // namespace
 
 bool parse_level(std::string_view text, Level& level) {
@@ -72,6 +115,7 @@ std::string redact(std::string_view text) {
       out.replace(pos + prefix.size(), end - pos - prefix.size(), "[redacted]");
     }
   }
+  mask_card_numbers(out);
   return out;
 }
 

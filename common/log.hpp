@@ -22,7 +22,8 @@ bool enabled(Level level);
 // A value registered here never appears in a log line (credentials from config).
 void register_secret(std::string_view secret);
 
-// Replaces registered secrets and API-key-shaped tokens (sk_live_…, SG.…, Bearer …).
+// Replaces registered secrets, API-key-shaped tokens (sk_live_…, SG.…, Bearer …) and
+// card numbers (15-19 digits that pass the Luhn check).
 std::string redact(std::string_view text);
 
 struct Field {
