@@ -11,6 +11,8 @@ class Registry;
 
 namespace rescind::metrics {
 
+// Recording is not synchronised beyond what prometheus-cpp does: one worker thread records
+// (and serves /metrics from the same loop).
 class Metrics {
  public:
   Metrics();
