@@ -46,7 +46,8 @@ retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
     return outcome;
   }
   // Stripe says explicitly whether a retry can help; that beats our guess from the status.
-  if (auto it = exchange.response.find("Stripe-Should-Retry"); it != exchange.response.end()) {
+  auto it = exchange.response.find("Stripe-Should-Retry");
+  if (it != exchange.response.end() && outcome.kind != retry::Outcome::Kind::rate_limited) {
     outcome.kind = it->value() == "true" ? retry::Outcome::Kind::retryable : retry::Outcome::Kind::permanent;
   }
   return outcome;

@@ -50,7 +50,11 @@ retry::Outcome TwilioSms::interpret(const Exchange& exchange) {
     outcome.code = body.substr(start, end - start);
   }
   if (auto message = json_string_at(body, "/message")) outcome.message = *message;
-  if (retryable_twilio_code(outcome.code)) outcome.kind = retry::Outcome::Kind::retryable;
+  if (outcome.code == "20429") {
+    outcome.kind = retry::Outcome::Kind::rate_limited;
+  } else if (retryable_twilio_code(outcome.code)) {
+    outcome.kind = retry::Outcome::Kind::retryable;
+  }
   return outcome;
 }
 

@@ -104,8 +104,8 @@ asio::awaitable<Finished> JobQueue::acknowledge(redis::Connection& redis, const 
 
 asio::awaitable<Finished> JobQueue::reschedule(redis::Connection& redis, const std::string& entry_id,
                                                const std::string& job, const Envelope& envelope,
-                                               std::chrono::system_clock::time_point due) const {
-  auto member = std::to_string(envelope.attempt + 1) + ":" + std::to_string(envelope.first_at_ms) + ":" +
+                                               std::chrono::system_clock::time_point due, bool uses_attempt) const {
+  auto member = std::to_string(envelope.attempt + (uses_attempt ? 1 : 0)) + ":" + std::to_string(envelope.first_at_ms) + ":" +
                 envelope.origin_id + ":" + job;
   auto due_ms = std::to_string(millis(due));
   std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "retry", due_ms, member};

@@ -49,9 +49,10 @@ class JobQueue {
 
   asio::awaitable<Finished> acknowledge(redis::Connection& redis, const std::string& entry_id) const;
   // Removes the entry from the stream's pending list and adds the job to the retry set,
-  // due at `due`, with `attempt` + 1.
+  // due at `due`, with `attempt` + 1 — or the same attempt when it was only rate-limited.
   asio::awaitable<Finished> reschedule(redis::Connection& redis, const std::string& entry_id, const std::string& job,
-                                       const Envelope& envelope, std::chrono::system_clock::time_point due) const;
+                                       const Envelope& envelope, std::chrono::system_clock::time_point due,
+                                       bool uses_attempt = true) const;
   asio::awaitable<Finished> dead_letter(redis::Connection& redis, const std::string& entry_id,
                                         const DeadLetter& letter) const;
 

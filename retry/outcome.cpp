@@ -10,6 +10,7 @@ std::string_view to_string(Outcome::Kind kind) {
     case Outcome::Kind::ok: return "ok";
     case Outcome::Kind::retryable: return "retryable";
     case Outcome::Kind::permanent: return "permanent";
+    case Outcome::Kind::rate_limited: return "rate_limited";
   }
   return "unknown";
 }
@@ -17,7 +18,8 @@ std::string_view to_string(Outcome::Kind kind) {
 Outcome::Kind classify_status(int status) {
   if (status >= 200 && status < 300) return Outcome::Kind::ok;
   switch (status) {
-    case 408: case 409: case 425: case 429: return Outcome::Kind::retryable;
+    case 429: return Outcome::Kind::rate_limited;
+    case 408: case 409: case 425: return Outcome::Kind::retryable;
     default: break;
   }
   if (status >= 500) return Outcome::Kind::retryable;

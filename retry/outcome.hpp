@@ -8,7 +8,9 @@
 namespace rescind::retry {
 
 struct Outcome {
-  enum class Kind { ok, retryable, permanent };
+  // rate_limited: the provider (429) or our own limiter said "not now": retried at the
+  // given time without using one of the job's attempts.
+  enum class Kind { ok, retryable, permanent, rate_limited };
 
   Kind kind = Kind::ok;
   int status = 0;               // HTTP status; 0 when no answer came back
@@ -31,7 +33,7 @@ struct Outcome {
 std::string_view to_string(Outcome::Kind kind);
 
 // The status-based guess, before a provider's own signals (error codes, Stripe-Should-Retry)
-// refine it: 408, 409, 425, 429 and 5xx are retryable, other 4xx permanent.
+// refine it: 429 is rate_limited; 408, 409, 425 and 5xx retryable; other 4xx permanent.
 Outcome::Kind classify_status(int status);
 
 // Retry-After: delta seconds or an HTTP date; nullopt if absent or unreadable.

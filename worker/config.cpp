@@ -62,7 +62,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string sandbox, log_level = "info";
   std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
               visibility = "30s", sample = "5s", housekeeping = "1m", dlq_retention = "forever", prune_after = "1h";
-  std::string retry_default;
+  std::string retry_default, limit_scope = "fleet", max_limit_wait = "2s";
+  std::vector<std::string> limit_specs;
   std::vector<std::string> retry_for;
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
               twilio_url = "https://api.twilio.com", slack_url;
@@ -98,6 +99,11 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--http-timeout", request_timeout, "Deadline for one provider request and its response")->envname("RESCIND_HTTP_TIMEOUT")->capture_default_str()->group(http);
   app.add_option("--http-max-connections", config.http.max_connections_per_origin, "Connections kept per provider host")->envname("RESCIND_HTTP_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1, 100'000))->group(http);
   app.add_option("--ca-file", config.http.ca_file, "PEM bundle to verify provider certificates (default: system store)")->envname("RESCIND_CA_FILE")->group(http);
+
+  auto* quotas = "Provider quotas";
+  app.add_option("--limit", limit_specs, "Quota, repeatable: PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=100/s:20 or twilio/+15005550006=1/s")->envname("RESCIND_LIMIT")->delimiter(';')->group(quotas);
+  app.add_option("--limit-scope", limit_scope, "fleet: one bucket in Redis shared by every worker; local: per process")->envname("RESCIND_LIMIT_SCOPE")->capture_default_str()->check(CLI::IsMember({"fleet", "local"}))->group(quotas);
+  app.add_option("--max-limit-wait", max_limit_wait, "A step that would wait longer than this for its quota is rescheduled (no attempt used) instead of holding a job slot")->envname("RESCIND_MAX_LIMIT_WAIT")->capture_default_str()->group(quotas);
 
   auto* stripe = "Stripe (refund)";
   app.add_option("--stripe-url", stripe_url, "Stripe API base URL")->envname("RESCIND_STRIPE_URL")->capture_default_str()->group(stripe);
@@ -138,6 +144,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {visibility, &config.queue.visibility_timeout, "--visibility-timeout"},
                                 {housekeeping, &config.queue.housekeeping_interval, "--housekeeping-interval"},
                                 {sample, &config.sample_interval, "--sample-interval"},
+                                {max_limit_wait, &config.limits.max_wait, "--max-limit-wait"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
                                 {request_timeout, &config.http.request_timeout, "--http-timeout"}};
@@ -159,6 +166,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");
     if (config.queue.visibility_timeout < std::chrono::milliseconds(300)) throw UsageError("--visibility-timeout must be at least 300ms");
+    config.limits.scope = limit_scope == "local" ? ratelimit::Scope::local : ratelimit::Scope::fleet;
+    for (const auto& spec : limit_specs) {
+      if (!ratelimit::parse_limit(spec, config.limits, error)) throw UsageError("--limit " + error);
+    }
     if (!retry_default.empty() && !retry::parse_policy(retry_default, config.queue.retry, error)) {
       throw UsageError("--retry: " + error);
     }

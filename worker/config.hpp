@@ -14,6 +14,7 @@
 #include "clients/twilio.hpp"
 #include "common/log.hpp"
 #include "jobs/job.hpp"
+#include "ratelimit/limits.hpp"
 #include "redis/endpoint.hpp"
 #include "retry/policy.hpp"
 
@@ -58,6 +59,7 @@ struct ProviderConfig {
 struct Config {
   QueueConfig queue;
   ProviderConfig providers;
+  ratelimit::Limits limits;
   clients::HttpOptions http;
   std::string metrics_listen = "127.0.0.1:9464";  // empty: no metrics endpoint
   std::chrono::milliseconds sample_interval{5000};  // queue depth gauges and readiness

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
+#include "ratelimit/limiter.hpp"
 #include "redis/connection.hpp"
 #include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
@@ -39,7 +40,8 @@ int Engine::run() {
   Steps steps(http, config_.providers);
   retry::JobQueue job_queue({config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
                              config_.queue.group, config_.queue.consumer});
-  JobRunner runner(config_.queue, job_queue, commands, steps, metrics);
+  ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.prefix);
+  JobRunner runner(config_.queue, job_queue, commands, steps, limiter, metrics);
   Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
   QueueSampler sampler(config_.queue, commands, metrics, config_.sample_interval);
 

@@ -43,13 +43,12 @@ struct JobRunner::Attempt {
   jobs::Plan plan;
   std::string state_key;
   std::uint32_t done = 0;  // bit per plan step
-  std::optional<std::pair<std::size_t, Outcome>> first_failure;
-  std::optional<std::pair<std::size_t, Outcome>> permanent_failure;
+  std::vector<std::pair<std::size_t, Outcome>> failures;  // step index and what it ended as
 };
 
 JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis,
-                     Steps& steps, metrics::Metrics& metrics)
-    : queue_(queue), job_queue_(job_queue), redis_(redis), steps_(steps), metrics_(metrics) {}
+                     Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics)
+    : queue_(queue), job_queue_(job_queue), redis_(redis), steps_(steps), limiter_(limiter), metrics_(metrics) {}
 
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto started = std::chrono::steady_clock::now();
@@ -64,7 +63,7 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
     co_return;
   }
 
-  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}, {}};
+  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
   jobs::Unplannable why;
@@ -95,29 +94,45 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
                          {"seconds", seconds_since(started)}});
 }
 
+// Permanent beats retryable beats rate-limited: a job goes to the DLQ if any step can never
+// succeed; it uses an attempt if any step failed; it only waits its turn if every failed
+// step was merely rate-limited.
 asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  bool permanent = attempt.permanent_failure.has_value();
-  auto& [index, outcome] = permanent ? *attempt.permanent_failure : *attempt.first_failure;
+  const std::pair<std::size_t, Outcome>* worst = &attempt.failures.front();
+  std::optional<std::chrono::milliseconds> wait_at_least;
+  auto rank = [](Outcome::Kind kind) {
+    return kind == Outcome::Kind::permanent ? 3 : kind == Outcome::Kind::retryable ? 2 : 1;
+  };
+  for (const auto& failure : attempt.failures) {
+    if (rank(failure.second.kind) > rank(worst->second.kind)) worst = &failure;
+    if (failure.second.retry_after && (!wait_at_least || *failure.second.retry_after > *wait_at_least)) {
+      wait_at_least = failure.second.retry_after;
+    }
+  }
+  const auto& [index, outcome] = *worst;
   auto role = attempt.plan.steps[index].role;
   Failure failure{"permanent", std::string(jobs::to_string(role)), std::string(steps_.provider_for(role, job)),
                   outcome.code, outcome.message, outcome.status};
 
-  if (!permanent) {
+  if (outcome.kind != Outcome::Kind::permanent) {
+    bool uses_attempt = outcome.kind == Outcome::Kind::retryable;
     const auto& policy = queue_.retry_for(job.kind);
     auto now = std::chrono::system_clock::now();
     auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) -
                std::chrono::milliseconds(attempt.envelope.first_at_ms);
-    auto verdict = retry::next_step(policy, attempt.envelope.attempt, age);
+    // A rate-limited job has not failed: only its age can end its retries.
+    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0, age);
     if (verdict == retry::Verdict::retry) {
-      auto delay = retry::backoff(policy, attempt.envelope.attempt, outcome.retry_after, random_);
+      auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
+                                : wait_at_least.value_or(std::chrono::milliseconds(1000));
       auto finished = co_await job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"),
-                                                     attempt.envelope, now + delay);
+                                                     attempt.envelope, now + delay, uses_attempt);
       if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "reschedule");
       if (finished == retry::Finished::done) {
         metrics_.job_finished(kind, "retried", -1);
-        log::warn("step failed; job rescheduled",
+        log::warn(uses_attempt ? "step failed; job rescheduled" : "rate-limited; job rescheduled without using an attempt",
                   {{"job_id", job.id}, {"kind", kind}, {"attempt", attempt.envelope.attempt},
                    {"step", failure.step}, {"provider", failure.provider}, {"status", outcome.status},
                    {"code", outcome.code}, {"error", outcome.message}, {"retry_in_ms", static_cast<long long>(delay.count())}});
@@ -183,8 +198,8 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   load.push("HGETALL", attempt.state_key);
   auto loaded = co_await redis_.exec(std::move(load));
   if (!loaded.ok() || loaded.replies[0].is_error()) {
-    attempt.first_failure.emplace(0, Outcome::transport_failure("reading step states: " +
-                                                                (loaded.ok() ? loaded.replies[0].text : loaded.error.message())));
+    attempt.failures.emplace_back(0, Outcome::transport_failure("reading step states: " +
+                                                               (loaded.ok() ? loaded.replies[0].text : loaded.error.message())));
     co_return false;
   }
   const auto& fields = loaded.replies[0].elements;
@@ -228,10 +243,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
         attempt.done |= 1u << index;
       } else {
         failed |= 1u << index;
-        if (outcome.kind == Outcome::Kind::permanent && !attempt.permanent_failure) {
-          attempt.permanent_failure.emplace(index, outcome);
-        }
-        if (!attempt.first_failure) attempt.first_failure.emplace(index, std::move(outcome));
+        attempt.failures.emplace_back(index, std::move(outcome));
       }
     }
     finished.clear();
@@ -242,10 +254,20 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
 asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, bool refunded) {
   auto role = attempt.plan.steps[index].role;
   auto provider = steps_.provider_for(role, attempt.job);
+  auto account = steps_.account_for(role, attempt.job);
+  auto admission = co_await limiter_.acquire(provider, account);
+  if (!admission.admitted) {
+    // Waiting would hold this job's slot past --max-limit-wait: come back through the retry set.
+    co_return Outcome{Outcome::Kind::rate_limited, 0, "quota", "waiting for the provider's quota", {}, admission.retry_in};
+  }
   auto started = std::chrono::steady_clock::now();
   auto outcome = co_await steps_.perform(role, attempt.job, refunded);
+  limiter_.release(provider, account);
   metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
-  if (outcome.status == 429) metrics_.rate_limited(provider);
+  if (outcome.kind == Outcome::Kind::rate_limited) {
+    metrics_.rate_limited(provider);
+    limiter_.pause(provider, account, outcome.retry_after.value_or(std::chrono::milliseconds(1000)));
+  }
   if (!outcome.ok()) co_return outcome;
 
   // Recorded the moment it succeeded: the smaller this window, the smaller the chance that

@@ -7,6 +7,7 @@
 
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
+#include "ratelimit/limiter.hpp"
 #include "redis/connection.hpp"
 #include "redis/streams.hpp"
 #include "retry/job_queue.hpp"
@@ -18,7 +19,7 @@ namespace rescind::worker {
 class JobRunner {
  public:
   JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis, Steps& steps,
-            metrics::Metrics& metrics);
+            ratelimit::Limiter& limiter, metrics::Metrics& metrics);
 
   boost::asio::awaitable<void> run(redis::StreamEntry entry);
 
@@ -43,6 +44,7 @@ class JobRunner {
   const retry::JobQueue& job_queue_;
   redis::Connection& redis_;
   Steps& steps_;
+  ratelimit::Limiter& limiter_;
   metrics::Metrics& metrics_;
   jobs::JobParser parser_;
   std::mt19937_64 random_{std::random_device{}()};

@@ -11,7 +11,13 @@ Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers)
     : stripe_(http, providers.stripe),
       sendgrid_(http, providers.sendgrid),
       twilio_(http, providers.twilio),
-      slack_(http, providers.slack) {}
+      slack_(http, providers.slack),
+      twilio_sender_(providers.twilio.from) {}
+
+std::string_view Steps::account_for(Role role, const jobs::Job&) const {
+  // Twilio's throughput is per sender; the others are one account per configured key.
+  return role == Role::sms ? std::string_view(twilio_sender_) : std::string_view("default");
+}
 
 std::string Steps::idempotency_key(const jobs::Job& job, Role role) {
   return "rescind:" + job.id + ":" + std::string(jobs::to_string(role));

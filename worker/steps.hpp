@@ -24,6 +24,10 @@ class Steps {
   // The provider that performs `role` for this job (a metric and log label).
   std::string_view provider_for(jobs::Role role, const jobs::Job& job) const;
 
+  // The provider account a call is made on: what its quota is counted against (a Stripe
+  // key, a Twilio sender, a Shopify shop). One configured account per provider today.
+  std::string_view account_for(jobs::Role role, const jobs::Job& job) const;
+
   // The key a provider uses to recognise a repeated call: stable per job and step.
   static std::string idempotency_key(const jobs::Job& job, jobs::Role role);
 
@@ -32,6 +36,7 @@ class Steps {
   clients::SendGridEmail sendgrid_;
   clients::TwilioSms twilio_;
   clients::SlackStaffAlert slack_;
+  std::string twilio_sender_;
 };
 
 }  // namespace rescind::worker

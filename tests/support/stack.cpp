@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <ctime>
 #include <stdexcept>
 #include <thread>
 
@@ -120,6 +121,12 @@ std::vector<Effect> Sandbox::ledger() {
     effect.ref = std::string(item["ref"].get_string().value_unsafe());
     if (auto amount = item["amount_minor"].get_int64(); !amount.error()) effect.amount_minor = amount.value();
     if (auto currency = item["currency"].get_string(); !currency.error()) effect.currency = std::string(currency.value());
+    if (auto at = item["at"].get_string(); !at.error()) {  // 2026-11-25T11:49:28.643Z
+      std::tm tm{};
+      std::string text(at.value());
+      strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+      effect.at_ms = static_cast<long long>(timegm(&tm)) * 1000 + std::stoi(text.substr(20, 3));
+    }
     effects.push_back(std::move(effect));
   }
   return effects;
@@ -129,6 +136,13 @@ std::map<std::string, long long> Sandbox::count_by_action() {
   std::map<std::string, long long> counts;
   for (const auto& effect : ledger()) ++counts[effect.action];
   return counts;
+}
+
+long long Sandbox::summary(const std::string& field) {
+  auto answer = http_call("GET", url_ + "/__ledger/summary");
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(answer.body);
+  return root[field].get_int64().value();
 }
 
 void Sandbox::set_faults(const std::string& json) {

@@ -47,6 +47,7 @@ class RedisServer {
 struct Effect {
   std::string provider, action, job_id, currency, ref;
   long long amount_minor = -1;  // -1: not a money effect
+  long long at_ms = 0;          // when the sandbox performed it (epoch ms)
 };
 
 struct HttpAnswer {
@@ -65,6 +66,7 @@ class Sandbox {
   std::vector<Effect> ledger();
   std::map<std::string, long long> count_by_action();
   void set_faults(const std::string& json);
+  long long summary(const std::string& field);  // a number from GET /__ledger/summary
 
  private:
   std::unique_ptr<Process> process_;

@@ -23,7 +23,8 @@ clients::Exchange answer(int status, std::string body, std::vector<std::pair<std
 TEST(Outcome, StatusClasses) {
   EXPECT_EQ(retry::classify_status(200), Kind::ok);
   EXPECT_EQ(retry::classify_status(202), Kind::ok);
-  for (int s : {408, 409, 425, 429, 500, 502, 503, 504}) EXPECT_EQ(retry::classify_status(s), Kind::retryable) << s;
+  for (int s : {408, 409, 425, 500, 502, 503, 504}) EXPECT_EQ(retry::classify_status(s), Kind::retryable) << s;
+  EXPECT_EQ(retry::classify_status(429), Kind::rate_limited);
   for (int s : {400, 401, 403, 404, 410, 422}) EXPECT_EQ(retry::classify_status(s), Kind::permanent) << s;
 }
 
@@ -68,10 +69,10 @@ TEST(Stripe, InvalidRequestIsPermanentWithCodeAndMessage) {
   EXPECT_EQ(outcome.message, "Missing amount");
 }
 
-TEST(Stripe, RateLimitIsRetryableWithRetryAfter) {
+TEST(Stripe, RateLimitIsItsOwnOutcomeWithRetryAfter) {
   auto outcome = clients::StripeRefunds::interpret(answer(
       429, R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})", {{"Retry-After", "3"}}));
-  EXPECT_EQ(outcome.kind, Kind::retryable);
+  EXPECT_EQ(outcome.kind, Kind::rate_limited);
   EXPECT_EQ(outcome.retry_after, std::chrono::seconds(3));
 }
 

@@ -1,0 +1,83 @@
+// Provider quotas across a fleet: at the quota, not over it, and no head-of-line blocking.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "tests/support/stack.hpp"
+
+namespace rescind::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string refund_only_job(const std::string& id) {
+  auto json = job_json(id);
+  json.replace(json.find(R"("notify":["email","sms","staff"])"), 32, R"("notify":[])");
+  return json;
+}
+
+TEST(RateLimit, ThreeWorkersShareOneFleetQuotaWithoutA429) {
+  constexpr int rate = 40, burst = 5, jobs = 240;  // about six seconds at the quota
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"quota_rps":40,"burst":10}})");
+  std::string input;
+  for (int i = 0; i < jobs; ++i) input += refund_only_job("evt_quota_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+
+  std::vector<std::string> limit{"--limit", "stripe=40/s:5", "--limit-scope", "fleet", "--max-limit-wait", "10s"};
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int w = 0; w < 3; ++w) {
+    auto args = limit;
+    args.insert(args.end(), {"--consumer", "w" + std::to_string(w)});
+    workers.push_back(start_worker(redis, sandbox, args));
+  }
+  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->entries_read == jobs && s->pending == 0; }, 60s))
+      << workers[0]->stderr_text().substr(0, 3000);
+
+  std::vector<long long> at;
+  for (const auto& effect : sandbox.ledger()) {
+    if (effect.action == "refund") at.push_back(effect.at_ms);
+  }
+  ASSERT_EQ(at.size(), static_cast<std::size_t>(jobs));
+  std::sort(at.begin(), at.end());
+  std::map<long long, int> per_second;
+  for (auto t : at) ++per_second[(t - at.front()) / 1000];
+  int busiest = 0;
+  for (auto [second, count] : per_second) busiest = std::max(busiest, count);
+  double achieved = (jobs - burst) * 1000.0 / static_cast<double>(at.back() - at.front());
+
+  EXPECT_LE(busiest, rate + burst) << "never above the quota plus the burst in any second";
+  EXPECT_EQ(sandbox.summary("faults_injected"), 0) << "fleet-wide limiting provokes no 429";
+  EXPECT_GE(achieved, 0.9 * rate) << "and runs close to the quota";
+  std::cout << "[ quota ] allowed " << rate << "/s, achieved " << achieved << "/s ("
+            << static_cast<int>(100 * achieved / rate) << " %), busiest second " << busiest << ", 429s "
+            << sandbox.summary("faults_injected") << "\n";
+}
+
+TEST(RateLimit, AThrottledProviderDoesNotHoldUpTheOthers) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"twilio":{"quota_rps":1,"burst":1}})");  // SMS nearly shut
+  std::string input;
+  for (int i = 0; i < 100; ++i) input += job_json("evt_hol_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  auto worker = start_worker(redis, sandbox, {"--limit", "twilio=1/s:1", "--limit", "stripe=200/s:20",
+                                              "--max-limit-wait", "200ms", "--max-in-flight", "20"});
+
+  // Refunds flow at Stripe's pace although each job's SMS waits for Twilio's.
+  ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["refund"] == 100; }, 30s)) << worker->stderr_text().substr(0, 3000);
+  auto counts = sandbox.count_by_action();
+  EXPECT_LT(counts["sms"], 50) << "Twilio stayed throttled";
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "being rate-limited is not a failure";
+  for (const auto& entry : stream_entries(redis, "rescind:jobs")) {
+    EXPECT_EQ(entry.at("attempt"), "1") << "rescheduled for quota without using an attempt";
+  }
+  for (const auto& member : redis.command({"ZRANGE", "rescind:retry", "0", "-1"}).elements) {
+    EXPECT_EQ(member.text.substr(0, 2), "1:") << "rescheduled for quota without using an attempt";
+  }
+}
+
+}  // namespace
+}  // namespace rescind::testing
