@@ -1,4 +1,4 @@
-// Durations as operators write them on the command line: 250ms, 30s, 5m, 1h.
+// Durations as operators write them on the command line: 250ms, 30s, 5m, 1h, 30d.
 #pragma once
 #include <chrono>
 #include <optional>
@@ -7,7 +7,7 @@
 
 namespace rescind::common {
 
-// nullopt when the text is not a whole number followed by ms, s, m or h.
+// nullopt when the text is not a whole number followed by ms, s, m, h or d.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 
 std::string format_duration(std::chrono::milliseconds d);

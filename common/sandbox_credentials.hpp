@@ -12,5 +12,15 @@ inline constexpr std::string_view twilio_account_sid = "AC0000000000000000000000
 inline constexpr std::string_view twilio_auth_token = "rescind_sandbox_token";
 inline constexpr std::string_view twilio_from = "+15005550006";
 inline constexpr std::string_view slack_webhook_path = "/services/T0RESCIND/B0SANDBOX/rescind_sandbox_hook";
+inline constexpr std::string_view paypal_client_id = "rescind_sandbox_paypal_client";
+inline constexpr std::string_view paypal_secret = "rescind_sandbox_paypal_secret";
+inline constexpr std::string_view square_access_token = "EAAAsandbox_rescind_square";
+inline constexpr std::string_view shopify_access_token = "shpat_rescind_sandbox";
+inline constexpr std::string_view mailgun_api_key = "key-rescind-sandbox";
+inline constexpr std::string_view mailgun_domain = "mg.rescind.test";
+inline constexpr std::string_view zendesk_email = "support@rescind.test";
+inline constexpr std::string_view zendesk_api_token = "rescind_sandbox_zendesk_token";
+// Standard Webhooks secret: "whsec_" + base64 of the HMAC key ("rescind-sandbox-webhook-key").
+inline constexpr std::string_view webhook_secret = "whsec_cmVzY2luZC1zYW5kYm94LXdlYmhvb2sta2V5";
 
 }  // namespace rescind::sandbox_credentials

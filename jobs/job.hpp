@@ -29,6 +29,7 @@ struct Order {
   std::string name;  // what the customer sees: "#1001"
   std::string currency;  // ISO 4217
   std::int64_t total_minor = 0;
+  std::string created_at;          // optional RFC 3339: when the order was placed (refund policy)
   std::string financial_status;    // paid, partially_paid, pending, refunded, voided, …
   std::string fulfillment_status;  // unfulfilled, partial, fulfilled
   std::vector<LineItem> line_items;
@@ -52,6 +53,12 @@ struct Refund {
   std::string reason = "requested_by_customer";  // requested_by_customer | duplicate | fraudulent
 };
 
+// dispute.opened only: what the payment provider reported.
+struct Dispute {
+  std::string reason;           // fraudulent, product_not_received, …
+  std::string evidence_due_by;  // RFC 3339
+};
+
 struct Notify {
   bool email = false;
   bool sms = false;
@@ -69,6 +76,10 @@ struct Job {
   Refund refund;
   std::string reason;  // why the order was canceled: customer, inventory, fraud, …
   Notify notify;
+  Dispute dispute;
 };
+
+// Milliseconds since the epoch of an RFC 3339 timestamp already validated by the parser.
+long long timestamp_ms(std::string_view rfc3339);
 
 }  // namespace rescind::jobs

@@ -198,6 +198,9 @@ class JobReader {
     } else if (key == "reason") {
       if (r_.is_null(v)) return true;
       if (!r_.string(v, "reason", job.reason, 64)) return false;
+    } else if (key == "dispute") {
+      if (r_.is_null(v)) return true;
+      return dispute(v);
     } else if (key == "notify") {
       if (r_.is_null(v)) return true;
       seen.notify = true;
@@ -267,6 +270,10 @@ class JobReader {
         if (!is_safe_id(o.id)) return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
       } else if (key == "name") {
         return r_.string(f, "order.name", o.name, 128);
+      } else if (key == "created_at") {
+        if (r_.is_null(f)) return true;
+        if (!r_.string(f, "order.created_at", o.created_at, 64)) return false;
+        if (!is_rfc3339(o.created_at)) return r_.fail("order.created_at", "'" + o.created_at + "' is not an RFC 3339 timestamp");
       } else if (key == "currency") {
         currency = true;
         if (!r_.string(f, "order.currency", o.currency, 16)) return false;
@@ -389,6 +396,19 @@ class JobReader {
         if (rf.reason != "requested_by_customer" && rf.reason != "duplicate" && rf.reason != "fraudulent") {
           return r_.fail("refund.reason", "must be requested_by_customer, duplicate or fraudulent");
         }
+      }
+      return true;
+    });
+  }
+
+  bool dispute(od::value& v) {
+    od::object obj;
+    if (!r_.object(v, "dispute", obj)) return false;
+    return r_.each_field(obj, "dispute", [&](std::string_view key, od::value& f) {
+      if (key == "reason") return r_.string(f, "dispute.reason", job.dispute.reason, 64);
+      if (key == "evidence_due_by") {
+        if (!r_.string(f, "dispute.evidence_due_by", job.dispute.evidence_due_by, 64)) return false;
+        if (!is_rfc3339(job.dispute.evidence_due_by)) return r_.fail("dispute.evidence_due_by", "is not an RFC 3339 timestamp");
       }
       return true;
     });

@@ -1,6 +1,8 @@
-// Which steps a job needs and in which order: plans are data (a table per kind), the
-// runner executes any plan by starting each step once the steps it waits for are done.
+// Which steps a job needs and in which order: plans are data (a table per kind and
+// situation); the runner executes any plan by starting each step once the steps it waits
+// for are done, so steps without a dependency between them run concurrently.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -16,21 +18,37 @@ inline constexpr std::size_t role_count = 8;
 
 std::string_view to_string(Role role);
 
+// Where the job stands, which decides both the steps and what people are told.
+enum class Situation {
+  canceled,         // order.canceled: the platform canceled it; we refund and tell
+  refund_approved,  // refund.requested, eligible: cancel, refund, tell
+  return_needed,    // refund.requested, already fulfilled: a ticket for the return, tell
+  outside_policy,   // refund.requested, past the policy window: tell, no money moves
+  disputed,         // dispute.opened: stop shipment, alert staff, ticket; no refund
+  unfulfillable,    // order.unfulfillable: cancel, refund if paid, apologise
+};
+
+std::string_view to_string(Situation situation);
+
 struct Step {
   Role role;
   std::uint32_t after = 0;  // bit i set: waits for the step at index i of the plan
 };
 
 struct Plan {
+  Situation situation = Situation::canceled;
   std::vector<Step> steps;  // every dependency points to an earlier index
+  bool refund_by_platform = false;  // the shop's platform holds the payment: cancel refunds
 };
 
-struct Unplannable {
-  std::string_view field;
-  std::string_view problem;
+struct PlanContext {
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  std::chrono::milliseconds refund_window{std::chrono::hours(24 * 30)};
+  bool record_configured = false;  // back-office webhooks exist: add the record step
 };
 
-// The plan for this job, or why this version cannot run it (a kind with no table yet).
-std::optional<Plan> plan_for(const Job& job, Unplannable* why = nullptr);
+// The plan for this job. Every kind has one; a payment the plan would refund through a
+// provider is checked by the runner, not here.
+Plan plan_for(const Job& job, const PlanContext& context = {});
 
 }  // namespace rescind::jobs

@@ -66,7 +66,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::vector<std::string> limit_specs;
   std::vector<std::string> retry_for;
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
-              twilio_url = "https://api.twilio.com", slack_url;
+              twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
+              square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
+              refund_window = "30d";
+  std::vector<std::string> shopify_tokens, record_webhooks;
   auto& p = config.providers;
   p.sendgrid.from_name = "Rescind";
 
@@ -125,6 +128,40 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   auto* slack = "Slack (staff)";
   app.add_option("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)")->envname("SLACK_WEBHOOK_URL")->group(slack);
 
+  auto* paypal = "PayPal (refund when payment.provider is paypal)";
+  app.add_option("--paypal-url", paypal_url, "PayPal API base URL")->envname("RESCIND_PAYPAL_URL")->capture_default_str()->group(paypal);
+  app.add_option("--paypal-client-id", p.paypal.client_id, "REST app client id")->envname("PAYPAL_CLIENT_ID")->group(paypal);
+  app.add_option("--paypal-secret", p.paypal.secret, "REST app secret")->envname("PAYPAL_SECRET")->group(paypal);
+
+  auto* square = "Square (refund when payment.provider is square)";
+  app.add_option("--square-url", square_url, "Square API base URL")->envname("RESCIND_SQUARE_URL")->capture_default_str()->group(square);
+  app.add_option("--square-access-token", p.square.access_token, "Access token")->envname("SQUARE_ACCESS_TOKEN")->group(square);
+  app.add_option("--square-version", p.square.version, "Square-Version header")->envname("RESCIND_SQUARE_VERSION")->capture_default_str()->group(square);
+
+  auto* shopify = "Shopify (cancel and restock; refund when Shopify holds the payment)";
+  app.add_option("--shopify-token", shopify_tokens, "Per shop, repeatable: DOMAIN=shpat_…")->envname("SHOPIFY_TOKENS")->delimiter(';')->group(shopify);
+  app.add_option("--shopify-default-token", p.shopify.default_token, "Token for *.myshopify.com shops without their own")->envname("SHOPIFY_ACCESS_TOKEN")->group(shopify);
+  app.add_option("--shopify-api-version", p.shopify.api_version, "Admin API version (orderCancel with refund: Boolean!)")->envname("RESCIND_SHOPIFY_API_VERSION")->capture_default_str()->group(shopify);
+
+  auto* email = "Email provider";
+  app.add_option("--email-provider", p.email_provider, "sendgrid or mailgun")->envname("RESCIND_EMAIL_PROVIDER")->capture_default_str()->check(CLI::IsMember({"sendgrid", "mailgun"}))->group(email);
+  app.add_option("--mailgun-url", mailgun_url, "Mailgun API base URL (EU: https://api.eu.mailgun.net)")->envname("RESCIND_MAILGUN_URL")->capture_default_str()->group(email);
+  app.add_option("--mailgun-api-key", p.mailgun.api_key, "Mailgun API key")->envname("MAILGUN_API_KEY")->group(email);
+  app.add_option("--mailgun-domain", p.mailgun.domain, "Mailgun sending domain")->envname("MAILGUN_DOMAIN")->group(email);
+
+  auto* zendesk = "Zendesk (ticket)";
+  app.add_option("--zendesk-url", zendesk_url, "https://SUBDOMAIN.zendesk.com")->envname("RESCIND_ZENDESK_URL")->group(zendesk);
+  app.add_option("--zendesk-email", p.zendesk.email, "Agent email for API-token auth")->envname("ZENDESK_EMAIL")->group(zendesk);
+  app.add_option("--zendesk-api-token", p.zendesk.api_token, "API token")->envname("ZENDESK_API_TOKEN")->group(zendesk);
+
+  auto* record = "Back-office records (signed webhooks)";
+  app.add_option("--record-webhook", record_webhooks, "Receiver URL, repeatable: every finished refund/cancellation is posted there")->envname("RESCIND_RECORD_WEBHOOKS")->delimiter(';')->group(record);
+  app.add_option("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks)")->envname("RESCIND_WEBHOOK_SECRET")->group(record);
+
+  auto* policy = "Policy";
+  app.add_option("--refund-window", refund_window, "refund.requested: orders older than this are outside the policy")->envname("RESCIND_REFUND_WINDOW")->capture_default_str()->group(policy);
+  app.add_option("--audit-max-len", config.queue.audit_max_len, "Approximate cap of the rescind:audit stream")->envname("RESCIND_AUDIT_MAX_LEN")->capture_default_str()->check(CLI::Range(1000LL, 1'000'000'000LL))->group(policy);
+
   try {
     app.parse(argc, argv);
 
@@ -145,6 +182,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {housekeeping, &config.queue.housekeeping_interval, "--housekeeping-interval"},
                                 {sample, &config.sample_interval, "--sample-interval"},
                                 {max_limit_wait, &config.limits.max_wait, "--max-limit-wait"},
+                                {refund_window, &config.queue.refund_window, "--refund-window"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
                                 {request_timeout, &config.http.request_timeout, "--http-timeout"}};
@@ -195,10 +233,38 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       p.twilio.account_sid = creds::twilio_account_sid;
       p.twilio.auth_token = creds::twilio_auth_token;
       p.twilio.from = creds::twilio_from;
+      paypal_url = square_url = mailgun_url = zendesk_url = sandbox;
+      p.paypal.client_id = creds::paypal_client_id;
+      p.paypal.secret = creds::paypal_secret;
+      p.square.access_token = creds::square_access_token;
+      p.shopify.url_template = sandbox + "/shops/{shop}";
+      p.shopify.default_token = creds::shopify_access_token;
+      p.shopify.any_shop = true;
+      p.mailgun.api_key = creds::mailgun_api_key;
+      p.mailgun.domain = creds::mailgun_domain;
+      p.zendesk.email = creds::zendesk_email;
+      p.zendesk.api_token = creds::zendesk_api_token;
+      if (p.webhooks.secret.empty()) p.webhooks.secret = creds::webhook_secret;
     }
+    for (const auto& item : shopify_tokens) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError("--shopify-token: '" + item.substr(0, 20) + "…' is not DOMAIN=TOKEN");
+      p.shopify.tokens[item.substr(0, eq)] = item.substr(eq + 1);
+      common::log::register_secret(item.substr(eq + 1));
+    }
+    for (const auto& url : record_webhooks) p.webhooks.receivers.push_back(url_or_throw(url, "--record-webhook"));
+    if (!p.webhooks.receivers.empty() && clients::decode_webhook_secret(p.webhooks.secret).empty()) {
+      throw UsageError("--webhook-secret must be a whsec_… secret when --record-webhook is set");
+    }
+    if (p.mailgun.from.empty()) p.mailgun.from = p.sendgrid.from_name + " <" + (p.sendgrid.from_email.empty() ? "orders@" + p.mailgun.domain : p.sendgrid.from_email) + ">";
     require(p.stripe.api_key, "STRIPE_API_KEY (--stripe-api-key)");
-    require(p.sendgrid.api_key, "SENDGRID_API_KEY (--sendgrid-api-key)");
-    require(p.sendgrid.from_email, "RESCIND_EMAIL_FROM (--email-from)");
+    if (p.email_provider == "sendgrid") {
+      require(p.sendgrid.api_key, "SENDGRID_API_KEY (--sendgrid-api-key)");
+      require(p.sendgrid.from_email, "RESCIND_EMAIL_FROM (--email-from)");
+    } else {
+      require(p.mailgun.api_key, "MAILGUN_API_KEY (--mailgun-api-key)");
+      require(p.mailgun.domain, "MAILGUN_DOMAIN (--mailgun-domain)");
+    }
     require(p.twilio.account_sid, "TWILIO_ACCOUNT_SID (--twilio-account-sid)");
     require(p.twilio.auth_token, "TWILIO_AUTH_TOKEN (--twilio-auth-token)");
     require(p.twilio.from, "TWILIO_FROM (--twilio-from)");
@@ -207,8 +273,15 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     p.sendgrid.base = url_or_throw(sendgrid_url, "--sendgrid-url");
     p.twilio.base = url_or_throw(twilio_url, "--twilio-url");
     p.slack.webhook = url_or_throw(slack_url, "--slack-webhook-url");
+    p.paypal.base = url_or_throw(paypal_url, "--paypal-url");
+    p.square.base = url_or_throw(square_url, "--square-url");
+    p.mailgun.base = url_or_throw(mailgun_url, "--mailgun-url");
+    if (!zendesk_url.empty()) p.zendesk.base = url_or_throw(zendesk_url, "--zendesk-url");
+    else p.zendesk.api_token.clear();  // no URL: not configured, whatever the token says
 
-    for (const auto* secret : {&p.stripe.api_key, &p.sendgrid.api_key, &p.twilio.auth_token, &slack_url, &endpoint->password}) {
+    for (const auto* secret : {&p.stripe.api_key, &p.sendgrid.api_key, &p.twilio.auth_token, &slack_url, &endpoint->password,
+                               &p.paypal.secret, &p.square.access_token, &p.shopify.default_token, &p.mailgun.api_key,
+                               &p.zendesk.api_token, &p.webhooks.secret}) {
       common::log::register_secret(*secret);
     }
     common::log::register_secret(p.slack.webhook.path);

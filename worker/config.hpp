@@ -8,10 +8,16 @@
 #include <variant>
 
 #include "clients/http_client.hpp"
+#include "clients/mailgun.hpp"
+#include "clients/paypal.hpp"
 #include "clients/sendgrid.hpp"
+#include "clients/shopify.hpp"
 #include "clients/slack.hpp"
+#include "clients/square.hpp"
 #include "clients/stripe.hpp"
 #include "clients/twilio.hpp"
+#include "clients/webhooks.hpp"
+#include "clients/zendesk.hpp"
 #include "common/log.hpp"
 #include "jobs/job.hpp"
 #include "ratelimit/limits.hpp"
@@ -33,6 +39,8 @@ struct QueueConfig {
   std::chrono::milliseconds visibility_timeout{30000};
   int max_deliveries = 5;  // past it an entry is poison: it goes to the DLQ unread
   std::chrono::milliseconds promote_interval{500};
+  std::chrono::milliseconds refund_window{std::chrono::hours(24 * 30)};  // refund.requested policy
+  long long audit_max_len = 1'000'000;  // rescind:audit is capped (approximately) at this
   std::chrono::milliseconds housekeeping_interval{60000};  // trim, DLQ retention, consumer pruning
   std::chrono::milliseconds dlq_retention{0};               // 0: keep every DLQ entry
   std::chrono::milliseconds prune_consumers_after{3600000}; // 0: never remove idle consumers
@@ -46,14 +54,22 @@ struct QueueConfig {
   std::string jobs_key() const { return prefix + ":jobs"; }
   std::string retry_key() const { return prefix + ":retry"; }
   std::string dlq_key() const { return prefix + ":dlq"; }
+  std::string audit_key() const { return prefix + ":audit"; }
   std::string job_state_key(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
 };
 
 struct ProviderConfig {
   clients::StripeSettings stripe;
+  clients::PayPalSettings paypal;
+  clients::SquareSettings square;
+  clients::ShopifySettings shopify;
+  std::string email_provider = "sendgrid";  // or mailgun
   clients::SendGridSettings sendgrid;
+  clients::MailgunSettings mailgun;
   clients::TwilioSettings twilio;
   clients::SlackSettings slack;
+  clients::ZendeskSettings zendesk;
+  clients::WebhookSettings webhooks;
 };
 
 struct Config {

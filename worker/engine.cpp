@@ -37,7 +37,7 @@ int Engine::run() {
   redis::Connection commands(ex, config_.queue.redis);  // pipelined: state reads/writes, acks
   redis::Connection reader(ex, config_.queue.redis);    // XREADGROUP BLOCK would stall the pipeline
   clients::HttpClient http(ex, config_.http);
-  Steps steps(http, config_.providers);
+  Steps steps(http, config_.providers, ex);
   retry::JobQueue job_queue({config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
                              config_.queue.group, config_.queue.consumer});
   ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.prefix);

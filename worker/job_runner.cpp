@@ -48,7 +48,14 @@ struct JobRunner::Attempt {
 
 JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis,
                      Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics)
-    : queue_(queue), job_queue_(job_queue), redis_(redis), steps_(steps), limiter_(limiter), metrics_(metrics) {}
+    : queue_(queue),
+      job_queue_(job_queue),
+      redis_(redis),
+      steps_(steps),
+      limiter_(limiter),
+      metrics_(metrics),
+      audit_key_(queue.audit_key()),
+      audit_max_len_(std::to_string(queue.audit_max_len)) {}
 
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto started = std::chrono::steady_clock::now();
@@ -66,16 +73,8 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  jobs::Unplannable why;
-  auto plan = jobs::plan_for(job, &why);
-  if (!plan) {
-    auto error = std::string(why.field) + ": " + std::string(why.problem);
-    Failure failure{"unsupported_kind", "", "", "", error, 0};
-    co_await dead_letter(attempt.entry, envelope, kind, failure);
-    metrics_.job_finished(kind, "invalid", -1);
-    co_return;
-  }
-  attempt.plan = std::move(*plan);
+  jobs::PlanContext context{std::chrono::system_clock::now(), queue_.refund_window, steps_.records()};
+  attempt.plan = jobs::plan_for(job, context);
   attempt.state_key = queue_.job_state_key(job.id);
 
   if (!co_await run_steps(attempt)) {
@@ -216,9 +215,12 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   std::vector<std::pair<std::size_t, Outcome>> finished;
   std::uint32_t started = attempt.done, failed = 0;
   std::size_t running = 0;
-  std::size_t refund_index = steps.size();
+  // The money is back once the refund step is done — or the cancel, when the platform refunds.
+  std::uint32_t refund_bits = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i].role == jobs::Role::refund) refund_index = i;
+    bool refunds = steps[i].role == jobs::Role::refund ||
+                   (steps[i].role == jobs::Role::cancel && attempt.plan.refund_by_platform);
+    if (refunds) refund_bits |= 1u << i;
   }
 
   for (;;) {
@@ -227,7 +229,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
       if ((started & bit) || (steps[i].after & failed) || (steps[i].after & ~attempt.done)) continue;
       started |= bit;
       ++running;
-      bool refunded = refund_index < steps.size() && (attempt.done & (1u << refund_index));
+      bool refunded = refund_bits != 0 && (attempt.done & refund_bits) == refund_bits;
       asio::co_spawn(executor, run_step(attempt, i, refunded),
                      [&, i](std::exception_ptr error, Outcome outcome) {
                        if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
@@ -261,21 +263,35 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     co_return Outcome{Outcome::Kind::rate_limited, 0, "quota", "waiting for the provider's quota", {}, admission.retry_in};
   }
   auto started = std::chrono::steady_clock::now();
-  auto outcome = co_await steps_.perform(role, attempt.job, refunded);
+  auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
   limiter_.release(provider, account);
   metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
   if (outcome.kind == Outcome::Kind::rate_limited) {
     metrics_.rate_limited(provider);
     limiter_.pause(provider, account, outcome.retry_after.value_or(std::chrono::milliseconds(1000)));
   }
-  if (!outcome.ok()) co_return outcome;
 
-  // Recorded the moment it succeeded: the smaller this window, the smaller the chance that
-  // a crash repeats a step (money steps are covered by idempotency keys even then).
+  // Every outcome goes to the audit trail; a success is recorded as the step's state the
+  // moment it happened, in the same round trip: the smaller the window between "done" and
+  // "recorded", the smaller the chance a crash repeats a step (money steps are covered by
+  // idempotency keys even then).
   redis::Request record;
-  record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + outcome.reference);
-  record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+  if (outcome.ok()) {
+    record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + outcome.reference);
+    record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+  }
+  bool moves_money = role == jobs::Role::refund || (role == jobs::Role::cancel && attempt.plan.refund_by_platform);
+  auto amount = moves_money && outcome.ok() ? std::to_string(attempt.job.refund.amount_minor) : std::string("0");
+  auto status = std::to_string(outcome.status), attempt_number = std::to_string(attempt.envelope.attempt);  // named: views below
+  std::string_view audit[] = {"XADD", audit_key_, "MAXLEN", "~", audit_max_len_, "*",
+                              "job_id", attempt.job.id, "kind", jobs::to_string(attempt.job.kind),
+                              "step", jobs::to_string(role), "provider", provider,
+                              "outcome", retry::to_string(outcome.kind), "status", status,
+                              "ref", outcome.reference, "amount_minor", amount, "currency", attempt.job.order.currency,
+                              "attempt", attempt_number};
+  record.push_argv(audit);
   auto written = co_await redis_.exec(std::move(record));
+  if (!outcome.ok()) co_return outcome;
   if (!written.ok() || written.replies[0].is_error()) {
     co_return Outcome::transport_failure("recording step state: " +
                                          (written.ok() ? written.replies[0].text : written.error.message()));

@@ -48,6 +48,8 @@ class JobRunner {
   metrics::Metrics& metrics_;
   jobs::JobParser parser_;
   std::mt19937_64 random_{std::random_device{}()};
+  std::string audit_key_;
+  std::string audit_max_len_;
 };
 
 }  // namespace rescind::worker

@@ -7,17 +7,25 @@ namespace rescind::worker {
 using jobs::Role;
 using retry::Outcome;
 
-Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers)
+namespace {
+Outcome unsupported(std::string what) {
+  return Outcome{Outcome::Kind::permanent, 0, "unsupported_provider", std::move(what), {}, {}};
+}
+}  // namespace
+
+Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor)
     : stripe_(http, providers.stripe),
+      paypal_(http, providers.paypal, executor),
+      square_(http, providers.square),
+      shopify_(http, providers.shopify),
       sendgrid_(http, providers.sendgrid),
+      mailgun_(http, providers.mailgun),
       twilio_(http, providers.twilio),
       slack_(http, providers.slack),
+      zendesk_(http, providers.zendesk),
+      webhooks_(http, providers.webhooks),
+      email_provider_(providers.email_provider),
       twilio_sender_(providers.twilio.from) {}
-
-std::string_view Steps::account_for(Role role, const jobs::Job&) const {
-  // Twilio's throughput is per sender; the others are one account per configured key.
-  return role == Role::sms ? std::string_view(twilio_sender_) : std::string_view("default");
-}
 
 std::string Steps::idempotency_key(const jobs::Job& job, Role role) {
   return "rescind:" + job.id + ":" + std::string(jobs::to_string(role));
@@ -26,37 +34,61 @@ std::string Steps::idempotency_key(const jobs::Job& job, Role role) {
 std::string_view Steps::provider_for(Role role, const jobs::Job& job) const {
   switch (role) {
     case Role::refund: return job.payment.provider;
-    case Role::email: return "sendgrid";
+    case Role::cancel:
+    case Role::restock: return job.shop.platform;
+    case Role::email: return email_provider_;
     case Role::sms: return "twilio";
     case Role::staff: return "slack";
-    default: return "none";
+    case Role::ticket: return "zendesk";
+    case Role::record: return "webhook";
+  }
+  return "none";
+}
+
+std::string_view Steps::account_for(Role role, const jobs::Job& job) const {
+  switch (role) {
+    case Role::sms: return twilio_sender_;  // Twilio's throughput is per sender
+    case Role::cancel:
+    case Role::restock: return job.shop.domain;  // Shopify's bucket is per shop
+    default: return "default";
   }
 }
 
-boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, bool refunded) {
+boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, const jobs::Plan& plan, bool refunded) {
   switch (role) {
-    case Role::refund:
-      if (job.payment.provider != "stripe") {
-        co_return Outcome{Outcome::Kind::permanent, 0, "unsupported_provider",
-                          "payment.provider '" + job.payment.provider + "' has no refund client in this version", {}, {}};
-      }
-      co_return co_await stripe_.refund(job, idempotency_key(job, role));
+    case Role::refund: {
+      const auto& provider = job.payment.provider;
+      if (provider == "stripe") co_return co_await stripe_.refund(job, idempotency_key(job, role));
+      if (provider == "paypal") co_return co_await paypal_.refund(job, idempotency_key(job, role));
+      if (provider == "square") co_return co_await square_.refund(job, idempotency_key(job, role));
+      co_return unsupported("payment.provider '" + provider + "' has no refund client (stripe, paypal, square; or the shop's platform)");
+    }
+    case Role::cancel:
+    case Role::restock:
+      if (job.shop.platform == "shopify") co_return co_await shopify_.cancel(job, plan);
+      co_return unsupported("shop.platform '" + job.shop.platform + "' has no client yet (shopify)");
     case Role::email: {
-      auto message = jobs::customer_email(job, refunded);
+      auto message = jobs::customer_email(job, plan.situation, refunded);
+      if (email_provider_ == "mailgun") co_return co_await mailgun_.send(job, message);
       co_return co_await sendgrid_.send(job, message);
     }
     case Role::sms: {
-      auto text = jobs::customer_sms(job, refunded);
+      auto text = jobs::customer_sms(job, plan.situation, refunded);
       co_return co_await twilio_.send(job, text);
     }
     case Role::staff: {
-      auto text = jobs::staff_alert(job, refunded);
+      auto text = jobs::staff_alert(job, plan.situation, refunded);
       co_return co_await slack_.send(job, text);
     }
-    default:
-      co_return Outcome{Outcome::Kind::permanent, 0, "unsupported_role",
-                        "step '" + std::string(jobs::to_string(role)) + "' has no provider in this version", {}, {}};
+    case Role::ticket: {
+      auto ticket = jobs::support_ticket(job, plan.situation);
+      auto external_id = "rescind:" + job.id;
+      co_return co_await zendesk_.open(job, ticket, external_id);
+    }
+    case Role::record:
+      co_return co_await webhooks_.record(job, plan.situation, refunded);
   }
+  co_return unsupported("unknown step");
 }
 
 }  // namespace rescind::worker

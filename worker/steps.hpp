@@ -1,13 +1,21 @@
-// Performs one step of a plan: maps the step's role to the configured provider client.
+// Performs one step of a plan: maps the step's role to the provider configuration chose for
+// this job (refund → the payment's provider, cancel → the shop's platform, email → the
+// configured email provider, …) and calls it.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <string_view>
 
 #include "clients/http_client.hpp"
+#include "clients/mailgun.hpp"
+#include "clients/paypal.hpp"
 #include "clients/sendgrid.hpp"
+#include "clients/shopify.hpp"
 #include "clients/slack.hpp"
+#include "clients/square.hpp"
 #include "clients/stripe.hpp"
 #include "clients/twilio.hpp"
+#include "clients/webhooks.hpp"
+#include "clients/zendesk.hpp"
 #include "jobs/plan.hpp"
 #include "retry/outcome.hpp"
 #include "worker/config.hpp"
@@ -16,26 +24,36 @@ namespace rescind::worker {
 
 class Steps {
  public:
-  Steps(clients::HttpClient& http, const ProviderConfig& providers);
+  Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor);
 
   // `refunded`: whether this job's refund has happened, for the wording of messages.
-  boost::asio::awaitable<retry::Outcome> perform(jobs::Role role, const jobs::Job& job, bool refunded);
+  boost::asio::awaitable<retry::Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,
+                                                 bool refunded);
 
-  // The provider that performs `role` for this job (a metric and log label).
+  // The provider that performs `role` for this job (a metric, log and audit label).
   std::string_view provider_for(jobs::Role role, const jobs::Job& job) const;
 
-  // The provider account a call is made on: what its quota is counted against (a Stripe
-  // key, a Twilio sender, a Shopify shop). One configured account per provider today.
+  // The provider account a call is made on: what its quota is counted against (a Twilio
+  // sender, a Shopify shop; one configured key for the others).
   std::string_view account_for(jobs::Role role, const jobs::Job& job) const;
 
   // The key a provider uses to recognise a repeated call: stable per job and step.
   static std::string idempotency_key(const jobs::Job& job, jobs::Role role);
 
+  bool records() const { return webhooks_.configured(); }
+
  private:
   clients::StripeRefunds stripe_;
+  clients::PayPalRefunds paypal_;
+  clients::SquareRefunds square_;
+  clients::ShopifyOrders shopify_;
   clients::SendGridEmail sendgrid_;
+  clients::MailgunEmail mailgun_;
   clients::TwilioSms twilio_;
   clients::SlackStaffAlert slack_;
+  clients::ZendeskTickets zendesk_;
+  clients::BackOfficeWebhooks webhooks_;
+  std::string email_provider_;
   std::string twilio_sender_;
 };
 

@@ -1,6 +1,7 @@
-// Plans per kind: which steps, and what each waits for.
+// Plans per kind and situation: which steps, and what each waits for.
 #include <gtest/gtest.h>
 
+#include "jobs/messages.hpp"
 #include "jobs/parse.hpp"
 #include "jobs/plan.hpp"
 #include "tests/support/stack.hpp"
@@ -8,58 +9,121 @@
 namespace rescind::jobs {
 namespace {
 
+using namespace std::chrono_literals;
+
 Job sample() {
   JobParser parser;
   return std::get<Job>(parser.parse(testing::job_json("evt_plan")));
 }
 
+std::vector<Role> roles(const Plan& plan) {
+  std::vector<Role> out;
+  for (const auto& step : plan.steps) out.push_back(step.role);
+  return out;
+}
+
+std::uint32_t after(const Plan& plan, Role role) {
+  for (const auto& step : plan.steps) {
+    if (step.role == role) return step.after;
+  }
+  throw std::logic_error("no such step");
+}
+
+// `at` relative to the job's occurred_at (2026-11-22T16:00:00Z).
+PlanContext at(std::chrono::hours since_event, bool record = false) {
+  return {std::chrono::system_clock::time_point(std::chrono::milliseconds(timestamp_ms("2026-11-22T16:00:00Z"))) + since_event,
+          std::chrono::hours(24 * 30), record};
+}
+
 TEST(Plan, OrderCanceledRefundsFirstThenNotifiesConcurrently) {
-  auto plan = plan_for(sample());
-  ASSERT_TRUE(plan);
-  ASSERT_EQ(plan->steps.size(), 4u);
-  EXPECT_EQ(plan->steps[0].role, Role::refund);
-  EXPECT_EQ(plan->steps[0].after, 0u);
-  for (std::size_t i = 1; i < 4; ++i) EXPECT_EQ(plan->steps[i].after, 1u) << "waits for the refund only";
-  EXPECT_EQ(plan->steps[1].role, Role::email);
-  EXPECT_EQ(plan->steps[2].role, Role::sms);
-  EXPECT_EQ(plan->steps[3].role, Role::staff);
+  auto plan = plan_for(sample(), at(0h, true));
+  EXPECT_EQ(plan.situation, Situation::canceled);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::refund, Role::email, Role::sms, Role::staff, Role::record}));
+  EXPECT_EQ(after(plan, Role::refund), 0u);
+  for (auto role : {Role::email, Role::sms, Role::staff, Role::record}) EXPECT_EQ(after(plan, role), 1u) << "waits for the refund only";
 }
 
 TEST(Plan, UnpaidOrderSkipsTheRefundAndNobodyWaits) {
   auto job = sample();
   job.order.financial_status = "pending";
   auto plan = plan_for(job);
-  ASSERT_TRUE(plan);
-  ASSERT_EQ(plan->steps.size(), 3u);
-  for (const auto& step : plan->steps) {
-    EXPECT_NE(step.role, Role::refund);
-    EXPECT_EQ(step.after, 0u);
-  }
-}
-
-TEST(Plan, NothingToDoIsAnEmptyPlan) {
-  auto job = sample();
-  job.order.financial_status = "pending";
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::email, Role::sms, Role::staff}));
+  for (const auto& step : plan.steps) EXPECT_EQ(step.after, 0u);
   job.notify = {};
-  auto plan = plan_for(job);
-  ASSERT_TRUE(plan);
-  EXPECT_TRUE(plan->steps.empty());
+  EXPECT_TRUE(plan_for(job).steps.empty()) << "nothing to do is an empty plan";
 }
 
-TEST(Plan, ZeroRefundMovesNoMoney) {
+TEST(Plan, EligibleRefundRequestCancelsThenRefundsThenTells) {
   auto job = sample();
-  job.refund.amount_minor = 0;
-  auto plan = plan_for(job);
-  ASSERT_TRUE(plan);
-  for (const auto& step : plan->steps) EXPECT_NE(step.role, Role::refund);
+  job.kind = Kind::refund_requested;
+  auto plan = plan_for(job, at(24h));
+  EXPECT_EQ(plan.situation, Situation::refund_approved);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::cancel, Role::refund, Role::email, Role::sms, Role::staff}));
+  EXPECT_EQ(after(plan, Role::refund), 0b1u) << "refund after the cancel";
+  EXPECT_EQ(after(plan, Role::email), 0b11u) << "the customer hears after cancel and refund";
 }
 
-TEST(Plan, KindsWithoutATableSayWhy) {
+TEST(Plan, RefundRequestForAShippedOrderOpensAReturn) {
+  auto job = sample();
+  job.kind = Kind::refund_requested;
+  job.order.fulfillment_status = "fulfilled";
+  auto plan = plan_for(job, at(24h));
+  EXPECT_EQ(plan.situation, Situation::return_needed);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::ticket, Role::email}));
+}
+
+TEST(Plan, RefundRequestOutsideThePolicyMovesNoMoney) {
+  auto job = sample();
+  job.kind = Kind::refund_requested;
+  auto plan = plan_for(job, at(24h * 31));
+  EXPECT_EQ(plan.situation, Situation::outside_policy);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::email}));
+  job.order.created_at = "2026-09-01T00:00:00Z";  // the window runs from the order's creation
+  EXPECT_EQ(plan_for(job, at(24h)).situation, Situation::outside_policy);
+}
+
+TEST(Plan, DisputeStopsShipmentAlertsAndTicketsButNeverRefundsOrTellsTheCustomer) {
   auto job = sample();
   job.kind = Kind::dispute_opened;
-  Unplannable why;
-  EXPECT_FALSE(plan_for(job, &why));
-  EXPECT_EQ(why.field, "kind");
+  auto plan = plan_for(job);
+  EXPECT_EQ(plan.situation, Situation::disputed);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::cancel, Role::staff, Role::ticket}));
+  for (const auto& step : plan.steps) EXPECT_EQ(step.after, 0u) << "all three at once";
+  job.order.fulfillment_status = "fulfilled";
+  EXPECT_EQ(roles(plan_for(job)), (std::vector<Role>{Role::staff, Role::ticket})) << "nothing to stop once shipped";
+}
+
+TEST(Plan, UnfulfillableCancelsRefundsAndApologises) {
+  auto job = sample();
+  job.kind = Kind::order_unfulfillable;
+  auto plan = plan_for(job);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::cancel, Role::refund, Role::email, Role::sms, Role::staff}));
+  EXPECT_EQ(after(plan, Role::staff), 0b1u);
+  EXPECT_NE(customer_email(job, plan.situation, true).text.find("sorry"), std::string::npos);
+}
+
+TEST(Plan, WhenThePlatformHoldsThePaymentTheCancelRefunds) {
+  auto job = sample();
+  job.kind = Kind::order_unfulfillable;
+  job.payment.provider = "shopify";
+  auto plan = plan_for(job);
+  EXPECT_TRUE(plan.refund_by_platform);
+  EXPECT_EQ(roles(plan), (std::vector<Role>{Role::cancel, Role::email, Role::sms, Role::staff}));
+}
+
+TEST(Messages, NameTheOrderTheAmountInItsCurrencyAndTheReason) {
+  auto job = sample();
+  job.order.currency = "JPY";
+  job.refund.amount_minor = 1490;
+  auto email = customer_email(job, Situation::canceled, true);
+  EXPECT_NE(email.subject.find("#1001"), std::string::npos);
+  EXPECT_NE(email.text.find("1490 JPY"), std::string::npos) << email.text;
+  EXPECT_EQ(customer_email(job, Situation::canceled, false).text.find("refunded"), std::string::npos);
+  EXPECT_NE(staff_alert(job, Situation::canceled, true).find("reason: customer"), std::string::npos);
+  job.dispute = {"fraudulent", "2026-12-01T00:00:00Z"};
+  auto ticket = support_ticket(job, Situation::disputed);
+  EXPECT_EQ(ticket.priority, "urgent");
+  EXPECT_NE(ticket.subject.find("2026-12-01"), std::string::npos);
 }
 
 }  // namespace

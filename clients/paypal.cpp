@@ -1,0 +1,113 @@
+#include "clients/paypal.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <simdjson.h>
+
+#include "clients/encoding.hpp"
+#include "clients/provider_call.hpp"
+#include "common/json_text.hpp"
+#include "jobs/money.hpp"
+
+namespace rescind::clients {
+
+using retry::Outcome;
+
+PayPalRefunds::PayPalRefunds(HttpClient& http, PayPalSettings settings, asio::any_io_executor executor)
+    : http_(http), settings_(std::move(settings)), fetched_(executor, asio::steady_timer::time_point::max()) {}
+
+asio::awaitable<std::optional<std::string>> PayPalRefunds::token(bool renew, Outcome& failure) {
+  // Refresh a minute early: a token that expires in flight costs a 401 and a second call.
+  auto fresh = [&] { return !token_.empty() && std::chrono::steady_clock::now() + std::chrono::minutes(1) < expires_at_; };
+  if (!renew && fresh()) co_return token_;
+  if (fetching_) {
+    co_await fetched_.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!token_.empty()) co_return token_;
+    failure = Outcome::transport_failure("the shared PayPal token fetch failed");
+    co_return std::nullopt;
+  }
+  fetching_ = true;
+  token_.clear();
+  auto request = make_post(settings_.base, "/v1/oauth2/token", "", "application/x-www-form-urlencoded");
+  request.erase("X-Rescind-Job");
+  request.set(http::field::authorization, basic_auth(settings_.client_id, settings_.secret));
+  request.body() = "grant_type=client_credentials";
+  auto exchange = co_await http_.send(settings_.base.origin, std::move(request));
+  auto outcome = outcome_from(exchange);
+  if (outcome.ok()) {
+    simdjson::padded_string body(exchange.response.body());
+    simdjson::ondemand::parser parser;
+    simdjson::ondemand::document doc;
+    std::string_view access;
+    int64_t expires_in = 0;
+    if (!parser.iterate(body).get(doc) && !doc["access_token"].get_string().get(access) &&
+        !doc["expires_in"].get_int64().get(expires_in)) {
+      token_ = std::string(access);
+      expires_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in);
+    } else {
+      outcome = Outcome{Outcome::Kind::retryable, outcome.status, "bad_token_response", "PayPal's token answer had no access_token", {}, {}};
+    }
+  } else {
+    outcome.code = json_string_at(exchange.response.body(), "/error").value_or(outcome.code);
+  }
+  fetching_ = false;
+  fetched_.cancel();
+  if (token_.empty()) {
+    failure = outcome;
+    co_return std::nullopt;
+  }
+  co_return token_;
+}
+
+asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
+  if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "PayPal is not configured (PAYPAL_CLIENT_ID)", {}, {}};
+  std::string body = R"({"amount":{"value":)";
+  common::append_json_string(body, jobs::format_minor(job.refund.amount_minor, job.order.currency));
+  body += R"(,"currency_code":)";
+  common::append_json_string(body, job.order.currency);
+  body += R"(},"invoice_id":)";
+  common::append_json_string(body, job.id);
+  body += R"(,"note_to_payer":)";
+  common::append_json_string(body, "Refund for order " + (job.order.name.empty() ? job.order.id : job.order.name));
+  body += '}';
+  auto path = "/v2/payments/captures/" + job.payment.reference + "/refund";
+
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    Outcome failure;
+    auto bearer = co_await token(attempt > 0, failure);
+    if (!bearer) co_return failure;
+    auto request = make_post(settings_.base, path, job.id, "application/json");
+    request.set(http::field::authorization, "Bearer " + *bearer);
+    request.set("PayPal-Request-Id", request_id);
+    request.set("Prefer", "return=representation");
+    request.body() = body;
+    auto exchange = co_await http_.send(settings_.base.origin, std::move(request));
+    // A token PayPal dropped before its expiry: fetch a new one, once.
+    if (!exchange.error && exchange.response.result_int() == 401 && attempt == 0) continue;
+    co_return interpret(exchange);
+  }
+  co_return Outcome{Outcome::Kind::permanent, 401, "invalid_token", "PayPal refused a freshly issued token", {}, {}};
+}
+
+Outcome PayPalRefunds::interpret(const Exchange& exchange) {
+  auto outcome = outcome_from(exchange);
+  if (exchange.error) return outcome;
+  const auto& body = exchange.response.body();
+  if (outcome.ok()) {
+    outcome.reference = json_string_at(body, "/id").value_or("");
+    auto status = json_string_at(body, "/status").value_or("");
+    if (status == "FAILED" || status == "CANCELLED") {
+      outcome.kind = Outcome::Kind::permanent;
+      outcome.code = "refund_" + status;
+      outcome.message = "PayPal refund " + outcome.reference + " ended " + status;
+    }
+    return outcome;
+  }
+  outcome.code = json_string_at(body, "/details/0/issue").value_or(json_string_at(body, "/name").value_or(""));
+  if (auto message = json_string_at(body, "/message")) outcome.message = *message;
+  if (outcome.code == "CAPTURE_FULLY_REFUNDED") outcome.kind = Outcome::Kind::ok;  // the money is back already
+  if (outcome.code == "RATE_LIMIT_REACHED") outcome.kind = Outcome::Kind::rate_limited;
+  return outcome;
+}
+
+}  // namespace rescind::clients

@@ -1,0 +1,72 @@
+#include "clients/zendesk.hpp"
+
+#include "clients/encoding.hpp"
+#include "clients/provider_call.hpp"
+#include "common/json_text.hpp"
+
+namespace rescind::clients {
+
+using common::append_json_string;
+using retry::Outcome;
+
+ZendeskTickets::ZendeskTickets(HttpClient& http, ZendeskSettings settings)
+    : http_(http),
+      settings_(std::move(settings)),
+      authorization_(basic_auth(settings_.email + "/token", settings_.api_token)) {}
+
+asio::awaitable<Outcome> ZendeskTickets::open(const jobs::Job& job, const jobs::TicketMessage& ticket,
+                                              std::string_view external_id) {
+  if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "Zendesk is not configured (ZENDESK_API_TOKEN)", {}, {}};
+  std::string query;
+  append_form_field(query, "external_id", external_id);
+  HttpRequest lookup{http::verb::get, settings_.base.path + "/api/v2/tickets.json?" + query, 11};
+  lookup.set(http::field::authorization, authorization_);
+  lookup.set("X-Rescind-Job", job.id);
+  auto found = co_await http_.send(settings_.base.origin, std::move(lookup));
+  if (found.error || found.response.result_int() != 200) co_return interpret(found);
+  if (auto id = json_string_at(found.response.body(), "/tickets/0/external_id"); id && *id == external_id) {
+    Outcome existing = Outcome::success("existing", 200);
+    co_return existing;  // opened by an earlier attempt whose answer was lost
+  }
+
+  std::string body = R"({"ticket":{"subject":)";
+  append_json_string(body, ticket.subject);
+  body += R"(,"comment":{"body":)";
+  append_json_string(body, ticket.body);
+  body += R"(},"priority":)";
+  append_json_string(body, ticket.priority);
+  body += R"(,"requester":{"email":)";
+  append_json_string(body, job.customer.email.empty() ? settings_.email : job.customer.email);
+  body += R"(,"name":)";
+  append_json_string(body, job.customer.name.empty() ? job.customer.email : job.customer.name);
+  body += R"(},"external_id":)";
+  append_json_string(body, external_id);
+  body += R"(,"tags":["rescind",)";
+  append_json_string(body, ticket.tag);
+  body += "]}}";
+  auto request = make_post(settings_.base, "/api/v2/tickets.json", job.id, "application/json");
+  request.set(http::field::authorization, authorization_);
+  request.body() = std::move(body);
+  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
+}
+
+Outcome ZendeskTickets::interpret(const Exchange& exchange) {
+  auto outcome = outcome_from(exchange);
+  if (exchange.error) return outcome;
+  const auto& body = exchange.response.body();
+  if (outcome.ok()) {
+    // The id is a number: take its digits from the JSON text.
+    auto at = body.find("\"id\":");
+    if (at != std::string::npos) {
+      auto start = at + 5, end = start;
+      while (end < body.size() && body[end] >= '0' && body[end] <= '9') ++end;
+      outcome.reference = body.substr(start, end - start);
+    }
+    return outcome;
+  }
+  outcome.code = json_string_at(body, "/error").value_or("");
+  if (auto description = json_string_at(body, "/description")) outcome.message = *description;
+  return outcome;
+}
+
+}  // namespace rescind::clients
