@@ -1,7 +1,13 @@
 // Classification of provider answers: ok, retryable or permanent, per provider rules.
 #include <gtest/gtest.h>
 
+#include "clients/mailgun.hpp"
+#include "clients/paypal.hpp"
 #include "clients/sendgrid.hpp"
+#include "clients/shopify.hpp"
+#include "clients/square.hpp"
+#include "clients/webhooks.hpp"
+#include "clients/zendesk.hpp"
 #include "clients/slack.hpp"
 #include "clients/stripe.hpp"
 #include "clients/twilio.hpp"
@@ -100,6 +106,71 @@ TEST(Slack, PlainTextErrorsBecomeCodes) {
   EXPECT_EQ(outcome.kind, Kind::permanent);
   EXPECT_EQ(outcome.code, "channel_not_found");
   EXPECT_EQ(clients::SlackStaffAlert::interpret(answer(500, "rollup_error")).kind, Kind::retryable);
+}
+
+TEST(PayPal, FullyRefundedIsOkRateLimitIsItsOwnAndValidationIsPermanent) {
+  auto refunded = clients::PayPalRefunds::interpret(answer(
+      422, R"({"name":"UNPROCESSABLE_ENTITY","message":"x","details":[{"issue":"CAPTURE_FULLY_REFUNDED"}]})"));
+  EXPECT_EQ(refunded.kind, Kind::ok);
+  EXPECT_EQ(clients::PayPalRefunds::interpret(answer(429, R"({"name":"RATE_LIMIT_REACHED","message":"slow down"})")).kind,
+            Kind::rate_limited);
+  auto invalid = clients::PayPalRefunds::interpret(answer(
+      422, R"({"name":"UNPROCESSABLE_ENTITY","details":[{"field":"/amount/value","issue":"DECIMAL_PRECISION"}]})"));
+  EXPECT_EQ(invalid.kind, Kind::permanent);
+  EXPECT_EQ(invalid.code, "DECIMAL_PRECISION");
+  auto created = clients::PayPalRefunds::interpret(answer(201, R"({"id":"1JU08902781691411","status":"COMPLETED"})"));
+  EXPECT_EQ(created.kind, Kind::ok);
+  EXPECT_EQ(created.reference, "1JU08902781691411");
+}
+
+TEST(Square, IdempotencyKeyIsAFullHashWithinTheLimitAndErrorsAreClassified) {
+  auto key = clients::SquareRefunds::idempotency_key("rescind:" + std::string(128, 'x') + ":refund");
+  EXPECT_EQ(key.size(), 43u);
+  EXPECT_NE(key, clients::SquareRefunds::idempotency_key("rescind:" + std::string(128, 'x') + ":refunD"));
+  EXPECT_EQ(key.find_first_of("+/="), std::string::npos) << "base64url";
+  EXPECT_EQ(clients::SquareRefunds::interpret(answer(429, R"({"errors":[{"category":"RATE_LIMIT_ERROR","code":"RATE_LIMITED"}]})")).kind,
+            Kind::rate_limited);
+  auto bad = clients::SquareRefunds::interpret(answer(400, R"({"errors":[{"category":"INVALID_REQUEST_ERROR","code":"VALUE_TOO_LONG","detail":"d"}]})"));
+  EXPECT_EQ(bad.kind, Kind::permanent);
+  EXPECT_EQ(bad.code, "VALUE_TOO_LONG");
+  EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"R1","status":"PENDING"}})")).reference, "R1");
+}
+
+TEST(Shopify, ThrottledAlreadyCanceledAndUserErrors) {
+  auto throttled = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]})"));
+  EXPECT_EQ(throttled.kind, Kind::rate_limited);
+  auto already = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Cannot cancel an order that has already been canceled.","code":"INVALID"}],"userErrors":[]}}})"));
+  EXPECT_EQ(already.kind, Kind::ok);
+  EXPECT_EQ(already.code, "already_canceled");
+  auto missing = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Order does not exist","code":"NOT_FOUND"}]}}})"));
+  EXPECT_EQ(missing.kind, Kind::permanent);
+  EXPECT_EQ(missing.code, "NOT_FOUND");
+  auto started = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/1","done":false},"orderCancelUserErrors":[],"userErrors":[]}}})"));
+  EXPECT_EQ(started.kind, Kind::ok);
+  EXPECT_EQ(started.reference, "gid://shopify/Job/1");
+  EXPECT_EQ(clients::ShopifyOrders::interpret_cancel(answer(401, R"({"errors":"[API] Invalid API key"})")).kind, Kind::permanent);
+}
+
+TEST(MailgunAndZendesk, ErrorsArePermanentAndSuccessCarriesTheirIds) {
+  EXPECT_EQ(clients::MailgunEmail::interpret(answer(400, R"({"message":"'to' parameter is missing"})")).kind, Kind::permanent);
+  EXPECT_EQ(clients::MailgunEmail::interpret(answer(200, R"({"id":"<1@mg>","message":"Queued. Thank you."})")).reference, "<1@mg>");
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(422, R"({"error":"RecordInvalid","description":"Record validation errors"})")).kind,
+            Kind::permanent);
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(201, R"({"ticket":{"id":35436,"status":"new"}})")).reference, "35436");
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(429, "")).kind, Kind::rate_limited);
+}
+
+TEST(Webhooks, SignatureMatchesTheStandardWebhooksExample) {
+  // The example in the Standard Webhooks specification.
+  auto key = clients::decode_webhook_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  ASSERT_EQ(key.size(), 24u);
+  EXPECT_EQ(clients::BackOfficeWebhooks::sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", R"({"test": 2432232314})"),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  EXPECT_TRUE(clients::decode_webhook_secret("not-a-secret").empty());
 }
 
 }  // namespace
