@@ -46,6 +46,7 @@ Response Sandbox::control(Request& request, std::string_view path, Instant now) 
     std::lock_guard lock(mutex_);
     ledger_.clear();
     idempotency_.clear();
+    for (auto& provider : providers_) provider->reset();
     // Faults too: a count left over from one test must not fail the next one.
     faults_ = FaultSet(providers_.size());
     return json_response(http::status::ok, "{}");
@@ -63,7 +64,22 @@ Response Sandbox::control(Request& request, std::string_view path, Instant now) 
     faults_ = std::move(*parsed.faults);
     return json_response(http::status::ok, faults_.to_json(provider_names_));
   }
+  if (auto answer = provider_control(request, path, now)) return std::move(*answer);
   return control_error(http::status::not_found, "no control endpoint " + std::string(path));
+}
+
+std::optional<Response> Sandbox::provider_control(Request& request, std::string_view path,
+                                                  Instant now) {
+  std::string_view rest = path.substr(3);  // after "/__"
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view name = rest.substr(0, slash);
+  for (auto& provider : providers_) {
+    if (provider->name() != name) continue;
+    std::lock_guard lock(mutex_);
+    return provider->control(rest.substr(slash + 1), request, now.wall);
+  }
+  return std::nullopt;
 }
 
 }  // namespace rescind::sandbox

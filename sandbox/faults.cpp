@@ -13,7 +13,7 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::string_view known_fields =
-    "status, count, retry_after_s, delay_ms, quota_rps, burst, lose_response";
+    "status, count, retry_after_s, delay_ms, quota_rps, burst, lose_response, throttled";
 
 std::string integer_error(std::string_view where, long long min, long long max) {
   return std::string(where) + ": must be an integer from " + std::to_string(min) + " to " +
@@ -67,6 +67,9 @@ std::string parse_provider(od::object spec, std::string_view provider, ProviderF
     } else if (key == "lose_response") {
       error = read_integer(value, where, 0, 1'000'000'000, number);
       faults.lose_response = static_cast<std::uint64_t>(number);
+    } else if (key == "throttled") {
+      error = read_integer(value, where, 0, 1'000'000'000, number);
+      faults.throttled = static_cast<std::uint64_t>(number);
     } else {
       error = where + ": unknown field (known: " + std::string(known_fields) + ")";
     }
@@ -145,6 +148,10 @@ FaultVerdict FaultSet::admit(std::size_t provider, TokenBucket::Clock::time_poin
       return {FaultVerdict::Kind::throttle, 429, seconds};
     }
   }
+  if (faults.throttled > 0) {
+    --faults.throttled;
+    return {FaultVerdict::Kind::provider_throttle, 429, std::nullopt};
+  }
   if (faults.status && (!faults.count || *faults.count > 0)) {
     if (faults.count) --*faults.count;
     return {FaultVerdict::Kind::fail, *faults.status, faults.retry_after_s};
@@ -185,6 +192,7 @@ std::string FaultSet::to_json(std::span<const std::string_view> providers) const
       field("burst", std::to_string(static_cast<long long>(f.quota->burst())));
     }
     if (f.lose_response > 0) field("lose_response", std::to_string(f.lose_response));
+    if (f.throttled > 0) field("throttled", std::to_string(f.throttled));
     out += '}';
   }
   out += '}';

@@ -1,6 +1,6 @@
 // Faults injected on request (POST /__faults), per provider: fail the next calls, add
-// latency, enforce a quota, or perform the effect and lose the answer, so every path of
-// the worker's retry logic can be exercised against a real server.
+// latency, enforce a quota, answer "throttled" the provider's own way, or perform the effect
+// and lose the answer, so every path of the worker's retry logic meets a real server.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -21,15 +21,18 @@ struct ProviderFaults {
   std::chrono::milliseconds delay{0};
   std::optional<TokenBucket> quota;
   std::uint64_t lose_response = 0;
+  std::uint64_t throttled = 0;  // the next calls get the provider's own throttled answer
 
   bool empty() const {
-    return !status && delay.count() == 0 && !quota && lose_response == 0;
+    return !status && delay.count() == 0 && !quota && lose_response == 0 && throttled == 0;
   }
 };
 
 // What the faults decide about one call before the provider sees it.
 struct FaultVerdict {
-  enum class Kind { pass, fail, throttle };
+  // throttle: over the quota (429); provider_throttle: the `throttled` fault, answered in the
+  // provider's own throttled shape (Provider::throttled).
+  enum class Kind { pass, fail, throttle, provider_throttle };
   Kind kind = Kind::pass;
   unsigned status = 0;
   std::optional<unsigned> retry_after_s;
@@ -48,7 +51,7 @@ class FaultSet {
                            TokenBucket::Clock::time_point now);
 
   std::chrono::milliseconds delay(std::size_t provider) const;
-  // Consumes a failure from `count` or a token from the quota.
+  // Consumes a token from the quota, a `throttled` call or a failure from `count`.
   FaultVerdict admit(std::size_t provider, TokenBucket::Clock::time_point now);
   // True when this call's answer is to be lost (consumes one).
   bool take_lost_response(std::size_t provider);

@@ -25,6 +25,7 @@ struct Options {
   unsigned threads = 1;
   std::string idle_timeout = "60s";
   std::string log_level = "info";
+  std::string paypal_token_ttl = "9h";
 };
 
 }  // namespace
@@ -33,11 +34,13 @@ int main(int argc, char** argv) {
   using namespace rescind;
   Options options;
   CLI::App app{
-      "rescind-sandbox: a local stand-in for Stripe, SendGrid, Twilio and Slack. It speaks their\n"
-      "wire formats, checks the test credentials of common/sandbox_credentials.hpp, honours\n"
-      "Stripe idempotency keys, injects faults on request and keeps a ledger of every side\n"
-      "effect. Control endpoints: GET /__ledger[?job_id=&provider=], GET /__ledger/summary,\n"
-      "POST /__reset, GET|POST /__faults. Prints 'listening on HOST:PORT' once ready.",
+      "rescind-sandbox: a local stand-in for Stripe, PayPal, Square, Shopify (GraphQL), SendGrid,\n"
+      "Mailgun, Twilio, Slack, Zendesk and signed back-office webhooks. It speaks their wire\n"
+      "formats, checks the test credentials of common/sandbox_credentials.hpp, honours\n"
+      "idempotency keys, injects faults on request and keeps a ledger of every side effect.\n"
+      "Control endpoints: GET /__ledger[?job_id=&provider=], GET /__ledger/summary,\n"
+      "POST /__reset, GET|POST /__faults, POST /__paypal/expire-tokens. Prints\n"
+      "'listening on HOST:PORT' once ready.",
       "rescind-sandbox"};
   app.add_option("--listen", options.listen,
                  "Address to listen on, HOST:PORT ([V6]:PORT for IPv6); port 0 picks a free port "
@@ -65,6 +68,16 @@ int main(int argc, char** argv) {
         return d && d->count() > 0 ? std::string{} : "not a duration such as 30s or 500ms";
       })
       ->capture_default_str();
+  app.add_option("--paypal-token-ttl", options.paypal_token_ttl,
+                 "Lifetime of the PayPal access tokens the sandbox issues (their expires_in), at "
+                 "least 1s")
+      ->envname("RESCIND_PAYPAL_TOKEN_TTL")
+      ->check([](const std::string& text) {
+        auto d = common::parse_duration(text);
+        return d && *d >= std::chrono::seconds(1) ? std::string{}
+                                                  : "not a duration of at least 1s such as 9h or 90s";
+      })
+      ->capture_default_str();
   app.add_option("--log-level", options.log_level, "debug, info, warn or error (logs go to stderr)")
       ->envname("RESCIND_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
@@ -87,7 +100,10 @@ int main(int argc, char** argv) {
   common::log::set_level(level);
 
   auto mode = options.ledger_mode == "counts" ? sandbox::LedgerMode::counts : sandbox::LedgerMode::full;
-  sandbox::Sandbox fakes(mode);
+  sandbox::ProviderOptions provider_options;
+  provider_options.paypal_token_ttl = std::chrono::duration_cast<std::chrono::seconds>(
+      *common::parse_duration(options.paypal_token_ttl));
+  sandbox::Sandbox fakes(mode, provider_options);
   boost::asio::io_context io(static_cast<int>(options.threads));
 
   sandbox::ServerOptions server_options;

@@ -1,5 +1,5 @@
-// What every fake provider implements. Adding a provider (PayPal, Square, Shopify GraphQL,
-// Mailgun, Zendesk, signed webhooks) is one file with a Provider and one line in providers.cpp.
+// What every fake provider implements. Adding a provider is one file with a Provider and one
+// line in providers.cpp.
 #pragma once
 #include <chrono>
 #include <memory>
@@ -27,6 +27,7 @@ struct Reply {
   Response response;
   std::optional<Effect> effect;
   bool replayed = false;  // answered from the idempotency store
+  std::vector<Effect> more_effects = {};  // a call that does several things (Shopify cancel + restock)
 };
 
 // An injected failure or a quota overrun, to be answered in the provider's own error shape.
@@ -46,6 +47,20 @@ class Provider {
   virtual bool owns(std::string_view path) const = 0;
   virtual Reply handle(Call& call) = 0;
   virtual Response failure(const Failure& failure) const = 0;
+
+  // The provider's own "slow down" answer, for the `throttled` fault: its 429 unless it has
+  // another way of saying it (Shopify GraphQL: HTTP 200 with a THROTTLED error).
+  virtual Response throttled(const Failure& failure) const { return this->failure(failure); }
+  // Whether injected faults (failures, latency, quotas, lost answers) apply at `path`. PayPal's
+  // token endpoint opts out, so that a fault count is spent on the calls that act.
+  virtual bool takes_faults(std::string_view /*path*/) const { return true; }
+  // POST /__reset: forget per-provider state (canceled orders, webhook ids seen, …).
+  virtual void reset() {}
+  // POST /__<name>/<action>: the provider's own control endpoints; nullopt answers 404.
+  virtual std::optional<Response> control(std::string_view /*action*/, Request& /*request*/,
+                                          std::chrono::system_clock::time_point /*now*/) {
+    return std::nullopt;
+  }
 };
 
 // The job id the wire format carries, for providers that have a place for it.

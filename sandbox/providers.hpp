@@ -1,5 +1,6 @@
 // The fake providers this sandbox serves, in routing order.
 #pragma once
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -7,11 +8,22 @@
 
 namespace rescind::sandbox {
 
+// Settings of individual providers, from the command line.
+struct ProviderOptions {
+  std::chrono::seconds paypal_token_ttl{std::chrono::hours(9)};  // PayPal's expires_in
+};
+
 std::unique_ptr<Provider> make_stripe();
 std::unique_ptr<Provider> make_sendgrid();
 std::unique_ptr<Provider> make_twilio();
 std::unique_ptr<Provider> make_slack();
+std::unique_ptr<Provider> make_paypal(std::chrono::seconds token_ttl);
+std::unique_ptr<Provider> make_square();
+std::unique_ptr<Provider> make_shopify();
+std::unique_ptr<Provider> make_mailgun();
+std::unique_ptr<Provider> make_zendesk();
+std::unique_ptr<Provider> make_webhooks();
 
-std::vector<std::unique_ptr<Provider>> make_providers();
+std::vector<std::unique_ptr<Provider>> make_providers(const ProviderOptions& options = {});
 
 }  // namespace rescind::sandbox

@@ -16,7 +16,8 @@ Response not_found(std::string_view path) {
 
 }  // namespace
 
-Sandbox::Sandbox(LedgerMode mode) : providers_(make_providers()), ledger_(mode) {
+Sandbox::Sandbox(LedgerMode mode, const ProviderOptions& options)
+    : providers_(make_providers(options)), ledger_(mode) {
   for (const auto& provider : providers_) provider_names_.push_back(provider->name());
   faults_ = FaultSet(providers_.size());
 }
@@ -29,8 +30,9 @@ std::optional<std::size_t> Sandbox::provider_for(std::string_view path) const {
 }
 
 std::chrono::milliseconds Sandbox::delay_for(const Request& request) {
-  auto index = provider_for(target_path(request.target()));
-  if (!index) return std::chrono::milliseconds(0);
+  std::string_view path = target_path(request.target());
+  auto index = provider_for(path);
+  if (!index || !providers_[*index]->takes_faults(path)) return std::chrono::milliseconds(0);
   std::lock_guard lock(mutex_);
   return faults_.delay(*index);
 }
@@ -57,11 +59,14 @@ Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_
   std::lock_guard lock(mutex_);
   ledger_.count_request();
 
-  FaultVerdict verdict = faults_.admit(index, now.steady);
+  bool faultable = provider.takes_faults(path);
+  FaultVerdict verdict = faultable ? faults_.admit(index, now.steady) : FaultVerdict{};
   if (verdict.kind != FaultVerdict::Kind::pass) {
     ledger_.count_fault();
     Failure failure{static_cast<http::status>(verdict.status), verdict.retry_after_s, now.wall};
-    Response response = provider.failure(failure);
+    Response response = verdict.kind == FaultVerdict::Kind::provider_throttle
+                            ? provider.throttled(failure)
+                            : provider.failure(failure);
     if (verdict.retry_after_s) {
       response.set(http::field::retry_after, std::to_string(*verdict.retry_after_s));
     }
@@ -72,7 +77,8 @@ Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_
   Reply reply = provider.handle(call);
   if (reply.replayed) ledger_.count_replay();
   if (reply.effect) ledger_.record(std::move(*reply.effect));
-  bool lose = faults_.take_lost_response(index);
+  for (auto& effect : reply.more_effects) ledger_.record(std::move(effect));
+  bool lose = faultable && faults_.take_lost_response(index);
   if (lose) ledger_.count_fault();
   return Outcome{std::move(reply.response), lose};
 }

@@ -1,6 +1,6 @@
 // The fake providers behind one HTTP front: routes each request to a provider or to a
-// control endpoint (/__ledger, /__faults, /__reset), applies the injected faults and files
-// every side effect in the ledger. Knows nothing of sockets.
+// control endpoint (/__ledger, /__faults, /__reset, /__<provider>/…), applies the injected
+// faults and files every side effect in the ledger. Knows nothing of sockets.
 #pragma once
 #include <chrono>
 #include <memory>
@@ -15,6 +15,7 @@
 #include "sandbox/idempotency.hpp"
 #include "sandbox/ledger.hpp"
 #include "sandbox/provider.hpp"
+#include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
 
@@ -27,7 +28,7 @@ struct Outcome {
 
 class Sandbox {
  public:
-  explicit Sandbox(LedgerMode mode);
+  explicit Sandbox(LedgerMode mode, const ProviderOptions& options = {});
 
   // Latency injected for this request. The server waits it out on a timer before calling
   // handle(), so a slow provider never holds up other connections.
@@ -40,6 +41,8 @@ class Sandbox {
   std::optional<std::size_t> provider_for(std::string_view path) const;
   Outcome call_provider(std::size_t index, Request& request, std::string_view path, Instant now);
   Response control(Request& request, std::string_view path, Instant now);  // control.cpp
+  // /__<provider>/<action>, or nullopt when no provider has that control endpoint.
+  std::optional<Response> provider_control(Request& request, std::string_view path, Instant now);
 
   std::vector<std::unique_ptr<Provider>> providers_;  // fixed after construction
   std::vector<std::string_view> provider_names_;      // same order, for the fault set

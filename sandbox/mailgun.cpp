@@ -1,0 +1,130 @@
+// Mailgun's messages API (POST /v3/{domain}/messages): basic auth api:<key>, form fields
+// from/to/subject/text and v:rescind_job_id, the sending domain, {"message":…} answers.
+#include <cstdio>
+#include <ctime>
+
+#include "common/json_text.hpp"
+#include "common/sandbox_credentials.hpp"
+#include "sandbox/auth.hpp"
+#include "sandbox/form.hpp"
+#include "sandbox/providers.hpp"
+
+namespace rescind::sandbox {
+namespace {
+
+constexpr std::string_view api_prefix = "/v3/";
+constexpr std::string_view messages_suffix = "/messages";
+
+Response message_response(http::status status, std::string_view message) {
+  std::string body = "{\"message\":";
+  common::append_json_string(body, message);
+  body += '}';
+  return json_response(status, std::move(body));
+}
+
+Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
+
+// The domain of /v3/{domain}/messages, or empty.
+std::string_view domain_of(std::string_view path) {
+  std::string_view domain =
+      path.substr(api_prefix.size(), path.size() - api_prefix.size() - messages_suffix.size());
+  return domain.find('/') == std::string_view::npos ? domain : std::string_view{};
+}
+
+// "<20261122160000.1.5F3A@mg.example>": Mailgun's ids are a timestamp, a serial and the domain.
+std::string message_id(std::chrono::system_clock::time_point now, std::uint64_t serial,
+                       std::string_view domain) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "<%s.%llu.%04llX@", stamp, static_cast<unsigned long long>(serial),
+                static_cast<unsigned long long>(serial * 2654435761u % 0xFFFF));
+  return std::string(buf) + std::string(domain) + ">";
+}
+
+class Mailgun final : public Provider {
+ public:
+  std::string_view name() const override { return "mailgun"; }
+  bool owns(std::string_view path) const override {
+    return path.starts_with(api_prefix) && path.ends_with(messages_suffix) &&
+           path.size() > api_prefix.size() + messages_suffix.size();
+  }
+
+  Reply handle(Call& call) override {
+    const Request& request = call.request;
+    if (request.method() != http::verb::post) {
+      return refuse(method_not_allowed("POST", "application/json", "{\"message\":\"Method not allowed\"}"));
+    }
+    auto credentials = basic_credentials(request);
+    if (!credentials || credentials->user != "api" ||
+        credentials->password != sandbox_credentials::mailgun_api_key) {
+      return refuse(text_response(http::status::unauthorized, "Forbidden"));
+    }
+    std::string_view domain = domain_of(call.path);
+    if (domain != sandbox_credentials::mailgun_domain) {
+      return refuse(message_response(http::status::not_found, "Domain not found: " + std::string(domain)));
+    }
+    // Mailgun also takes multipart/form-data; the sandbox reads only the urlencoded form.
+    std::string_view type = header(request, http::field::content_type);
+    if (!type.starts_with("application/x-www-form-urlencoded")) {
+      return refuse(message_response(http::status::bad_request,
+                                     "Sandbox: send the message as application/x-www-form-urlencoded"));
+    }
+    auto form = Form::parse(request.body());
+    if (!form) return refuse(message_response(http::status::bad_request, "Invalid form encoding"));
+    for (std::string_view field : {"from", "to", "subject"}) {
+      const std::string* value = form->find(field);
+      if (!value || value->empty()) {
+        return refuse(message_response(http::status::bad_request,
+                                       "'" + std::string(field) + "' parameter is missing"));
+      }
+    }
+    if (form->find("to")->find('@') == std::string::npos) {
+      return refuse(message_response(http::status::bad_request,
+                                     "to parameter is not a valid address. please check documentation"));
+    }
+    bool has_content = false;
+    for (std::string_view field : {"text", "html", "amp-html", "template"}) {
+      const std::string* value = form->find(field);
+      has_content = has_content || (value && !value->empty());
+    }
+    if (!has_content) {
+      return refuse(message_response(http::status::bad_request,
+                                     "Need at least one of 'text', 'html', 'amp-html' or 'template' "
+                                     "parameters specified"));
+    }
+
+    std::string id = message_id(call.now, next_message_++, domain);
+    std::string body = "{\"id\":";
+    common::append_json_string(body, id);
+    body += ",\"message\":\"Queued. Thank you.\"}";
+    Reply reply = refuse(json_response(http::status::ok, std::move(body)));
+    const std::string* job = form->find("v:rescind_job_id");
+    Effect effect;
+    effect.provider = name();
+    effect.action = Action::email;
+    effect.job_id = job_id_or(call.job_id, job ? std::string_view(*job) : std::string_view{});
+    effect.ref = std::move(id);
+    effect.at = call.now;
+    reply.effect = std::move(effect);
+    return reply;
+  }
+
+  Response failure(const Failure& failure) const override {
+    unsigned code = static_cast<unsigned>(failure.status);
+    if (code == 429) return message_response(failure.status, "Too many requests");
+    return message_response(failure.status, "Sandbox: injected failure (HTTP " + std::to_string(code) + ")");
+  }
+
+ private:
+  std::uint64_t next_message_ = 1;  // never reset: message ids stay unique for the process
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_mailgun() { return std::make_unique<Mailgun>(); }
+
+}  // namespace rescind::sandbox

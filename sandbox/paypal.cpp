@@ -1,0 +1,516 @@
+// PayPal refunds of a capture (POST /v2/payments/captures/{id}/refund) behind an OAuth2
+// client-credentials token (POST /v1/oauth2/token): expiring tokens, PayPal-Request-Id
+// replay, decimal-string amounts checked against the currency's decimals, PayPal's errors.
+#include <array>
+#include <cstdio>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/json_text.hpp"
+#include "common/sandbox_credentials.hpp"
+#include "sandbox/auth.hpp"
+#include "sandbox/clock.hpp"
+#include "sandbox/form.hpp"
+#include "sandbox/json_body.hpp"
+#include "sandbox/providers.hpp"
+
+namespace rescind::sandbox {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+constexpr std::string_view token_path = "/v1/oauth2/token";
+constexpr std::string_view payments_prefix = "/v2/payments/";
+constexpr std::string_view captures_prefix = "/v2/payments/captures/";
+constexpr std::string_view refund_suffix = "/refund";
+constexpr std::size_t max_tokens_kept = 256;  // expired ones are dropped past this
+
+struct Decimals {
+  std::string_view code;
+  int paypal;  // decimals PayPal accepts in `value`
+  int iso;     // ISO 4217 exponent: the ledger's minor units
+};
+
+// Currencies whose decimals are not 2. PayPal refuses decimals for HUF, JPY and TWD
+// (developer.paypal.com currency codes), although ISO 4217 gives HUF and TWD two.
+constexpr std::array<Decimals, 25> non_two_decimals{{
+    {"BHD", 3, 3}, {"BIF", 0, 0}, {"CLP", 0, 0}, {"DJF", 0, 0}, {"GNF", 0, 0},
+    {"HUF", 0, 2}, {"IQD", 3, 3}, {"ISK", 0, 0}, {"JOD", 3, 3}, {"JPY", 0, 0},
+    {"KMF", 0, 0}, {"KRW", 0, 0}, {"KWD", 3, 3}, {"LYD", 3, 3}, {"OMR", 3, 3},
+    {"PYG", 0, 0}, {"RWF", 0, 0}, {"TND", 3, 3}, {"TWD", 0, 2}, {"UGX", 0, 0},
+    {"VND", 0, 0}, {"VUV", 0, 0}, {"XAF", 0, 0}, {"XOF", 0, 0}, {"XPF", 0, 0}}};
+
+Decimals decimals_of(std::string_view code) {
+  for (const auto& entry : non_two_decimals) {
+    if (entry.code == code) return entry;
+  }
+  return {code, 2, 2};
+}
+
+struct Issue {
+  std::string_view field;  // omitted when empty
+  std::string_view issue;
+  std::string description;
+};
+
+// {"name":…,"message":…,"debug_id":…,"details":[…]}: the shape of every PayPal REST error.
+Response error_response(http::status status, std::string_view name, std::string_view message,
+                        std::string_view debug_id, const std::optional<Issue>& issue = {}) {
+  std::string body = "{\"name\":";
+  common::append_json_string(body, name);
+  body += ",\"message\":";
+  common::append_json_string(body, message);
+  body += ",\"debug_id\":";
+  common::append_json_string(body, debug_id);
+  if (issue) {
+    body += ",\"details\":[{";
+    if (!issue->field.empty()) {
+      body += "\"field\":";
+      common::append_json_string(body, issue->field);
+      body += ",\"location\":\"body\",";
+    }
+    body += "\"issue\":";
+    common::append_json_string(body, issue->issue);
+    body += ",\"description\":";
+    common::append_json_string(body, issue->description);
+    body += "}]";
+  }
+  body += '}';
+  return json_response(status, std::move(body));
+}
+
+// The OAuth2 errors of the token endpoint and of a token PayPal no longer knows.
+Response oauth_error(http::status status, std::string_view error, std::string_view description) {
+  std::string body = "{\"error\":";
+  common::append_json_string(body, error);
+  body += ",\"error_description\":";
+  common::append_json_string(body, description);
+  body += '}';
+  return json_response(status, std::move(body));
+}
+
+constexpr std::string_view bad_request_message =
+    "Request is not well-formed, syntactically incorrect, or violates schema.";
+constexpr std::string_view unprocessable_message =
+    "The requested action could not be performed, semantically incorrect, or failed business "
+    "validation.";
+
+// What a refund request asks for; views into the parsed body, valid during one call.
+struct RefundBody {
+  bool has_amount = false;
+  std::string_view value;
+  std::string_view currency;
+  std::string_view invoice_id;
+  std::string_view note_to_payer;
+};
+
+enum class Parse { ok, malformed, bad_type };
+
+Parse read_amount(od::value value, RefundBody& refund) {
+  od::object amount;
+  auto error = value.get_object().get(amount);
+  if (error) return is_malformed(error) ? Parse::malformed : Parse::bad_type;
+  refund.has_amount = true;
+  for (auto member : amount) {
+    std::string_view key;
+    if (member.unescaped_key().get(key)) return Parse::malformed;
+    std::string_view* slot = key == "value"           ? &refund.value
+                             : key == "currency_code" ? &refund.currency
+                                                      : nullptr;
+    if (!slot) continue;
+    error = member.value().get_string().get(*slot);
+    if (error) return is_malformed(error) ? Parse::malformed : Parse::bad_type;
+  }
+  return Parse::ok;
+}
+
+Parse read_refund(std::string& body, RefundBody& refund) {
+  bool blank = true;
+  for (char c : body) blank = blank && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+  if (blank) return Parse::ok;  // no body at all: a full refund
+  od::document doc;
+  if (json_parser().iterate(padded(body)).get(doc)) return Parse::malformed;
+  od::object root;
+  if (doc.get_object().get(root)) return Parse::malformed;
+  for (auto member : root) {
+    std::string_view key;
+    if (member.unescaped_key().get(key)) return Parse::malformed;
+    od::value value;
+    if (member.value().get(value)) return Parse::malformed;
+    Parse result = Parse::ok;
+    if (key == "amount") {
+      result = read_amount(value, refund);
+    } else if (key == "invoice_id" || key == "note_to_payer") {
+      auto error = value.get_string().get(key == "invoice_id" ? refund.invoice_id : refund.note_to_payer);
+      if (error) result = is_malformed(error) ? Parse::malformed : Parse::bad_type;
+    }
+    if (result != Parse::ok) return result;
+  }
+  return at_document_end(doc) ? Parse::ok : Parse::malformed;
+}
+
+bool is_currency_code(std::string_view code) {
+  if (code.size() != 3) return false;
+  for (char c : code) {
+    if (c < 'A' || c > 'Z') return false;
+  }
+  return true;
+}
+
+// Digits with at most one '.', as PayPal's `value` pattern has it (no sign: refunds are positive).
+bool is_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 32 || text.front() == '.' || text.back() == '.') return false;
+  bool dot = false;
+  for (char c : text) {
+    if (c == '.') {
+      if (dot) return false;
+      dot = true;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "149.00" USD → 14900; HUF "1490" → 149000 (ISO minor units). nullopt past 18 digits.
+std::optional<std::int64_t> to_minor(std::string_view value, const Decimals& decimals) {
+  std::int64_t minor = 0;
+  int digits = 0;
+  for (char c : value) {
+    if (c == '.') continue;
+    if (++digits > 18) return std::nullopt;
+    minor = minor * 10 + (c - '0');
+  }
+  for (int i = decimals.paypal; i < decimals.iso; ++i) minor *= 10;
+  return minor;
+}
+
+// Lets the token map be searched with the header's string_view, without a copy per call.
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+class PayPal final : public Provider {
+ public:
+  explicit PayPal(std::chrono::seconds token_ttl) : token_ttl_(token_ttl), random_(std::random_device{}()) {}
+
+  std::string_view name() const override { return "paypal"; }
+  bool owns(std::string_view path) const override {
+    return path == token_path || path.starts_with(payments_prefix);
+  }
+  // Faults are for the refunds: a token fetch spending a `count` or a lost answer would only
+  // blur what a test or benchmark asked for.
+  bool takes_faults(std::string_view path) const override { return path != token_path; }
+
+  Reply handle(Call& call) override {
+    if (call.request.method() != http::verb::post) {
+      return refuse(method_not_allowed("POST", "application/json",
+                                       "{\"name\":\"METHOD_NOT_SUPPORTED\",\"message\":\"The server "
+                                       "does not implement the requested HTTP method.\"}"));
+    }
+    if (call.path == token_path) return issue_token(call);
+    std::string_view capture = capture_id(call.path);
+    if (capture.empty()) {
+      return refuse(error_response(http::status::not_found, "RESOURCE_NOT_FOUND",
+                                   "The specified resource does not exist.", debug_id(),
+                                   Issue{"", "INVALID_RESOURCE_ID",
+                                         "Specified resource ID does not exist. Please check the "
+                                         "resource ID and try again."}));
+    }
+    return refund(call, capture);
+  }
+
+  Response failure(const Failure& failure) const override {
+    unsigned code = static_cast<unsigned>(failure.status);
+    switch (code) {
+      case 429:
+        return error_response(failure.status, "RATE_LIMIT_REACHED",
+                              "Too many requests. Blocked due to rate limiting.", debug_id());
+      case 401:
+        return error_response(failure.status, "AUTHENTICATION_FAILURE",
+                              "Authentication failed due to invalid authentication credentials or "
+                              "a missing Authorization header.",
+                              debug_id());
+      case 403:
+        return error_response(failure.status, "NOT_AUTHORIZED",
+                              "Authorization failed due to insufficient permissions.", debug_id());
+      case 404:
+        return error_response(failure.status, "RESOURCE_NOT_FOUND",
+                              "The specified resource does not exist.", debug_id());
+      case 422:
+        return error_response(failure.status, "UNPROCESSABLE_ENTITY", unprocessable_message, debug_id());
+      case 503:
+        return error_response(failure.status, "SERVICE_UNAVAILABLE", "Service Unavailable.", debug_id());
+      default:
+        if (code >= 500) {
+          return error_response(failure.status, "INTERNAL_SERVER_ERROR",
+                                "An internal server error has occurred.", debug_id());
+        }
+        return error_response(failure.status, "INVALID_REQUEST", bad_request_message, debug_id());
+    }
+  }
+
+  void reset() override { fully_refunded_.clear(); }
+
+  // POST /__paypal/expire-tokens: every token issued so far stops working, as when PayPal
+  // drops a token before its expires_in.
+  std::optional<Response> control(std::string_view action, Request& request,
+                                  std::chrono::system_clock::time_point) override {
+    if (action != "expire-tokens") return std::nullopt;
+    if (request.method() != http::verb::post) {
+      return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
+    }
+    std::string body = "{\"expired\":" + std::to_string(tokens_.size()) + "}";
+    tokens_.clear();
+    return json_response(http::status::ok, std::move(body));
+  }
+
+ private:
+  static Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
+
+  // The {capture_id} of /v2/payments/captures/{capture_id}/refund, or empty.
+  static std::string_view capture_id(std::string_view path) {
+    if (!path.starts_with(captures_prefix) || !path.ends_with(refund_suffix)) return {};
+    std::string_view id = path.substr(captures_prefix.size(),
+                                      path.size() - captures_prefix.size() - refund_suffix.size());
+    if (id.empty() || id.size() > 64) return {};
+    for (char c : id) {
+      bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+      if (!ok) return {};
+    }
+    return id;
+  }
+
+  std::string hex(int digits) const {
+    static constexpr char alphabet[] = "0123456789abcdef";
+    std::string out(static_cast<std::size_t>(digits), '0');
+    std::uint64_t bits = random_();
+    for (auto& c : out) {
+      c = alphabet[bits & 15];
+      bits >>= 4;
+      if (bits == 0) bits = random_();
+    }
+    return out;
+  }
+
+  std::string debug_id() const { return hex(13); }
+
+  Reply issue_token(Call& call) {
+    auto credentials = basic_credentials(call.request);
+    if (!credentials || credentials->user != sandbox_credentials::paypal_client_id ||
+        credentials->password != sandbox_credentials::paypal_secret) {
+      return refuse(oauth_error(http::status::unauthorized, "invalid_client",
+                                "Client Authentication failed"));
+    }
+    auto form = Form::parse(call.request.body());
+    const std::string* grant = form ? form->find("grant_type") : nullptr;
+    if (!grant) {
+      return refuse(oauth_error(http::status::bad_request, "unsupported_grant_type", "Grant Type is NULL"));
+    }
+    if (*grant != "client_credentials") {
+      return refuse(oauth_error(http::status::bad_request, "unsupported_grant_type",
+                                "Grant Type is not supported: " + *grant));
+    }
+    if (tokens_.size() >= max_tokens_kept) {
+      std::erase_if(tokens_, [&](const auto& entry) { return entry.second <= call.now; });
+    }
+    std::string token = "A21AA" + hex(16) + hex(16) + hex(16) + hex(16);
+    tokens_.insert_or_assign(token, call.now + token_ttl_);
+
+    std::string nonce;
+    append_rfc3339_ms(nonce, call.now);
+    nonce += hex(16);
+    std::string body;
+    body.reserve(512);
+    body += "{\"scope\":\"https://uri.paypal.com/services/payments/refund "
+            "https://uri.paypal.com/services/payments/payment/authcapture\",\"access_token\":";
+    common::append_json_string(body, token);
+    body += ",\"token_type\":\"Bearer\",\"app_id\":\"APP-80W284485P519543T\",\"expires_in\":";
+    body += std::to_string(token_ttl_.count());
+    body += ",\"nonce\":";
+    common::append_json_string(body, nonce);
+    body += '}';
+    return refuse(json_response(http::status::ok, std::move(body)));
+  }
+
+  std::optional<Response> check_token(const Call& call) {
+    auto token = bearer_token(call.request);
+    if (!token || token->empty()) {
+      return error_response(http::status::unauthorized, "AUTHENTICATION_FAILURE",
+                            "Authentication failed due to invalid authentication credentials or a "
+                            "missing Authorization header.",
+                            debug_id());
+    }
+    auto it = tokens_.find(*token);
+    if (it == tokens_.end() || it->second <= call.now) {
+      return oauth_error(http::status::unauthorized, "invalid_token", "Access Token not found in cache");
+    }
+    return std::nullopt;
+  }
+
+  Reply refund(Call& call, std::string_view capture) {
+    if (auto refused = check_token(call)) return refuse(std::move(*refused));
+    if (!header(call.request, http::field::content_type).starts_with("application/json")) {
+      return refuse(error_response(http::status::unsupported_media_type, "UNSUPPORTED_MEDIA_TYPE",
+                                   "The server does not support the request payload's media type.",
+                                   debug_id()));
+    }
+    // PayPal answers a repeated PayPal-Request-Id with the original response, whatever the body.
+    std::string_view request_id = header(call.request, "PayPal-Request-Id");
+    if (!request_id.empty()) {
+      auto seen = call.idempotency.find(name(), request_id, 0);
+      if (seen.saved) {
+        return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body),
+                     std::nullopt, true};
+      }
+    }
+
+    RefundBody body;
+    switch (read_refund(call.request.body(), body)) {
+      case Parse::malformed:
+        return refuse(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
+                                     debug_id(),
+                                     Issue{"/", "MALFORMED_REQUEST_JSON",
+                                           "The request JSON is not well formed."}));
+      case Parse::bad_type:
+        return refuse(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
+                                     debug_id(),
+                                     Issue{"/", "INVALID_PARAMETER_SYNTAX",
+                                           "The value of a field does not conform to the expected "
+                                           "format."}));
+      case Parse::ok: break;
+    }
+    Decimals decimals{};
+    std::optional<std::int64_t> amount_minor;
+    if (body.has_amount) {
+      if (auto problem = check_amount(body, decimals, amount_minor)) return refuse(std::move(*problem));
+    }
+    std::string capture_key(capture);
+    if (fully_refunded_.contains(capture_key)) {
+      return refuse(error_response(http::status::unprocessable_entity, "UNPROCESSABLE_ENTITY",
+                                   unprocessable_message, debug_id(),
+                                   Issue{"", "CAPTURE_FULLY_REFUNDED",
+                                         "The capture has already been fully refunded."}));
+    }
+    // The sandbox knows no capture totals: only a refund without an amount refunds it all.
+    if (!body.has_amount) fully_refunded_.insert(std::move(capture_key));
+
+    char id[24];
+    std::snprintf(id, sizeof id, "5SB%014llu", static_cast<unsigned long long>(next_refund_++));
+    std::string answer = refund_json(call, id, body);
+    if (!request_id.empty()) {
+      call.idempotency.save(name(), request_id, SavedResponse{0, 201, answer});
+    }
+    Reply reply{json_response(http::status::created, std::move(answer)), std::nullopt, false};
+    Effect effect;
+    effect.provider = name();
+    effect.action = Action::refund;
+    effect.job_id = job_id_or(call.job_id, body.invoice_id);
+    effect.amount_minor = amount_minor;
+    if (body.has_amount) effect.currency = lower(body.currency);
+    effect.ref = id;
+    effect.at = call.now;
+    reply.effect = std::move(effect);
+    return reply;
+  }
+
+  std::optional<Response> check_amount(const RefundBody& body, Decimals& decimals,
+                                       std::optional<std::int64_t>& amount_minor) const {
+    auto invalid = [&](http::status status, std::string_view field, std::string_view issue,
+                       std::string description) {
+      bool schema = status == http::status::bad_request;
+      return error_response(status, schema ? "INVALID_REQUEST" : "UNPROCESSABLE_ENTITY",
+                            schema ? bad_request_message : unprocessable_message, debug_id(),
+                            Issue{field, issue, std::move(description)});
+    };
+    if (body.currency.empty()) {
+      return invalid(http::status::bad_request, "/amount/currency_code", "MISSING_REQUIRED_PARAMETER",
+                     "A required field / parameter is missing.");
+    }
+    if (!is_currency_code(body.currency)) {
+      return invalid(http::status::bad_request, "/amount/currency_code", "INVALID_PARAMETER_SYNTAX",
+                     "The value of a field does not conform to the expected format.");
+    }
+    if (body.value.empty()) {
+      return invalid(http::status::bad_request, "/amount/value", "MISSING_REQUIRED_PARAMETER",
+                     "A required field / parameter is missing.");
+    }
+    if (!is_decimal(body.value)) {
+      return invalid(http::status::bad_request, "/amount/value", "INVALID_PARAMETER_SYNTAX",
+                     "The value of a field does not conform to the expected format.");
+    }
+    decimals = decimals_of(body.currency);
+    auto dot = body.value.find('.');
+    std::size_t places = dot == std::string_view::npos ? 0 : body.value.size() - dot - 1;
+    if (places != static_cast<std::size_t>(decimals.paypal)) {
+      return invalid(http::status::unprocessable_entity, "/amount/value", "DECIMAL_PRECISION",
+                     "If the currency supports decimals, only two decimal place precision is "
+                     "supported. " + std::string(body.currency) + " takes " +
+                         std::to_string(decimals.paypal) + " decimal places.");
+    }
+    amount_minor = to_minor(body.value, decimals);
+    if (!amount_minor || *amount_minor <= 0) {
+      return invalid(http::status::unprocessable_entity, "/amount/value", "INVALID_PARAMETER_VALUE",
+                     "The refund amount must be greater than zero and at most 18 digits.");
+    }
+    return std::nullopt;
+  }
+
+  std::string refund_json(const Call& call, std::string_view id, const RefundBody& body) const {
+    bool representation = header(call.request, "Prefer").find("return=representation") != std::string_view::npos;
+    std::string out;
+    out.reserve(256);
+    out += "{\"id\":";
+    common::append_json_string(out, id);
+    out += ",\"status\":\"COMPLETED\"";
+    if (body.has_amount) {
+      out += ",\"amount\":{\"value\":";
+      common::append_json_string(out, body.value);
+      out += ",\"currency_code\":";
+      common::append_json_string(out, body.currency);
+      out += '}';
+    }
+    if (representation) {
+      if (!body.invoice_id.empty()) {
+        out += ",\"invoice_id\":";
+        common::append_json_string(out, body.invoice_id);
+      }
+      if (!body.note_to_payer.empty()) {
+        out += ",\"note_to_payer\":";
+        common::append_json_string(out, body.note_to_payer);
+      }
+      out += ",\"create_time\":\"";
+      append_rfc3339_ms(out, call.now);
+      out += "\",\"update_time\":\"";
+      append_rfc3339_ms(out, call.now);
+      out += '"';
+    }
+    out += ",\"links\":[]}";
+    return out;
+  }
+
+  std::chrono::seconds token_ttl_;
+  mutable std::mt19937_64 random_;  // debug ids and tokens; called under the sandbox's lock
+  std::unordered_map<std::string, std::chrono::system_clock::time_point, TextHash, std::equal_to<>>
+      tokens_;  // → expiry
+  std::unordered_set<std::string> fully_refunded_;  // capture ids
+  std::uint64_t next_refund_ = 1;  // never reset: refund ids stay unique for the process
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_paypal(std::chrono::seconds token_ttl) {
+  return std::make_unique<PayPal>(token_ttl);
+}
+
+}  // namespace rescind::sandbox

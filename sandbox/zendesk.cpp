@@ -1,0 +1,285 @@
+// Zendesk tickets (POST /api/v2/tickets.json, GET /api/v2/tickets.json?external_id=…):
+// API-token basic auth, the {"ticket":{…}} body, RecordInvalid errors, and the lookup by
+// external_id a client makes before creating again after a lost answer.
+#include <unordered_map>
+#include <vector>
+
+#include "common/json_text.hpp"
+#include "common/sandbox_credentials.hpp"
+#include "sandbox/auth.hpp"
+#include "sandbox/clock.hpp"
+#include "sandbox/form.hpp"
+#include "sandbox/json_body.hpp"
+#include "sandbox/providers.hpp"
+
+namespace rescind::sandbox {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+constexpr std::string_view api_prefix = "/api/v2/";
+constexpr std::string_view tickets_path = "/api/v2/tickets.json";
+constexpr std::string_view priorities[] = {"urgent", "high", "normal", "low"};
+constexpr std::int64_t first_ticket_id = 35436;
+
+Response error_response(http::status status, std::string_view error, std::string_view description) {
+  std::string body = "{\"error\":";
+  common::append_json_string(body, error);
+  body += ",\"description\":";
+  common::append_json_string(body, description);
+  body += '}';
+  return json_response(status, std::move(body));
+}
+
+Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
+
+// What the sandbox reads of a ticket; views into the parser's buffer, valid during one call.
+struct Ticket {
+  std::string_view subject;
+  std::string_view comment_body;
+  std::string_view priority;
+  std::string_view requester_email;
+  std::string_view external_id;
+  std::vector<std::string_view> tags;
+};
+
+std::string_view string_or_empty(od::value value) {
+  std::string_view text;
+  return value.get_string().get(text) ? std::string_view{} : text;
+}
+
+// Calls visit(key, value) for each member of an object (none when `value` is not one); false
+// when the JSON is malformed or visit says so.
+template <class Visit>
+bool each_member(od::value value, Visit&& visit) {
+  od::object object;
+  auto error = value.get_object().get(object);
+  if (error) return !is_malformed(error);
+  for (auto member : object) {
+    std::string_view key;
+    od::value field;
+    if (member.unescaped_key().get(key) || member.value().get(field)) return false;
+    if (!visit(key, field)) return false;
+  }
+  return true;
+}
+
+bool read_ticket(od::value value, Ticket& ticket) {
+  return each_member(value, [&](std::string_view key, od::value field) {
+    if (key == "subject") {
+      ticket.subject = string_or_empty(field);
+    } else if (key == "priority") {
+      ticket.priority = string_or_empty(field);
+    } else if (key == "external_id") {
+      ticket.external_id = string_or_empty(field);
+    } else if (key == "comment") {
+      return each_member(field, [&](std::string_view name, od::value inner) {
+        if (name == "body") ticket.comment_body = string_or_empty(inner);
+        return true;
+      });
+    } else if (key == "requester") {
+      return each_member(field, [&](std::string_view name, od::value inner) {
+        if (name == "email") ticket.requester_email = string_or_empty(inner);
+        return true;
+      });
+    } else if (key == "tags") {
+      od::array tags;
+      auto error = field.get_array().get(tags);
+      if (error) return !is_malformed(error);
+      for (auto tag : tags) {
+        std::string_view text;
+        auto tag_error = tag.get_string().get(text);
+        if (is_malformed(tag_error)) return false;
+        if (!tag_error) ticket.tags.push_back(text);
+      }
+    }
+    return true;
+  });
+}
+
+bool read_body(std::string& text, Ticket& ticket) {
+  od::document doc;
+  if (json_parser().iterate(padded(text)).get(doc)) return false;
+  od::object root;
+  if (doc.get_object().get(root)) return false;
+  for (auto member : root) {
+    std::string_view key;
+    od::value value;
+    if (member.unescaped_key().get(key) || member.value().get(value)) return false;
+    if (key == "ticket" && !read_ticket(value, ticket)) return false;
+  }
+  return at_document_end(doc);
+}
+
+// details of a RecordInvalid answer, empty when the ticket is valid.
+std::string validation_details(const Ticket& ticket) {
+  std::string details;
+  auto add = [&](std::string_view field, std::string_view description, std::string_view error) {
+    details += details.empty() ? "{" : ",";
+    common::append_json_string(details, field);
+    details += ":[{\"description\":";
+    common::append_json_string(details, description);
+    details += ",\"error\":";
+    common::append_json_string(details, error);
+    details += "}]";
+  };
+  if (ticket.comment_body.empty()) add("description", "Description: cannot be blank", "BlankValue");
+  bool known = ticket.priority.empty();
+  for (auto priority : priorities) known = known || ticket.priority == priority;
+  if (!known) add("priority", "Priority: is not one of urgent, high, normal, low", "InvalidValue");
+  if (!ticket.requester_email.empty() && ticket.requester_email.find('@') == std::string_view::npos) {
+    add("requester", "Requester: Email is invalid", "InvalidValue");
+  }
+  if (!details.empty()) details += '}';
+  return details;
+}
+
+void optional_string(std::string& out, std::string_view text) {
+  if (text.empty()) {
+    out += "null";
+  } else {
+    common::append_json_string(out, text);
+  }
+}
+
+// 2026-11-22T16:00:00Z: Zendesk's timestamps have no fraction.
+std::string zendesk_time(std::chrono::system_clock::time_point at) {
+  std::string out;
+  append_rfc3339_ms(out, at);
+  out.erase(out.size() - 5, 4);
+  return out;
+}
+
+class Zendesk final : public Provider {
+ public:
+  std::string_view name() const override { return "zendesk"; }
+  bool owns(std::string_view path) const override { return path.starts_with(api_prefix); }
+
+  Reply handle(Call& call) override {
+    if (call.path != tickets_path) {
+      return refuse(error_response(http::status::not_found, "InvalidEndpoint", "Not found"));
+    }
+    auto credentials = basic_credentials(call.request);
+    if (!credentials || credentials->user != std::string(sandbox_credentials::zendesk_email) + "/token" ||
+        credentials->password != sandbox_credentials::zendesk_api_token) {
+      return refuse(json_response(http::status::unauthorized, "{\"error\":\"Couldn't authenticate you\"}"));
+    }
+    if (call.request.method() == http::verb::get) return list(call);
+    if (call.request.method() != http::verb::post) {
+      return refuse(method_not_allowed("GET, POST", "application/json",
+                                       "{\"error\":\"InvalidEndpoint\",\"description\":\"Not found\"}"));
+    }
+    return create(call);
+  }
+
+  Response failure(const Failure& failure) const override {
+    unsigned code = static_cast<unsigned>(failure.status);
+    if (code == 429) {
+      return error_response(failure.status, "APIRateLimitExceeded",
+                            "Number of allowed API requests per minute exceeded");
+    }
+    return error_response(failure.status, code >= 500 ? "ServerError" : "InvalidRequest",
+                          "Sandbox: injected failure (HTTP " + std::to_string(code) + ")");
+  }
+
+  void reset() override { by_external_id_.clear(); }
+
+ private:
+  Reply create(Call& call) {
+    Ticket ticket;
+    if (!read_body(call.request.body(), ticket)) {
+      return refuse(error_response(http::status::bad_request, "InvalidJSON",
+                                   "Sandbox: the body is not valid JSON"));
+    }
+    std::string details = validation_details(ticket);
+    if (!details.empty()) {
+      std::string body = "{\"error\":\"RecordInvalid\",\"description\":\"Record validation errors\",\"details\":";
+      body += details;
+      body += '}';
+      return refuse(json_response(http::status::unprocessable_entity, std::move(body)));
+    }
+
+    std::int64_t id = next_ticket_++;
+    std::string url = "/api/v2/tickets/" + std::to_string(id) + ".json";
+    std::string_view host = header(call.request, http::field::host);
+    if (!host.empty()) url = "http://" + std::string(host) + url;
+    std::string json = ticket_json(ticket, id, url, zendesk_time(call.now));
+    if (!ticket.external_id.empty()) by_external_id_[std::string(ticket.external_id)].push_back(json);
+
+    std::string body = "{\"ticket\":" + json + "}";
+    Reply reply = refuse(json_response(http::status::created, std::move(body)));
+    reply.response.set(http::field::location, url);
+    Effect effect;
+    effect.provider = name();
+    effect.action = Action::ticket;
+    effect.job_id = job_id_or(call.job_id, ticket.external_id);
+    effect.ref = std::to_string(id);
+    effect.at = call.now;
+    reply.effect = std::move(effect);
+    return reply;
+  }
+
+  // Only the external_id filter: the sandbox keeps just the tickets that have one.
+  Reply list(const Call& call) const {
+    auto query = Form::parse(target_query(call.request.target()));
+    const std::string* external_id = query ? query->find("external_id") : nullptr;
+    if (!external_id || external_id->empty()) {
+      return refuse(error_response(http::status::bad_request, "InvalidValue",
+                                   "Sandbox: list tickets with ?external_id=…"));
+    }
+    std::string body = "{\"tickets\":[";
+    std::size_t count = 0;
+    if (auto it = by_external_id_.find(*external_id); it != by_external_id_.end()) {
+      for (const auto& ticket : it->second) {
+        if (count++) body += ',';
+        body += ticket;
+      }
+    }
+    body += "],\"next_page\":null,\"previous_page\":null,\"count\":";
+    body += std::to_string(count);
+    body += '}';
+    return refuse(json_response(http::status::ok, std::move(body)));
+  }
+
+  std::string ticket_json(const Ticket& ticket, std::int64_t id, std::string_view url,
+                          std::string_view when) const {
+    std::string out;
+    out.reserve(384 + ticket.comment_body.size());
+    out += "{\"id\":";  // first: clients may read the id off the front of the answer
+    out += std::to_string(id);
+    out += ",\"url\":";
+    common::append_json_string(out, url);
+    out += ",\"external_id\":";
+    optional_string(out, ticket.external_id);
+    out += ",\"type\":null,\"subject\":";
+    optional_string(out, ticket.subject);
+    out += ",\"raw_subject\":";
+    optional_string(out, ticket.subject);
+    out += ",\"description\":";
+    common::append_json_string(out, ticket.comment_body);
+    out += ",\"priority\":";
+    optional_string(out, ticket.priority);
+    out += ",\"status\":\"new\",\"requester_id\":";
+    out += std::to_string(id * 7 + 1000000);
+    out += ",\"tags\":[";
+    for (std::size_t i = 0; i < ticket.tags.size(); ++i) {
+      if (i) out += ',';
+      common::append_json_string(out, ticket.tags[i]);
+    }
+    out += "],\"created_at\":";
+    common::append_json_string(out, when);
+    out += ",\"updated_at\":";
+    common::append_json_string(out, when);
+    out += '}';
+    return out;
+  }
+
+  std::int64_t next_ticket_ = first_ticket_id;  // never reset: ids stay unique for the process
+  std::unordered_map<std::string, std::vector<std::string>> by_external_id_;  // → ticket JSON
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_zendesk() { return std::make_unique<Zendesk>(); }
+
+}  // namespace rescind::sandbox
