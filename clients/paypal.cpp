@@ -13,6 +13,18 @@ namespace rescind::clients {
 
 using retry::Outcome;
 
+namespace {
+// PayPal takes no decimals for HUF and TWD although ISO 4217 gives them two (JPY has none
+// in both). The amount must then be whole in those currencies.
+std::optional<std::string> paypal_value(std::int64_t minor, const std::string& currency) {
+  if (currency == "HUF" || currency == "TWD") {
+    if (minor % 100 != 0) return std::nullopt;
+    return std::to_string(minor / 100);
+  }
+  return jobs::format_minor(minor, currency);
+}
+}  // namespace
+
 PayPalRefunds::PayPalRefunds(HttpClient& http, PayPalSettings settings, asio::any_io_executor executor)
     : http_(http), settings_(std::move(settings)), fetched_(executor, asio::steady_timer::time_point::max()) {}
 
@@ -61,8 +73,13 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(bool renew, Out
 
 asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
   if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "PayPal is not configured (PAYPAL_CLIENT_ID)", {}, {}};
+  auto value = paypal_value(job.refund.amount_minor, job.order.currency);
+  if (!value) {
+    co_return Outcome{Outcome::Kind::permanent, 0, "DECIMAL_PRECISION",
+                      "PayPal takes whole " + job.order.currency + " amounts only; refund.amount_minor has a fraction", {}, {}};
+  }
   std::string body = R"({"amount":{"value":)";
-  common::append_json_string(body, jobs::format_minor(job.refund.amount_minor, job.order.currency));
+  common::append_json_string(body, *value);
   body += R"(,"currency_code":)";
   common::append_json_string(body, job.order.currency);
   body += R"(},"invoice_id":)";
