@@ -34,7 +34,9 @@ class LabelCache {
   std::vector<std::pair<std::array<std::string, N>, Metric*>> entries_;
 };
 
-const prometheus::Histogram::BucketBoundaries job_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+// Fine between 0.1 and 5 s, where jobs of a busy worker land, so p50/p99 estimates are usable.
+const prometheus::Histogram::BucketBoundaries job_buckets{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75,
+                                                          1, 1.5, 2, 3, 4, 5, 7.5, 10, 30, 60, 300};
 const prometheus::Histogram::BucketBoundaries request_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }  // namespace
 

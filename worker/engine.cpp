@@ -38,10 +38,12 @@ int Engine::run() {
   redis::Connection reader(ex, config_.queue.redis);    // XREADGROUP BLOCK would stall the pipeline
   clients::HttpClient http(ex, config_.http);
   Steps steps(http, config_.providers, ex);
-  retry::JobQueue job_queue({config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
-                             config_.queue.group, config_.queue.consumer});
+  retry::QueueKeys keys{config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
+                        config_.queue.group, config_.queue.consumer};
+  retry::JobQueue job_queue(keys);
+  retry::Acknowledger acknowledger(keys, commands, ex);
   ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.prefix);
-  JobRunner runner(config_.queue, job_queue, commands, steps, limiter, metrics);
+  JobRunner runner(config_.queue, job_queue, acknowledger, commands, steps, limiter, metrics);
   Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
   QueueSampler sampler(config_.queue, commands, metrics, config_.sample_interval);
 

@@ -46,10 +46,11 @@ struct JobRunner::Attempt {
   std::vector<std::pair<std::size_t, Outcome>> failures;  // step index and what it ended as
 };
 
-JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis,
-                     Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics)
+JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
+                     redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics)
     : queue_(queue),
       job_queue_(job_queue),
+      acknowledger_(acknowledger),
       redis_(redis),
       steps_(steps),
       limiter_(limiter),
@@ -81,7 +82,7 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
     co_await retry_or_dead_letter(attempt);
     co_return;
   }
-  auto finished = co_await job_queue_.acknowledge(redis_, attempt.entry.id);
+  auto finished = co_await acknowledger_.acknowledge(attempt.entry.id);
   if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "ack");
   if (finished == retry::Finished::failed) {
     log::warn("ack failed; the entry stays pending and will be claimed again", {{"stream_id", attempt.entry.id}, {"job_id", job.id}});

@@ -10,6 +10,7 @@
 #include "ratelimit/limiter.hpp"
 #include "redis/connection.hpp"
 #include "redis/streams.hpp"
+#include "retry/acknowledger.hpp"
 #include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/steps.hpp"
@@ -18,8 +19,8 @@ namespace rescind::worker {
 
 class JobRunner {
  public:
-  JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& redis, Steps& steps,
-            ratelimit::Limiter& limiter, metrics::Metrics& metrics);
+  JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
+            redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics);
 
   boost::asio::awaitable<void> run(redis::StreamEntry entry);
 
@@ -42,6 +43,7 @@ class JobRunner {
 
   const QueueConfig& queue_;
   const retry::JobQueue& job_queue_;
+  retry::Acknowledger& acknowledger_;
   redis::Connection& redis_;
   Steps& steps_;
   ratelimit::Limiter& limiter_;

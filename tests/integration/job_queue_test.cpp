@@ -3,6 +3,11 @@
 
 #include <set>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "retry/acknowledger.hpp"
 #include "retry/housekeeping.hpp"
 #include "retry/job_queue.hpp"
 #include "tests/support/stack.hpp"
@@ -42,6 +47,37 @@ TEST(JobQueue, OnlyTheOwnerMayFinishAnEntry) {
   EXPECT_EQ(redis.integer({"ZCARD", "rescind:retry"}), 0) << "the stale worker rescheduled nothing";
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "the stale worker dead-lettered nothing";
   EXPECT_EQ(group_state(redis)->pending, 0) << "the owner's ack went through";
+}
+
+TEST(JobQueue, BatchedAcksAreFencedEntryByEntry) {
+  RedisServer redis;
+  auto mine = deliver(redis, "a");
+  auto taken = deliver(redis, "a");
+  auto also_mine = deliver(redis, "a");
+  redis.command({"XCLAIM", "rescind:jobs", "rescind", "b", "0", taken});
+  auto keys = keys_for("a");
+  std::vector<retry::Finished> results(3, retry::Finished::failed);
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    retry::Acknowledger acknowledger(keys, conn, ex);
+    // Three acks asked for in the same turn of the loop go out as one script call.
+    int done = 0;
+    std::vector<std::string> ids{mine, taken, also_mine};
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      boost::asio::co_spawn(ex, acknowledger.acknowledge(ids[i]), [&, i](std::exception_ptr, retry::Finished f) {
+        results[i] = f;
+        ++done;
+      });
+    }
+    while (done < 3) {
+      boost::asio::steady_timer tick(ex, std::chrono::milliseconds(1));
+      co_await tick.async_wait(boost::asio::use_awaitable);
+    }
+  });
+  EXPECT_EQ(results, (std::vector<retry::Finished>{retry::Finished::done, retry::Finished::stale, retry::Finished::done}));
+  auto pending = redis.command({"XPENDING", "rescind:jobs", "rescind", "-", "+", "10"});
+  ASSERT_EQ(pending.elements.size(), 1u) << "only b's entry is still pending";
+  EXPECT_EQ(pending.elements[0].elements[0].text, taken);
 }
 
 TEST(JobQueue, RescheduleThenPromoteCarriesTheEnvelope) {
