@@ -50,8 +50,24 @@ bool luhn_valid(const std::string& digits) {
   return sum % 10 == 0;
 }
 
-// Card numbers (15-19 digits passing the Luhn check, optionally grouped by spaces or
-// dashes) are masked. Shorter runs are left alone: stream ids and epoch milliseconds have 13.
+// How cards are written: all digits together, or in groups of four (the last may be
+// shorter), or Amex's 4-6-5. A stream id "1795609986489-16" is none of these.
+bool card_grouping(std::string_view run) {
+  std::vector<std::size_t> groups{0};
+  for (char c : run) {
+    if (c == ' ' || c == '-') groups.push_back(0);
+    else ++groups.back();
+  }
+  if (groups.size() == 1) return true;
+  if (groups == std::vector<std::size_t>{4, 6, 5}) return true;
+  for (std::size_t i = 0; i + 1 < groups.size(); ++i) {
+    if (groups[i] != 4) return false;
+  }
+  return groups.back() >= 1 && groups.back() <= 4;
+}
+
+// Card numbers (15-19 digits passing the Luhn check, written as cards are) are masked.
+// Shorter runs are left alone: stream ids and epoch milliseconds have 13 digits.
 void mask_card_numbers(std::string& text) {
   std::size_t i = 0;
   while (i < text.size()) {
@@ -72,7 +88,8 @@ void mask_card_numbers(std::string& text) {
       }
       ++end;
     }
-    if (digits.size() >= 15 && digits.size() <= 19 && luhn_valid(digits)) {
+    if (digits.size() >= 15 && digits.size() <= 19 && card_grouping(text.substr(i, last_digit + 1 - i)) &&
+        luhn_valid(digits)) {
       text.replace(i, last_digit + 1 - i, "[card redacted]");
       i += 15;
     } else {
