@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Rescind's benchmark (shared/bench.md): W1, W2, noop, scale and the micro-benchmarks, each
+# Rescind's benchmark (shared/bench.md): W1, W2, noop, scale, quota and the micro-benchmarks, each
 # side by side with its peer (BullMQ) or ceiling (queue_ceiling) in the same run.
 #
-#   bench/run.sh [w1|w2|noop|scale|micro|all] [--jobs N]      (default: all)
+#   bench/run.sh [w1|w2|noop|scale|quota|micro|all] [--jobs N]      (default: all)
 #
 # Installs what is missing, builds the Release-ish targets in build/, starts a private
 # redis-server for Rescind, another for BullMQ (so the two never share keys) and
@@ -17,6 +17,7 @@
 # BENCH_SCALE_PROCS ("1 2 4"), BENCH_SANDBOX_THREADS (1), BENCH_TIMEOUT (600 s per run),
 # BENCH_MICRO_ARGS (extra micro_bench flags, e.g. --benchmark_filter=parse),
 # BENCH_BUILD_DIR (build), BENCH_NO_BUILD=1 (use the binaries there as they are),
+# BENCH_QUOTA_RPS (100), BENCH_QUOTA_JOBS (1000),
 # BENCH_KEEP=1 (keep the logs and metrics in /tmp/rescind-bench-*).
 set -euo pipefail
 export LC_ALL=C
@@ -25,14 +26,14 @@ cd "$(dirname "$0")/.."
 exec 3>&1 1>&2
 
 usage() {
-  echo "usage: bench/run.sh [w1|w2|noop|scale|micro|all] [--jobs N]" >&2
+  echo "usage: bench/run.sh [w1|w2|noop|scale|quota|micro|all] [--jobs N]" >&2
   exit 2
 }
 
 scenario=all jobs_flag=
 while [ $# -gt 0 ]; do
   case "$1" in
-    w1|w2|noop|scale|micro|all) scenario=$1; shift ;;
+    w1|w2|noop|scale|quota|micro|all) scenario=$1; shift ;;
     --jobs) [ $# -ge 2 ] || usage; jobs_flag=$2; shift 2 ;;
     --jobs=*) jobs_flag=${1#--jobs=}; shift ;;
     -h|--help) usage ;;
@@ -59,7 +60,7 @@ for v in W_JOBS NOOP_JOBS W1_MAX_IN_FLIGHT W2_MAX_IN_FLIGHT W1_HTTP_CONNS W2_HTT
 done
 
 case "$scenario" in
-  all) scenarios=(micro noop w1 w2 scale) ;;
+  all) scenarios=(micro noop w1 w2 scale quota) ;;
   *) scenarios=("$scenario") ;;
 esac
 wants() { local s; for s in "${scenarios[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
@@ -96,7 +97,7 @@ if wants_any w1 w2 micro; then
 fi
 
 targets=()
-wants_any w1 w2 noop scale && targets+=(rescind-worker rescind-sandbox rescindctl)
+wants_any w1 w2 noop scale quota && targets+=(rescind-worker rescind-sandbox rescindctl)
 wants noop && targets+=(queue_ceiling)
 wants micro && targets+=(micro_bench)
 bdir=${BENCH_BUILD_DIR:-build}
@@ -224,7 +225,7 @@ start_redis() {  # start_redis VAR: a private redis-server without persistence; 
 }
 
 rport='' rport_pid='' bport_pid='' sandbox_pid='' sandbox_url=''
-if wants_any w1 w2 noop scale; then
+if wants_any w1 w2 noop scale quota; then
   start_redis rport
   rurl="redis://127.0.0.1:$rport"
   "$bdir/sandbox/rescind-sandbox" --listen 127.0.0.1:0 --ledger-mode counts --threads "$SANDBOX_THREADS" \
@@ -251,6 +252,7 @@ jobs_file() {  # jobs_file KIND N: path of a generated NDJSON file (cached per r
       w) scripts/gen-jobs.sh "$n" |
            sed 's/"notify":\["email","sms","staff"\]/"notify":["email","staff"]/' >"$file" ;;
       noop) scripts/gen-jobs.sh --noop "$n" >"$file" ;;
+      quota) scripts/gen-jobs.sh "$n" | sed 's/"notify":\["email","sms","staff"\]/"notify":[]/' >"$file" ;;
     esac
     local lines sms
     lines=$(wc -l <"$file")
@@ -554,6 +556,48 @@ scenario_scale() {
   fi
 }
 
+# quota: refunds only, against a sandbox quota of QUOTA_RPS for Stripe; 1 and 3 workers (20
+# jobs in flight each, so all three share the work) with
+# the same --limit in fleet scope, and 3 in local scope to show what fleet scope prevents.
+scenario_quota() {
+  local rps=${BENCH_QUOTA_RPS:-100} n=${BENCH_QUOTA_JOBS:-1000} file run procs scope i t0 t1 secs why
+  file=$(jobs_file quota "$n")
+  echo "==> quota: $n refunds against a sandbox quota of $rps/s (burst 20), --limit stripe=$rps/s:10"
+  for run in "1 fleet" "3 fleet" "3 local"; do
+    read -r procs scope <<<"$run"
+    local -a wpids=()
+    redis-cli -p "$rport" FLUSHALL >/dev/null
+    sandbox_reset "{\"stripe\":{\"quota_rps\":$rps,\"burst\":20}}"
+    "$bdir/ctl/rescindctl" --redis "$rurl" enqueue "$file" >/dev/null
+    t0=${EPOCHREALTIME/./} why=''
+    for (( i = 1; i <= procs; i++ )); do
+      "$bdir/worker/rescind-worker" --redis "$rurl" --sandbox "$sandbox_url" --consumer "quota-$i" \
+        --limit "stripe=$rps/s:10" --limit-scope "$scope" --max-limit-wait 10s --max-in-flight 20 \
+        --metrics-listen off \
+        --retry base=100ms,cap=1s --log-level error 2>"$work/quota-$i.log" &
+      wpids[i]=$!
+      pids+=($!)
+    done
+    local deadline=$(( SECONDS + RUN_TIMEOUT ))
+    while :; do
+      group_state
+      if [ "$g_read" -ge "$n" ] && [ "$g_pending" = 0 ] && [ "$g_lag" = 0 ] &&
+         [ "$(redis-cli -p "$rport" ZCARD rescind:retry)" = 0 ]; then break; fi
+      [ "$SECONDS" -lt "$deadline" ] || { why="not drained within ${RUN_TIMEOUT}s"; break; }
+      sleep 0.05
+    done
+    t1=${EPOCHREALTIME/./}
+    for (( i = 1; i <= procs; i++ )); do stop_pid "${wpids[i]}"; done
+    if [ -n "$why" ]; then report_failure quota rescind "$n" "$why"; continue; fi
+    local summary refunds rejected achieved
+    summary=$(curl -sf "$sandbox_url/__ledger/summary")
+    refunds=$(json_number "$summary" refund) rejected=$(json_number "$summary" faults_injected)
+    secs=$(calc %.3f "($t1 - $t0) / 1e6")
+    achieved=$(calc %.1f "${refunds:-0} / $secs")
+    emit "{\"scenario\":\"quota\",\"workers\":$procs,\"scope\":\"$scope\",\"refunds\":${refunds:-0},\"seconds\":$secs,\"allowed_per_s\":$rps,\"achieved_per_s\":$achieved,\"utilisation\":$(calc %.2f "$achieved / $rps"),\"answers_429\":${rejected:-0},\"dlq\":$(redis-cli -p "$rport" XLEN rescind:dlq)}"
+  done
+}
+
 scenario_micro() {
   echo "==> micro: $bdir/bench/micro_bench (Google Benchmark)"
   [ -x "$bdir/bench/micro_bench" ] || { report_failure micro micro_bench 0 "$bdir/bench/micro_bench was not built (libbenchmark-dev missing at configure time?)"; return 0; }
@@ -583,6 +627,7 @@ for s in "${scenarios[@]}"; do
     noop) scenario_noop ;;
     scale) scenario_scale ;;
     micro) scenario_micro ;;
+    quota) scenario_quota ;;
   esac
 done
 
