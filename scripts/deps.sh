@@ -5,8 +5,9 @@
 # Compiling the binaries.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libhiredis-dev
   libsimdjson-dev prometheus-cpp-dev libssl-dev libcli11-dev)
-# Running the tests and the demo: a real Redis, GoogleTest, and curl to read the sandbox ledger.
-TEST_PACKAGES=(redis-server libgtest-dev curl)
+# Running the tests and the demo: a real Redis, GoogleTest, curl to read the sandbox ledger, and
+# promtool (package prometheus) to check the alert rules.
+TEST_PACKAGES=(redis-server libgtest-dev curl prometheus)
 # What the built binaries load at run time (the Docker runtime stage).
 RUNTIME_PACKAGES=(libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0
   libssl3 ca-certificates)
