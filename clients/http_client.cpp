@@ -10,6 +10,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +31,17 @@ struct Connection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   bool reused = false;
+  std::chrono::steady_clock::time_point idle_since;
+
+  tcp::socket& socket() { return secure ? beast::get_lowest_layer(*secure).socket() : plain->socket(); }
+
+  // Whether the server has closed this idle connection (or sent something unasked): a peek
+  // that does not block. Cheaper than learning it from a failed request.
+  bool closed_by_peer() {
+    char byte;
+    auto n = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || n > 0;
+  }
 };
 
 template <class Stream>
@@ -87,18 +101,25 @@ struct HttpClient::Impl {
 
   void check_in(Pool& pool, std::unique_ptr<Connection> connection) {
     connection->reused = true;
+    connection->idle_since = std::chrono::steady_clock::now();
     pool.idle.push_back(std::move(connection));
     pool.released.cancel_one();
   }
 
-  asio::awaitable<std::unique_ptr<Connection>> check_out(const Origin& origin, Pool& pool, error_code& ec) {
-    while (pool.idle.empty() && pool.open >= options.max_connections_per_origin) {
-      co_await pool.released.async_wait(use_tuple);
-    }
-    if (!pool.idle.empty()) {
+  // A pooled connection the server may have dropped (closed, or idle past what servers
+  // commonly keep) is discarded here rather than failing a request; `fresh` skips the pool.
+  asio::awaitable<std::unique_ptr<Connection>> check_out(const Origin& origin, Pool& pool, error_code& ec, bool fresh) {
+    for (;;) {
+      while (pool.idle.empty() && pool.open >= options.max_connections_per_origin) {
+        co_await pool.released.async_wait(use_tuple);
+      }
+      if (pool.idle.empty() || (fresh && pool.open < options.max_connections_per_origin)) break;
       auto connection = std::move(pool.idle.back());
       pool.idle.pop_back();
-      co_return connection;
+      bool stale = std::chrono::steady_clock::now() - connection->idle_since > options.max_idle;
+      if (!fresh && !stale && !connection->closed_by_peer()) co_return connection;
+      --pool.open;  // dropped: its slot goes to a new connection
+      if (fresh) break;
     }
     ++pool.open;
     auto connection = co_await connect(origin, pool, ec);
@@ -163,7 +184,7 @@ asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest req
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {
     error_code ec;
-    auto connection = co_await impl_->check_out(origin, pool, ec);
+    auto connection = co_await impl_->check_out(origin, pool, ec, attempt > 0);
     if (!connection) co_return Exchange{ec, {}};
     Exchange exchange;
     bool got_some = false;

@@ -31,6 +31,9 @@ struct HttpOptions {
   std::size_t max_connections_per_origin = 256;  // callers past it wait for a free one
   std::string ca_file;                           // empty: the system's trust store
   std::size_t max_response_bytes = 1 << 20;      // provider answers are small; a huge one is an error
+  // Pooled connections idle longer are not reused: servers close idle keep-alive connections
+  // (often after 30-60 s) and a request racing that close fails.
+  std::chrono::milliseconds max_idle{15000};
 };
 
 class HttpClient {

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <set>
 
 #include "tests/support/stack.hpp"
@@ -25,6 +28,24 @@ Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate =
   if (!validate) args.push_back("--no-validate");
   args.push_back("-");
   return run_command(RESCIND_CTL_BIN, args, ndjson);
+}
+
+// TCP sockets on this machine whose remote end (port `port`) has closed them: CLOSE_WAIT
+// (state 08) in /proc/net/tcp, whose addresses are hex "IP:PORT".
+int sockets_closed_by_peer(int port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // header
+  int count = 0;
+  char remote_port[8];
+  std::snprintf(remote_port, sizeof remote_port, ":%04X", port);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (state == "08" && remote.size() > 5 && remote.substr(remote.size() - 5) == remote_port) ++count;
+  }
+  return count;
 }
 
 // Nothing pending, nothing unread, nothing waiting to be retried.
@@ -184,6 +205,28 @@ TEST(Reliability, RedisRestartMidRunLosesNothing) {
   EXPECT_TRUE(worker->running());
   EXPECT_NE(worker->stderr_text().find("reading the jobs stream failed"), std::string::npos)
       << "the worker should have seen Redis go away";
+}
+
+TEST(Reliability, ConnectionsTheProviderClosedWhileIdleAreNotReused) {
+  RedisServer redis;
+  Sandbox sandbox({"--idle-timeout", "300ms"});  // the provider drops idle keep-alive connections
+  auto worker = start_worker(redis, sandbox, fast);
+  std::string first;
+  for (int i = 0; i < 30; ++i) first += job_json("evt_warm_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(enqueue(redis, first).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 30; }, 30s));
+
+  // Until the provider has closed its end of the worker's pooled connections (CLOSE_WAIT).
+  auto port = std::stoi(sandbox.url().substr(sandbox.url().rfind(':') + 1));
+  ASSERT_TRUE(wait_until([&] { return sockets_closed_by_peer(port) > 0; }, 10s));
+  std::string second;
+  for (int i = 0; i < 30; ++i) second += job_json("evt_after_idle_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(enqueue(redis, second).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 60; }, 30s))
+      << worker->stderr_text().substr(0, 3000);
+  for (const auto& entry : stream_entries(redis, "rescind:jobs")) {
+    EXPECT_EQ(entry.at("attempt"), "1") << "a closed pooled connection cost a retry";
+  }
 }
 
 TEST(Reliability, AnEntryDeliveredTooOftenIsPoisonAndNeverRunsAgain) {
