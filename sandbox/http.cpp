@@ -1,6 +1,8 @@
 // Response builders and request accessors used by every endpoint.
 #include "sandbox/http.hpp"
 
+#include "common/json_text.hpp"
+
 namespace rescind::sandbox {
 
 Response make_response(http::status status, std::string_view content_type, std::string body) {
@@ -16,6 +18,18 @@ Response json_response(http::status status, std::string body) {
 
 Response text_response(http::status status, std::string body) {
   return make_response(status, "text/plain; charset=utf-8", std::move(body));
+}
+
+Response json_strings_response(http::status status, std::initializer_list<JsonMember> members) {
+  std::string body = "{";
+  for (const auto& [name, value] : members) {
+    if (body.size() > 1) body += ',';
+    common::append_json_string(body, name);
+    body += ':';
+    common::append_json_string(body, value);
+  }
+  body += '}';
+  return json_response(status, std::move(body));
 }
 
 Response method_not_allowed(std::string_view allow, std::string_view content_type, std::string body) {

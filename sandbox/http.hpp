@@ -3,8 +3,10 @@
 #pragma once
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace rescind::sandbox {
 
@@ -18,6 +20,11 @@ inline constexpr std::size_t max_body_bytes = 1024 * 1024;
 Response make_response(http::status status, std::string_view content_type, std::string body);
 Response json_response(http::status status, std::string body);
 Response text_response(http::status status, std::string body);
+
+// A JSON object of string members in the given order, the error shape several providers
+// share: {"error":…,"description":…} (Zendesk), {"message":…} (Mailgun), …
+using JsonMember = std::pair<std::string_view, std::string_view>;
+Response json_strings_response(http::status status, std::initializer_list<JsonMember> members);
 
 // 405 with the Allow header; the body in the caller's shape.
 Response method_not_allowed(std::string_view allow, std::string_view content_type, std::string body);

@@ -16,13 +16,8 @@ constexpr std::string_view api_prefix = "/v3/";
 constexpr std::string_view messages_suffix = "/messages";
 
 Response message_response(http::status status, std::string_view message) {
-  std::string body = "{\"message\":";
-  common::append_json_string(body, message);
-  body += '}';
-  return json_response(status, std::move(body));
+  return json_strings_response(status, {{"message", message}});
 }
-
-Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
 
 // The domain of /v3/{domain}/messages, or empty.
 std::string_view domain_of(std::string_view path) {
@@ -55,8 +50,8 @@ class Mailgun final : public Provider {
 
   Reply handle(Call& call) override {
     const Request& request = call.request;
-    if (request.method() != http::verb::post) {
-      return refuse(method_not_allowed("POST", "application/json", "{\"message\":\"Method not allowed\"}"));
+    if (auto refused = refuse_unless_post(request, "{\"message\":\"Method not allowed\"}")) {
+      return std::move(*refused);
     }
     auto credentials = basic_credentials(request);
     if (!credentials || credentials->user != "api" ||
@@ -103,13 +98,8 @@ class Mailgun final : public Provider {
     body += ",\"message\":\"Queued. Thank you.\"}";
     Reply reply = refuse(json_response(http::status::ok, std::move(body)));
     const std::string* job = form->find("v:rescind_job_id");
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::email;
-    effect.job_id = job_id_or(call.job_id, job ? std::string_view(*job) : std::string_view{});
-    effect.ref = std::move(id);
-    effect.at = call.now;
-    reply.effect = std::move(effect);
+    reply.effect = effect_of(call, name(), Action::email, std::move(id),
+                             job ? std::string_view(*job) : std::string_view{});
     return reply;
   }
 

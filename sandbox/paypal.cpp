@@ -82,12 +82,7 @@ Response error_response(http::status status, std::string_view name, std::string_
 
 // The OAuth2 errors of the token endpoint and of a token PayPal no longer knows.
 Response oauth_error(http::status status, std::string_view error, std::string_view description) {
-  std::string body = "{\"error\":";
-  common::append_json_string(body, error);
-  body += ",\"error_description\":";
-  common::append_json_string(body, description);
-  body += '}';
-  return json_response(status, std::move(body));
+  return json_strings_response(status, {{"error", error}, {"error_description", description}});
 }
 
 constexpr std::string_view bad_request_message =
@@ -129,25 +124,18 @@ Parse read_refund(std::string& body, RefundBody& refund) {
   bool blank = true;
   for (char c : body) blank = blank && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
   if (blank) return Parse::ok;  // no body at all: a full refund
-  od::document doc;
-  if (json_parser().iterate(padded(body)).get(doc)) return Parse::malformed;
-  od::object root;
-  if (doc.get_object().get(root)) return Parse::malformed;
-  for (auto member : root) {
-    std::string_view key;
-    if (member.unescaped_key().get(key)) return Parse::malformed;
-    od::value value;
-    if (member.value().get(value)) return Parse::malformed;
-    Parse result = Parse::ok;
+  Parse result = Parse::ok;
+  auto read = each_body_member(body, [&](std::string_view key, od::value value) {
     if (key == "amount") {
       result = read_amount(value, refund);
     } else if (key == "invoice_id" || key == "note_to_payer") {
       auto error = value.get_string().get(key == "invoice_id" ? refund.invoice_id : refund.note_to_payer);
       if (error) result = is_malformed(error) ? Parse::malformed : Parse::bad_type;
     }
-    if (result != Parse::ok) return result;
-  }
-  return at_document_end(doc) ? Parse::ok : Parse::malformed;
+    return result == Parse::ok;
+  });
+  if (read == BodyRead::stopped) return result;
+  return read == BodyRead::ok ? Parse::ok : Parse::malformed;
 }
 
 bool is_currency_code(std::string_view code) {
@@ -213,10 +201,10 @@ class PayPal final : public Provider {
   bool takes_faults(std::string_view path) const override { return path != token_path; }
 
   Reply handle(Call& call) override {
-    if (call.request.method() != http::verb::post) {
-      return refuse(method_not_allowed("POST", "application/json",
-                                       "{\"name\":\"METHOD_NOT_SUPPORTED\",\"message\":\"The server "
-                                       "does not implement the requested HTTP method.\"}"));
+    if (auto refused = refuse_unless_post(call.request,
+                                          "{\"name\":\"METHOD_NOT_SUPPORTED\",\"message\":\"The server "
+                                          "does not implement the requested HTTP method.\"}")) {
+      return std::move(*refused);
     }
     if (call.path == token_path) return issue_token(call);
     std::string_view capture = capture_id(call.path);
@@ -276,8 +264,6 @@ class PayPal final : public Provider {
   }
 
  private:
-  static Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
-
   // The {capture_id} of /v2/payments/captures/{capture_id}/refund, or empty.
   static std::string_view capture_id(std::string_view path) {
     if (!path.starts_with(captures_prefix) || !path.ends_with(refund_suffix)) return {};
@@ -412,14 +398,9 @@ class PayPal final : public Provider {
       call.idempotency.save(name(), request_id, SavedResponse{0, 201, answer});
     }
     Reply reply{json_response(http::status::created, std::move(answer)), std::nullopt, false};
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::refund;
-    effect.job_id = job_id_or(call.job_id, body.invoice_id);
+    Effect effect = effect_of(call, name(), Action::refund, id, body.invoice_id);
     effect.amount_minor = amount_minor;
     if (body.has_amount) effect.currency = lower(body.currency);
-    effect.ref = id;
-    effect.at = call.now;
     reply.effect = std::move(effect);
     return reply;
   }

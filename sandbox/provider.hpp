@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -66,6 +67,32 @@ class Provider {
 // The job id the wire format carries, for providers that have a place for it.
 inline std::string_view job_id_or(std::string_view header_value, std::string_view from_body) {
   return header_value.empty() ? from_body : header_value;
+}
+
+// An answer that performed nothing: every refusal, and the answers that change nothing.
+// Providers with an error shape of their own add a refuse(…) taking its parts.
+inline Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
+
+// The provider APIs the sandbox fakes act only on POST: anything else is answered 405 with
+// Allow: POST and `body`, the provider's own words for it. nullopt for a POST.
+inline std::optional<Reply> refuse_unless_post(const Request& request, std::string_view body,
+                                               std::string_view content_type = "application/json") {
+  if (request.method() == http::verb::post) return std::nullopt;
+  return refuse(method_not_allowed("POST", content_type, std::string(body)));
+}
+
+// The effect `call` performed, known by the provider's `ref` for it. `body_job_id` is the job
+// id the wire format carries, used when the call had no X-Rescind-Job; money effects add
+// amount and currency themselves.
+inline Effect effect_of(const Call& call, std::string_view provider, Action action, std::string ref,
+                        std::string_view body_job_id = {}) {
+  Effect effect;
+  effect.provider = provider;
+  effect.action = action;
+  effect.job_id = job_id_or(call.job_id, body_job_id);
+  effect.ref = std::move(ref);
+  effect.at = call.now;
+  return effect;
 }
 
 }  // namespace rescind::sandbox

@@ -130,32 +130,23 @@ bool read_first_content(simdjson::simdjson_result<od::value> value, Mail& mail) 
 }
 
 bool read_mail(std::string& body, Mail& mail) {
-  od::document doc;
-  if (json_parser().iterate(padded(body)).get(doc)) return false;
-  od::object root;
-  if (doc.get_object().get(root)) return false;
-  for (auto member : root) {
-    std::string_view key;
-    if (member.unescaped_key().get(key)) return false;
-    auto value = member.value();
-    if (value.error()) return false;
-    bool ok = true;
-    if (key == "personalizations") {
-      ok = read_personalizations(value, mail);
-    } else if (key == "from") {
-      ok = read_string_member(value, "email", mail.from_email);
-    } else if (key == "subject") {
+  auto read = each_body_member(body, [&](std::string_view key, od::value field) {
+    // The readers take a simdjson_result, the form array items come in.
+    simdjson::simdjson_result<od::value> value(std::move(field));
+    if (key == "personalizations") return read_personalizations(value, mail);
+    if (key == "from") return read_string_member(value, "email", mail.from_email);
+    if (key == "subject") {
       mail.subject = string_or_empty(value);
     } else if (key == "content") {
-      ok = read_first_content(value, mail);
+      return read_first_content(value, mail);
     } else if (key == "template_id") {
       mail.has_template = !string_or_empty(value).empty();
     } else if (key == "custom_args") {
-      ok = read_string_member(value, "rescind_job_id", mail.job_id);
+      return read_string_member(value, "rescind_job_id", mail.job_id);
     }
-    if (!ok) return false;
-  }
-  return at_document_end(doc);
+    return true;
+  });
+  return read == BodyRead::ok;
 }
 
 std::vector<FieldError> mail_errors(const Mail& mail) {
@@ -197,11 +188,9 @@ class SendGrid final : public Provider {
 
   Reply handle(Call& call) override {
     Request& request = call.request;
-    if (request.method() != http::verb::post) {
-      return Reply{method_not_allowed("POST", "application/json",
-                                      "{\"errors\":[{\"message\":\"Method Not Allowed\","
-                                      "\"field\":null,\"help\":null}]}"),
-                   std::nullopt, false};
+    if (auto refused = refuse_unless_post(request, "{\"errors\":[{\"message\":\"Method Not Allowed\","
+                                                   "\"field\":null,\"help\":null}]}")) {
+      return std::move(*refused);
     }
     auto token = bearer_token(request);
     if (!token || token->empty()) {
@@ -230,13 +219,7 @@ class SendGrid final : public Provider {
     std::string id = "sbx_msg_" + std::to_string(next_message_++);
     Reply reply{Response{http::status::accepted, 11}, std::nullopt, false};
     reply.response.set("X-Message-Id", id);
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::email;
-    effect.job_id = job_id_or(call.job_id, mail.job_id);
-    effect.ref = std::move(id);
-    effect.at = call.now;
-    reply.effect = std::move(effect);
+    reply.effect = effect_of(call, name(), Action::email, std::move(id), mail.job_id);
     return reply;
   }
 

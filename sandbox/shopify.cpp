@@ -25,13 +25,8 @@ constexpr std::string_view reasons[] = {"CUSTOMER", "DECLINED", "FRAUD", "INVENT
 constexpr std::string_view already_canceled = "Cannot cancel an order that has already been canceled.";
 
 Response errors_text(http::status status, std::string_view text) {
-  std::string body = "{\"errors\":";
-  common::append_json_string(body, text);
-  body += '}';
-  return json_response(status, std::move(body));
+  return json_strings_response(status, {{"errors", text}});
 }
-
-Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
 
 // extensions.cost as Shopify reports it; actual null when the query did not run.
 void append_cost(std::string& out, int requested, std::optional<int> actual, int available) {
@@ -116,44 +111,26 @@ bool read_refund_method(od::value value, Variables& vars) {
 }
 
 bool read_variables(od::value value, Variables& vars) {
-  od::object object;
-  auto error = value.get_object().get(object);
-  if (error) return !is_malformed(error);
-  for (auto member : object) {
-    std::string_view key;
-    od::value field;
-    if (member.unescaped_key().get(key) || member.value().get(field)) return false;
-    bool ok = true;
-    if (key == "orderId") ok = read_var(field, vars.order_id);
-    else if (key == "reason") ok = read_var(field, vars.reason);
-    else if (key == "refund") ok = read_var(field, vars.refund);
-    else if (key == "restock") ok = read_var(field, vars.restock);
-    else if (key == "notifyCustomer") ok = read_var(field, vars.notify_customer);
-    else if (key == "staffNote") ok = read_var(field, vars.staff_note);
-    else if (key == "id") ok = read_var(field, vars.id);
-    else if (key == "refundMethod") ok = read_refund_method(field, vars);
-    if (!ok) return false;
-  }
-  return true;
+  return each_member(value, [&](std::string_view key, od::value field) {
+    if (key == "orderId") return read_var(field, vars.order_id);
+    if (key == "reason") return read_var(field, vars.reason);
+    if (key == "refund") return read_var(field, vars.refund);
+    if (key == "restock") return read_var(field, vars.restock);
+    if (key == "notifyCustomer") return read_var(field, vars.notify_customer);
+    if (key == "staffNote") return read_var(field, vars.staff_note);
+    if (key == "id") return read_var(field, vars.id);
+    if (key == "refundMethod") return read_refund_method(field, vars);
+    return true;
+  });
 }
 
 bool read_body(std::string& text, Body& body) {
-  od::document doc;
-  if (json_parser().iterate(padded(text)).get(doc)) return false;
-  od::object root;
-  if (doc.get_object().get(root)) return false;
-  for (auto member : root) {
-    std::string_view key;
-    od::value value;
-    if (member.unescaped_key().get(key) || member.value().get(value)) return false;
-    if (key == "query") {
-      auto error = value.get_string().get(body.query);
-      if (is_malformed(error)) return false;
-    } else if (key == "variables") {
-      if (!read_variables(value, body.variables)) return false;
-    }
-  }
-  return at_document_end(doc);
+  auto read = each_body_member(text, [&](std::string_view key, od::value value) {
+    if (key == "query") return !is_malformed(value.get_string().get(body.query));
+    if (key == "variables") return read_variables(value, body.variables);
+    return true;
+  });
+  return read == BodyRead::ok;
 }
 
 bool is_name_char(char c) {
@@ -205,8 +182,8 @@ class Shopify final : public Provider {
   Reply handle(Call& call) override {
     std::string_view shop = shop_of(call.path);
     if (shop.empty()) return refuse(errors_text(http::status::not_found, "Not Found"));
-    if (call.request.method() != http::verb::post) {
-      return refuse(method_not_allowed("POST", "application/json", "{\"errors\":\"Method Not Allowed\"}"));
+    if (auto refused = refuse_unless_post(call.request, "{\"errors\":\"Method Not Allowed\"}")) {
+      return std::move(*refused);
     }
     if (header(call.request, "X-Shopify-Access-Token") != sandbox_credentials::shopify_access_token) {
       return refuse(errors_text(http::status::unauthorized,
@@ -313,13 +290,7 @@ class Shopify final : public Provider {
 
     Reply reply = refuse(json_response(http::status::ok, std::move(body)));
     auto effect = [&](Action action) {
-      Effect e;
-      e.provider = name();
-      e.action = action;
-      e.job_id = call.job_id;
-      e.ref = vars.order_id.value;
-      e.at = call.now;
-      return e;
+      return effect_of(call, name(), action, std::string(vars.order_id.value));
     };
     reply.effect = effect(Action::cancel);
     if (vars.restock.value) reply.more_effects.push_back(effect(Action::restock));

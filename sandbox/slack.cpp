@@ -60,9 +60,8 @@ class Slack final : public Provider {
     if (call.path != sandbox_credentials::slack_webhook_path) {
       return refuse(http::status::not_found, "no_service");
     }
-    if (call.request.method() != http::verb::post) {
-      return Reply{method_not_allowed("POST", "text/plain; charset=utf-8", "invalid_method"),
-                   std::nullopt, false};
+    if (auto refused = refuse_unless_post(call.request, "invalid_method", "text/plain; charset=utf-8")) {
+      return std::move(*refused);
     }
     switch (check_payload(call.request.body())) {
       case Payload::invalid: return refuse(http::status::bad_request, "invalid_payload");
@@ -70,14 +69,8 @@ class Slack final : public Provider {
       case Payload::ok: break;
     }
     Reply reply{text_response(http::status::ok, "ok"), std::nullopt, false};
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::staff;
-    effect.job_id = call.job_id;
     // Slack answers no id; the sandbox makes one so ledger entries can be told apart.
-    effect.ref = "slack_" + std::to_string(next_post_++);
-    effect.at = call.now;
-    reply.effect = std::move(effect);
+    reply.effect = effect_of(call, name(), Action::staff, "slack_" + std::to_string(next_post_++));
     return reply;
   }
 

@@ -98,18 +98,8 @@ std::optional<SquareError> read_money(od::value value, RefundRequest& refund) {
 }
 
 std::optional<SquareError> read_refund(std::string& body, RefundRequest& refund) {
-  od::document doc;
-  if (json_parser().iterate(padded(body)).get(doc)) return malformed_body();
-  od::object root;
-  if (auto error = doc.get_object().get(root)) {
-    return is_malformed(error) ? malformed_body() : invalid("EXPECTED_JSON_BODY", "The request body must be a JSON object.", "");
-  }
-  for (auto member : root) {
-    std::string_view key;
-    if (member.unescaped_key().get(key)) return malformed_body();
-    od::value value;
-    if (member.value().get(value)) return malformed_body();
-    std::optional<SquareError> problem;
+  std::optional<SquareError> problem;
+  auto read = each_body_member(body, [&](std::string_view key, od::value value) {
     if (key == "idempotency_key") {
       problem = read_string(value, key, refund.idempotency_key);
     } else if (key == "payment_id") {
@@ -121,10 +111,16 @@ std::optional<SquareError> read_refund(std::string& body, RefundRequest& refund)
       problem = read_string(value, key, reason);
       if (reason) refund.reason = *reason;
     }
-    if (problem) return problem;
+    return !problem;
+  });
+  switch (read) {
+    case BodyRead::ok: return std::nullopt;
+    case BodyRead::stopped: return problem;
+    case BodyRead::not_object:
+      return invalid("EXPECTED_JSON_BODY", "The request body must be a JSON object.", "");
+    case BodyRead::malformed: break;
   }
-  if (!at_document_end(doc)) return malformed_body();
-  return std::nullopt;
+  return malformed_body();
 }
 
 std::optional<SquareError> validate(const RefundRequest& refund) {
@@ -185,12 +181,11 @@ class Square final : public Provider {
 
   Reply handle(Call& call) override {
     Request& request = call.request;
-    if (request.method() != http::verb::post) {
-      return Reply{method_not_allowed("POST", "application/json",
-                                      "{\"errors\":[{\"category\":\"INVALID_REQUEST_ERROR\",\"code\":"
-                                      "\"METHOD_NOT_ALLOWED\",\"detail\":\"Refunds are created with "
-                                      "POST.\"}]}"),
-                   std::nullopt, false};
+    if (auto refused = refuse_unless_post(request,
+                                          "{\"errors\":[{\"category\":\"INVALID_REQUEST_ERROR\",\"code\":"
+                                          "\"METHOD_NOT_ALLOWED\",\"detail\":\"Refunds are created with "
+                                          "POST.\"}]}")) {
+      return std::move(*refused);
     }
     auto token = bearer_token(request);
     if (!token || *token != sandbox_credentials::square_access_token) {
@@ -235,14 +230,9 @@ class Square final : public Provider {
     call.idempotency.save(name(), *refund.idempotency_key, SavedResponse{fingerprint.value(), 200, body});
 
     Reply reply{json_response(http::status::ok, std::move(body)), std::nullopt, false};
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::refund;
-    effect.job_id = call.job_id;
+    Effect effect = effect_of(call, name(), Action::refund, std::move(id));
     effect.amount_minor = refund.amount;
     effect.currency = lower(*refund.currency);
-    effect.ref = std::move(id);
-    effect.at = call.now;
     reply.effect = std::move(effect);
     return reply;
   }

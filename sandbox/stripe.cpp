@@ -216,11 +216,10 @@ class Stripe final : public Provider {
 
   Reply handle(Call& call) override {
     const Request& request = call.request;
-    if (request.method() != http::verb::post) {
-      return Reply{method_not_allowed("POST", "application/json",
-                                      "{\"error\":{\"type\":\"invalid_request_error\",\"message\":"
-                                      "\"Unrecognized request URL. Refunds are created with POST.\"}}"),
-                   std::nullopt, false};
+    if (auto refused = refuse_unless_post(request,
+                                          "{\"error\":{\"type\":\"invalid_request_error\",\"message\":"
+                                          "\"Unrecognized request URL. Refunds are created with POST.\"}}")) {
+      return std::move(*refused);
     }
     if (auto error = check_key(request)) return refuse(std::move(*error));
 
@@ -266,14 +265,10 @@ class Stripe final : public Provider {
     Reply reply{json_response(http::status::ok, std::move(body)), std::nullopt, false};
     if (!key.empty()) reply.response.set("Idempotency-Key", key);
     const std::string* metadata_job = form->find("metadata[rescind_job_id]");
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::refund;
-    effect.job_id = job_id_or(call.job_id, metadata_job ? std::string_view(*metadata_job) : "");
+    Effect effect = effect_of(call, name(), Action::refund, std::move(id),
+                              metadata_job ? std::string_view(*metadata_job) : "");
     effect.amount_minor = refund.amount;
     effect.currency = refund.currency;
-    effect.ref = std::move(id);
-    effect.at = call.now;
     reply.effect = std::move(effect);
     return reply;
   }

@@ -125,12 +125,11 @@ class Twilio final : public Provider {
       return refuse(http::status::not_found, 20404,
                     "The requested resource " + std::string(call.path) + " was not found");
     }
-    if (request.method() != http::verb::post) {
-      return Reply{method_not_allowed("POST", "application/json",
-                                      "{\"code\":20004,\"message\":\"Method not allowed\","
-                                      "\"more_info\":\"https://www.twilio.com/docs/errors/20004\","
-                                      "\"status\":405}"),
-                   std::nullopt, false};
+    if (auto refused = refuse_unless_post(request,
+                                          "{\"code\":20004,\"message\":\"Method not allowed\","
+                                          "\"more_info\":\"https://www.twilio.com/docs/errors/20004\","
+                                          "\"status\":405}")) {
+      return std::move(*refused);
     }
     auto credentials = basic_credentials(request);
     if (!credentials || credentials->user != sandbox_credentials::twilio_account_sid ||
@@ -182,13 +181,7 @@ class Twilio final : public Provider {
     std::string sid = message_sid(next_message_++);
     Reply reply{json_response(http::status::created, message_json(message, sid, account, call.now)),
                 std::nullopt, false};
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::sms;
-    effect.job_id = call.job_id;
-    effect.ref = std::move(sid);
-    effect.at = call.now;
-    reply.effect = std::move(effect);
+    reply.effect = effect_of(call, name(), Action::sms, std::move(sid));
     return reply;
   }
 

@@ -44,9 +44,8 @@ class Webhooks final : public Provider {
     if (hook.empty() || hook.find('/') != std::string_view::npos) {
       return refuse(http::status::not_found, "no such hook");
     }
-    if (call.request.method() != http::verb::post) {
-      return Reply{method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}"),
-                   std::nullopt, false};
+    if (auto refused = refuse_unless_post(call.request, "{\"error\":\"method not allowed\"}")) {
+      return std::move(*refused);
     }
     std::string_view id = header(call.request, "webhook-id");
     std::string_view timestamp = header(call.request, "webhook-timestamp");
@@ -66,13 +65,7 @@ class Webhooks final : public Provider {
       reply.replayed = true;  // a redelivery: acknowledged, not recorded twice
       return reply;
     }
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::record;
-    effect.job_id = call.job_id;
-    effect.ref = std::move(ref);
-    effect.at = call.now;
-    reply.effect = std::move(effect);
+    reply.effect = effect_of(call, name(), Action::record, std::move(ref));
     return reply;
   }
 

@@ -23,15 +23,8 @@ constexpr std::string_view priorities[] = {"urgent", "high", "normal", "low"};
 constexpr std::int64_t first_ticket_id = 35436;
 
 Response error_response(http::status status, std::string_view error, std::string_view description) {
-  std::string body = "{\"error\":";
-  common::append_json_string(body, error);
-  body += ",\"description\":";
-  common::append_json_string(body, description);
-  body += '}';
-  return json_response(status, std::move(body));
+  return json_strings_response(status, {{"error", error}, {"description", description}});
 }
-
-Reply refuse(Response response) { return Reply{std::move(response), std::nullopt, false}; }
 
 // What the sandbox reads of a ticket; views into the parser's buffer, valid during one call.
 struct Ticket {
@@ -46,22 +39,6 @@ struct Ticket {
 std::string_view string_or_empty(od::value value) {
   std::string_view text;
   return value.get_string().get(text) ? std::string_view{} : text;
-}
-
-// Calls visit(key, value) for each member of an object (none when `value` is not one); false
-// when the JSON is malformed or visit says so.
-template <class Visit>
-bool each_member(od::value value, Visit&& visit) {
-  od::object object;
-  auto error = value.get_object().get(object);
-  if (error) return !is_malformed(error);
-  for (auto member : object) {
-    std::string_view key;
-    od::value field;
-    if (member.unescaped_key().get(key) || member.value().get(field)) return false;
-    if (!visit(key, field)) return false;
-  }
-  return true;
 }
 
 bool read_ticket(od::value value, Ticket& ticket) {
@@ -98,17 +75,10 @@ bool read_ticket(od::value value, Ticket& ticket) {
 }
 
 bool read_body(std::string& text, Ticket& ticket) {
-  od::document doc;
-  if (json_parser().iterate(padded(text)).get(doc)) return false;
-  od::object root;
-  if (doc.get_object().get(root)) return false;
-  for (auto member : root) {
-    std::string_view key;
-    od::value value;
-    if (member.unescaped_key().get(key) || member.value().get(value)) return false;
-    if (key == "ticket" && !read_ticket(value, ticket)) return false;
-  }
-  return at_document_end(doc);
+  auto read = each_body_member(text, [&](std::string_view key, od::value value) {
+    return key != "ticket" || read_ticket(value, ticket);
+  });
+  return read == BodyRead::ok;
 }
 
 // details of a RecordInvalid answer, empty when the ticket is valid.
@@ -209,13 +179,7 @@ class Zendesk final : public Provider {
     std::string body = "{\"ticket\":" + json + "}";
     Reply reply = refuse(json_response(http::status::created, std::move(body)));
     reply.response.set(http::field::location, url);
-    Effect effect;
-    effect.provider = name();
-    effect.action = Action::ticket;
-    effect.job_id = job_id_or(call.job_id, ticket.external_id);
-    effect.ref = std::to_string(id);
-    effect.at = call.now;
-    reply.effect = std::move(effect);
+    reply.effect = effect_of(call, name(), Action::ticket, std::to_string(id), ticket.external_id);
     return reply;
   }
 
