@@ -1,57 +1,56 @@
 // rescindctl: the operator's command line. Exit codes: 0 ok, 1 operational failure, 2 usage.
-#include <CLI/CLI.hpp>
-#include <fstream>
+// Parses (ctl/cli.cpp), connects, reads Redis's clock, runs the verb.
+#include <unistd.h>
+
 #include <iostream>
 
-#include "ctl/enqueue.hpp"
-#include "ctl/redis_session.hpp"
+#include "ctl/cli.hpp"
 
 int main(int argc, char** argv) {
   using namespace rescind;
-  CLI::App app{"rescindctl: enqueue jobs and operate a Rescind queue."};
-  app.require_subcommand(1);
-  app.footer("Exit codes: 0 ok, 1 operational failure (Redis unreachable…), 2 usage error.");
-  std::string redis_url = "redis://127.0.0.1:6379";
-  std::string prefix = "rescind";
-  app.add_option("--redis", redis_url, "Redis URL: redis://[:password@]host[:port][/db]")->envname("RESCIND_REDIS")->capture_default_str();
-  app.add_option("--prefix", prefix, "Prefix of every Redis key")->envname("RESCIND_PREFIX")->capture_default_str();
-
-  auto* enqueue = app.add_subcommand("enqueue", "Add jobs (one JSON object per line) to the jobs stream");
-  std::string file = "-";
-  bool no_validate = false;
-  ctl::EnqueueOptions options;
-  enqueue->add_option("file", file, "NDJSON file, or - for standard input")->capture_default_str();
-  enqueue->add_flag("--no-validate", no_validate, "Enqueue lines even if they are not valid jobs");
-  enqueue->add_option("--batch", options.batch, "XADDs per pipelined round trip")->capture_default_str()->check(CLI::Range(1, 100'000));
-
+  ctl::CommandLine cli;
   try {
-    app.parse(argc, argv);
+    cli.app().parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return cli.app().exit(e) == 0 ? ctl::exit_ok : ctl::exit_usage;
   }
 
+  ctl::Command command;
+  try {
+    command = cli.command();
+  } catch (const ctl::UsageError& e) {
+    std::cerr << "rescindctl: " << e.what() << "\n";
+    return ctl::exit_usage;
+  }
   std::string error;
-  auto endpoint = redis::parse_endpoint(redis_url, error);
+  auto endpoint = redis::parse_endpoint(cli.redis_url(), error);
   if (!endpoint) {
     std::cerr << "rescindctl: --redis: " << error << "\n";
-    return 2;
+    return ctl::exit_usage;
   }
   try {
     ctl::RedisSession redis(*endpoint);
-    if (*enqueue) {
-      options.stream = prefix + ":jobs";
-      options.validate = !no_validate;
-      if (file == "-") return ctl::enqueue(redis, std::cin, options, std::cout, std::cerr);
-      std::ifstream input(file);
-      if (!input) {
-        std::cerr << "rescindctl: cannot read " << file << "\n";
-        return 2;
-      }
-      return ctl::enqueue(redis, input, options, std::cout, std::cerr);
-    }
+    ctl::Context ctx{redis,
+                     cli.keys(),
+                     endpoint->display(),
+                     0,
+                     std::cin,
+                     std::cout,
+                     std::cerr,
+                     isatty(STDIN_FILENO) == 1,
+                     isatty(STDERR_FILENO) == 1};
+    ctx.now_ms = ctl::redis_clock_ms(ctx);
+    return command(ctx);
+  } catch (const ctl::UsageError& e) {
+    std::cout.flush();
+    std::cerr << "rescindctl: " << e.what() << "\n";
+    return ctl::exit_usage;
   } catch (const ctl::OperationalError& e) {
-    std::cerr << "rescindctl: " << e.what() << "\nIs Redis running, and is --redis right?\n";
-    return 1;
+    std::cout.flush();
+    std::cerr << "rescindctl: " << e.what() << "\n";
+    if (std::string_view(e.what()).find("Redis at ") != std::string_view::npos) {
+      std::cerr << "Is Redis running, and are --redis (" << endpoint->display() << ") and its password right?\n";
+    }
+    return ctl::exit_operational;
   }
-  return 0;
 }
