@@ -556,6 +556,18 @@ scenario_scale() {
   fi
 }
 
+# True when every refund is in the ledger and nothing is unread, pending or waiting to be
+# retried. The queue is read in one MULTI/EXEC: read one after the other, a job moving
+# between the retry set and the stream could be missed by both reads.
+all_refunded_and_settled() {
+  local summary out
+  summary=$(curl -sf "$sandbox_url/__ledger/summary") || return 1
+  [ "$(json_number "$summary" refund)" = "$1" ] || return 1
+  out=$(printf 'MULTI\nXINFO GROUPS rescind:jobs\nZCARD rescind:retry\nEXEC\n' | redis-cli -p "$rport" 2>/dev/null) || return 1
+  awk 'prev == "pending" { pending = $0 } prev == "lag" { lag = $0 } { prev = $0; last = $0 }
+       END { exit !(pending == "0" && lag == "0" && last == "0") }' <<<"$out"
+}
+
 # quota: refunds only, against a sandbox quota of QUOTA_RPS for Stripe; 1 and 3 workers (20
 # jobs in flight each, so all three share the work) with
 # the same --limit in fleet scope, and 3 in local scope to show what fleet scope prevents.
@@ -580,9 +592,7 @@ scenario_quota() {
     done
     local deadline=$(( SECONDS + RUN_TIMEOUT ))
     while :; do
-      group_state
-      if [ "$g_read" -ge "$n" ] && [ "$g_pending" = 0 ] && [ "$g_lag" = 0 ] &&
-         [ "$(redis-cli -p "$rport" ZCARD rescind:retry)" = 0 ]; then break; fi
+      all_refunded_and_settled "$n" && break
       [ "$SECONDS" -lt "$deadline" ] || { why="not drained within ${RUN_TIMEOUT}s"; break; }
       sleep 0.05
     done

@@ -3,8 +3,7 @@
 #   1. deploy/prometheus/alerts.yml        promtool check rules (syntax, PromQL, templates)
 #   2. deploy/prometheus/alerts_test.yml   promtool test rules (every alert fires when it
 #                                          should and stays quiet when it should not)
-#   3. every runbook_url anchor in the rules has a heading in docs/runbook.md (or, until it
-#      is merged there, docs/alerts-runbook.md)
+#   3. every runbook_url anchor in the rules has a heading in docs/runbook.md
 #   4. deploy/grafana/rescind-dashboard.json is well-formed JSON, every panel queries the
 #      ${DS_PROMETHEUS} data source, ids are unique, panels do not overlap, and every panel
 #      query is valid PromQL (checked by promtool). Without python3: a weaker, promtool-only
@@ -17,7 +16,7 @@ cd "$(dirname "$0")/.." || exit 1
 rules=deploy/prometheus/alerts.yml
 tests=deploy/prometheus/alerts_test.yml
 dashboard=deploy/grafana/rescind-dashboard.json
-runbooks=(docs/runbook.md docs/alerts-runbook.md)
+runbooks=(docs/runbook.md)
 
 failures=0
 fail() { echo "check-alerts: FAIL: $*" >&2; failures=$((failures + 1)); }

@@ -70,6 +70,11 @@ pids+=("$worker_pid")
 echo "==> worker started (pid $worker_pid); metrics at http://127.0.0.1:$metrics_port/metrics" \
   "(also /healthz, /readyz)"
 
+settled() {  # nothing unread, pending or due for retry, read in one MULTI/EXEC so no job slips between
+  printf 'MULTI\nXINFO GROUPS rescind:jobs\nZCARD rescind:retry\nEXEC\n' | redis-cli -p "$redis_port" 2>/dev/null |
+    awk 'prev == "pending" { pending = $0 } prev == "lag" { lag = $0 } { prev = $0; last = $0 }
+         END { exit !(pending == "0" && lag == "0" && last == "0") }'
+}
 group_field() {  # XINFO GROUPS value of one field for group "rescind"
   redis-cli -p "$redis_port" xinfo groups rescind:jobs 2>/dev/null | awk -v f="$1" 'prev == f { print; exit } { prev = $0 }'
 }
@@ -90,8 +95,7 @@ while :; do
     "$done_" "$count" "$(metric rescind_jobs_in_flight)" "${refunds:-0}" "$(metric rescind_jobs_total 'succeeded')" \
     "$(metric rescind_jobs_total 'retried')" "$(metric rescind_dlq_depth)"
   printf "$progress_end"
-  retry_waiting=$(redis-cli -p "$redis_port" zcard rescind:retry 2>/dev/null || echo 0)
-  [ "$lag" = 0 ] && [ "$pending" = 0 ] && [ "${retry_waiting:-0}" = 0 ] && [ "$read_" -ge "$count" ] && break
+  [ "$lag" = 0 ] && [ "$pending" = 0 ] && [ "$read_" -ge "$count" ] && settled && break
   kill -0 "$worker_pid" 2>/dev/null || { echo; echo "worker exited early:"; tail -20 "$work/worker.log"; exit 1; }
   [ "$(date +%s)" -lt "$deadline" ] || { echo; echo "not drained in 300s; last worker log lines:"; tail -5 "$work/worker.log"; exit 1; }
   sleep "$tick"

@@ -231,10 +231,7 @@ TEST(Ctl, ShowPrintsTheJobAndTheStepsAReplayWillSkip) {
 const std::vector<std::string> fast_worker{"--retry", "base=20ms,cap=100ms",     "--visibility-timeout",
                                            "1s",      "--housekeeping-interval", "1h"};
 
-bool settled(RedisServer& redis) {
-  auto state = group_state(redis);
-  return state && state->pending == 0 && state->lag == 0 && redis.integer({"ZCARD", "rescind:retry"}) == 0;
-}
+bool settled(RedisServer& redis) { return queue_settled(redis); }
 
 TEST(Ctl, ReplayByFilterMovesExactlyTheMatchingEntriesAndNothingIsRefundedTwice) {
   RedisServer redis;

@@ -60,11 +60,7 @@ struct Flow {
     auto ran = run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input);
     if (ran.exit_code != 0) throw std::runtime_error(ran.err);
   }
-  bool settled(long long jobs) {
-    auto state = group_state(redis);
-    return state && state->entries_read >= jobs && state->pending == 0 && state->lag == 0 &&
-           redis.integer({"ZCARD", "rescind:retry"}) == 0;
-  }
+  bool settled(long long jobs) { return queue_settled(redis, jobs); }
   // provider/action → count, for one job
   std::map<std::string, int> effects_of(const std::string& job_id) {
     std::map<std::string, int> out;

@@ -81,3 +81,30 @@ TEST(RateLimit, AThrottledProviderDoesNotHoldUpTheOthers) {
 
 }  // namespace
 }  // namespace rescind::testing
+
+namespace rescind::testing {
+namespace {
+
+// Three workers that each believe they own the quota (local scope) provoke 429s: the jobs
+// are rescheduled, paused and retried until every one is refunded, none lost.
+TEST(RateLimit, OverQuotaJobsAreRetriedNotLost) {
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"quota_rps":20,"burst":5}})");
+  std::string input;
+  for (int i = 0; i < 100; ++i) input += refund_only_job("evt_over_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  std::vector<std::unique_ptr<Process>> workers;
+  for (int w = 0; w < 3; ++w) {
+    workers.push_back(start_worker(redis, sandbox, {"--limit", "stripe=20/s:5", "--limit-scope", "local", "--max-limit-wait", "10s",
+                                                    "--max-in-flight", "10", "--consumer", "local" + std::to_string(w)}));
+  }
+  ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["refund"] == 100; }, 60s))
+      << "refunds " << sandbox.count_by_action()["refund"] << " retry set " << redis.integer({"ZCARD", "rescind:retry"})
+      << " dlq " << redis.integer({"XLEN", "rescind:dlq"}) << " pending " << group_state(redis)->pending << " lag " << group_state(redis)->lag
+      << "\n" << workers[0]->stderr_text().substr(0, 2000);
+  EXPECT_GT(sandbox.summary("faults_injected"), 0) << "local scope overshoots the shared quota";
+}
+
+}  // namespace
+}  // namespace rescind::testing

@@ -48,11 +48,7 @@ int sockets_closed_by_peer(int port) {
   return count;
 }
 
-// Nothing pending, nothing unread, nothing waiting to be retried.
-bool settled(RedisServer& redis) {
-  auto state = group_state(redis);
-  return state && state->pending == 0 && state->lag == 0 && redis.integer({"ZCARD", "rescind:retry"}) == 0;
-}
+bool settled(RedisServer& redis) { return queue_settled(redis); }
 
 std::map<std::string, int> refunds_per_job(Sandbox& sandbox) {
   std::map<std::string, int> refunds;

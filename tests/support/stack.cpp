@@ -157,8 +157,8 @@ std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& s
   return std::make_unique<Process>(RESCIND_WORKER_BIN, args);
 }
 
-std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream, const std::string& group) {
-  auto reply = redis.command({"XINFO", "GROUPS", stream});
+namespace {
+std::optional<GroupState> group_from(const redis::Reply& reply, const std::string& group) {
   if (!reply.is_array()) return std::nullopt;
   for (const auto& g : reply.elements) {
     GroupState state;
@@ -174,6 +174,25 @@ std::optional<GroupState> group_state(RedisServer& redis, const std::string& str
     if (ours) return state;
   }
   return std::nullopt;
+}
+}  // namespace
+
+std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream, const std::string& group) {
+  return group_from(redis.command({"XINFO", "GROUPS", stream}), group);
+}
+
+bool queue_settled(RedisServer& redis, long long entries_read) {
+  redis::Request atomically;
+  atomically.push("MULTI");
+  atomically.push("XINFO", "GROUPS", "rescind:jobs");
+  atomically.push("ZCARD", "rescind:retry");
+  atomically.push("EXEC");
+  auto replies = redis.exec(std::move(atomically));
+  const auto& results = replies.back();
+  if (!results.is_array() || results.elements.size() != 2) return false;
+  auto state = group_from(results.elements[0], "rescind");
+  return state && state->entries_read >= entries_read && state->pending == 0 && state->lag == 0 &&
+         results.elements[1].integer == 0;
 }
 
 std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redis, const std::string& stream) {

@@ -86,6 +86,11 @@ struct GroupState {
 std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream = "rescind:jobs",
                                       const std::string& group = "rescind");
 
+// Every job finished: nothing unread, nothing pending, nothing waiting in the retry set, and
+// at least `entries_read` entries read. Read in one MULTI/EXEC: read one after the other, a
+// job moving between the retry set and the stream could be missed by both reads.
+bool queue_settled(RedisServer& redis, long long entries_read = 0);
+
 // Every entry of a stream as field → value maps (with "_id" for the entry id).
 std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redis, const std::string& stream);
 
