@@ -119,10 +119,34 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Url& api, const std::
   co_return Outcome{Outcome::Kind::retryable, 200, "cancel_pending", "Shopify's cancel job " + job_gid + " is not done yet", {}, {}};
 }
 
+std::optional<std::chrono::milliseconds> ShopifyOrders::slow_down(std::string_view body) {
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  double available = 0, maximum = 0, restore = 0;
+  if (parser.iterate(padded).get(doc)) return std::nullopt;
+  auto status = doc.at_pointer("/extensions/cost/throttleStatus");
+  simdjson::ondemand::object bucket;
+  if (status.get_object().get(bucket)) return std::nullopt;
+  for (auto field : bucket) {
+    std::string_view key;
+    double value = 0;
+    if (field.unescaped_key().get(key) || field.value().get_double().get(value)) continue;
+    if (key == "currentlyAvailable") available = value;
+    else if (key == "maximumAvailable") maximum = value;
+    else if (key == "restoreRate") restore = value;
+  }
+  // Below a tenth of the bucket: wait until it has refilled to that tenth, so concurrent
+  // calls space themselves out instead of draining it into THROTTLED answers.
+  if (maximum <= 0 || restore <= 0 || available >= maximum / 10) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<long long>((maximum / 10 - available) / restore * 1000) + 1);
+}
+
 Outcome ShopifyOrders::interpret_cancel(const Exchange& exchange) {
   auto outcome = outcome_from(exchange);
   if (exchange.error || !outcome.ok()) return outcome;
   const auto& body = exchange.response.body();
+  outcome.slow_down = slow_down(body);
   // GraphQL answers 200 even when it refuses: throttling and other errors are in `errors`.
   if (auto code = json_string_at(body, "/errors/0/extensions/code")) {
     outcome.code = *code;

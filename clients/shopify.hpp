@@ -34,6 +34,8 @@ class ShopifyOrders {
   // The answer to orderCancel: user errors, throttling and "already canceled" sorted out.
   static retry::Outcome interpret_cancel(const Exchange& exchange);
   static std::string cancel_reason(const jobs::Job& job);  // CUSTOMER, DECLINED, FRAUD, INVENTORY, …
+  // How long to ease off when the answer's cost bucket (extensions.cost.throttleStatus) runs low.
+  static std::optional<std::chrono::milliseconds> slow_down(std::string_view body);
 
  private:
   asio::awaitable<retry::Outcome> wait_for_job(const Url& api, const std::string& token, const jobs::Job& job,

@@ -18,15 +18,19 @@ struct Outcome {
   std::string message;          // human text for logs and the dead-letter queue
   std::string reference;        // the provider's id for what it did (re_…, SM…)
   std::optional<std::chrono::milliseconds> retry_after;
+  // Set on any outcome, even ok, when the provider's own budget signals say it is nearly out
+  // (Shopify's query-cost bucket): pause this account that long before the next call, so
+  // the 429 never comes.
+  std::optional<std::chrono::milliseconds> slow_down = {};
 
   bool ok() const { return kind == Kind::ok; }
 
   static Outcome success(std::string reference, int status = 200) {
-    return {Kind::ok, status, {}, {}, std::move(reference), {}};
+    return {Kind::ok, status, {}, {}, std::move(reference), {}, {}};
   }
   // No answer: refused, reset, timed out, or the connection dropped after sending.
   static Outcome transport_failure(std::string message) {
-    return {Kind::retryable, 0, "transport", std::move(message), {}, {}};
+    return {Kind::retryable, 0, "transport", std::move(message), {}, {}, {}};
   }
 };
 

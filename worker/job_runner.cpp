@@ -270,6 +270,8 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   if (outcome.kind == Outcome::Kind::rate_limited) {
     metrics_.rate_limited(provider);
     limiter_.pause(provider, account, outcome.retry_after.value_or(std::chrono::milliseconds(1000)));
+  } else if (outcome.slow_down) {
+    limiter_.pause(provider, account, *outcome.slow_down);  // nearly out of budget: ease off first
   }
 
   // Every outcome goes to the audit trail; a success is recorded as the step's state the

@@ -155,6 +155,19 @@ TEST(Shopify, ThrottledAlreadyCanceledAndUserErrors) {
   EXPECT_EQ(clients::ShopifyOrders::interpret_cancel(answer(401, R"({"errors":"[API] Invalid API key"})")).kind, Kind::permanent);
 }
 
+TEST(Shopify, ALowCostBucketSlowsDownBeforeAThrottle) {
+  auto low = clients::ShopifyOrders::interpret_cancel(answer(200,
+      R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":false},"orderCancelUserErrors":[]}},)"
+      R"("extensions":{"cost":{"requestedQueryCost":10,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":50,"restoreRate":100.0}}}})"));
+  EXPECT_EQ(low.kind, Kind::ok);
+  ASSERT_TRUE(low.slow_down);
+  EXPECT_EQ(low.slow_down->count(), 1501) << "(200 - 50) / 100 per second";
+  auto plenty = clients::ShopifyOrders::interpret_cancel(answer(200,
+      R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/3"},"orderCancelUserErrors":[]}},)"
+      R"("extensions":{"cost":{"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":1990,"restoreRate":100.0}}}})"));
+  EXPECT_FALSE(plenty.slow_down);
+}
+
 TEST(MailgunAndZendesk, ErrorsArePermanentAndSuccessCarriesTheirIds) {
   EXPECT_EQ(clients::MailgunEmail::interpret(answer(400, R"({"message":"'to' parameter is missing"})")).kind, Kind::permanent);
   EXPECT_EQ(clients::MailgunEmail::interpret(answer(200, R"({"id":"<1@mg>","message":"Queued. Thank you."})")).reference, "<1@mg>");
