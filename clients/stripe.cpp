@@ -17,7 +17,9 @@ asio::awaitable<retry::Outcome> StripeRefunds::refund(const jobs::Job& job, std:
   append_form_field(body, "metadata[currency]", job.order.currency);
 
   auto request = make_post(settings_.base, "/v1/refunds", job.id, "application/x-www-form-urlencoded");
-  request.set(http::field::authorization, "Bearer " + settings_.api_key);
+  auto shop_key = settings_.api_key_by_shop.find(job.shop.domain);
+  const auto& key = shop_key == settings_.api_key_by_shop.end() ? settings_.api_key : shop_key->second;
+  request.set(http::field::authorization, "Bearer " + key);
   request.set("Idempotency-Key", idempotency_key);
   if (!settings_.api_version.empty()) request.set("Stripe-Version", settings_.api_version);
   request.body() = std::move(body);

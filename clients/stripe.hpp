@@ -2,6 +2,7 @@
 // the same key and parameters return the same refund, so a retry never refunds twice.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <string>
 
 #include "clients/http_client.hpp"
@@ -13,6 +14,7 @@ namespace rescind::clients {
 struct StripeSettings {
   Url base;             // https://api.stripe.com
   std::string api_key;  // sk_live_… / sk_test_…
+  std::map<std::string, std::string> api_key_by_shop;  // shop domain → its own Stripe account's key
   std::string api_version;  // Stripe-Version header; empty: the account's default
 };
 

@@ -43,7 +43,14 @@ BackOfficeWebhooks::BackOfficeWebhooks(HttpClient& http, WebhookSettings setting
     : http_(http), settings_(std::move(settings)), key_(decode_webhook_secret(settings_.secret)) {}
 
 asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::Situation situation, bool refunded) {
-  if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "no --record-webhook is configured", {}, {}};
+  if (!configured_for(job.shop.domain)) {
+    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "no --record-webhook is configured for " + job.shop.domain, {}, {}};
+  }
+  std::vector<const Url*> receivers;
+  for (const auto& url : settings_.receivers) receivers.push_back(&url);
+  if (auto own = settings_.by_shop.find(job.shop.domain); own != settings_.by_shop.end()) {
+    for (const auto& url : own->second) receivers.push_back(&url);
+  }
   std::string body = R"({"type":"rescind.)";
   body += jobs::to_string(situation);
   body += R"(","data":{"job_id":)";
@@ -68,8 +75,8 @@ asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 
   Outcome last = Outcome::success("");
-  for (std::size_t i = 0; i < settings_.receivers.size(); ++i) {
-    const auto& receiver = settings_.receivers[i];
+  for (std::size_t i = 0; i < receivers.size(); ++i) {
+    const auto& receiver = *receivers[i];
     auto id = "msg_" + job.id + "_" + std::to_string(i);  // stable: a retry is recognised as a repeat
     auto request = make_post(receiver, "", job.id, "application/json");
     request.set("webhook-id", id);

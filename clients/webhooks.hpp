@@ -5,6 +5,7 @@
 // the repeats that retries bring.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@
 namespace rescind::clients {
 
 struct WebhookSettings {
-  std::vector<Url> receivers;
+  std::vector<Url> receivers;                          // every shop's records go here
+  std::map<std::string, std::vector<Url>> by_shop;     // and a shop's own systems, here too
   std::string secret;  // whsec_<base64 key>
 };
 
@@ -27,7 +29,10 @@ class BackOfficeWebhooks {
   // Delivers the event to every receiver; ok only when all accepted it.
   asio::awaitable<retry::Outcome> record(const jobs::Job& job, jobs::Situation situation, bool refunded);
 
-  bool configured() const { return !settings_.receivers.empty(); }
+  // Whether a job of this shop has anywhere to be recorded.
+  bool configured_for(const std::string& shop) const {
+    return !settings_.receivers.empty() || settings_.by_shop.contains(shop);
+  }
   // v1,<signature> for tests and receivers written against this code.
   static std::string sign(std::string_view key, std::string_view id, std::string_view timestamp, std::string_view body);
 

@@ -69,7 +69,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
               twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
               square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
               refund_window = "30d";
-  std::vector<std::string> shopify_tokens, record_webhooks;
+  std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for;
   auto& p = config.providers;
   p.sendgrid.from_name = "Rescind";
 
@@ -111,6 +111,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   auto* stripe = "Stripe (refund)";
   app.add_option("--stripe-url", stripe_url, "Stripe API base URL")->envname("RESCIND_STRIPE_URL")->capture_default_str()->group(stripe);
   app.add_option("--stripe-api-key", p.stripe.api_key, "Secret key sk_live_… / sk_test_…")->envname("STRIPE_API_KEY")->group(stripe);
+  app.add_option("--stripe-api-key-for", stripe_keys_for, "A shop's own Stripe account, repeatable: DOMAIN=sk_live_…")->envname("STRIPE_API_KEYS_BY_SHOP")->delimiter(';')->group(stripe);
   app.add_option("--stripe-version", p.stripe.api_version, "Stripe-Version header (default: the account's)")->envname("RESCIND_STRIPE_VERSION")->group(stripe);
 
   auto* sendgrid = "SendGrid (email)";
@@ -145,6 +146,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   auto* email = "Email provider";
   app.add_option("--email-provider", p.email_provider, "sendgrid or mailgun")->envname("RESCIND_EMAIL_PROVIDER")->capture_default_str()->check(CLI::IsMember({"sendgrid", "mailgun"}))->group(email);
+  app.add_option("--email-provider-for", email_provider_for, "A shop's own email provider, repeatable: DOMAIN=mailgun")->envname("RESCIND_EMAIL_PROVIDER_BY_SHOP")->delimiter(';')->group(email);
   app.add_option("--mailgun-url", mailgun_url, "Mailgun API base URL (EU: https://api.eu.mailgun.net)")->envname("RESCIND_MAILGUN_URL")->capture_default_str()->group(email);
   app.add_option("--mailgun-api-key", p.mailgun.api_key, "Mailgun API key")->envname("MAILGUN_API_KEY")->group(email);
   app.add_option("--mailgun-domain", p.mailgun.domain, "Mailgun sending domain")->envname("MAILGUN_DOMAIN")->group(email);
@@ -156,6 +158,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   auto* record = "Back-office records (signed webhooks)";
   app.add_option("--record-webhook", record_webhooks, "Receiver URL, repeatable: every finished refund/cancellation is posted there")->envname("RESCIND_RECORD_WEBHOOKS")->delimiter(';')->group(record);
+  app.add_option("--record-webhook-for", record_webhooks_for, "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)")->envname("RESCIND_RECORD_WEBHOOKS_BY_SHOP")->delimiter(';')->group(record);
   app.add_option("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks)")->envname("RESCIND_WEBHOOK_SECRET")->group(record);
 
   auto* policy = "Policy";
@@ -253,7 +256,29 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       common::log::register_secret(item.substr(eq + 1));
     }
     for (const auto& url : record_webhooks) p.webhooks.receivers.push_back(url_or_throw(url, "--record-webhook"));
-    if (!p.webhooks.receivers.empty() && clients::decode_webhook_secret(p.webhooks.secret).empty()) {
+    // DOMAIN=VALUE lists: one shop's own settings.
+    auto per_shop = [](const std::string& item, const char* flag) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+        throw UsageError(std::string(flag) + ": '" + item.substr(0, 40) + "' is not DOMAIN=VALUE");
+      }
+      return std::pair{item.substr(0, eq), item.substr(eq + 1)};
+    };
+    for (const auto& item : record_webhooks_for) {
+      auto [shop, url] = per_shop(item, "--record-webhook-for");
+      p.webhooks.by_shop[shop].push_back(url_or_throw(url, "--record-webhook-for"));
+    }
+    for (const auto& item : stripe_keys_for) {
+      auto [shop, key] = per_shop(item, "--stripe-api-key-for");
+      p.stripe.api_key_by_shop[shop] = key;
+      common::log::register_secret(key);
+    }
+    for (const auto& item : email_provider_for) {
+      auto [shop, provider] = per_shop(item, "--email-provider-for");
+      if (provider != "sendgrid" && provider != "mailgun") throw UsageError("--email-provider-for " + shop + ": sendgrid or mailgun, not '" + provider + "'");
+      p.email_provider_by_shop[shop] = provider;
+    }
+    if ((!p.webhooks.receivers.empty() || !p.webhooks.by_shop.empty()) && clients::decode_webhook_secret(p.webhooks.secret).empty()) {
       throw UsageError("--webhook-secret must be a whsec_… secret when --record-webhook is set");
     }
     if (p.mailgun.from.empty()) p.mailgun.from = p.sendgrid.from_name + " <" + (p.sendgrid.from_email.empty() ? "orders@" + p.mailgun.domain : p.sendgrid.from_email) + ">";

@@ -64,6 +64,7 @@ struct ProviderConfig {
   clients::SquareSettings square;
   clients::ShopifySettings shopify;
   std::string email_provider = "sendgrid";  // or mailgun
+  std::map<std::string, std::string> email_provider_by_shop;  // shop domain → sendgrid | mailgun
   clients::SendGridSettings sendgrid;
   clients::MailgunSettings mailgun;
   clients::TwilioSettings twilio;

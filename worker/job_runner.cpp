@@ -74,7 +74,7 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  jobs::PlanContext context{std::chrono::system_clock::now(), queue_.refund_window, steps_.records()};
+  jobs::PlanContext context{std::chrono::system_clock::now(), queue_.refund_window, steps_.records(job)};
   attempt.plan = jobs::plan_for(job, context);
   attempt.state_key = queue_.job_state_key(job.id);
 

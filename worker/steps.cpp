@@ -25,7 +25,10 @@ Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::
       zendesk_(http, providers.zendesk),
       webhooks_(http, providers.webhooks),
       email_provider_(providers.email_provider),
-      twilio_sender_(providers.twilio.from) {}
+      email_provider_by_shop_(providers.email_provider_by_shop),
+      twilio_sender_(providers.twilio.from) {
+  for (const auto& [shop, key] : providers.stripe.api_key_by_shop) stripe_account_by_shop_[shop] = shop;
+}
 
 std::string Steps::idempotency_key(const jobs::Job& job, Role role) {
   return "rescind:" + job.id + ":" + std::string(jobs::to_string(role));
@@ -36,7 +39,7 @@ std::string_view Steps::provider_for(Role role, const jobs::Job& job) const {
     case Role::refund: return job.payment.provider;
     case Role::cancel:
     case Role::restock: return job.shop.platform;
-    case Role::email: return email_provider_;
+    case Role::email: return email_provider(job);
     case Role::sms: return "twilio";
     case Role::staff: return "slack";
     case Role::ticket: return "zendesk";
@@ -45,8 +48,16 @@ std::string_view Steps::provider_for(Role role, const jobs::Job& job) const {
   return "none";
 }
 
+const std::string& Steps::email_provider(const jobs::Job& job) const {
+  auto it = email_provider_by_shop_.find(job.shop.domain);
+  return it == email_provider_by_shop_.end() ? email_provider_ : it->second;
+}
+
 std::string_view Steps::account_for(Role role, const jobs::Job& job) const {
   switch (role) {
+    case Role::refund:  // a shop with its own Stripe key has its own Stripe quota
+      return job.payment.provider == "stripe" && stripe_account_by_shop_.contains(job.shop.domain)
+                 ? std::string_view(job.shop.domain) : std::string_view("default");
     case Role::sms: return twilio_sender_;  // Twilio's throughput is per sender
     case Role::cancel:
     case Role::restock: return job.shop.domain;  // Shopify's bucket is per shop
@@ -69,7 +80,7 @@ boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, 
       co_return unsupported("shop.platform '" + job.shop.platform + "' has no client yet (shopify)");
     case Role::email: {
       auto message = jobs::customer_email(job, plan.situation, refunded);
-      if (email_provider_ == "mailgun") co_return co_await mailgun_.send(job, message);
+      if (email_provider(job) == "mailgun") co_return co_await mailgun_.send(job, message);
       co_return co_await sendgrid_.send(job, message);
     }
     case Role::sms: {

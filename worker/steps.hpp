@@ -3,6 +3,7 @@
 // configured email provider, …) and calls it.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <string_view>
 
 #include "clients/http_client.hpp"
@@ -40,7 +41,7 @@ class Steps {
   // The key a provider uses to recognise a repeated call: stable per job and step.
   static std::string idempotency_key(const jobs::Job& job, jobs::Role role);
 
-  bool records() const { return webhooks_.configured(); }
+  bool records(const jobs::Job& job) const { return webhooks_.configured_for(job.shop.domain); }
 
  private:
   clients::StripeRefunds stripe_;
@@ -54,6 +55,9 @@ class Steps {
   clients::ZendeskTickets zendesk_;
   clients::BackOfficeWebhooks webhooks_;
   std::string email_provider_;
+  std::map<std::string, std::string> email_provider_by_shop_;
+  std::map<std::string, std::string> stripe_account_by_shop_;  // quota accounts: shops with their own key
+  const std::string& email_provider(const jobs::Job& job) const;
   std::string twilio_sender_;
 };
 

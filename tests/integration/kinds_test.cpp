@@ -205,3 +205,39 @@ TEST(Kinds, EveryStepOutcomeIsInTheAuditTrail) {
 
 }  // namespace
 }  // namespace rescind::testing
+
+namespace rescind::testing {
+namespace {
+
+std::string for_shop(std::string job, const std::string& domain) {
+  auto at = job.find("acme-crafts.myshopify.com");
+  return job.replace(at, 25, domain);
+}
+
+TEST(Kinds, EachShopCanHaveItsOwnEmailProviderRecordsAndStripeAccount) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto worker = start_worker(redis, sandbox, {
+      "--email-provider-for", "north.myshopify.com=mailgun",
+      "--record-webhook-for", "north.myshopify.com=" + sandbox.url() + "/hooks/north-books",
+      "--stripe-api-key-for", "south.myshopify.com=sk_test_not_the_sandbox_key",
+      "--retry", "base=20ms,cap=100ms"});
+  std::string input = make({.id = "evt_acme"}) + "\n" + for_shop(make({.id = "evt_north"}), "north.myshopify.com") + "\n" +
+                      for_shop(make({.id = "evt_south"}), "south.myshopify.com") + "\n";
+  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 3); }, 30s)) << worker->stderr_text();
+
+  std::map<std::string, Effects> by_job;
+  for (const auto& e : sandbox.ledger()) ++by_job[e.job_id][e.provider + "/" + e.action];
+  EXPECT_EQ(by_job["evt_acme"], (Effects{{"stripe/refund", 1}, {"sendgrid/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1}}));
+  EXPECT_EQ(by_job["evt_north"], (Effects{{"stripe/refund", 1}, {"mailgun/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1},
+                                          {"webhook/record", 1}}));
+  EXPECT_TRUE(by_job["evt_south"].empty()) << "its own (wrong) Stripe key was used, so nothing happened";
+  auto dead = stream_entries(redis, "rescind:dlq");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0]["status"], "401");
+  EXPECT_NE(dead[0]["job"].find("evt_south"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rescind::testing
