@@ -112,12 +112,7 @@ Outcome PayPalRefunds::interpret(const Exchange& exchange) {
   const auto& body = exchange.response.body();
   if (outcome.ok()) {
     outcome.reference = json_string_at(body, "/id").value_or("");
-    auto status = json_string_at(body, "/status").value_or("");
-    if (status == "FAILED" || status == "CANCELLED") {
-      outcome.kind = Outcome::Kind::permanent;
-      outcome.code = "refund_" + status;
-      outcome.message = "PayPal refund " + outcome.reference + " ended " + status;
-    }
+    fail_if_refund_ended(outcome, "PayPal", json_string_at(body, "/status").value_or(""), {"FAILED", "CANCELLED"});
     return outcome;
   }
   outcome.code = json_string_at(body, "/details/0/issue").value_or(json_string_at(body, "/name").value_or(""));

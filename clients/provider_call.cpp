@@ -26,6 +26,17 @@ retry::Outcome outcome_from(const Exchange& exchange) {
   return outcome;
 }
 
+void fail_if_refund_ended(retry::Outcome& outcome, std::string_view provider, std::string_view status,
+                          std::initializer_list<std::string_view> ended) {
+  for (auto state : ended) {
+    if (status != state) continue;
+    outcome.kind = retry::Outcome::Kind::permanent;
+    outcome.code = "refund_" + std::string(status);
+    outcome.message = std::string(provider) + " accepted refund " + outcome.reference + " but it ended " + std::string(status);
+    return;
+  }
+}
+
 std::optional<std::string> json_string_at(std::string_view body, std::string_view pointer) {
   simdjson::padded_string padded(body);
   thread_local simdjson::ondemand::parser parser;  // keeps its buffers between calls

@@ -1,6 +1,7 @@
 // What every provider client shares: building a request that carries the job's
 // correlation id, and turning an exchange into an Outcome before provider-specific rules.
 #pragma once
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,11 @@ HttpRequest make_post(const Url& base, std::string_view path, std::string_view j
 // Transport failure → retryable; else the status-based kind, Retry-After, and `message`
 // from the body (trimmed). Provider clients refine code/message/kind afterwards.
 retry::Outcome outcome_from(const Exchange& exchange);
+
+// A refund the provider accepted (2xx) whose own status says it did not happen (Stripe
+// "failed", PayPal "FAILED", Square "REJECTED"…) is permanent, not ok.
+void fail_if_refund_ended(retry::Outcome& outcome, std::string_view provider, std::string_view status,
+                          std::initializer_list<std::string_view> ended);
 
 // A string at a JSON pointer ("/error/code") in a response body, if there is one.
 std::optional<std::string> json_string_at(std::string_view body, std::string_view pointer);

@@ -43,12 +43,7 @@ Outcome SquareRefunds::interpret(const Exchange& exchange) {
   const auto& body = exchange.response.body();
   if (outcome.ok()) {
     outcome.reference = json_string_at(body, "/refund/id").value_or("");
-    auto status = json_string_at(body, "/refund/status").value_or("");
-    if (status == "REJECTED" || status == "FAILED") {
-      outcome.kind = Outcome::Kind::permanent;
-      outcome.code = "refund_" + status;
-      outcome.message = "Square refund " + outcome.reference + " ended " + status;
-    }
+    fail_if_refund_ended(outcome, "Square", json_string_at(body, "/refund/status").value_or(""), {"REJECTED", "FAILED"});
     return outcome;
   }
   outcome.code = json_string_at(body, "/errors/0/code").value_or("");

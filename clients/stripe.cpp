@@ -32,12 +32,7 @@ retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   const auto& body = exchange.response.body();
   if (outcome.ok()) {
     outcome.reference = json_string_at(body, "/id").value_or("");
-    auto status = json_string_at(body, "/status").value_or("");
-    if (status == "failed" || status == "canceled") {
-      outcome.kind = retry::Outcome::Kind::permanent;
-      outcome.code = "refund_" + status;
-      outcome.message = "Stripe accepted refund " + outcome.reference + " but it ended " + status;
-    }
+    fail_if_refund_ended(outcome, "Stripe", json_string_at(body, "/status").value_or(""), {"failed", "canceled"});
     return outcome;
   }
   outcome.code = json_string_at(body, "/error/code").value_or(json_string_at(body, "/error/type").value_or(""));

@@ -55,6 +55,16 @@ TEST(Stripe, RefundObjectIsOkWithItsId) {
   EXPECT_EQ(outcome.reference, "re_123");
 }
 
+TEST(Refunds, AcceptedButEndedIsPermanentForEveryProvider) {
+  auto stripe = clients::StripeRefunds::interpret(answer(200, R"({"id":"re_9","status":"failed"})"));
+  EXPECT_EQ(stripe.kind, Kind::permanent);
+  EXPECT_EQ(stripe.code, "refund_failed");
+  EXPECT_EQ(clients::PayPalRefunds::interpret(answer(201, R"({"id":"P1","status":"CANCELLED"})")).kind, Kind::permanent);
+  EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"S1","status":"REJECTED"}})")).kind, Kind::permanent);
+  EXPECT_EQ(clients::StripeRefunds::interpret(answer(200, R"({"id":"re_8","status":"pending"})")).kind, Kind::ok)
+      << "pending is accepted: the money is on its way";
+}
+
 TEST(Stripe, AlreadyRefundedIsOk) {
   auto outcome = clients::StripeRefunds::interpret(answer(
       400, R"({"error":{"type":"invalid_request_error","code":"charge_already_refunded","message":"already"}})"));
