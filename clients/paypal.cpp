@@ -26,23 +26,37 @@ std::optional<std::string> paypal_value(std::int64_t minor, const std::string& c
 }  // namespace
 
 PayPalRefunds::PayPalRefunds(HttpClient& http, PayPalSettings settings, asio::any_io_executor executor)
-    : http_(http), settings_(std::move(settings)), fetched_(executor, asio::steady_timer::time_point::max()) {}
+    : http_(http), settings_(std::move(settings)) {
+  if (!settings_.client_id.empty()) {
+    default_account_ = std::make_unique<Account>(settings_.client_id, settings_.secret, executor);
+  }
+  for (const auto& [shop, credentials] : settings_.by_shop) {
+    shop_accounts_[shop] = std::make_unique<Account>(credentials.first, credentials.second, executor);
+  }
+}
 
-asio::awaitable<std::optional<std::string>> PayPalRefunds::token(bool renew, Outcome& failure) {
+PayPalRefunds::Account* PayPalRefunds::account_for(const jobs::Job& job) {
+  auto own = shop_accounts_.find(job.shop.domain);
+  return own != shop_accounts_.end() ? own->second.get() : default_account_.get();
+}
+
+asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& account, bool renew, Outcome& failure) {
   // Refresh a minute early: a token that expires in flight costs a 401 and a second call.
-  auto fresh = [&] { return !token_.empty() && std::chrono::steady_clock::now() + std::chrono::minutes(1) < expires_at_; };
-  if (!renew && fresh()) co_return token_;
-  if (fetching_) {
-    co_await fetched_.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!token_.empty()) co_return token_;
+  auto fresh = [&] {
+    return !account.token.empty() && std::chrono::steady_clock::now() + std::chrono::minutes(1) < account.expires_at;
+  };
+  if (!renew && fresh()) co_return account.token;
+  if (account.fetching) {
+    co_await account.fetched.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!account.token.empty()) co_return account.token;
     failure = Outcome::transport_failure("the shared PayPal token fetch failed");
     co_return std::nullopt;
   }
-  fetching_ = true;
-  token_.clear();
+  account.fetching = true;
+  account.token.clear();
   auto request = make_post(settings_.base, "/v1/oauth2/token", "", "application/x-www-form-urlencoded");
   request.erase("X-Rescind-Job");
-  request.set(http::field::authorization, basic_auth(settings_.client_id, settings_.secret));
+  request.set(http::field::authorization, basic_auth(account.client_id, account.secret));
   request.body() = "grant_type=client_credentials";
   auto exchange = co_await http_.send(settings_.base.origin, std::move(request));
   auto outcome = outcome_from(exchange);
@@ -54,25 +68,29 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(bool renew, Out
     int64_t expires_in = 0;
     if (!parser.iterate(body).get(doc) && !doc["access_token"].get_string().get(access) &&
         !doc["expires_in"].get_int64().get(expires_in)) {
-      token_ = std::string(access);
-      expires_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in);
+      account.token = std::string(access);
+      account.expires_at = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in);
     } else {
       outcome = Outcome{Outcome::Kind::retryable, outcome.status, "bad_token_response", "PayPal's token answer had no access_token", {}, {}};
     }
   } else {
     outcome.code = json_string_at(exchange.response.body(), "/error").value_or(outcome.code);
   }
-  fetching_ = false;
-  fetched_.cancel();
-  if (token_.empty()) {
+  account.fetching = false;
+  account.fetched.cancel();
+  if (account.token.empty()) {
     failure = outcome;
     co_return std::nullopt;
   }
-  co_return token_;
+  co_return account.token;
 }
 
 asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
-  if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "PayPal is not configured (PAYPAL_CLIENT_ID)", {}, {}};
+  Account* account = account_for(job);
+  if (!account) {
+    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured",
+                      "PayPal is not configured for " + job.shop.domain + " (PAYPAL_CLIENT_ID or --paypal-credentials-for)", {}, {}};
+  }
   auto value = paypal_value(job.refund.amount_minor, job.order.currency);
   if (!value) {
     co_return Outcome{Outcome::Kind::permanent, 0, "DECIMAL_PRECISION",
@@ -91,7 +109,7 @@ asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     Outcome failure;
-    auto bearer = co_await token(attempt > 0, failure);
+    auto bearer = co_await token(*account, attempt > 0, failure);
     if (!bearer) co_return failure;
     auto request = make_post(settings_.base, path, job.id, "application/json");
     request.set(http::field::authorization, "Bearer " + *bearer);

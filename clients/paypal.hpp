@@ -6,6 +6,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <string>
 
 #include "clients/http_client.hpp"
@@ -18,6 +20,7 @@ struct PayPalSettings {
   Url base;  // https://api-m.paypal.com
   std::string client_id;
   std::string secret;
+  std::map<std::string, std::pair<std::string, std::string>> by_shop;  // domain → its own client id, secret
 };
 
 class PayPalRefunds {
@@ -27,18 +30,25 @@ class PayPalRefunds {
   asio::awaitable<retry::Outcome> refund(const jobs::Job& job, std::string_view request_id);
 
   static retry::Outcome interpret(const Exchange& exchange);
-  bool configured() const { return !settings_.client_id.empty(); }
 
  private:
+  // One PayPal REST app (the default, or a shop's own) and its cached token.
+  struct Account {
+    Account(std::string id, std::string key, asio::any_io_executor ex)
+        : client_id(std::move(id)), secret(std::move(key)), fetched(ex, asio::steady_timer::time_point::max()) {}
+    std::string client_id, secret, token;
+    std::chrono::steady_clock::time_point expires_at{};
+    bool fetching = false;
+    asio::steady_timer fetched;  // never expires: cancel() wakes every caller waiting for a fetch
+  };
+  Account* account_for(const jobs::Job& job);
   // A valid token, fetching one if needed; nullopt with `failure` set if PayPal refused.
-  asio::awaitable<std::optional<std::string>> token(bool renew, retry::Outcome& failure);
+  asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, retry::Outcome& failure);
 
   HttpClient& http_;
   PayPalSettings settings_;
-  std::string token_;
-  std::chrono::steady_clock::time_point expires_at_{};
-  bool fetching_ = false;
-  asio::steady_timer fetched_;  // never expires: cancel() wakes every caller waiting for a fetch
+  std::unique_ptr<Account> default_account_;  // null when no default app is configured
+  std::map<std::string, std::unique_ptr<Account>> shop_accounts_;
 };
 
 }  // namespace rescind::clients

@@ -20,7 +20,12 @@ std::string SquareRefunds::idempotency_key(std::string_view source) {
 }
 
 asio::awaitable<Outcome> SquareRefunds::refund(const jobs::Job& job, std::string_view idempotency_source) {
-  if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "Square is not configured (SQUARE_ACCESS_TOKEN)", {}, {}};
+  auto own = settings_.access_token_by_shop.find(job.shop.domain);
+  const auto& token = own == settings_.access_token_by_shop.end() ? settings_.access_token : own->second;
+  if (token.empty()) {
+    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured",
+                      "Square is not configured for " + job.shop.domain + " (SQUARE_ACCESS_TOKEN or --square-token-for)", {}, {}};
+  }
   std::string body = R"({"idempotency_key":)";
   common::append_json_string(body, idempotency_key(idempotency_source));
   body += R"(,"payment_id":)";
@@ -31,7 +36,7 @@ asio::awaitable<Outcome> SquareRefunds::refund(const jobs::Job& job, std::string
   common::append_json_string(body, job.refund.reason);
   body += '}';
   auto request = make_post(settings_.base, "/v2/refunds", job.id, "application/json");
-  request.set(http::field::authorization, "Bearer " + settings_.access_token);
+  request.set(http::field::authorization, "Bearer " + token);
   request.set("Square-Version", settings_.version);
   request.body() = std::move(body);
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));

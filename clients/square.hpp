@@ -3,6 +3,7 @@
 // (base64url SHA-256, 43 characters), never a truncation that could collide.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <map>
 #include <string>
 
 #include "clients/http_client.hpp"
@@ -15,6 +16,7 @@ struct SquareSettings {
   Url base;  // https://connect.squareup.com
   std::string access_token;
   std::string version = "2024-10-17";  // Square-Version header
+  std::map<std::string, std::string> access_token_by_shop;  // domain → its own seller account's token
 };
 
 class SquareRefunds {
@@ -25,7 +27,7 @@ class SquareRefunds {
 
   static retry::Outcome interpret(const Exchange& exchange);
   static std::string idempotency_key(std::string_view source);  // 43 characters
-  bool configured() const { return !settings_.access_token.empty(); }
+
 
  private:
   HttpClient& http_;

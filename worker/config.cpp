@@ -69,7 +69,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
               twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
               square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
               refund_window = "30d";
-  std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for;
+  std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for,
+      paypal_for, square_for;
   auto& p = config.providers;
   p.sendgrid.from_name = "Rescind";
 
@@ -133,10 +134,12 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--paypal-url", paypal_url, "PayPal API base URL")->envname("RESCIND_PAYPAL_URL")->capture_default_str()->group(paypal);
   app.add_option("--paypal-client-id", p.paypal.client_id, "REST app client id")->envname("PAYPAL_CLIENT_ID")->group(paypal);
   app.add_option("--paypal-secret", p.paypal.secret, "REST app secret")->envname("PAYPAL_SECRET")->group(paypal);
+  app.add_option("--paypal-credentials-for", paypal_for, "A shop's own REST app, repeatable: DOMAIN=CLIENT_ID:SECRET")->envname("PAYPAL_CREDENTIALS_BY_SHOP")->delimiter(';')->group(paypal);
 
   auto* square = "Square (refund when payment.provider is square)";
   app.add_option("--square-url", square_url, "Square API base URL")->envname("RESCIND_SQUARE_URL")->capture_default_str()->group(square);
   app.add_option("--square-access-token", p.square.access_token, "Access token")->envname("SQUARE_ACCESS_TOKEN")->group(square);
+  app.add_option("--square-token-for", square_for, "A shop's own seller account, repeatable: DOMAIN=TOKEN")->envname("SQUARE_TOKENS_BY_SHOP")->delimiter(';')->group(square);
   app.add_option("--square-version", p.square.version, "Square-Version header")->envname("RESCIND_SQUARE_VERSION")->capture_default_str()->group(square);
 
   auto* shopify = "Shopify (cancel and restock; refund when Shopify holds the payment)";
@@ -272,6 +275,18 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       auto [shop, key] = per_shop(item, "--stripe-api-key-for");
       p.stripe.api_key_by_shop[shop] = key;
       common::log::register_secret(key);
+    }
+    for (const auto& item : paypal_for) {
+      auto [shop, pair] = per_shop(item, "--paypal-credentials-for");
+      auto colon = pair.find(':');
+      if (colon == std::string::npos) throw UsageError("--paypal-credentials-for " + shop + ": the value is CLIENT_ID:SECRET");
+      p.paypal.by_shop[shop] = {pair.substr(0, colon), pair.substr(colon + 1)};
+      common::log::register_secret(pair.substr(colon + 1));
+    }
+    for (const auto& item : square_for) {
+      auto [shop, token] = per_shop(item, "--square-token-for");
+      p.square.access_token_by_shop[shop] = token;
+      common::log::register_secret(token);
     }
     for (const auto& item : email_provider_for) {
       auto [shop, provider] = per_shop(item, "--email-provider-for");

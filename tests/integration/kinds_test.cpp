@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "tests/support/stack.hpp"
 
@@ -237,6 +238,34 @@ TEST(Kinds, EachShopCanHaveItsOwnEmailProviderRecordsAndStripeAccount) {
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0]["status"], "401");
   EXPECT_NE(dead[0]["job"].find("evt_south"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rescind::testing
+
+namespace rescind::testing {
+namespace {
+
+TEST(Kinds, PayPalAndSquareCredentialsCanBeAShopsOwn) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto worker = start_worker(redis, sandbox, {
+      "--paypal-credentials-for", "east.myshopify.com=someone_else:not_our_secret",
+      "--square-token-for", "west.myshopify.com=EAAA_not_the_sandbox_token", "--retry", "base=20ms,cap=100ms"});
+  auto paypal = [](const std::string& id) { return make({.id = id, .payment = "paypal", .reference = "CAP9", .notify = "[]"}); };
+  auto square = [](const std::string& id) { return make({.id = id, .payment = "square", .reference = "SQ9", .notify = "[]"}); };
+  std::string input = paypal("evt_pp_default") + "\n" + for_shop(paypal("evt_pp_east"), "east.myshopify.com") + "\n" +
+                      square("evt_sq_default") + "\n" + for_shop(square("evt_sq_west"), "west.myshopify.com") + "\n";
+  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 4); }, 30s)) << worker->stderr_text();
+
+  std::map<std::string, int> refunds;
+  for (const auto& e : sandbox.ledger()) ++refunds[e.job_id];
+  EXPECT_EQ(refunds, (std::map<std::string, int>{{"evt_pp_default", 1}, {"evt_sq_default", 1}}))
+      << "the shops with their own (wrong) credentials were refused";
+  std::set<std::string> dead;
+  for (auto& entry : stream_entries(redis, "rescind:dlq")) dead.insert(entry["job"].substr(entry["job"].find("evt_"), 11));
+  EXPECT_EQ(dead, (std::set<std::string>{"evt_pp_east", "evt_sq_west"}));
 }
 
 }  // namespace
