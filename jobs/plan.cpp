@@ -81,10 +81,12 @@ Situation situation_of(const Job& job, const PlanContext& context) {
     case Kind::refund_requested: break;
   }
   if (job.order.fulfillment_status != "unfulfilled") return Situation::return_needed;
-  // The window runs from the order's creation; without it, from the request itself.
-  const auto& placed = job.order.created_at.empty() ? job.occurred_at : job.order.created_at;
-  auto age = std::chrono::milliseconds(
-      std::chrono::duration_cast<std::chrono::milliseconds>(context.now.time_since_epoch()).count() - timestamp_ms(placed));
+  // From the order's creation to the request, both in the job: every delivery and retry of
+  // it reaches the same verdict (measured against "now", a retry could turn an approved
+  // request, its order already canceled, into a refused one). Without created_at the
+  // request is taken as within the window.
+  if (job.order.created_at.empty()) return Situation::refund_approved;
+  auto age = std::chrono::milliseconds(timestamp_ms(job.occurred_at) - timestamp_ms(job.order.created_at));
   return age > context.refund_window ? Situation::outside_policy : Situation::refund_approved;
 }
 

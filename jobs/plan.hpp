@@ -42,8 +42,7 @@ struct Plan {
 };
 
 struct PlanContext {
-  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
-  std::chrono::milliseconds refund_window{std::chrono::hours(24 * 30)};
+  std::chrono::milliseconds refund_window{std::chrono::hours(24 * 30)};  // order creation → request
   bool record_configured = false;  // back-office webhooks exist: add the record step
 };
 

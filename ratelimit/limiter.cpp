@@ -103,11 +103,14 @@ void Limiter::release(std::string_view provider, std::string_view account_name) 
   if (!limits_.find(provider, account_name)) return;
   auto& state = account(provider, account_name);
   if (state.in_flight > 0) --state.in_flight;
-  state.freed.cancel_one();
+  // Every waiter rechecks: waking one that has meanwhile given up would lose the wake-up
+  // and leave the others asleep with a free slot.
+  state.freed.cancel();
 }
 
 void Limiter::pause(std::string_view provider, std::string_view account_name, milliseconds for_how_long) {
   auto& state = account(provider, account_name);
+  for_how_long = std::min(for_how_long, milliseconds(std::chrono::hours(1)));  // a provider's say, within reason
   auto until = std::chrono::steady_clock::now() + for_how_long;
   if (until > state.paused_until) state.paused_until = until;
   if (limits_.scope != Scope::fleet || for_how_long.count() <= 0) return;

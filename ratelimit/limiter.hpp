@@ -43,7 +43,7 @@ class Limiter {
     Gcra::Micros tat{0};                                  // local scope
     std::chrono::steady_clock::time_point paused_until{};  // after a 429
     std::size_t in_flight = 0;
-    asio::steady_timer freed;  // never expires: cancel_one() when an in-flight slot frees
+    asio::steady_timer freed;  // never expires: cancel() when an in-flight slot frees
   };
   Account& account(std::string_view provider, std::string_view account);
   asio::awaitable<Admission> reserve_fleet(const std::string& key, const Gcra& gcra);

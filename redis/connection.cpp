@@ -91,6 +91,7 @@ asio::awaitable<error_code> Connection::connect() {
 
   asio::ip::tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, use_tuple);
+  if (state_ != state) co_return asio::error::operation_aborted;  // closed while resolving
   if (rec) co_return finish(rec);
 
   // Asio's connect has no deadline of its own: a timer closes the socket if it hangs.
@@ -101,7 +102,11 @@ asio::awaitable<error_code> Connection::connect() {
   auto [cec, ep] = co_await asio::async_connect(state->socket, endpoints, use_tuple);
   deadline.cancel();
   if (cec) co_return finish(cec);
+  if (state_ != state) co_return asio::error::operation_aborted;  // closed while connecting
   state->socket.set_option(asio::ip::tcp::no_delay(true));
+  // A Redis host that vanishes without a reset (failover, a dropped NAT flow) is then
+  // noticed by the kernel instead of leaving requests waiting forever.
+  state->socket.set_option(asio::socket_base::keep_alive(true));
   asio::co_spawn(executor_, read_loop(state), asio::detached);
 
   Request hello;
@@ -124,6 +129,7 @@ asio::awaitable<error_code> Connection::connect() {
 asio::awaitable<Result> Connection::exec(Request request) {
   if (!state_ || !state_->ready || state_->broken) {
     if (auto ec = co_await connect()) co_return Result{ec, {}};
+    if (!state_) co_return Result{asio::error::operation_aborted, {}};  // closed meanwhile
   }
   auto [ec, replies] = co_await asio::async_initiate<decltype(use_tuple),
                                                       void(error_code, std::vector<Reply>)>(

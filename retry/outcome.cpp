@@ -1,5 +1,6 @@
 #include "retry/outcome.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -32,17 +33,20 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   if (value.empty()) return std::nullopt;
   long long seconds = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  // Capped at an hour: a provider's number, however large, must neither overflow our clocks
+  // nor park a job past its retry horizon unseen.
+  constexpr auto most = std::chrono::milliseconds(std::chrono::hours(1));
   if (ec == std::errc{} && end == value.data() + value.size()) {
     if (seconds < 0) return std::nullopt;
-    return std::chrono::seconds(seconds);
+    return seconds > 3600 ? most : std::chrono::milliseconds(std::chrono::seconds(seconds));
   }
   // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT"
   std::tm tm{};
   std::string text(value);
   if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  auto delta = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
-  return delta.count() > 0 ? delta : std::chrono::milliseconds(0);
+  // In whole seconds first: a far-future date would overflow the clock's nanoseconds.
+  long long delta_s = static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::chrono::system_clock::to_time_t(now));
+  return std::chrono::milliseconds(std::chrono::seconds(std::clamp(delta_s, 0LL, 3600LL)));
 }
 
 }  // namespace rescind::retry

@@ -40,7 +40,7 @@ std::string_view to_string(Outcome::Kind kind);
 // refine it: 429 is rate_limited; 408, 409, 425 and 5xx retryable; other 4xx permanent.
 Outcome::Kind classify_status(int status);
 
-// Retry-After: delta seconds or an HTTP date; nullopt if absent or unreadable.
+// Retry-After: delta seconds or an HTTP date, at most an hour; nullopt if absent or unreadable.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 

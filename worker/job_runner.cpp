@@ -74,7 +74,7 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  jobs::PlanContext context{std::chrono::system_clock::now(), queue_.refund_window, steps_.records(job)};
+  jobs::PlanContext context{queue_.refund_window, steps_.records(job)};
   attempt.plan = jobs::plan_for(job, context);
   attempt.state_key = queue_.job_state_key(job.id);
 
@@ -264,8 +264,15 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     co_return Outcome{Outcome::Kind::rate_limited, 0, "quota", "waiting for the provider's quota", {}, admission.retry_in};
   }
   auto started = std::chrono::steady_clock::now();
+  // Released however perform() ends: a slot kept by an exception would lock the account.
+  struct Slot {
+    ratelimit::Limiter& limiter;
+    std::string_view provider, account;
+    ~Slot() { limiter.release(provider, account); }
+  };
+  std::optional<Slot> slot{Slot{limiter_, provider, account}};
   auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
-  limiter_.release(provider, account);
+  slot.reset();
   metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
   if (outcome.kind == Outcome::Kind::rate_limited) {
     metrics_.rate_limited(provider);

@@ -39,6 +39,9 @@ TEST(Outcome, RetryAfterSecondsAndHttpDate) {
   EXPECT_EQ(retry::parse_retry_after("2", now), std::chrono::seconds(2));
   EXPECT_EQ(retry::parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), std::chrono::seconds(30));
   EXPECT_FALSE(retry::parse_retry_after("soon", now));
+  EXPECT_EQ(retry::parse_retry_after("31536000", now), std::chrono::hours(1)) << "a year is capped at an hour";
+  EXPECT_EQ(retry::parse_retry_after("99999999999999999", now), std::chrono::hours(1)) << "no overflow";
+  EXPECT_EQ(retry::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), std::chrono::hours(1));
 }
 
 TEST(Outcome, TransportFailureIsRetryable) {
