@@ -15,7 +15,9 @@ struct Policy {
   std::chrono::milliseconds base{1000};
   std::chrono::milliseconds cap{15 * 60 * 1000};
   int max_attempts = 10;
-  std::chrono::milliseconds max_age{72LL * 3600 * 1000};
+  // Under Stripe's 24 h idempotency-key retention: every retry of a refund still carries a key
+  // Stripe remembers, even when the step state could not be recorded.
+  std::chrono::milliseconds max_age{23LL * 3600 * 1000};
 };
 
 // "attempts=5,base=2s,cap=10m,max_age=24h" (any subset) applied onto `policy`; false with
