@@ -60,10 +60,12 @@ struct Connection::State {
   bool connecting = false;  // a connect() is under way; others wait for it
   bool broken = false;
   std::deque<Pending> pending;
+  // When the oldest outstanding request last made progress (sent, or a reply byte arrived).
+  std::chrono::steady_clock::time_point progress = std::chrono::steady_clock::now();
 };
 
-Connection::Connection(asio::any_io_executor executor, Endpoint endpoint)
-    : executor_(executor), endpoint_(std::move(endpoint)) {}
+Connection::Connection(asio::any_io_executor executor, Endpoint endpoint, std::chrono::milliseconds reply_timeout)
+    : executor_(executor), endpoint_(std::move(endpoint)), reply_timeout_(reply_timeout) {}
 
 Connection::~Connection() { close(); }
 
@@ -108,6 +110,7 @@ asio::awaitable<error_code> Connection::connect() {
   // noticed by the kernel instead of leaving requests waiting forever.
   state->socket.set_option(asio::socket_base::keep_alive(true));
   asio::co_spawn(executor_, read_loop(state), asio::detached);
+  asio::co_spawn(executor_, watchdog(state, reply_timeout_), asio::detached);
 
   Request hello;
   if (!endpoint_.password.empty()) hello.push("AUTH", endpoint_.password);
@@ -147,6 +150,7 @@ void Connection::start_exec(Request request, Handler handler) {
     return;
   }
   state.outbox += request.payload();
+  if (state.pending.empty()) state.progress = std::chrono::steady_clock::now();
   state.pending.push_back(Pending{request.commands(), {}, std::move(handler)});
   state.pending.back().replies.reserve(request.commands());
   if (!state.writing) {
@@ -177,6 +181,7 @@ asio::awaitable<void> Connection::read_loop(std::shared_ptr<State> state) {
       fail_all(*state, ec);
       co_return;
     }
+    state->progress = std::chrono::steady_clock::now();
     if (redisReaderFeed(state->reader, buffer.data(), n) != REDIS_OK) {
       fail_all(*state, protocol_error());
       co_return;
@@ -203,6 +208,21 @@ asio::awaitable<void> Connection::read_loop(std::shared_ptr<State> state) {
         });
         state->pending.pop_front();
       }
+    }
+  }
+}
+
+// Replies come in order, so one that never comes blocks every request behind it: the whole
+// connection is failed, its callers get timed_out, and the next exec() connects afresh.
+asio::awaitable<void> Connection::watchdog(std::shared_ptr<State> state, std::chrono::milliseconds reply_timeout) {
+  auto tick = std::max(std::chrono::milliseconds(100), reply_timeout / 4);
+  asio::steady_timer timer(state->executor);
+  while (!state->broken) {
+    timer.expires_after(tick);
+    co_await timer.async_wait(use_tuple);
+    if (state->broken) break;
+    if (!state->pending.empty() && std::chrono::steady_clock::now() - state->progress > reply_timeout) {
+      fail_all(*state, asio::error::timed_out);
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -32,7 +33,11 @@ struct Result {
 
 class Connection {
  public:
-  Connection(asio::any_io_executor executor, Endpoint endpoint);
+  // `reply_timeout`: a connection whose oldest outstanding request has had no reply byte for
+  // this long is failed (and remade on the next exec): a hung Redis must not stall callers.
+  // Connections that block on purpose (XREADGROUP BLOCK) need it longer than the block.
+  Connection(asio::any_io_executor executor, Endpoint endpoint,
+             std::chrono::milliseconds reply_timeout = std::chrono::seconds(10));
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -60,10 +65,12 @@ class Connection {
   void start_io();
   static asio::awaitable<void> read_loop(std::shared_ptr<State> state);
   static asio::awaitable<void> write_loop(std::shared_ptr<State> state);
+  static asio::awaitable<void> watchdog(std::shared_ptr<State> state, std::chrono::milliseconds reply_timeout);
   static void fail_all(State& state, boost::system::error_code error);
 
   asio::any_io_executor executor_;
   Endpoint endpoint_;
+  std::chrono::milliseconds reply_timeout_;
   std::shared_ptr<State> state_;
 };
 

@@ -35,7 +35,8 @@ int Engine::run() {
 
   metrics::Metrics metrics;
   redis::Connection commands(ex, config_.queue.redis);  // pipelined: state reads/writes, acks
-  redis::Connection reader(ex, config_.queue.redis);    // XREADGROUP BLOCK would stall the pipeline
+  // XREADGROUP BLOCK would stall the pipeline; its replies may take the whole block to come.
+  redis::Connection reader(ex, config_.queue.redis, config_.queue.block + std::chrono::seconds(10));
   clients::HttpClient http(ex, config_.http);
   Steps steps(http, config_.providers, ex);
   retry::QueueKeys keys{config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),

@@ -1,6 +1,11 @@
 // The queue scripts against a real redis-server: fencing, atomic moves, heartbeats, claims.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -47,6 +52,31 @@ TEST(JobQueue, OnlyTheOwnerMayFinishAnEntry) {
   EXPECT_EQ(redis.integer({"ZCARD", "rescind:retry"}), 0) << "the stale worker rescheduled nothing";
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "the stale worker dead-lettered nothing";
   EXPECT_EQ(group_state(redis)->pending, 0) << "the owner's ack went through";
+}
+
+TEST(RedisConnection, ARedisThatNeverAnswersFailsTheRequestInsteadOfHangingIt) {
+  // A listener that accepts connections (the kernel does, from its backlog) and never replies.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  redis::Endpoint silent;
+  silent.port = std::to_string(ntohs(addr.sin_port));
+
+  boost::system::error_code error;
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, silent, std::chrono::milliseconds(300));
+    redis::Request ping;
+    ping.push("PING");
+    auto result = co_await conn.exec(std::move(ping));
+    error = result.error;
+  });
+  close(listener);
+  EXPECT_EQ(error, boost::asio::error::timed_out);
 }
 
 TEST(JobQueue, BatchedAcksAreFencedEntryByEntry) {
