@@ -58,7 +58,7 @@ struct Flow {
   void enqueue(const std::vector<std::string>& jobs) {
     std::string input;
     for (const auto& job : jobs) input += job + "\n";
-    auto ran = run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input);
+    auto ran = testing::enqueue(redis, input);
     if (ran.exit_code != 0) throw std::runtime_error(ran.err);
   }
   bool settled(long long jobs) { return queue_settled(redis, jobs); }
@@ -142,7 +142,7 @@ TEST(Kinds, SquareRefundMailgunEmailAndASignedBackOfficeRecord) {
   Sandbox sandbox;
   auto worker = start_worker(redis, sandbox, {"--email-provider", "mailgun", "--record-webhook", sandbox.url() + "/hooks/ledger"});
   auto job = make({.id = "evt_sq", .payment = "square", .reference = "R2B3Z8WMVt3EAmzYWLZvz7Y69EbZY"});
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, job + "\n").exit_code, 0);
+  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->entries_read == 1 && s->pending == 0; }, 30s))
       << worker->stderr_text();
   std::map<std::string, int> effects;
@@ -225,7 +225,7 @@ TEST(Kinds, EachShopCanHaveItsOwnEmailProviderRecordsAndStripeAccount) {
       "--retry", "base=20ms,cap=100ms"});
   std::string input = make({.id = "evt_acme"}) + "\n" + for_shop(make({.id = "evt_north"}), "north.myshopify.com") + "\n" +
                       for_shop(make({.id = "evt_south"}), "south.myshopify.com") + "\n";
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 3); }, 30s)) << worker->stderr_text();
 
   std::map<std::string, Effects> by_job;
@@ -256,7 +256,7 @@ TEST(Kinds, PayPalAndSquareCredentialsCanBeAShopsOwn) {
   auto square = [](const std::string& id) { return make({.id = id, .payment = "square", .reference = "SQ9", .notify = "[]"}); };
   std::string input = paypal("evt_pp_default") + "\n" + for_shop(paypal("evt_pp_east"), "east.myshopify.com") + "\n" +
                       square("evt_sq_default") + "\n" + for_shop(square("evt_sq_west"), "west.myshopify.com") + "\n";
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 4); }, 30s)) << worker->stderr_text();
 
   std::map<std::string, int> refunds;

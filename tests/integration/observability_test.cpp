@@ -50,7 +50,7 @@ TEST(Observability, CountersAgreeWithTheLedgerAndTheStream) {
   sandbox.set_faults(R"({"stripe":{"status":402,"count":5}})");
   std::string input;
   for (int i = 0; i < 50; ++i) input += job_json("evt_obs_" + std::to_string(i)) + "\n";
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   auto worker = start_worker(redis, sandbox, {"--sample-interval", "100ms", "--max-in-flight", "1"});
   auto base = metrics_base(*worker);
 
@@ -99,7 +99,7 @@ TEST(Observability, LogsCarryProviderErrorsButNoCredential) {
       "--twilio-auth-token", std::string(creds::twilio_auth_token), "--twilio-from", std::string(creds::twilio_from),
       "--slack-webhook-url", sandbox_url + std::string(creds::slack_webhook_path)};
   Process worker(RESCIND_WORKER_BIN, args);
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, job_json("evt_badkey") + "\n").exit_code, 0);
+  ASSERT_EQ(enqueue(redis, job_json("evt_badkey") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1; }, 30s)) << worker.stderr_text();
 
   auto log = worker.stderr_text();

@@ -24,7 +24,7 @@ TEST(RateLimit, ThreeWorkersShareOneFleetQuotaWithoutA429) {
   sandbox.set_faults(R"({"stripe":{"quota_rps":40,"burst":10}})");
   std::string input;
   for (int i = 0; i < jobs; ++i) input += refund_only_job("evt_quota_" + std::to_string(i)) + "\n";
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
 
   std::vector<std::string> limit{"--limit", "stripe=40/s:5", "--limit-scope", "fleet", "--max-limit-wait", "10s"};
   std::vector<std::unique_ptr<Process>> workers;
@@ -62,7 +62,7 @@ TEST(RateLimit, AThrottledProviderDoesNotHoldUpTheOthers) {
   sandbox.set_faults(R"({"twilio":{"quota_rps":1,"burst":1}})");  // SMS nearly shut
   std::string input;
   for (int i = 0; i < 100; ++i) input += job_json("evt_hol_" + std::to_string(i)) + "\n";
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   auto worker = start_worker(redis, sandbox, {"--limit", "twilio=1/s:1", "--limit", "stripe=200/s:20",
                                               "--max-limit-wait", "200ms", "--max-in-flight", "20"});
 
@@ -93,7 +93,7 @@ TEST(RateLimit, OverQuotaJobsAreRetriedNotLost) {
   sandbox.set_faults(R"({"stripe":{"quota_rps":20,"burst":5}})");
   std::string input;
   for (int i = 0; i < 100; ++i) input += refund_only_job("evt_over_" + std::to_string(i)) + "\n";
-  ASSERT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", redis.url(), "enqueue", "-"}, input).exit_code, 0);
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   std::vector<std::unique_ptr<Process>> workers;
   for (int w = 0; w < 3; ++w) {
     workers.push_back(start_worker(redis, sandbox, {"--limit", "stripe=20/s:5", "--limit-scope", "local", "--max-limit-wait", "10s",

@@ -23,13 +23,6 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
   return args;
 }
 
-Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate = true) {
-  std::vector<std::string> args{"--redis", redis.url(), "enqueue"};
-  if (!validate) args.push_back("--no-validate");
-  args.push_back("-");
-  return run_command(RESCIND_CTL_BIN, args, ndjson);
-}
-
 // TCP sockets on this machine whose remote end (port `port`) has closed them: CLOSE_WAIT
 // (state 08) in /proc/net/tcp, whose addresses are hex "IP:PORT".
 int sockets_closed_by_peer(int port) {

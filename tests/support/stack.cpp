@@ -217,6 +217,13 @@ void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_
   }
 }
 
+Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate) {
+  std::vector<std::string> args{"--redis", redis.url(), "enqueue"};
+  if (!validate) args.push_back("--no-validate");
+  args.push_back("-");
+  return run_command(RESCIND_CTL_BIN, args, ndjson);
+}
+
 std::string job_json(const std::string& id, long long total_minor, const std::string& currency) {
   return R"({"v":1,"id":")" + id + R"(","kind":"order.canceled","occurred_at":"2026-11-22T16:00:00Z",)"
          R"("shop":{"platform":"shopify","domain":"acme-crafts.myshopify.com"},)"

@@ -97,6 +97,9 @@ std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redi
 // Runs a coroutine to completion on a private io_context (for driving library code in tests).
 void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_io_executor)>& body);
 
+// `rescindctl enqueue -` with these NDJSON lines, as an upstream system would.
+Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate = true);
+
 std::string job_json(const std::string& id, long long total_minor = 14900, const std::string& currency = "USD");
 
 }  // namespace rescind::testing
