@@ -54,7 +54,8 @@ std::chrono::milliseconds backoff(const Policy& policy, int attempt,
   long long ceiling = policy.base.count();
   for (int i = 0; i < attempt && ceiling < policy.cap.count(); ++i) ceiling *= 2;
   ceiling = std::min<long long>(ceiling, policy.cap.count());
-  std::uniform_int_distribution<long long> pick(0, std::max<long long>(ceiling, 0));
+  ceiling = std::max<long long>(ceiling, 0);
+  std::uniform_int_distribution<long long> pick(ceiling / 2, ceiling);
   std::chrono::milliseconds delay(pick(random));
   if (retry_after && *retry_after > delay) delay = *retry_after;
   return delay;

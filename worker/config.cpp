@@ -85,7 +85,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--idempotency-window", window, "How long step states are kept (a job re-enqueued within it has no second effect)")->envname("RESCIND_IDEMPOTENCY_WINDOW")->capture_default_str()->group(queue);
   app.add_option("--visibility-timeout", visibility, "A job whose worker is silent this long may be claimed by another (running jobs are heartbeated)")->envname("RESCIND_VISIBILITY_TIMEOUT")->capture_default_str()->group(queue);
   app.add_option("--max-deliveries", config.queue.max_deliveries, "Deliveries after which an entry is poison and goes to the DLQ")->envname("RESCIND_MAX_DELIVERIES")->capture_default_str()->check(CLI::Range(1, 1000))->group(queue);
-  app.add_option("--retry", retry_default, "Retry policy for every kind: attempts=10,base=1s,cap=15m,max_age=23h (any subset)")->envname("RESCIND_RETRY")->group(queue);
+  app.add_option("--retry", retry_default, "Retry policy for every kind: attempts=600,base=1s,cap=5m,max_age=23h (any subset; equal jitter, so by default max_age ends retries)")->envname("RESCIND_RETRY")->group(queue);
   app.add_option("--retry-for", retry_for, "Per-kind policy, repeatable: order.canceled:attempts=5,max_age=24h")->envname("RESCIND_RETRY_FOR")->delimiter(';')->group(queue);
   app.add_option("--housekeeping-interval", housekeeping, "How often to trim acknowledged history from the jobs stream, apply DLQ retention and remove idle consumers")->envname("RESCIND_HOUSEKEEPING_INTERVAL")->capture_default_str()->group(queue);
   app.add_option("--dlq-retention", dlq_retention, "Drop DLQ entries older than this ('forever': never; whatever is dropped is logged and counted)")->envname("RESCIND_DLQ_RETENTION")->capture_default_str()->group(queue);
