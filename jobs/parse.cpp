@@ -2,7 +2,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "jobs/money.hpp"
 
@@ -12,6 +15,41 @@ namespace {
 namespace od = simdjson::ondemand;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Unknown values are walked to validate them; past this depth a payload is refused instead,
+// so a hostile "[[[[…" cannot exhaust the stack. Upstream additions nest a few levels at most.
+constexpr int max_unknown_depth = 32;
+
+bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+int days_in_month(int year, int month) {
+  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
+}
+
+// The first character of `text` that would break a line or a layout where names and reasons
+// are shown as written: an SMS, an email (a CR LF in a header is an injection), a Slack post.
+// C0 controls and DEL, C1 controls (U+0080–U+009F) and the Unicode line and paragraph
+// separators U+2028/U+2029. `text` is valid UTF-8 (simdjson checked it).
+struct ControlCharacter {
+  std::size_t byte;
+  unsigned code_point;
+};
+std::optional<ControlCharacter> control_character(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return ControlCharacter{i, c};
+    if (c == 0xc2 && i + 1 < text.size()) {
+      auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) return ControlCharacter{i, next};
+    }
+    if (c == 0xe2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80) {
+      auto last = static_cast<unsigned char>(text[i + 2]);
+      if (last == 0xa8 || last == 0xa9) return ControlCharacter{i, 0x2000u + last - 0x80u};
+    }
+  }
+  return std::nullopt;
+}
 
 bool is_rfc3339(std::string_view t) {
   // 2026-11-22T16:00:00Z, 2026-11-22T16:00:00.123+01:00
@@ -32,9 +70,12 @@ bool is_rfc3339(std::string_view t) {
       t[16] != ':' || !digits(17, 2)) {
     return false;
   }
-  int month = number(5, 2), day = number(8, 2), hour = number(11, 2), minute = number(14, 2),
-      second = number(17, 2);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  int year = number(0, 4), month = number(5, 2), day = number(8, 2), hour = number(11, 2),
+      minute = number(14, 2), second = number(17, 2);
+  // A date that does not exist (February 31st) would still give timestamp_ms a number, and
+  // that number decides whether a refund is inside the policy window.
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+      second > 60) {
     return false;
   }
   std::size_t i = 19;
@@ -44,12 +85,25 @@ bool is_rfc3339(std::string_view t) {
     while (i < t.size() && is_digit(t[i])) ++i;
     if (i == start) return false;
   }
-  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) return i + 1 == t.size();
-  if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-    return i + 6 == t.size() && digits(i + 1, 2) && t[i + 3] == ':' && digits(i + 4, 2) &&
-           number(i + 1, 2) < 24 && number(i + 4, 2) < 60;
+  int offset_minutes = 0;
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+    if (i + 1 != t.size()) return false;
+  } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    if (!(i + 6 == t.size() && digits(i + 1, 2) && t[i + 3] == ':' && digits(i + 4, 2) && number(i + 1, 2) < 24 &&
+          number(i + 4, 2) < 60)) {
+      return false;
+    }
+    offset_minutes = (t[i] == '+' ? 1 : -1) * (number(i + 1, 2) * 60 + number(i + 4, 2));
+  } else {
+    return false;
   }
-  return false;
+  // Second 60 exists only as a leap second, inserted at 23:59:60 UTC (RFC 3339 section 5.7):
+  // 00:59:60+01:00 is one, 12:00:60Z is not.
+  if (second == 60) {
+    int utc_minute_of_day = ((hour * 60 + minute - offset_minutes) % 1440 + 1440) % 1440;
+    if (utc_minute_of_day != 23 * 60 + 59) return false;
+  }
+  return true;
 }
 
 bool is_email(std::string_view e) {
@@ -63,7 +117,7 @@ bool is_email(std::string_view e) {
   for (unsigned char c : e) {
     if (c <= ' ' || c == '<' || c == '>' || c == ',' || c == ';' || c == '"' || c == 0x7f) return false;
   }
-  return true;
+  return !control_character(e);
 }
 
 bool is_e164(std::string_view p) {
@@ -94,9 +148,18 @@ bool is_currency_code(std::string_view c) {
   return c.size() == 3 && currency_exponent(c).has_value();
 }
 
+std::string path(std::string_view where, std::string_view key) {
+  std::string out(where);
+  if (!out.empty()) out += '.';
+  return out.append(key);
+}
+
 // Walks one payload field by field; the first defect found is kept and reported.
 class Reader {
  public:
+  // `keys` is scratch space kept by the parser between jobs: the keys of the objects being read.
+  explicit Reader(std::vector<std::string_view>& keys) : keys_(keys) { keys_.clear(); }
+
   std::optional<InvalidJob> defect;
 
   bool fail(std::string field, std::string problem) {
@@ -107,7 +170,11 @@ class Reader {
   // A type mismatch names what was expected; anything else is broken JSON at that field.
   bool mismatch(simdjson::error_code error, const std::string& field, const char* expected) {
     if (error == simdjson::INCORRECT_TYPE || error == simdjson::NUMBER_ERROR) return fail(field, expected);
-    return fail(field, std::string("is not valid JSON (") + simdjson::error_message(error) + ")");
+    return broken(field, error);
+  }
+
+  bool broken(std::string_view field, simdjson::error_code error) {
+    return fail(std::string(field), std::string("is not valid JSON (") + simdjson::error_message(error) + ")");
   }
 
   bool string(od::value& v, const std::string& field, std::string& out, std::size_t max = 1024) {
@@ -115,6 +182,18 @@ class Reader {
     if (auto error = v.get_string().get(s)) return mismatch(error, field, "must be a string");
     if (s.size() > max) return fail(field, "is longer than " + std::to_string(max) + " characters");
     out.assign(s);
+    return true;
+  }
+
+  // Text that reaches people as written (names, reasons): a string without control characters.
+  bool text(od::value& v, const std::string& field, std::string& out, std::size_t max) {
+    if (!string(v, field, out, max)) return false;
+    if (auto control = control_character(out)) {
+      char code[16];
+      std::snprintf(code, sizeof code, "U+%04X", control->code_point);
+      return fail(field, std::string("contains the control character ") + code + " at byte " +
+                             std::to_string(control->byte) + "; it would reach SMS, email and Slack as written");
+    }
     return true;
   }
 
@@ -136,18 +215,113 @@ class Reader {
     return !v.is_null().get(null) && null;
   }
 
-  // Calls on_field(key, value) for each member; stops at the first defect.
+  // Calls on_field(key, value) for each member; stops at the first defect. `where` is the
+  // object's dotted path ("" for the root). on_field passes the keys it does not read to
+  // unknown(): On-Demand would skip their values without looking at them.
   template <class OnField>
-  bool each_field(od::object& obj, const std::string& where, OnField&& on_field) {
+  bool each_field(od::object& obj, std::string_view where, OnField&& on_field) {
+    auto first_key = keys_.size();
     for (auto member : obj) {
       od::field f;
       std::string_view key;
-      if (std::move(member).get(f) || f.unescaped_key().get(key)) return fail(where, "is not valid JSON");
+      if (auto error = std::move(member).get(f)) return broken(where.empty() ? "payload" : where, error);
+      if (auto error = f.unescaped_key().get(key)) return broken(where.empty() ? "payload" : where, error);
+      keys_.push_back(key);
       od::value value = f.value();
       if (!on_field(key, value)) return false;
     }
+    if (auto repeated = repeated_key(first_key)) {
+      return fail(path(where, *repeated), "appears more than once; a job has one value per field");
+    }
     return !defect;
   }
+
+  // A field the job does not use (upstream may add to the schema): ignored, but it must be
+  // valid JSON, or the payload is not one JSON document and another reader would see another job.
+  bool unknown(od::value& v, std::string_view where, std::string_view key) {
+    return skip(v, where, key, 0);
+  }
+
+ private:
+  // Validates a value by visiting all of it; a defect names the unknown field it is in.
+  bool skip(od::value& v, std::string_view where, std::string_view key, int depth) {
+    od::json_type type;
+    if (auto error = v.type().get(type)) return broken(path(where, key), error);
+    switch (type) {
+      case od::json_type::object: {
+        if (depth >= max_unknown_depth) return too_deep(where, key);
+        od::object obj;
+        if (auto error = v.get_object().get(obj)) return broken(path(where, key), error);
+        auto first_key = keys_.size();
+        for (auto member : obj) {
+          od::field f;
+          std::string_view inner;
+          if (auto error = std::move(member).get(f)) return broken(path(where, key), error);
+          if (auto error = f.unescaped_key().get(inner)) return broken(path(where, key), error);
+          keys_.push_back(inner);
+          od::value value = f.value();
+          if (!skip(value, where, key, depth + 1)) return false;
+        }
+        if (auto repeated = repeated_key(first_key)) {
+          return fail(path(where, key), "repeats the key '" + std::string(*repeated) + "' in one object");
+        }
+        return true;
+      }
+      case od::json_type::array: {
+        if (depth >= max_unknown_depth) return too_deep(where, key);
+        od::array items;
+        if (auto error = v.get_array().get(items)) return broken(path(where, key), error);
+        for (auto element : items) {
+          od::value value;
+          if (auto error = element.get(value)) return broken(path(where, key), error);
+          if (!skip(value, where, key, depth + 1)) return false;
+        }
+        return true;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto error = v.get_string().get(s)) return broken(path(where, key), error);
+        return true;
+      }
+      case od::json_type::number: {
+        od::number n;
+        if (auto error = v.get_number().get(n)) return broken(path(where, key), error);
+        return true;
+      }
+      case od::json_type::boolean: {
+        bool b;
+        if (auto error = v.get_bool().get(b)) return broken(path(where, key), error);
+        return true;
+      }
+      case od::json_type::null: {
+        bool null = false;
+        if (auto error = v.is_null().get(null)) return broken(path(where, key), error);
+        if (!null) return broken(path(where, key), simdjson::INCORRECT_TYPE);
+        return true;
+      }
+    }
+    return broken(path(where, key), simdjson::TAPE_ERROR);
+  }
+
+  bool too_deep(std::string_view where, std::string_view key) {
+    return fail(path(where, key), "nests more than " + std::to_string(max_unknown_depth) + " levels deep");
+  }
+
+  // The keys read since `first` (one object's), sorted in place; a key found twice, if any.
+  // Sorting keeps a hostile object with thousands of keys at n log n. The views stay valid:
+  // On-Demand unescapes every key into the parser's buffer, which lives until the next job.
+  std::optional<std::string_view> repeated_key(std::size_t first) {
+    auto begin = keys_.begin() + static_cast<std::ptrdiff_t>(first);
+    std::optional<std::string_view> repeated;
+    if (keys_.size() - first > 1) {
+      std::sort(begin, keys_.end());
+      if (auto it = std::adjacent_find(begin, keys_.end()); it != keys_.end()) repeated = *it;
+    }
+    keys_.resize(first);
+    return repeated;
+  }
+
+  std::vector<std::string_view>& keys_;
 };
 
 struct Seen {
@@ -197,7 +371,7 @@ class JobReader {
       return refund(v);
     } else if (key == "reason") {
       if (r_.is_null(v)) return true;
-      if (!r_.string(v, "reason", job.reason, 64)) return false;
+      if (!r_.text(v, "reason", job.reason, 64)) return false;
     } else if (key == "dispute") {
       if (r_.is_null(v)) return true;
       return dispute(v);
@@ -205,8 +379,10 @@ class JobReader {
       if (r_.is_null(v)) return true;
       seen.notify = true;
       return notify(v);
+    } else {
+      return r_.unknown(v, "", key);  // ignored, upstream may add to the schema, but valid
     }
-    return true;  // unknown fields are ignored: upstream may add to the schema
+    return true;
   }
 
   // Checks that need the whole job: presence, and relations between fields.
@@ -249,6 +425,8 @@ class JobReader {
         domain = true;
         if (!r_.string(f, "shop.domain", job.shop.domain, 253)) return false;
         if (!is_hostname(job.shop.domain)) return r_.fail("shop.domain", "'" + job.shop.domain + "' is not a host name");
+      } else {
+        return r_.unknown(f, "shop", key);
       }
       return true;
     });
@@ -269,7 +447,7 @@ class JobReader {
         if (!r_.string(f, "order.id", o.id, 1024)) return false;
         if (!is_safe_id(o.id)) return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
       } else if (key == "name") {
-        return r_.string(f, "order.name", o.name, 128);
+        return r_.text(f, "order.name", o.name, 128);
       } else if (key == "created_at") {
         if (r_.is_null(f)) return true;
         if (!r_.string(f, "order.created_at", o.created_at, 64)) return false;
@@ -296,6 +474,8 @@ class JobReader {
         if (!is_word(o.fulfillment_status)) return r_.fail("order.fulfillment_status", "must be a status like unfulfilled");
       } else if (key == "line_items") {
         return line_items(f);
+      } else {
+        return r_.unknown(f, "order", key);
       }
       return true;
     });
@@ -320,7 +500,7 @@ class JobReader {
       LineItem line;
       bool quantity = false;
       bool ok = r_.each_field(item, where, [&](std::string_view key, od::value& f) {
-        if (key == "sku") return r_.string(f, where + ".sku", line.sku, 128);
+        if (key == "sku") return r_.text(f, where + ".sku", line.sku, 128);
         if (key == "location_id") {
           if (!r_.string(f, where + ".location_id", line.location_id, 128)) return false;
           if (!is_safe_id(line.location_id)) return r_.fail(where + ".location_id", "must be characters of A-Z a-z 0-9 . _ : -");
@@ -328,6 +508,8 @@ class JobReader {
           quantity = true;
           if (!r_.integer(f, where + ".quantity", line.quantity)) return false;
           if (line.quantity <= 0) return r_.fail(where + ".quantity", "must be positive");
+        } else {
+          return r_.unknown(f, where, key);
         }
         return true;
       });
@@ -353,7 +535,9 @@ class JobReader {
         if (!is_e164(c.phone)) return r_.fail("customer.phone", "must be an E.164 number like +15555550100");
       } else if (key == "name") {
         if (r_.is_null(f)) return true;
-        return r_.string(f, "customer.name", c.name, 256);
+        return r_.text(f, "customer.name", c.name, 256);
+      } else {
+        return r_.unknown(f, "customer", key);
       }
       return true;
     });
@@ -373,6 +557,8 @@ class JobReader {
         reference = true;
         if (!r_.string(f, "payment.reference", p.reference, 1024)) return false;
         if (!is_safe_id(p.reference, 255)) return r_.fail("payment.reference", "must be 1-255 characters of A-Z a-z 0-9 . _ : -");
+      } else {
+        return r_.unknown(f, "payment", key);
       }
       return true;
     });
@@ -396,6 +582,8 @@ class JobReader {
         if (rf.reason != "requested_by_customer" && rf.reason != "duplicate" && rf.reason != "fraudulent") {
           return r_.fail("refund.reason", "must be requested_by_customer, duplicate or fraudulent");
         }
+      } else {
+        return r_.unknown(f, "refund", key);
       }
       return true;
     });
@@ -405,12 +593,13 @@ class JobReader {
     od::object obj;
     if (!r_.object(v, "dispute", obj)) return false;
     return r_.each_field(obj, "dispute", [&](std::string_view key, od::value& f) {
-      if (key == "reason") return r_.string(f, "dispute.reason", job.dispute.reason, 64);
+      if (key == "reason") return r_.text(f, "dispute.reason", job.dispute.reason, 64);
       if (key == "evidence_due_by") {
         if (!r_.string(f, "dispute.evidence_due_by", job.dispute.evidence_due_by, 64)) return false;
         if (!is_rfc3339(job.dispute.evidence_due_by)) return r_.fail("dispute.evidence_due_by", "is not an RFC 3339 timestamp");
+        return true;
       }
-      return true;
+      return r_.unknown(f, "dispute", key);
     });
   }
 
@@ -451,6 +640,7 @@ struct JobParser::Impl {
   ParseLimits limits;
   od::parser parser;
   std::string buffer;  // the payload plus the padding simdjson reads past the end
+  std::vector<std::string_view> keys;  // Reader's scratch space for repeated-key checks
 };
 
 JobParser::JobParser(ParseLimits limits) : impl_(std::make_unique<Impl>()) { impl_->limits = limits; }
@@ -475,17 +665,14 @@ ParseResult JobParser::parse(std::string_view payload) {
     return InvalidJob{"payload", std::string("is not valid JSON: ") + simdjson::error_message(err)};
   }
 
-  Reader reader;
+  Reader reader(impl_->keys);
   JobReader job_reader(reader);
-  for (auto member : root) {
-    od::field f;
-    std::string_view key;
-    if (std::move(member).get(f) || f.unescaped_key().get(key)) {
-      reader.fail("payload", "is not valid JSON");
-      break;
-    }
-    od::value value = f.value();
-    if (!job_reader.top(key, value)) break;
+  reader.each_field(root, "", [&](std::string_view key, od::value& value) { return job_reader.top(key, value); });
+  // On-Demand stops reading at the root object's closing brace: without this, the second of
+  // two jobs written back to back (a producer that forgot the newline) would vanish unread.
+  const char* rest = nullptr;
+  if (!reader.defect && doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
+    reader.fail("payload", "has content after the job object; an entry holds exactly one job");
   }
   if (!reader.defect) job_reader.finish();
   if (reader.defect) return std::move(*reader.defect);

@@ -116,6 +116,132 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"oversized", with(valid, R"("reason":"customer")", R"("reason":"customer","pad":")" + std::string(70 * 1024, 'x') + "\""), "payload"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
+// A job document is exactly one JSON object, valid throughout: On-Demand checks only what it
+// visits, so these are the inputs it let through before (D7, D8 of the reliability probe).
+TEST(Parse, AcceptsTrailingWhitespaceAndValidUnknownValuesOfEveryType) {
+  JobParser parser;
+  auto json = with(valid, R"("reason":"customer")",
+                   R"("reason":"customer","future":{"x":[1,-0,2.5e3,true,false,null,"\u00e9\n\"",[],{}],"y":{"z":{}}})");
+  auto result = parser.parse(json + " \n\t ");
+  ASSERT_TRUE(std::holds_alternative<Job>(result)) << std::get<InvalidJob>(result).reason();
+}
+
+TEST(Parse, AcceptsCalendarEdgesThatExist) {
+  JobParser parser;
+  for (const char* t : {"2028-02-29T12:00:00Z", "2000-02-29T00:00:00Z", "2026-12-31T23:59:60Z",
+                        "2027-01-01T00:59:60+01:00", "2026-12-31T18:59:60-05:00", "2026-04-30T23:59:59.999z"}) {
+    auto result = parser.parse(with(valid, "2026-11-22T16:00:00Z", t));
+    EXPECT_TRUE(std::holds_alternative<Job>(result)) << t << ": " << std::get<InvalidJob>(result).reason();
+  }
+}
+
+TEST(Parse, AcceptsNamesInAnyScript) {
+  JobParser parser;
+  auto result = parser.parse(with(valid, R"("name":"Ana")", R"("name":"Zo\u00eb \u00c5ngstr\u00f6m \u5c71\u7530 \u0639\u0644\u064a")"));
+  ASSERT_TRUE(std::holds_alternative<Job>(result)) << std::get<InvalidJob>(result).reason();
+  EXPECT_EQ(std::get<Job>(result).customer.name, "Zoë Ångström 山田 علي");
+}
+
+// The one a producer that forgets the newline writes: the second job must not vanish.
+TEST(Parse, RefusesASecondJobInTheSameDocument) {
+  auto defect = defect_of(valid + testing::job_json("evt_other"));
+  EXPECT_EQ(defect.field, "payload") << defect.reason();
+  EXPECT_NE(defect.problem.find("after the job"), std::string::npos) << defect.reason();
+}
+
+TEST(Parse, ARepeatedLineItemsArrayIsRefusedNotConcatenated) {
+  auto json = with(valid, R"(]},)", R"(],"line_items":[{"sku":"B","quantity":1},{"sku":"C","quantity":1}]},)");
+  auto defect = defect_of(json);
+  EXPECT_EQ(defect.field, "order.line_items") << defect.reason();
+  EXPECT_NE(defect.problem.find("more than once"), std::string::npos) << defect.reason();
+}
+
+TEST(Parse, AControlCharacterIsNamedByCodePoint) {
+  auto defect = defect_of(with(valid, R"("name":"Ana")", R"("name":"Ana\nX")"));
+  EXPECT_EQ(defect.field, "customer.name");
+  EXPECT_NE(defect.problem.find("U+000A"), std::string::npos) << defect.reason();
+}
+
+// The worker keeps one parser: a job refused half-way must leave nothing behind for the next.
+TEST(Parse, OneParserRefusesThenAccepts) {
+  JobParser parser;
+  for (const auto& bad : {valid + valid, with(valid, R"("reason":"customer")", R"("reason":"customer","n":{"a":[{"b":tru}]})"),
+                          with(valid, R"("v":1,)", R"("v":1,"id":"x",)")}) {
+    ASSERT_TRUE(std::holds_alternative<InvalidJob>(parser.parse(bad)));
+    auto result = parser.parse(valid);
+    ASSERT_TRUE(std::holds_alternative<Job>(result)) << std::get<InvalidJob>(result).reason();
+    EXPECT_EQ(std::get<Job>(result).order.line_items.size(), 1u);
+  }
+}
+
+const std::string note_at_root = R"("reason":"customer")";
+std::string with_note(const std::string& value) {
+  return with(valid, note_at_root, note_at_root + R"(,"note":)" + value);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Strictness, Defects,
+    ::testing::Values(
+        // Content after the root object.
+        Case{"two_jobs_back_to_back", valid + testing::job_json("evt_other"), "payload"},
+        Case{"job_then_empty_object", valid + " {}", "payload"},
+        Case{"job_then_word", valid + " x", "payload"},
+        Case{"job_then_bracket", valid + "]", "payload"},
+        Case{"job_then_number", valid + "\n1", "payload"},
+        // Malformed values the parser does not read.
+        Case{"unknown_truncated_true", with_note("tru"), "note"},
+        Case{"unknown_truncated_null", with_note("nul"), "note"},
+        Case{"unknown_array_hole", with_note("[1,,2]"), "note"},
+        Case{"unknown_bare_minus", with_note("-"), "note"},
+        Case{"unknown_bad_escape", with_note(R"("\q")"), "note"},
+        Case{"unknown_lone_surrogate", with_note(R"("\ud800")"), "note"},
+        Case{"unknown_number_overflow", with_note("1e999"), "note"},
+        Case{"unknown_object_missing_value", with_note(R"({"a":})"), "note"},
+        Case{"unknown_nested_deep_error", with_note(R"({"a":[{"b":[tru]}]})"), "note"},
+        Case{"unknown_too_deep", with_note(std::string(100, '[') + std::string(100, ']')), "note"},
+        Case{"unknown_in_shop", with(valid, R"("platform":"shopify")", R"("platform":"shopify","extra":[1,,2])"), "shop.extra"},
+        Case{"unknown_in_order", with(valid, R"("name":"#1001")", R"("name":"#1001","tags":"\x")"), "order.tags"},
+        Case{"unknown_in_line_item", with(valid, R"("sku":"ACR-RED-500")", R"("sku":"ACR-RED-500","grams":-)"), "order.line_items[0].grams"},
+        Case{"unknown_in_customer", with(valid, R"("name":"Ana")", R"("name":"Ana","vip":fals)"), "customer.vip"},
+        Case{"unknown_in_payment", with(valid, R"("provider":"stripe")", R"("provider":"stripe","meta":{"k":01})"), "payment.meta"},
+        // Calendar-impossible timestamps.
+        Case{"timestamp_february_31", with(valid, "2026-11-22T16:00:00Z", "2026-02-31T00:00:00Z"), "occurred_at"},
+        Case{"timestamp_april_31", with(valid, "2026-11-22T16:00:00Z", "2026-04-31T00:00:00Z"), "occurred_at"},
+        Case{"timestamp_february_29_non_leap", with(valid, "2026-11-22T16:00:00Z", "2027-02-29T00:00:00Z"), "occurred_at"},
+        Case{"timestamp_february_29_1900", with(valid, "2026-11-22T16:00:00Z", "1900-02-29T00:00:00Z"), "occurred_at"},
+        Case{"timestamp_second_60_not_leap", with(valid, "2026-11-22T16:00:00Z", "2026-11-22T12:00:60Z"), "occurred_at"},
+        Case{"timestamp_second_60_wrong_offset", with(valid, "2026-11-22T16:00:00Z", "2026-12-31T23:59:60+01:00"), "occurred_at"},
+        Case{"timestamp_hour_24", with(valid, "2026-11-22T16:00:00Z", "2026-11-22T24:00:00Z"), "occurred_at"},
+        Case{"timestamp_day_zero", with(valid, "2026-11-22T16:00:00Z", "2026-11-00T16:00:00Z"), "occurred_at"},
+        Case{"created_at_june_31", with(valid, R"("name":"#1001")", R"("name":"#1001","created_at":"2026-06-31T10:00:00Z")"), "order.created_at"},
+        // Repeated keys, at every level the parser reads.
+        Case{"repeated_root_id", with(valid, R"("v":1,)", R"("v":1,"id":"evt_a",)"), "id"},
+        Case{"repeated_root_escaped_key", with(valid, R"("v":1,)", R"("v":1,"i\u0064":"evt_a",)"), "id"},
+        Case{"repeated_root_unknown", with_note(R"(1,"note":2)"), "note"},
+        Case{"repeated_root_notify", with(valid, R"("notify":)", R"("notify":["email"],"notify":)"), "notify"},
+        Case{"repeated_shop_domain", with(valid, R"("platform":"shopify")", R"("platform":"shopify","domain":"a.example")"), "shop.domain"},
+        Case{"repeated_order_total", with(valid, R"("total_minor":14900)", R"("total_minor":1,"total_minor":14900)"), "order.total_minor"},
+        Case{"repeated_order_line_items", with(valid, R"(]},)", R"(],"line_items":[]},)"), "order.line_items"},
+        Case{"repeated_line_item_quantity", with(valid, R"("quantity":2)", R"("quantity":2,"quantity":1)"), "order.line_items[0].quantity"},
+        Case{"repeated_customer_name", with(valid, R"("name":"Ana")", R"("name":"Ana","name":"Bob")"), "customer.name"},
+        Case{"repeated_payment_reference", with(valid, R"("provider":"stripe")", R"("provider":"stripe","reference":"pi_x")"), "payment.reference"},
+        Case{"repeated_refund_amount", with(valid, note_at_root, note_at_root + R"(,"refund":{"amount_minor":1,"amount_minor":2})"), "refund.amount_minor"},
+        Case{"repeated_dispute_reason", with(valid, note_at_root, note_at_root + R"(,"dispute":{"reason":"a","reason":"b"})"), "dispute.reason"},
+        Case{"repeated_inside_unknown", with_note(R"({"a":1,"a":2})"), "note"},
+        // Control characters in text that ends up in SMS, email and Slack.
+        Case{"control_customer_name_crlf", with(valid, R"("name":"Ana")", R"("name":"Ana\r\nBcc: x@evil.example")"), "customer.name"},
+        Case{"control_customer_name_nul", with(valid, R"("name":"Ana")", R"("name":"Ana\u0000")"), "customer.name"},
+        Case{"control_customer_name_tab", with(valid, R"("name":"Ana")", R"("name":"A\tna")"), "customer.name"},
+        Case{"control_customer_name_del", with(valid, R"("name":"Ana")", R"("name":"Ana\u007f")"), "customer.name"},
+        Case{"control_customer_name_c1_nel", with(valid, R"("name":"Ana")", R"("name":"Ana\u0085x")"), "customer.name"},
+        Case{"control_customer_name_line_separator", with(valid, R"("name":"Ana")", R"("name":"Ana\u2028x")"), "customer.name"},
+        Case{"control_order_name", with(valid, R"("name":"#1001")", R"("name":"#1001\n")"), "order.name"},
+        Case{"control_reason", with(valid, R"("reason":"customer")", R"("reason":"cust\u001bomer")"), "reason"},
+        Case{"control_dispute_reason", with(valid, note_at_root, note_at_root + R"(,"dispute":{"reason":"fraud\u2029"})"), "dispute.reason"},
+        Case{"control_sku", with(valid, R"("sku":"ACR-RED-500")", R"("sku":"ACR\r500")"), "order.line_items[0].sku"},
+        Case{"control_email_c1", with(valid, "ana@example.com", R"(ana\u0085@example.com)"), "customer.email"}),
+    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
+
 TEST(Parse, SafeIds) {
   EXPECT_TRUE(is_safe_id("evt_01JD4W8Z9X"));
   EXPECT_TRUE(is_safe_id("a.b:c-d_e"));
