@@ -59,6 +59,15 @@ void RedisServer::stop() {
   process_.reset();
 }
 
+void RedisServer::stop(int signal) {
+  session_.reset();
+  if (process_) {
+    process_->signal(signal);
+    process_->wait(std::chrono::seconds(10));
+  }
+  process_.reset();  // still running after 10 s: the destructor escalates to SIGKILL
+}
+
 std::vector<redis::Reply> RedisServer::exec(redis::Request request) { return session_->exec(std::move(request)); }
 
 redis::Reply RedisServer::command(const std::vector<std::string>& argv) {

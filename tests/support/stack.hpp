@@ -35,6 +35,9 @@ class RedisServer {
   redis::Reply command(const std::vector<std::string>& argv);
   long long integer(const std::vector<std::string>& argv) { return command(argv).integer; }
   void stop();
+  // Stops it with this signal (SIGTERM: Redis fsyncs the AOF and exits; SIGKILL: a crash) and
+  // waits for the exit; start() then brings it back on the same port and directory.
+  void stop(int signal);
   void start();
 
  private:
