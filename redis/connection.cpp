@@ -24,27 +24,6 @@ error_code protocol_error() {
   return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
 }
 
-Reply to_reply(const redisReply* raw) {
-  Reply reply;
-  switch (raw->type) {
-    case REDIS_REPLY_STRING: reply.type = Reply::Type::string; break;
-    case REDIS_REPLY_STATUS: reply.type = Reply::Type::status; break;
-    case REDIS_REPLY_ERROR: reply.type = Reply::Type::error; break;
-    case REDIS_REPLY_INTEGER: reply.type = Reply::Type::integer; break;
-    case REDIS_REPLY_ARRAY: reply.type = Reply::Type::array; break;
-    default: reply.type = Reply::Type::nil; break;
-  }
-  if (raw->type == REDIS_REPLY_INTEGER) {
-    reply.integer = raw->integer;
-  } else if (raw->type == REDIS_REPLY_ARRAY) {
-    reply.elements.reserve(raw->elements);
-    for (std::size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(to_reply(raw->element[i]));
-  } else if (raw->str) {
-    reply.text.assign(raw->str, raw->len);
-  }
-  return reply;
-}
-
 }  // namespace
 
 struct Connection::State {

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+struct redisReply;  // hiredis
+
 namespace rescind::redis {
 
 struct Reply {
@@ -25,5 +27,8 @@ struct Reply {
 };
 
 std::string describe(const Reply& reply);  // for logs and error messages
+
+// Copies a reply out of hiredis's reader (the connection, and the RESP fuzzer in fuzz/).
+Reply to_reply(const redisReply* raw);
 
 }  // namespace rescind::redis
