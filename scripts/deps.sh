@@ -8,6 +8,8 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libhire
 # Running the tests and the demo: a real Redis, GoogleTest, curl to read the sandbox ledger, and
 # promtool (package prometheus) to check the alert rules.
 TEST_PACKAGES=(redis-server libgtest-dev curl prometheus)
+# Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes. Not in the image.
+FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the built binaries load at run time (the Docker runtime stage).
 RUNTIME_PACKAGES=(libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0
   libssl3 ca-certificates)
