@@ -1,9 +1,16 @@
 #include "ratelimit/limits.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 
 namespace rescind::ratelimit {
+namespace {
+// What a GCRA bucket can hold (ratelimit/gcra.hpp keeps the interval and the tolerance in whole
+// microseconds): strtod and from_chars also read "nan", "inf" and 1e-300, whose interval
+// overflows the conversion. One call a day to a million a second covers every real quota.
+constexpr double min_rate = 1.0 / 86400, max_rate = 1e6, max_burst = 1e6, max_in_flight_cap = 1e6;
+}  // namespace
 
 const Limit* Limits::find(std::string_view provider, std::string_view account) const {
   if (!account.empty()) {
@@ -30,7 +37,9 @@ bool parse_limit(std::string_view text, Limits& limits, std::string& error) {
   char* end = nullptr;
   limit.per_second = std::strtod(spec.c_str(), &end);
   std::string_view rest(end);
-  if (end == spec.c_str() || limit.per_second <= 0) return fail("the rate must be a positive number");
+  if (end == spec.c_str() || !std::isfinite(limit.per_second) || limit.per_second <= 0) {
+    return fail("the rate must be a positive number");
+  }
   if (rest.starts_with("/s")) {
     rest.remove_prefix(2);
   } else if (rest.starts_with("/m")) {
@@ -39,18 +48,25 @@ bool parse_limit(std::string_view text, Limits& limits, std::string& error) {
   } else {
     return fail("the rate needs a unit, /s or /m");
   }
+  if (limit.per_second < min_rate || limit.per_second > max_rate) {
+    return fail("the rate must be between 1 a day and 1000000/s");
+  }
   auto number = [&](std::string_view field, double& out) {
     auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), out);
-    return ec == std::errc{} && p == field.data() + field.size() && out >= 0;
+    return ec == std::errc{} && p == field.data() + field.size() && std::isfinite(out) && out >= 0;
   };
   if (rest.starts_with(":")) {
     rest.remove_prefix(1);
     auto colon = rest.find(':');
-    if (!number(rest.substr(0, colon), limit.burst) || limit.burst < 1) return fail("the burst must be a number >= 1");
+    if (!number(rest.substr(0, colon), limit.burst) || limit.burst < 1 || limit.burst > max_burst) {
+      return fail("the burst must be a number from 1 to 1000000");
+    }
     rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
     if (colon != std::string_view::npos) {
       double cap = 0;
-      if (!number(rest, cap) || cap < 1) return fail("the in-flight cap must be a whole number >= 1");
+      if (!number(rest, cap) || cap < 1 || cap > max_in_flight_cap || cap != std::floor(cap)) {
+        return fail("the in-flight cap must be a whole number from 1 to 1000000");
+      }
       limit.max_in_flight = static_cast<std::size_t>(cap);
       rest = {};
     }

@@ -53,5 +53,23 @@ TEST(Limits, ParseProviderAndAccountOverrides) {
   }
 }
 
+// Found by fuzz/config_fuzzer: strtod and from_chars read "nan", "inf" and 1e-300, which passed
+// the range checks and then overflowed the conversion to whole microseconds in Gcra::of
+// (undefined behaviour; a NaN rate compared false against everything).
+TEST(Limits, RefusesNumbersABucketCannotHold) {
+  Limits limits;
+  std::string error;
+  for (const char* bad : {"stripe=nan/s", "stripe=inf/s", "stripe=1e-300/s", "stripe=1e-5/s", "stripe=2e6/s",
+                          "stripe=1/s:inf", "stripe=1/s:1e300", "stripe=1/s:1:inf", "stripe=1/s:1:1e30",
+                          "stripe=1/s:1:2.5"}) {
+    EXPECT_FALSE(parse_limit(bad, limits, error)) << bad;
+    EXPECT_NE(error.find("PROVIDER"), std::string::npos) << error;
+  }
+  EXPECT_TRUE(limits.per_provider.empty());
+  ASSERT_TRUE(parse_limit("stripe=1/m:1000000:1000000", limits, error)) << error;
+  auto gcra = Gcra::of(limits.find("stripe", "")->per_second, limits.find("stripe", "")->burst);
+  EXPECT_EQ(gcra.interval, std::chrono::microseconds(60'000'000));
+}
+
 }  // namespace
 }  // namespace rescind::ratelimit
