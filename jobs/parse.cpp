@@ -148,10 +148,12 @@ bool is_currency_code(std::string_view c) {
   return c.size() == 3 && currency_exponent(c).has_value();
 }
 
+// The dotted name of `key` inside `where`. JSON allows an empty key; it is named "" so that
+// a refusal never names no field at all (the fuzzer found `{"":tru,…}`).
 std::string path(std::string_view where, std::string_view key) {
   std::string out(where);
   if (!out.empty()) out += '.';
-  return out.append(key);
+  return key.empty() ? out.append("\"\"") : out.append(key);
 }
 
 // Walks one payload field by field; the first defect found is kept and reported.
