@@ -1,5 +1,7 @@
 #include "clients/shopify.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -139,7 +141,10 @@ std::optional<std::chrono::milliseconds> ShopifyOrders::slow_down(std::string_vi
   // Below a tenth of the bucket: wait until it has refilled to that tenth, so concurrent
   // calls space themselves out instead of draining it into THROTTLED answers.
   if (maximum <= 0 || restore <= 0 || available >= maximum / 10) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<long long>((maximum / 10 - available) / restore * 1000) + 1);
+  // At most an hour, like a Retry-After: a tiny restoreRate (the fuzzer sent 0.01) would
+  // otherwise park the account for hours, or overflow the conversion (undefined behaviour).
+  double pause_ms = (maximum / 10 - available) / restore * 1000 + 1;
+  return std::chrono::milliseconds(static_cast<long long>(std::min(pause_ms, 3'600'000.0)));
 }
 
 Outcome ShopifyOrders::interpret_cancel(const Exchange& exchange) {

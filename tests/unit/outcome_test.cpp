@@ -181,6 +181,18 @@ TEST(Shopify, ALowCostBucketSlowsDownBeforeAThrottle) {
   EXPECT_FALSE(plenty.slow_down);
 }
 
+// Found by fuzz/provider_answer_fuzzer: restoreRate 0.01 gave a 5-hour pause, and 1e-300 an
+// infinite one converted to milliseconds (undefined behaviour).
+TEST(Shopify, ASlowDownIsAtMostAnHour) {
+  for (const char* rate : {"0.01", "1e-300"}) {
+    auto slow = clients::ShopifyOrders::slow_down(
+        std::string(R"({"extensions":{"cost":{"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":0,"restoreRate":)") +
+        rate + "}}}}");
+    ASSERT_TRUE(slow) << rate;
+    EXPECT_EQ(*slow, std::chrono::hours(1)) << rate;
+  }
+}
+
 TEST(MailgunAndZendesk, ErrorsArePermanentAndSuccessCarriesTheirIds) {
   EXPECT_EQ(clients::MailgunEmail::interpret(answer(400, R"({"message":"'to' parameter is missing"})")).kind, Kind::permanent);
   EXPECT_EQ(clients::MailgunEmail::interpret(answer(200, R"({"id":"<1@mg>","message":"Queued. Thank you."})")).reference, "<1@mg>");
