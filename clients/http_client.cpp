@@ -110,8 +110,12 @@ struct HttpClient::Impl {
   // commonly keep) is discarded here rather than failing a request; `fresh` skips the pool.
   asio::awaitable<std::unique_ptr<Connection>> check_out(const Origin& origin, Pool& pool, error_code& ec, bool fresh) {
     for (;;) {
-      while (pool.idle.empty() && pool.open >= options.max_connections_per_origin) {
+      while (pool.idle.empty() && pool.open >= options.max_connections_per_origin && !stopped) {
         co_await pool.released.async_wait(use_tuple);
+      }
+      if (stopped) {
+        ec = not_sent;
+        co_return nullptr;
       }
       if (pool.idle.empty() || (fresh && pool.open < options.max_connections_per_origin)) break;
       auto connection = std::move(pool.idle.back());
@@ -171,6 +175,7 @@ struct HttpClient::Impl {
   HttpOptions options;
   ssl::context tls;
   std::unordered_map<std::string, std::unique_ptr<Pool>> pools;
+  bool stopped = false;  // stop_sending(): no request is written any more
 };
 
 HttpClient::HttpClient(asio::any_io_executor executor, HttpOptions options)
@@ -178,14 +183,24 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpOptions options)
 
 HttpClient::~HttpClient() = default;
 
+void HttpClient::stop_sending() {
+  impl_->stopped = true;
+  for (auto& [origin, pool] : impl_->pools) pool->released.cancel();  // every waiter learns it now
+}
+
 asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest request) {
   auto& pool = impl_->pool_for(origin);
   request.set(http::field::host, origin.host_header());
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {
     error_code ec;
+    if (impl_->stopped) co_return Exchange{not_sent, {}};
     auto connection = co_await impl_->check_out(origin, pool, ec, attempt > 0);
     if (!connection) co_return Exchange{ec, {}};
+    if (impl_->stopped) {  // stopped while connecting: the request has not left
+      impl_->check_in(pool, std::move(connection));
+      co_return Exchange{not_sent, {}};
+    }
     Exchange exchange;
     bool got_some = false;
     const auto& options = impl_->options;

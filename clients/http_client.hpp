@@ -20,6 +20,9 @@ namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
+// What send() answers once stop_sending() was called: the request never left this process.
+inline constexpr auto not_sent = boost::asio::error::operation_aborted;
+
 struct Exchange {
   boost::system::error_code error;  // set: no (complete) response arrived
   HttpResponse response;
@@ -45,7 +48,14 @@ class HttpClient {
 
   // Sets Host, sends, reads the whole response. A connection the server closed while it
   // sat idle in the pool is replaced once, transparently; any other failure is returned.
+  // After stop_sending(), a request not yet written fails with `not_sent`.
   asio::awaitable<Exchange> send(const Origin& origin, HttpRequest request);
+
+  // Shutdown: requests already written are still read to their answer (they were performed
+  // or are being performed), but none is written any more — a call waiting for a pooled
+  // connection is answered `not_sent` at once. Nothing then happens that the worker could
+  // not record, and the job is handed back instead.
+  void stop_sending();
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@ HttpRequest make_post(const Url& base, std::string_view path, std::string_view j
 }
 
 retry::Outcome outcome_from(const Exchange& exchange) {
+  if (exchange.error == not_sent) return retry::Outcome::not_sent();
   if (exchange.error) return retry::Outcome::transport_failure(exchange.error.message());
   retry::Outcome outcome;
   outcome.status = static_cast<int>(exchange.response.result_int());

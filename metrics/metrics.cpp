@@ -52,6 +52,8 @@ struct Metrics::Families {
         promoted(prometheus::BuildCounter().Name("rescind_retries_promoted_total").Help("Due retries moved back into the jobs stream").Register(r).Add({})),
         removed(prometheus::BuildCounter().Name("rescind_housekeeping_removed_total").Help("What housekeeping removed: jobs_entries (acknowledged history), dlq_entries (retention), consumers").Register(r)),
         rate_limited(prometheus::BuildCounter().Name("rescind_rate_limited_total").Help("429 answers from providers").Register(r)),
+        deferred(prometheus::BuildCounter().Name("rescind_jobs_deferred_total").Help("Jobs put back without running or using an attempt: running_elsewhere (their job id was running in another entry), handed_back (a stopping worker)").Register(r)),
+        write_failures(prometheus::BuildCounter().Name("rescind_queue_write_failures_total").Help("Writes Redis did not take after retries, by action (ack, reschedule, dead_letter, step_state): the entry waits for the visibility timeout").Register(r)),
         lag(gauge(r, "rescind_stream_lag", "Entries of the jobs stream not yet delivered to the group (sampled)")),
         pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
         length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
@@ -72,6 +74,8 @@ struct Metrics::Families {
   prometheus::Counter& promoted;
   prometheus::Family<prometheus::Counter>& removed;
   prometheus::Family<prometheus::Counter>& rate_limited;
+  prometheus::Family<prometheus::Counter>& deferred;
+  prometheus::Family<prometheus::Counter>& write_failures;
   prometheus::Gauge& lag;
   prometheus::Gauge& pending;
   prometheus::Gauge& length;
@@ -122,6 +126,14 @@ void Metrics::housekeeping_removed(std::string_view what, long long count) {
 
 void Metrics::rate_limited(std::string_view provider) {
   families_->rate_limited.Add({{"provider", std::string(provider)}}).Increment();
+}
+
+void Metrics::job_deferred(std::string_view reason) {
+  families_->deferred.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::queue_write_failed(std::string_view action) {
+  families_->write_failures.Add({{"action", std::string(action)}}).Increment();
 }
 
 void Metrics::queue_sampled(const QueueSample& sample) {

@@ -29,6 +29,11 @@ class Metrics {
   // what: jobs_entries (acknowledged history trimmed), dlq_entries (retention), consumers
   void housekeeping_removed(std::string_view what, long long count);
   void rate_limited(std::string_view provider);
+  // reason: running_elsewhere (another entry of the job id holds its lease), handed_back
+  // (a stopping worker gave the job back unfinished). Neither uses an attempt.
+  void job_deferred(std::string_view reason);
+  // action: ack, reschedule, dead_letter, step_state — Redis did not take it after retries.
+  void queue_write_failed(std::string_view action);
 
   // Sampled from Redis by the worker (every worker samples the same queue: use max()).
   struct QueueSample {

@@ -8,17 +8,19 @@
 namespace rescind::retry {
 namespace {
 
-// KEYS: jobs. ARGV: group, consumer, ids… Acks the ids this consumer still owns (one XACK)
-// and answers 1 or 0 per id, in order.
+// KEYS: jobs, then the job-id leases of the first n ids. ARGV: group, consumer, n, ids…
+// Acks the ids this consumer still owns (one XACK), frees each lease that still names its
+// entry, and answers 1 or 0 per id, in order.
 constexpr const char* ack_many_lua = R"lua(
-local owned, answer = {}, {}
-for i = 3, #ARGV do
+local owned, answer, leased = {}, {}, tonumber(ARGV[3])
+for i = 4, #ARGV do
   local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if #owner > 0 and owner[1][2] == ARGV[2] then
     owned[#owned + 1] = ARGV[i]
-    answer[i - 2] = 1
+    answer[i - 3] = 1
+    if i - 3 <= leased and redis.call('GET', KEYS[i - 2]) == ARGV[i] then redis.call('DEL', KEYS[i - 2]) end
   else
-    answer[i - 2] = 0
+    answer[i - 3] = 0
   end
 end
 if #owned > 0 then redis.call('XACK', KEYS[1], ARGV[1], unpack(owned)) end
@@ -32,14 +34,16 @@ constexpr std::size_t max_batch = 1000;  // bounds one script's run time (and un
 Acknowledger::Acknowledger(const QueueKeys& keys, redis::Connection& redis, asio::any_io_executor executor)
     : keys_(keys), redis_(redis), executor_(executor), script_(ack_many_lua) {}
 
-asio::awaitable<Finished> Acknowledger::acknowledge(std::string entry_id) {
+asio::awaitable<Finished> Acknowledger::acknowledge(std::string entry_id, std::string lease_key) {
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Finished)>(
-      [this](auto handler, std::string id) { enqueue(std::move(id), Handler(std::move(handler))); }, asio::use_awaitable,
-      std::move(entry_id));
+      [this](auto handler, std::string id, std::string lease) {
+        enqueue(std::move(id), std::move(lease), Handler(std::move(handler)));
+      },
+      asio::use_awaitable, std::move(entry_id), std::move(lease_key));
 }
 
-void Acknowledger::enqueue(std::string entry_id, Handler done) {
-  waiting_.push_back(Waiting{std::move(entry_id), std::move(done)});
+void Acknowledger::enqueue(std::string entry_id, std::string lease_key, Handler done) {
+  waiting_.push_back(Waiting{std::move(entry_id), std::move(lease_key), std::move(done)});
   if (flush_scheduled_) return;
   flush_scheduled_ = true;
   // co_spawn posts: every ack asked for before the loop gets to it joins this batch.
@@ -50,18 +54,27 @@ asio::awaitable<void> Acknowledger::flush() {
   flush_scheduled_ = false;
   std::vector<Waiting> batch;
   batch.swap(waiting_);
-  for (std::size_t from = 0; from < batch.size(); from += max_batch) {
-    auto to = std::min(batch.size(), from + max_batch);
+  // Leased entries first: the script pairs KEYS[1 + i] with the i-th id. (An order of
+  // indices, not a reordering of `batch`: Boost 1.81's any_completion_handler recurses
+  // forever when a standard algorithm copies one.)
+  std::vector<std::size_t> order;
+  order.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) if (!batch[i].lease_key.empty()) order.push_back(i);
+  for (std::size_t i = 0; i < batch.size(); ++i) if (batch[i].lease_key.empty()) order.push_back(i);
+  for (std::size_t from = 0; from < order.size(); from += max_batch) {
+    auto to = std::min(order.size(), from + max_batch);
     std::vector<std::string_view> keys{keys_.jobs};
-    std::vector<std::string_view> args{keys_.group, keys_.consumer};
-    for (auto i = from; i < to; ++i) args.push_back(batch[i].entry_id);
+    for (auto i = from; i < to && !batch[order[i]].lease_key.empty(); ++i) keys.push_back(batch[order[i]].lease_key);
+    auto leased = std::to_string(keys.size() - 1);
+    std::vector<std::string_view> args{keys_.group, keys_.consumer, leased};
+    for (auto i = from; i < to; ++i) args.push_back(batch[order[i]].entry_id);
     auto result = co_await script_.run(redis_, keys, args);
     bool answered = result.ok() && result.replies[0].is_array() && result.replies[0].elements.size() == to - from;
     for (auto i = from; i < to; ++i) {
       auto finished = !answered ? Finished::failed
                       : result.replies[0].elements[i - from].integer == 1 ? Finished::done
                                                                            : Finished::stale;
-      asio::post(executor_, [done = std::move(batch[i].done), finished]() mutable { std::move(done)(finished); });
+      asio::post(executor_, [done = std::move(batch[order[i]].done), finished]() mutable { std::move(done)(finished); });
     }
   }
 }

@@ -19,15 +19,17 @@ class Acknowledger {
  public:
   Acknowledger(const QueueKeys& keys, redis::Connection& redis, asio::any_io_executor executor);
 
-  asio::awaitable<Finished> acknowledge(std::string entry_id);
+  // Also frees the job id's lease `lease_key` (empty: none) if this entry still holds it.
+  asio::awaitable<Finished> acknowledge(std::string entry_id, std::string lease_key = {});
 
  private:
   using Handler = asio::any_completion_handler<void(Finished)>;
   struct Waiting {
     std::string entry_id;
+    std::string lease_key;
     Handler done;
   };
-  void enqueue(std::string entry_id, Handler done);
+  void enqueue(std::string entry_id, std::string lease_key, Handler done);
   asio::awaitable<void> flush();
 
   const QueueKeys& keys_;

@@ -7,9 +7,10 @@
 namespace rescind::retry {
 namespace {
 
-// KEYS: jobs, retry, dlq. ARGV: group, consumer, entry id, action, then per action:
-// retry: due_ms, envelope; dead: field, value, … The ownership check and the move happen
-// together: a consumer whose entry was claimed by another meanwhile changes nothing.
+// KEYS: jobs, retry, dlq[, lease]. ARGV: group, consumer, entry id, action, then per
+// action: retry: due_ms, envelope; dead: field, value, … The ownership check and the move
+// happen together: a consumer whose entry was claimed by another meanwhile changes nothing.
+// The job id's lease goes with the entry, if this entry holds it.
 constexpr const char* finish_lua = R"lua(
 local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if #owner == 0 or owner[1][2] ~= ARGV[2] then return 0 end
@@ -19,7 +20,19 @@ elseif ARGV[4] == 'dead' then
   redis.call('XADD', KEYS[3], '*', unpack(ARGV, 5))
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
+if KEYS[4] and redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
 return 1
+)lua";
+
+// KEYS: lease, step states. ARGV: entry id, lease ms. One run of a job id at a time: the
+// lease names the stream entry running it. Taken when free or already this entry's (a
+// claim of the same entry from a silent worker), and then the step states come back in the
+// same call; held by another entry of the same id, it answers how long it has left.
+constexpr const char* begin_lua = R"lua(
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {0, redis.call('PTTL', KEYS[1])} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {1, redis.call('HGETALL', KEYS[2])}
 )lua";
 
 // KEYS: retry, jobs, dlq. ARGV: now_ms, limit. Each due envelope becomes a stream entry in
@@ -39,14 +52,18 @@ end
 return #due
 )lua";
 
-// KEYS: jobs. ARGV: group, consumer, ids… XCLAIM with JUSTID resets the idle time without
-// counting a delivery; only entries this consumer still owns are touched.
+// KEYS: jobs, then the leases of the first n ids. ARGV: group, consumer, lease ms, n, ids…
+// XCLAIM with JUSTID resets the idle time without counting a delivery; only entries this
+// consumer still owns are touched, and a lease only while it still names its entry: the
+// lease and the entry expire together when this worker dies.
 constexpr const char* extend_lua = R"lua(
-local extended = 0
-for i = 3, #ARGV do
+local extended, leased = 0, tonumber(ARGV[4])
+for i = 5, #ARGV do
   local owner = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
   if #owner > 0 and owner[1][2] == ARGV[2] then
     redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    local lease = KEYS[i - 3]
+    if i - 4 <= leased and redis.call('GET', lease) == ARGV[i] then redis.call('PEXPIRE', lease, ARGV[3]) end
     extended = extended + 1
   end
 end
@@ -88,38 +105,68 @@ std::string rfc3339_now() {
 }
 
 JobQueue::JobQueue(QueueKeys keys)
-    : keys_(std::move(keys)), finish_(finish_lua), promote_(promote_lua), extend_(extend_lua) {}
+    : keys_(std::move(keys)), finish_(finish_lua), begin_(begin_lua), promote_(promote_lua), extend_(extend_lua) {}
 
-asio::awaitable<Finished> JobQueue::finish(redis::Connection& redis, std::vector<std::string_view> args) const {
+asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::string& entry_id, const std::string& lease_key,
+                                       const std::string& state_key, std::chrono::milliseconds lease_for) const {
+  auto ttl = std::to_string(lease_for.count());
+  std::vector<std::string_view> keys{lease_key, state_key}, args{entry_id, ttl};
+  auto result = co_await begin_.run(redis, keys, args);
+  Begun begun;
+  if (!result.ok() || result.replies[0].is_error() || !result.replies[0].is_array() ||
+      result.replies[0].elements.size() != 2) {
+    begun.error = !result.ok() ? result.error.message() : result.replies[0].is_error() ? result.replies[0].text
+                                                                                        : "unexpected reply";
+    co_return begun;
+  }
+  auto& reply = result.replies[0].elements;
+  if (reply[0].integer == 0) {
+    begun.state = Begun::State::busy;
+    begun.busy_for = std::chrono::milliseconds(std::max(0LL, reply[1].integer));
+    co_return begun;
+  }
+  begun.state = Begun::State::leased;
+  auto& fields = reply[1].elements;
+  for (std::size_t f = 0; f + 1 < fields.size(); f += 2) {
+    begun.steps.emplace_back(std::move(fields[f].text), std::move(fields[f + 1].text));
+  }
+  co_return begun;
+}
+
+asio::awaitable<Finished> JobQueue::finish(redis::Connection& redis, std::vector<std::string_view> args,
+                                           std::string_view lease_key) const {
   std::vector<std::string_view> keys{keys_.jobs, keys_.retry, keys_.dlq};
+  if (!lease_key.empty()) keys.push_back(lease_key);
   auto result = co_await finish_.run(redis, keys, args);
   if (!result.ok() || result.replies[0].is_error()) co_return Finished::failed;
   co_return result.replies[0].integer == 1 ? Finished::done : Finished::stale;
 }
 
-asio::awaitable<Finished> JobQueue::acknowledge(redis::Connection& redis, const std::string& entry_id) const {
+asio::awaitable<Finished> JobQueue::acknowledge(redis::Connection& redis, const std::string& entry_id,
+                                                std::string_view lease_key) const {
   std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "ack"};  // named: g++ 12 miscompiles a braced list in co_await
-  co_return co_await finish(redis, std::move(args));
+  co_return co_await finish(redis, std::move(args), lease_key);
 }
 
 asio::awaitable<Finished> JobQueue::reschedule(redis::Connection& redis, const std::string& entry_id,
                                                const std::string& job, const Envelope& envelope,
-                                               std::chrono::system_clock::time_point due, bool uses_attempt) const {
+                                               std::chrono::system_clock::time_point due, bool uses_attempt,
+                                               std::string_view lease_key) const {
   auto member = std::to_string(envelope.attempt + (uses_attempt ? 1 : 0)) + ":" + std::to_string(envelope.first_at_ms) + ":" +
                 envelope.origin_id + ":" + job;
   auto due_ms = std::to_string(millis(due));
   std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "retry", due_ms, member};
-  co_return co_await finish(redis, std::move(args));
+  co_return co_await finish(redis, std::move(args), lease_key);
 }
 
 asio::awaitable<Finished> JobQueue::dead_letter(redis::Connection& redis, const std::string& entry_id,
-                                                const DeadLetter& letter) const {
+                                                const DeadLetter& letter, std::string_view lease_key) const {
   std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "dead"};
   for (const auto& [field, value] : letter.fields) {
     args.push_back(field);
     args.push_back(value);
   }
-  co_return co_await finish(redis, std::move(args));
+  co_return co_await finish(redis, std::move(args), lease_key);
 }
 
 asio::awaitable<std::optional<long long>> JobQueue::promote_due(redis::Connection& redis,
@@ -133,11 +180,23 @@ asio::awaitable<std::optional<long long>> JobQueue::promote_due(redis::Connectio
   co_return result.replies[0].integer;
 }
 
-asio::awaitable<void> JobQueue::extend(redis::Connection& redis, const std::vector<std::string>& entry_ids) const {
-  if (entry_ids.empty()) co_return;
-  std::vector<std::string_view> keys{keys_.jobs};
-  std::vector<std::string_view> args{keys_.group, keys_.consumer};
-  args.insert(args.end(), entry_ids.begin(), entry_ids.end());
+asio::awaitable<void> JobQueue::extend(redis::Connection& redis, const std::vector<Running>& running,
+                                       std::chrono::milliseconds lease_for) const {
+  if (running.empty()) co_return;
+  // Leased entries first, so that KEYS[1 + i] is the lease of the i-th id.
+  std::vector<std::string_view> keys{keys_.jobs}, leased_ids, other_ids;
+  for (const auto& job : running) {
+    if (job.lease_key.empty()) {
+      other_ids.push_back(job.entry_id);
+    } else {
+      keys.push_back(job.lease_key);
+      leased_ids.push_back(job.entry_id);
+    }
+  }
+  auto ttl = std::to_string(lease_for.count()), leased = std::to_string(leased_ids.size());
+  std::vector<std::string_view> args{keys_.group, keys_.consumer, ttl, leased};
+  args.insert(args.end(), leased_ids.begin(), leased_ids.end());
+  args.insert(args.end(), other_ids.begin(), other_ids.end());
   co_await extend_.run(redis, keys, args);
 }
 

@@ -37,6 +37,21 @@ struct Envelope {
 
 enum class Finished { done, stale, failed };  // stale: another consumer owns it now
 
+// The start of a run: the job id's lease, and with it the states of the steps done so far.
+struct Begun {
+  enum class State { leased, busy, failed };
+  State state = State::failed;
+  std::vector<std::pair<std::string, std::string>> steps;  // role → "done:<ref>" (leased)
+  std::chrono::milliseconds busy_for{0};  // busy: how long the other entry's lease has left
+  std::string error;                      // failed: why Redis did not answer
+};
+
+// An entry in flight here, and the lease of its job id once it holds one (else empty).
+struct Running {
+  std::string_view entry_id;
+  std::string_view lease_key;
+};
+
 struct DeadLetter {
   std::vector<std::pair<std::string, std::string>> fields;  // job, attempt, reason, step, …
 };
@@ -47,22 +62,31 @@ class JobQueue {
 
   const QueueKeys& keys() const { return keys_; }
 
-  asio::awaitable<Finished> acknowledge(redis::Connection& redis, const std::string& entry_id) const;
+  // Takes the lease of a job id for this entry (at most one entry of an id runs at a time,
+  // fleet-wide) and reads the job's step states in the same call.
+  asio::awaitable<Begun> begin(redis::Connection& redis, const std::string& entry_id, const std::string& lease_key,
+                               const std::string& state_key, std::chrono::milliseconds lease_for) const;
+
+  // Each completion also frees `lease_key` when this entry holds it (empty: no lease).
+  asio::awaitable<Finished> acknowledge(redis::Connection& redis, const std::string& entry_id,
+                                        std::string_view lease_key = {}) const;
   // Removes the entry from the stream's pending list and adds the job to the retry set,
   // due at `due`, with `attempt` + 1 — or the same attempt when it was only rate-limited.
   asio::awaitable<Finished> reschedule(redis::Connection& redis, const std::string& entry_id, const std::string& job,
                                        const Envelope& envelope, std::chrono::system_clock::time_point due,
-                                       bool uses_attempt = true) const;
+                                       bool uses_attempt = true, std::string_view lease_key = {}) const;
   asio::awaitable<Finished> dead_letter(redis::Connection& redis, const std::string& entry_id,
-                                        const DeadLetter& letter) const;
+                                        const DeadLetter& letter, std::string_view lease_key = {}) const;
 
   // Moves retries due by `now` back into the stream (at most `limit`); how many moved.
   asio::awaitable<std::optional<long long>> promote_due(redis::Connection& redis,
                                                         std::chrono::system_clock::time_point now, long long limit) const;
 
   // Resets the idle time of the entries this consumer still owns (a heartbeat for jobs
-  // still running), so nobody claims them; entries it no longer owns are left alone.
-  asio::awaitable<void> extend(redis::Connection& redis, const std::vector<std::string>& entry_ids) const;
+  // still running), so nobody claims them, and extends their leases by `lease_for`;
+  // entries it no longer owns are left alone.
+  asio::awaitable<void> extend(redis::Connection& redis, const std::vector<Running>& running,
+                               std::chrono::milliseconds lease_for) const;
 
   // Takes over up to `count` entries idle for at least `min_idle` (their worker died or
   // hung). Returns the entries with their delivery counts (after this claim).
@@ -70,10 +94,12 @@ class JobQueue {
       redis::Connection& redis, std::chrono::milliseconds min_idle, long long count) const;
 
  private:
-  asio::awaitable<Finished> finish(redis::Connection& redis, std::vector<std::string_view> args) const;
+  asio::awaitable<Finished> finish(redis::Connection& redis, std::vector<std::string_view> args,
+                                   std::string_view lease_key) const;
 
   QueueKeys keys_;
   redis::Script finish_;
+  redis::Script begin_;
   redis::Script promote_;
   redis::Script extend_;
 };

@@ -32,6 +32,12 @@ struct Outcome {
   static Outcome transport_failure(std::string message) {
     return {Kind::retryable, 0, "transport", std::move(message), {}, {}, {}};
   }
+  // The worker is stopping and did not make the call: the job goes back to the queue at
+  // once, without using an attempt, for another worker to run the step.
+  static Outcome not_sent() {
+    return {Kind::rate_limited, 0, "not_sent", "the worker is stopping: the call was not made", {}, std::chrono::milliseconds(0), {}};
+  }
+  bool was_not_sent() const { return kind == Kind::rate_limited && code == "not_sent"; }
 };
 
 std::string_view to_string(Outcome::Kind kind);

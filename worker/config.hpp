@@ -56,6 +56,8 @@ struct QueueConfig {
   std::string dlq_key() const { return prefix + ":dlq"; }
   std::string audit_key() const { return prefix + ":audit"; }
   std::string job_state_key(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
+  // Held by the stream entry running the job id: two entries of one id never run at once.
+  std::string job_lease_key(std::string_view job_id) const { return prefix + ":run:" + std::string(job_id); }
 };
 
 struct ProviderConfig {
@@ -81,6 +83,9 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9464";  // empty: no metrics endpoint
   std::chrono::milliseconds sample_interval{5000};  // queue depth gauges and readiness
   std::chrono::milliseconds drain_timeout{30000};
+  // After the drain timeout: how long calls already sent may take to answer (and be
+  // recorded) while no new call is made; then the process exits regardless.
+  std::chrono::milliseconds drain_grace{5000};
   common::log::Level log_level = common::log::Level::info;
 };
 

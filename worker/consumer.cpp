@@ -119,8 +119,10 @@ asio::awaitable<void> Consumer::upkeep() {
     }
     if (clock::now() >= next_extend) {
       next_extend = clock::now() + extend_every;
-      std::vector<std::string> ids(running_.begin(), running_.end());
-      co_await job_queue_.extend(commands_, ids);
+      std::vector<retry::Running> running;
+      running.reserve(running_.size());
+      for (const auto& id : running_) running.push_back({id, runner_.lease_of(id)});
+      co_await job_queue_.extend(commands_, running, queue_.visibility_timeout);
     }
     if (clock::now() >= next_claim && room() > 0 && !stopping_) {
       next_claim = clock::now() + claim_every;

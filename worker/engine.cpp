@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -99,13 +100,31 @@ int Engine::run() {
     asio::co_spawn(ex, sampler.run(), asio::detached);
     co_await consumer.run();
     bool drained = co_await consumer.drain(config_.drain_timeout);
-    log::info(drained ? "stopped: every job in flight finished" : "stopped: drain timeout; unfinished jobs stay pending",
+    if (!drained) {
+      // From here on nothing is sent that could not be recorded: calls already out get
+      // their answer written; every job still unfinished is handed back to the queue.
+      log::warn("drain timeout: no new provider calls; waiting for the calls already sent, then handing jobs back",
+                {{"in_flight", consumer.in_flight()}, {"grace", common::format_duration(config_.drain_grace)}});
+      runner.wind_down();
+      http.stop_sending();
+      drained = co_await consumer.drain(config_.drain_grace);
+    }
+    log::info(drained ? "stopped: every job in flight finished or was handed back"
+                      : "stopped: grace expired; unfinished jobs stay pending until claimed",
               {{"in_flight", consumer.in_flight()}});
     endpoint.stop();
     io.stop();
   }, asio::detached);
 
   io.run();
+  if (consumer.in_flight() > 0) {
+    // Job coroutines are still suspended (on Redis, or on a provider past the grace) and
+    // hold references into everything above: destroying it would touch freed memory. Their
+    // entries are safe in Redis (pending, claimed after the visibility timeout), and no
+    // destructor has anything left to save: leave without running any.
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
+  }
   return exit_code;
 }
 

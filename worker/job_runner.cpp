@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.hpp"
@@ -42,9 +43,49 @@ struct JobRunner::Attempt {
   jobs::Job job;
   jobs::Plan plan;
   std::string state_key;
+  std::string lease_key;
   std::uint32_t done = 0;  // bit per plan step
   std::vector<std::pair<std::size_t, Outcome>> failures;  // step index and what it ended as
 };
+
+namespace {
+// While an entry holds its job id's lease, the consumer's heartbeats extend it. Erased
+// however the run ends.
+struct LeaseRegistration {
+  std::unordered_map<std::string, std::string>& leases;
+  const std::string& entry_id;
+  ~LeaseRegistration() { leases.erase(entry_id); }
+};
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(use_tuple);
+}
+}  // namespace
+
+std::string_view JobRunner::lease_of(const std::string& entry_id) const {
+  auto it = leases_.find(entry_id);
+  return it == leases_.end() ? std::string_view() : std::string_view(it->second);
+}
+
+asio::awaitable<retry::Finished> JobRunner::until_answered(
+    std::string_view action, const std::string& entry_id, const std::function<asio::awaitable<retry::Finished>()>& finish) {
+  auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    auto finished = co_await finish();
+    if (finished != retry::Finished::failed) co_return finished;
+    if (std::chrono::steady_clock::now() + pause >= deadline) break;
+    co_await sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+  }
+  metrics_.queue_write_failed(action);
+  log::warn("Redis did not take the job's next place; the entry stays pending and will be claimed after the visibility timeout",
+            {{"stream_id", entry_id}, {"action", action}});
+  co_return retry::Finished::failed;
+}
 
 JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
                      redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics)
@@ -71,23 +112,24 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
     co_return;
   }
 
-  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, 0, {}};
+  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, {}, 0, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
   jobs::PlanContext context{queue_.refund_window, steps_.records(job)};
   attempt.plan = jobs::plan_for(job, context);
   attempt.state_key = queue_.job_state_key(job.id);
+  attempt.lease_key = queue_.job_lease_key(job.id);
+  LeaseRegistration registration{leases_, attempt.entry.id};
 
   if (!co_await run_steps(attempt)) {
     co_await retry_or_dead_letter(attempt);
     co_return;
   }
-  auto finished = co_await acknowledger_.acknowledge(attempt.entry.id);
+  auto finished = co_await until_answered("ack", attempt.entry.id, [&] {
+    return acknowledger_.acknowledge(attempt.entry.id, attempt.lease_key);
+  });
   if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "ack");
-  if (finished == retry::Finished::failed) {
-    log::warn("ack failed; the entry stays pending and will be claimed again", {{"stream_id", attempt.entry.id}, {"job_id", job.id}});
-    co_return;
-  }
+  if (finished == retry::Finished::failed) co_return;
   metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(attempt.entry.id));
   log::info("job done", {{"job_id", job.id}, {"kind", kind}, {"attempt", envelope.attempt},
                          {"stream_id", attempt.entry.id}, {"steps", attempt.plan.steps.size()},
@@ -127,25 +169,38 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
     if (verdict == retry::Verdict::retry) {
       auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
                                 : wait_at_least.value_or(std::chrono::milliseconds(1000));
-      auto finished = co_await job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"),
-                                                     attempt.envelope, now + delay, uses_attempt);
+      auto finished = co_await until_answered("reschedule", attempt.entry.id, [&] {
+        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"), attempt.envelope, now + delay,
+                                     uses_attempt, attempt.lease_key);
+      });
       if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "reschedule");
-      if (finished == retry::Finished::done) {
+      if (finished == retry::Finished::failed) co_return;
+      // Not run here, not failed: a duplicate of a job id running elsewhere, or a job this
+      // stopping worker hands back.
+      bool deferred = outcome.code == "running_elsewhere" || outcome.was_not_sent();
+      if (deferred) {
+        metrics_.job_deferred(outcome.was_not_sent() ? "handed_back" : "running_elsewhere");
+      } else {
         metrics_.job_finished(kind, "retried", -1);
-        log::warn(uses_attempt ? "step failed; job rescheduled" : "rate-limited; job rescheduled without using an attempt",
-                  {{"job_id", job.id}, {"kind", kind}, {"attempt", attempt.envelope.attempt},
-                   {"step", failure.step}, {"provider", failure.provider}, {"status", outcome.status},
-                   {"code", outcome.code}, {"error", outcome.message}, {"retry_in_ms", static_cast<long long>(delay.count())}});
       }
+      auto what = outcome.code == "running_elsewhere" ? "job id already running in another entry; this one waits its turn"
+                  : outcome.was_not_sent()            ? "worker stopping; job handed back to the queue"
+                  : uses_attempt                      ? "step failed; job rescheduled"
+                                                      : "rate-limited; job rescheduled without using an attempt";
+      auto level = deferred ? log::Level::info : log::Level::warn;
+      if (log::enabled(level)) log::write(level, what,
+                 {{"job_id", job.id}, {"kind", kind}, {"attempt", attempt.envelope.attempt}, {"stream_id", attempt.entry.id},
+                  {"step", failure.step}, {"provider", failure.provider}, {"status", outcome.status},
+                  {"code", outcome.code}, {"error", outcome.message}, {"retry_in_ms", static_cast<long long>(delay.count())}});
       co_return;
     }
     failure.reason = verdict == retry::Verdict::exhausted ? "exhausted" : "expired";
   }
-  co_await dead_letter(attempt.entry, attempt.envelope, kind, failure);
+  co_await dead_letter(attempt.entry, attempt.envelope, kind, failure, attempt.lease_key);
 }
 
 asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
-                                             std::string_view kind, const Failure& failure) {
+                                             std::string_view kind, const Failure& failure, std::string_view lease_key) {
   const std::string* payload = entry.field("job");
   retry::DeadLetter letter{{{"job", payload ? *payload : std::string()},
                             {"attempt", std::to_string(envelope.attempt)},
@@ -159,12 +214,11 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
                             {"failed_at", retry::rfc3339_now()},
                             {"origin_id", envelope.origin_id},
                             {"worker", queue_.consumer}}};
-  auto finished = co_await job_queue_.dead_letter(redis_, entry.id, letter);
+  auto finished = co_await until_answered("dead_letter", entry.id, [&] {
+    return job_queue_.dead_letter(redis_, entry.id, letter, lease_key);
+  });
   if (finished == retry::Finished::stale) co_return report_stale(entry, "dead-letter");
-  if (finished == retry::Finished::failed) {
-    log::warn("dead-lettering failed; the entry stays pending and will be claimed again", {{"stream_id", entry.id}});
-    co_return;
-  }
+  if (finished == retry::Finished::failed) co_return;
   if (failure.reason != "invalid_payload" && failure.reason != "unsupported_kind") {
     metrics_.job_finished(kind, "dead_lettered", -1);
   }
@@ -194,19 +248,27 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   const auto& steps = attempt.plan.steps;
   if (steps.empty()) co_return true;
 
-  redis::Request load;
-  load.push("HGETALL", attempt.state_key);
-  auto loaded = co_await redis_.exec(std::move(load));
-  if (!loaded.ok() || loaded.replies[0].is_error()) {
-    attempt.failures.emplace_back(0, Outcome::transport_failure("reading step states: " +
-                                                               (loaded.ok() ? loaded.replies[0].text : loaded.error.message())));
+  // The lease first: a second entry of this id (a webhook delivered twice, a re-enqueue)
+  // must not run beside the first, or both would send every message not yet recorded.
+  auto begun = co_await job_queue_.begin(redis_, attempt.entry.id, attempt.lease_key, attempt.state_key,
+                                         queue_.visibility_timeout);
+  if (begun.state == retry::Begun::State::failed) {
+    attempt.failures.emplace_back(0, Outcome::transport_failure("reading step states: " + begun.error));
     co_return false;
   }
-  const auto& fields = loaded.replies[0].elements;
-  for (std::size_t f = 0; f + 1 < fields.size(); f += 2) {
-    if (!fields[f + 1].text.starts_with("done:")) continue;
+  if (begun.state == retry::Begun::State::busy) {
+    // Back through the retry set, no attempt used: once the other entry has finished, this
+    // one finds its steps done and has no effect. Soon, but not in a tight loop.
+    auto wait = std::clamp(begun.busy_for, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
+    attempt.failures.emplace_back(0, Outcome{Outcome::Kind::rate_limited, 0, "running_elsewhere",
+                                             "another entry of this job id is running", {}, wait, {}});
+    co_return false;
+  }
+  leases_[attempt.entry.id] = attempt.lease_key;
+  for (const auto& [role, state] : begun.steps) {
+    if (!state.starts_with("done:")) continue;
     for (std::size_t i = 0; i < steps.size(); ++i) {
-      if (jobs::to_string(steps[i].role) == fields[f].text) attempt.done |= 1u << i;
+      if (jobs::to_string(steps[i].role) == role) attempt.done |= 1u << i;
     }
   }
 
@@ -225,7 +287,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   }
 
   for (;;) {
-    for (std::size_t i = 0; i < steps.size(); ++i) {
+    for (std::size_t i = 0; i < steps.size() && !winding_down_; ++i) {
       std::uint32_t bit = 1u << i;
       if ((started & bit) || (steps[i].after & failed) || (steps[i].after & ~attempt.done)) continue;
       started |= bit;
@@ -251,7 +313,17 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
     }
     finished.clear();
   }
-  co_return attempt.done == (1u << steps.size()) - 1;
+  bool all_done = attempt.done == (1u << steps.size()) - 1;
+  if (!all_done && attempt.failures.empty()) {
+    // Stopped before its next step started: nothing failed, the job goes back as it is.
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      if (!(attempt.done & (1u << i))) {
+        attempt.failures.emplace_back(i, Outcome::not_sent());
+        break;
+      }
+    }
+  }
+  co_return all_done;
 }
 
 asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, bool refunded) {
@@ -271,8 +343,10 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     ~Slot() { limiter.release(provider, account); }
   };
   std::optional<Slot> slot{Slot{limiter_, provider, account}};
+  if (winding_down_) co_return Outcome::not_sent();  // stopped while it waited for its turn
   auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
   slot.reset();
+  if (outcome.was_not_sent()) co_return outcome;  // no call made: nothing to count or audit
   metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
   if (outcome.kind == Outcome::Kind::rate_limited) {
     metrics_.rate_limited(provider);
@@ -302,11 +376,30 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   record.push_argv(audit);
   auto written = co_await redis_.exec(std::move(record));
   if (!outcome.ok()) co_return outcome;
-  if (!written.ok() || written.replies[0].is_error()) {
-    co_return Outcome::transport_failure("recording step state: " +
-                                         (written.ok() ? written.replies[0].text : written.error.message()));
+  if (written.ok() && !written.replies[0].is_error()) co_return outcome;
+  // The provider did it; forgetting that would repeat the step on the next run (a second
+  // email or SMS). Keep writing the state while Redis is away, rather than fail the step.
+  if (co_await record_done(attempt, role, outcome.reference)) co_return outcome;
+  co_return Outcome::transport_failure("recording step state: " +
+                                       (written.ok() ? written.replies[0].text : written.error.message()));
+}
+
+asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, const std::string& reference) {
+  auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
+  auto pause = std::chrono::milliseconds(100);
+  while (std::chrono::steady_clock::now() + pause < deadline) {
+    co_await sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+    redis::Request record;
+    record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + reference);
+    record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+    auto written = co_await redis_.exec(std::move(record));
+    if (written.ok() && !written.replies[0].is_error()) co_return true;
   }
-  co_return outcome;
+  metrics_.queue_write_failed("step_state");
+  log::error("a step was done but Redis did not take its state; it may be repeated when the job runs again",
+             {{"job_id", attempt.job.id}, {"step", jobs::to_string(role)}, {"ref", reference}});
+  co_return false;
 }
 
 }  // namespace rescind::worker

@@ -3,7 +3,9 @@
 // at once; then ack it, reschedule it with backoff, or dead-letter it — fenced, atomically.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <random>
+#include <unordered_map>
 
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
@@ -27,6 +29,13 @@ class JobRunner {
   // An entry delivered too often (its workers crashed or hung on it): to the DLQ unread.
   boost::asio::awaitable<void> dead_letter_poison(redis::StreamEntry entry, long long deliveries);
 
+  // The lease key of the job an entry in flight runs, once it holds it (heartbeats extend it).
+  std::string_view lease_of(const std::string& entry_id) const;
+
+  // Shutdown after the drain timeout: no step starts any more; steps whose call is out still
+  // get its answer recorded; every job then goes back to the queue at once, no attempt used.
+  void wind_down() { winding_down_ = true; }
+
  private:
   struct Attempt;
   struct Failure {
@@ -36,9 +45,15 @@ class JobRunner {
   };
   boost::asio::awaitable<bool> run_steps(Attempt& attempt);
   boost::asio::awaitable<retry::Outcome> run_step(Attempt& attempt, std::size_t index, bool refunded);
+  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const std::string& reference);
   boost::asio::awaitable<void> retry_or_dead_letter(Attempt& attempt);
+  // Runs a completion (ack, reschedule, dead-letter) again while Redis does not answer, for
+  // up to the visibility timeout: an entry its live owner forgot would otherwise wait that
+  // long to be claimed, and the job's next step (or its retry) with it.
+  boost::asio::awaitable<retry::Finished> until_answered(std::string_view action, const std::string& entry_id,
+                                                         const std::function<boost::asio::awaitable<retry::Finished>()>& finish);
   boost::asio::awaitable<void> dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
-                                           std::string_view kind, const Failure& failure);
+                                           std::string_view kind, const Failure& failure, std::string_view lease_key = {});
   void report_stale(const redis::StreamEntry& entry, std::string_view what);
 
   const QueueConfig& queue_;
@@ -52,6 +67,8 @@ class JobRunner {
   std::mt19937_64 random_{std::random_device{}()};
   std::string audit_key_;
   std::string audit_max_len_;
+  std::unordered_map<std::string, std::string> leases_;  // entry id → lease key, while running
+  bool winding_down_ = false;
 };
 
 }  // namespace rescind::worker

@@ -54,6 +54,52 @@ TEST(JobQueue, OnlyTheOwnerMayFinishAnEntry) {
   EXPECT_EQ(group_state(redis)->pending, 0) << "the owner's ack went through";
 }
 
+// One run of a job id at a time: the lease names the entry that runs it.
+TEST(JobQueue, TheLeaseOfAJobIdAdmitsOneEntryAndGoesWithIt) {
+  RedisServer redis;
+  auto first = deliver(redis, "worker-a");
+  auto second = deliver(redis, "worker-a");
+  redis.command({"HSET", "rescind:job:evt_1", "refund", "done:re_1"});
+  retry::JobQueue a(keys_for("worker-a"));
+  retry::Begun taken, busy, again, after;
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    taken = co_await a.begin(conn, first, "rescind:run:evt_1", "rescind:job:evt_1", 30s);
+    busy = co_await a.begin(conn, second, "rescind:run:evt_1", "rescind:job:evt_1", 30s);
+    again = co_await a.begin(conn, first, "rescind:run:evt_1", "rescind:job:evt_1", 30s);  // a claim of the same entry
+    EXPECT_EQ(co_await a.acknowledge(conn, first, "rescind:run:evt_1"), retry::Finished::done);
+    after = co_await a.begin(conn, second, "rescind:run:evt_1", "rescind:job:evt_1", 30s);
+  });
+  ASSERT_EQ(taken.state, retry::Begun::State::leased) << taken.error;
+  ASSERT_EQ(taken.steps.size(), 1u) << "the step states come with the lease";
+  EXPECT_EQ(taken.steps[0].first, "refund");
+  EXPECT_EQ(taken.steps[0].second, "done:re_1");
+  EXPECT_EQ(busy.state, retry::Begun::State::busy) << "a second entry of the id must not run beside the first";
+  EXPECT_GT(busy.busy_for.count(), 0);
+  EXPECT_LE(busy.busy_for.count(), 30000);
+  EXPECT_EQ(again.state, retry::Begun::State::leased) << "the entry holding the lease may take it again";
+  EXPECT_EQ(after.state, retry::Begun::State::leased) << "the ack freed the lease for the next entry";
+  EXPECT_EQ(redis.command({"GET", "rescind:run:evt_1"}).text, second);
+}
+
+TEST(JobQueue, AStaleCompletionLeavesTheLeaseToTheNewOwner) {
+  RedisServer redis;
+  auto id = deliver(redis, "worker-a");
+  redis.command({"SET", "rescind:run:evt_1", id, "PX", "30000"});
+  redis.command({"XCLAIM", "rescind:jobs", "rescind", "worker-b", "0", id});  // b took it over
+  retry::JobQueue a(keys_for("worker-a")), b(keys_for("worker-b"));
+  run_sync([&](auto ex) -> boost::asio::awaitable<void> {
+    redis::Connection conn(ex, redis.endpoint());
+    retry::Envelope envelope{1, 0, id};
+    EXPECT_EQ(co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
+              retry::Finished::stale);
+    EXPECT_EQ(redis.command({"GET", "rescind:run:evt_1"}).text, id) << "the stale worker kept its hands off the lease";
+    EXPECT_EQ(co_await b.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
+              retry::Finished::done);
+  });
+  EXPECT_EQ(redis.integer({"EXISTS", "rescind:run:evt_1"}), 0) << "a rescheduled job no longer runs: its lease is free";
+}
+
 TEST(RedisConnection, ARedisThatNeverAnswersFailsTheRequestInsteadOfHangingIt) {
   // A listener that accepts connections (the kernel does, from its backlog) and never replies.
   int listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -157,13 +203,17 @@ TEST(JobQueue, HeartbeatKeepsOwnEntriesAndNeverStealsOthers) {
   ASSERT_TRUE(wait_until([&] {
     return redis.command({"XPENDING", "rescind:jobs", "rescind", "IDLE", "300", "-", "+", "10"}).elements.size() == 2;
   }, 5s));
+  redis.command({"SET", "rescind:run:job-a", mine, "PX", "30000"});
+  redis.command({"SET", "rescind:run:job-b", theirs, "PX", "30000"});
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
     redis::Connection conn(ex, redis.endpoint());
-    std::vector<std::string> ids{mine, theirs};
-    co_await a.extend(conn, ids);  // resets only `mine`
+    std::vector<retry::Running> running{{mine, "rescind:run:job-a"}, {theirs, "rescind:run:job-b"}};
+    co_await a.extend(conn, running, 60s);  // resets only `mine`, and only its lease
     claimed = co_await c.claim_idle(conn, 200ms, 10);
   });
   ASSERT_EQ(claimed.size(), 1u) << "only the entry nobody heartbeated is claimed";
+  EXPECT_GT(redis.integer({"PTTL", "rescind:run:job-a"}), 10000) << "the lease went with its entry's heartbeat";
+  EXPECT_LE(redis.integer({"PTTL", "rescind:run:job-b"}), 30000) << "a lease of an entry we do not own is left alone";
   EXPECT_EQ(claimed[0].first.id, theirs);
   EXPECT_EQ(claimed[0].second, 2) << "delivered twice now";
   auto owner = redis.command({"XPENDING", "rescind:jobs", "rescind", mine, mine, "1"});

@@ -15,35 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace creds = sandbox_credentials;
 
-std::string metrics_base(Process& worker) {
-  std::smatch match;
-  std::string log;
-  wait_until([&] {
-    log = worker.stderr_text();
-    return std::regex_search(log, match, std::regex(R"("metrics_port":(\d+))"));
-  }, 10s);
-  if (match.empty()) throw std::runtime_error("worker did not report its metrics port: " + log);
-  return "http://127.0.0.1:" + match[1].str();
-}
-
-// Sum of the samples of `name` whose label text contains every one of `labels`.
-double metric(const std::string& base, const std::string& name, const std::vector<std::string>& labels = {}) {
-  auto text = http_call("GET", base + "/metrics").body;
-  std::istringstream lines(text);
-  std::string line;
-  double sum = 0;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto space = line.rfind(' ');
-    auto series = line.substr(0, space);
-    if (series.compare(0, name.size(), name) != 0 || (series.size() > name.size() && series[name.size()] != '{')) continue;
-    bool all = true;
-    for (const auto& label : labels) all = all && series.find(label) != std::string::npos;
-    if (all) sum += std::stod(line.substr(space + 1));
-  }
-  return sum;
-}
-
 TEST(Observability, CountersAgreeWithTheLedgerAndTheStream) {
   RedisServer redis;
   Sandbox sandbox;

@@ -1,5 +1,9 @@
 #include "tests/support/stack.hpp"
 
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
 #include <simdjson.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -161,7 +165,11 @@ void Sandbox::set_faults(const std::string& json) {
 
 std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
   std::vector<std::string> args{"--redis", redis.url(), "--sandbox", sandbox.url(), "--metrics-listen", "127.0.0.1:0",
-                                "--block", "100ms", "--drain-timeout", "10s"};
+                                "--block", "100ms"};
+  // A test's own drain timeout replaces the default (the worker takes each flag once).
+  if (std::find(extra_args.begin(), extra_args.end(), "--drain-timeout") == extra_args.end()) {
+    args.insert(args.end(), {"--drain-timeout", "10s"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   return std::make_unique<Process>(RESCIND_WORKER_BIN, args);
 }
@@ -231,6 +239,35 @@ Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate) 
   if (!validate) args.push_back("--no-validate");
   args.push_back("-");
   return run_command(RESCIND_CTL_BIN, args, ndjson);
+}
+
+std::string metrics_base(Process& worker) {
+  using namespace std::chrono_literals;
+  std::smatch match;
+  std::string log;
+  wait_until([&] {
+    log = worker.stderr_text();
+    return std::regex_search(log, match, std::regex(R"("metrics_port":(\d+))"));
+  }, 10s);
+  if (match.empty()) throw std::runtime_error("worker did not report its metrics port: " + log);
+  return "http://127.0.0.1:" + match[1].str();
+}
+
+double metric(const std::string& base, const std::string& name, const std::vector<std::string>& labels) {
+  auto text = http_call("GET", base + "/metrics").body;
+  std::istringstream lines(text);
+  std::string line;
+  double sum = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto space = line.rfind(' ');
+    auto series = line.substr(0, space);
+    if (series.compare(0, name.size(), name) != 0 || (series.size() > name.size() && series[name.size()] != '{')) continue;
+    bool all = true;
+    for (const auto& label : labels) all = all && series.find(label) != std::string::npos;
+    if (all) sum += std::stod(line.substr(space + 1));
+  }
+  return sum;
 }
 
 std::string job_json(const std::string& id, long long total_minor, const std::string& currency) {

@@ -103,6 +103,12 @@ void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_
 // `rescindctl enqueue -` with these NDJSON lines, as an upstream system would.
 Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate = true);
 
+// The worker's /metrics base URL, from the port its "worker started" log line reports.
+std::string metrics_base(Process& worker);
+
+// Sum of the samples of `name` whose label text contains every one of `labels`.
+double metric(const std::string& base, const std::string& name, const std::vector<std::string>& labels = {});
+
 std::string job_json(const std::string& id, long long total_minor = 14900, const std::string& currency = "USD");
 
 }  // namespace rescind::testing
