@@ -60,7 +60,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string sandbox, log_level = "info";
-  std::string block = "1s", drain = "30s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
+  std::string block = "1s", drain = "30s", drain_grace = "5s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
               visibility = "30s", sample = "5s", housekeeping = "1m", dlq_retention = "forever", prune_after = "1h";
   std::string retry_default, limit_scope = "fleet", max_limit_wait = "2s";
   std::vector<std::string> limit_specs;
@@ -91,6 +91,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--dlq-retention", dlq_retention, "Drop DLQ entries older than this ('forever': never; whatever is dropped is logged and counted)")->envname("RESCIND_DLQ_RETENTION")->capture_default_str()->group(queue);
   app.add_option("--prune-consumers-after", prune_after, "Remove group consumers idle this long that own nothing ('never' to keep them)")->envname("RESCIND_PRUNE_CONSUMERS_AFTER")->capture_default_str()->group(queue);
   app.add_option("--drain-timeout", drain, "On SIGTERM/SIGINT, how long in-flight jobs may take to finish")->envname("RESCIND_DRAIN_TIMEOUT")->capture_default_str()->group(queue);
+  app.add_option("--drain-grace", drain_grace, "After the drain timeout no new provider call is made; calls already sent get this long to answer and be recorded, unfinished jobs are handed back to the queue, then the worker exits")->envname("RESCIND_DRAIN_GRACE")->capture_default_str()->group(queue);
 
   auto* ops = "Operations";
   app.add_option("--metrics-listen", config.metrics_listen, "HOST:PORT for /metrics, /healthz and /readyz; 'off' to disable")->envname("RESCIND_METRICS_LISTEN")->capture_default_str()->group(ops);
@@ -184,6 +185,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
     DurationFlag durations[] = {{block, &config.queue.block, "--block"},
                                 {drain, &config.drain_timeout, "--drain-timeout"},
+                                {drain_grace, &config.drain_grace, "--drain-grace"},
                                 {visibility, &config.queue.visibility_timeout, "--visibility-timeout"},
                                 {housekeeping, &config.queue.housekeeping_interval, "--housekeeping-interval"},
                                 {sample, &config.sample_interval, "--sample-interval"},
