@@ -1,5 +1,6 @@
 #include "ratelimit/limiter.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,6 +13,22 @@ using Micros = Gcra::Micros;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// How long one reading of the fleet pause key is trusted, for providers without a --limit in
+// fleet scope. Their calls go through no Redis script, and reading the key on every call would
+// add a round trip to each of them for a pause that is almost never there. Instead the key is
+// read when a worker first calls an account (awaited: a worker that joins during a storm does
+// not add its own burst of 429s), then again in the background at most every 250 ms while calls
+// keep coming — at most 4 PTTLs/s per account in use, pipelined with the other commands, and
+// never on a call's path. The price: a pause another worker sets is seen up to 250 ms (plus a
+// round trip) late, a fraction of a Retry-After, which is whole seconds; meanwhile this worker's
+// own first 429 pauses it anyway. (Reading only after this worker has seen a 429 would cost
+// nothing at all, but then a worker that has not yet seen one would not honour the fleet's.)
+constexpr milliseconds fleet_pause_fresh{250};
+
+// A caller that gave up waiting for the probe's answer is told to come back in this long: the
+// pause a 429 without Retry-After gets.
+constexpr milliseconds probe_patience{1000};
 
 // KEYS: bucket (TAT in µs), pause flag. ARGV: interval µs, tolerance µs, max wait µs.
 // The same arithmetic as Gcra::reserve, on Redis's clock so workers' clocks need not agree.
@@ -32,50 +49,73 @@ redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((nex
 return {1, wait}
 )lua";
 
-Micros now_micros() {
-  return duration_cast<Micros>(std::chrono::steady_clock::now().time_since_epoch());
-}
-
 milliseconds ceil_ms(Micros us) { return std::chrono::ceil<milliseconds>(us); }
 
-}  // namespace
-
-Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix)
-    : executor_(executor), limits_(std::move(limits)), redis_(redis), prefix_(std::move(prefix)), gcra_script_(gcra_lua) {}
-
-Limiter::Account& Limiter::account(std::string_view provider, std::string_view account) {
+std::string account_key(std::string_view provider, std::string_view account) {
   std::string key(provider);
   key += ':';
   key += account;
+  return key;
+}
+
+}  // namespace
+
+Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix, Clock clock)
+    : executor_(executor),
+      limits_(std::move(limits)),
+      redis_(redis),
+      prefix_(std::move(prefix)),
+      clock_(std::move(clock)),
+      gcra_script_(gcra_lua) {}
+
+Limiter::Account& Limiter::account(std::string_view provider, std::string_view account) {
+  auto key = account_key(provider, account);
   auto it = accounts_.find(key);
-  if (it == accounts_.end()) it = accounts_.emplace(key, std::make_unique<Account>(executor_)).first;
+  if (it == accounts_.end()) it = accounts_.emplace(std::move(key), std::make_unique<Account>(executor_)).first;
   return *it->second;
+}
+
+Limiter::Account* Limiter::existing(std::string_view provider, std::string_view account) {
+  if (accounts_.empty()) return nullptr;  // nothing limited, nothing ever paused: the usual case
+  auto it = accounts_.find(account_key(provider, account));
+  return it == accounts_.end() ? nullptr : it->second.get();
 }
 
 asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::string_view account_name) {
   const Limit* limit = limits_.find(provider, account_name);
-  if (!limit) co_return Admission{};
-  auto& state = account(provider, account_name);
+  // Limited providers in fleet scope have the pause key read by the GCRA script on every call.
+  bool reads_fleet_pause = !limit && limits_.scope == Scope::fleet;
+  // Local scope, no limit: an account has state only once a 429 has paused it.
+  Account* state = limit || reads_fleet_pause ? &account(provider, account_name) : existing(provider, account_name);
+  if (!state) co_return Admission{};
   auto max_wait = limits_.max_wait;
+  auto deadline = clock_() + max_wait;
+  std::string bucket, pause_key;
+  if (limits_.scope == Scope::fleet) {
+    bucket = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name);
+    pause_key = bucket + ":pause";
+  }
 
-  if (auto left = state.paused_until - std::chrono::steady_clock::now(); left.count() > 0) {
-    co_return Admission{false, std::chrono::ceil<milliseconds>(left)};
-  }
+  auto opening = co_await wait_for_opening(pause_key, *state, reads_fleet_pause, deadline);
+  if (opening.refusal) co_return *opening.refusal;
+  if (!limit) co_return Admission{};
+
   // The in-flight cap is a wait for a free slot, bounded like any other wait.
-  auto deadline = std::chrono::steady_clock::now() + max_wait;
-  while (limit->max_in_flight > 0 && state.in_flight >= limit->max_in_flight) {
-    if (std::chrono::steady_clock::now() >= deadline) co_return Admission{false, max_wait};
-    co_await state.freed.async_wait(use_tuple);
+  while (limit->max_in_flight > 0 && state->in_flight >= limit->max_in_flight) {
+    if (clock_() >= deadline) {
+      give_back(*state, false, opening.probe);
+      co_return Admission{false, max_wait};
+    }
+    co_await state->freed.async_wait(use_tuple);
   }
-  ++state.in_flight;
+  ++state->in_flight;
 
   auto gcra = Gcra::of(limit->per_second, limit->burst);
+  auto now_micros = [this] { return duration_cast<Micros>(clock_().time_since_epoch()); };
   Gcra::Reservation reservation{true, Micros(0)};
   if (limits_.scope == Scope::local) {
-    reservation = gcra.reserve(state.tat, now_micros(), duration_cast<Micros>(max_wait));
+    reservation = gcra.reserve(state->tat, now_micros(), duration_cast<Micros>(max_wait));
   } else {
-    std::string bucket = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name);
-    std::string pause_key = bucket + ":pause";
     auto interval = std::to_string(gcra.interval.count()), tolerance = std::to_string(gcra.tolerance.count()),
          wait_limit = std::to_string(duration_cast<Micros>(max_wait).count());
     std::vector<std::string_view> keys{bucket, pause_key}, args{interval, tolerance, wait_limit};
@@ -85,11 +125,11 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
     } else {
       // Redis unreachable: fall back to this worker's own bucket rather than stopping all
       // calls; the fleet may briefly exceed the quota, and a 429 then pauses it.
-      reservation = gcra.reserve(state.tat, now_micros(), duration_cast<Micros>(max_wait));
+      reservation = gcra.reserve(state->tat, now_micros(), duration_cast<Micros>(max_wait));
     }
   }
   if (!reservation.admitted) {
-    release(provider, account_name);
+    give_back(*state, true, opening.probe);
     co_return Admission{false, ceil_ms(reservation.wait)};
   }
   if (reservation.wait.count() > 0) {
@@ -99,20 +139,100 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   co_return Admission{};
 }
 
+asio::awaitable<Limiter::Opening> Limiter::wait_for_opening(const std::string& pause_key, Account& state,
+                                                            bool reads_fleet_pause, TimePoint deadline) {
+  for (;;) {
+    auto now = clock_();
+    if (reads_fleet_pause && !state.fleet_pause_reading &&
+        (!state.fleet_pause_read || now - *state.fleet_pause_read >= fleet_pause_fresh)) {
+      read_fleet_pause(pause_key, state);
+    }
+    if (state.paused_until > now) {
+      co_return Opening{Admission{false, std::chrono::ceil<milliseconds>(state.paused_until - now)}};
+    }
+    bool first_read_pending = reads_fleet_pause && !state.fleet_pause_read;
+    if (!first_read_pending && state.probe != Probe::in_flight) {
+      if (state.probe == Probe::none) co_return Opening{};
+      state.probe = Probe::in_flight;
+      co_return Opening{std::nullopt, true};
+    }
+    // Waiting for the probe's answer or the account's first fleet pause reading; either
+    // wakes every waiter, who then look again. Bounded by max_wait like any other wait.
+    if (now >= deadline) co_return Opening{Admission{false, probe_patience}};
+    asio::steady_timer wake_up(executor_, deadline - now);
+    state.waiting.push_back(&wake_up);
+    struct Leave {  // however this frame ends, wake() must not find a timer that is gone
+      std::vector<asio::steady_timer*>& waiting;
+      asio::steady_timer* timer;
+      ~Leave() { std::erase(waiting, timer); }
+    } leave{state.waiting, &wake_up};
+    auto [error] = co_await wake_up.async_wait(use_tuple);
+    if (!error) co_return Opening{Admission{false, probe_patience}};  // its deadline came, not an answer
+  }
+}
+
+void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
+  state.fleet_pause_reading = true;
+  asio::co_spawn(executor_, [this, key = pause_key, &state]() -> asio::awaitable<void> {
+    redis::Request request;
+    request.push("PTTL", key);
+    auto result = co_await redis_.exec(std::move(request));
+    auto now = clock_();
+    state.fleet_pause_reading = false;
+    state.fleet_pause_read = now;  // a failed read counts too: Redis down must not stop every call
+    // PTTL: milliseconds left; -2 no pause; -1 a key without expiry, which pause() never writes.
+    if (result.ok() && !result.replies.empty() && result.replies[0].type == redis::Reply::Type::integer &&
+        result.replies[0].integer > 0) {
+      auto until = now + std::min(milliseconds(result.replies[0].integer), milliseconds(std::chrono::hours(1)));
+      if (until > state.paused_until) {
+        state.paused_until = until;
+        state.probe = Probe::due;
+      }
+    }
+    wake(state);
+  }, asio::detached);
+}
+
+void Limiter::wake(Account& state) {
+  for (auto* timer : state.waiting) timer->cancel();
+}
+
+void Limiter::give_back(Account& state, bool holds_slot, bool was_probe) {
+  if (holds_slot) {
+    if (state.in_flight > 0) --state.in_flight;
+    state.freed.cancel();
+  }
+  // A probe refused by the quota made no call: the next caller tests the provider instead.
+  if (was_probe && state.probe == Probe::in_flight) {
+    state.probe = Probe::due;
+    wake(state);
+  }
+}
+
 void Limiter::release(std::string_view provider, std::string_view account_name) {
-  if (!limits_.find(provider, account_name)) return;
-  auto& state = account(provider, account_name);
-  if (state.in_flight > 0) --state.in_flight;
-  // Every waiter rechecks: waking one that has meanwhile given up would lose the wake-up
-  // and leave the others asleep with a free slot.
-  state.freed.cancel();
+  Account* state = existing(provider, account_name);
+  if (!state) return;
+  if (limits_.find(provider, account_name)) {
+    if (state->in_flight > 0) --state->in_flight;
+    // Every waiter rechecks: waking one that has meanwhile given up would lose the wake-up
+    // and leave the others asleep with a free slot.
+    state->freed.cancel();
+  }
+  if (state->probe == Probe::in_flight) {
+    // The probe — or a call sent before the pause — has its answer. Were it a 429, pause()
+    // comes next, before any waiter runs (waking only queues them), and makes the probe due
+    // again; any other answer means the provider takes calls: the account is open to all.
+    state->probe = Probe::none;
+    wake(*state);
+  }
 }
 
 void Limiter::pause(std::string_view provider, std::string_view account_name, milliseconds for_how_long) {
   auto& state = account(provider, account_name);
   for_how_long = std::min(for_how_long, milliseconds(std::chrono::hours(1)));  // a provider's say, within reason
-  auto until = std::chrono::steady_clock::now() + for_how_long;
+  auto until = clock_() + for_how_long;
   if (until > state.paused_until) state.paused_until = until;
+  state.probe = Probe::due;
   if (limits_.scope != Scope::fleet || for_how_long.count() <= 0) return;
   auto key = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name) + ":pause";
   asio::co_spawn(executor_, [this, key, for_how_long]() -> asio::awaitable<void> {

@@ -1,16 +1,21 @@
 // Admission to a provider account: waits (on a timer, never spinning) for the account's
 // next slot under its rate, burst and in-flight cap, or says "not within max_wait — come
 // back in N ms" so the job is rescheduled instead of holding a slot. A 429 pauses the
-// account here and, in fleet scope, in every worker. Unconfigured providers pass freely.
+// account — every account, limited or not — here and, in fleet scope, in every worker; after
+// the pause one call tests whether the provider has recovered before the others go.
+// Unconfigured providers otherwise pass freely.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "ratelimit/gcra.hpp"
 #include "ratelimit/limits.hpp"
@@ -28,30 +33,58 @@ struct Admission {
 
 class Limiter {
  public:
-  // `redis` is used in fleet scope only; keys are `{prefix}:rl:{provider}:{account}`.
-  Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix);
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  // `redis` is used in fleet scope only; keys are `{prefix}:rl:{provider}:{account}`, the
+  // fleet-wide pause `{prefix}:rl:{provider}:{account}:pause`. `clock` is injected for tests.
+  Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
+          Clock clock = [] { return std::chrono::steady_clock::now(); });
 
   asio::awaitable<Admission> acquire(std::string_view provider, std::string_view account);
+  // The call admitted by acquire() has ended. A 429 answer is reported with pause() right
+  // after release(), before the caller next suspends: that is how the call that tests a
+  // provider after a pause is told apart from one that found it working again.
   void release(std::string_view provider, std::string_view account);
   void pause(std::string_view provider, std::string_view account, std::chrono::milliseconds for_how_long);
 
   const Limits& limits() const { return limits_; }
 
  private:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // After a pause the account does not reopen to every waiting job at once — they would all
+  // be rescheduled to the pause's end and arrive together, a herd as large as the backlog
+  // each time: one call (the probe) goes first, the others wait for its answer.
+  enum class Probe { none, due, in_flight };
+
   struct Account {
     explicit Account(asio::any_io_executor ex) : freed(ex, asio::steady_timer::time_point::max()) {}
-    Gcra::Micros tat{0};                                  // local scope
-    std::chrono::steady_clock::time_point paused_until{};  // after a 429
+    Gcra::Micros tat{0};      // local scope
+    TimePoint paused_until{};  // after a 429, this worker's or (fleet scope) any worker's
+    Probe probe = Probe::none;
     std::size_t in_flight = 0;
-    asio::steady_timer freed;  // never expires: cancel() when an in-flight slot frees
+    asio::steady_timer freed;                // never expires: cancel() when an in-flight slot frees
+    std::vector<asio::steady_timer*> waiting;  // callers waiting for a probe's answer or a pause read
+    // Fleet scope, unlimited providers: when the fleet pause key was last read (nullopt: never).
+    std::optional<TimePoint> fleet_pause_read;
+    bool fleet_pause_reading = false;
   };
   Account& account(std::string_view provider, std::string_view account);
-  asio::awaitable<Admission> reserve_fleet(const std::string& key, const Gcra& gcra);
+  Account* existing(std::string_view provider, std::string_view account);
+  struct Opening {
+    std::optional<Admission> refusal;  // still paused, or no answer from the probe in time
+    bool probe = false;                // this call is the one that tests the provider
+  };
+  asio::awaitable<Opening> wait_for_opening(const std::string& pause_key, Account& state, bool reads_fleet_pause,
+                                            TimePoint deadline);
+  void read_fleet_pause(const std::string& pause_key, Account& state);
+  static void wake(Account& state);
+  void give_back(Account& state, bool limited, bool was_probe);
 
   asio::any_io_executor executor_;
   Limits limits_;
   redis::Connection& redis_;
   std::string prefix_;
+  Clock clock_;
   redis::Script gcra_script_;
   std::unordered_map<std::string, std::unique_ptr<Account>> accounts_;
 };

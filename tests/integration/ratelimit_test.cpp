@@ -1,8 +1,11 @@
-// Provider quotas across a fleet: at the quota, not over it, and no head-of-line blocking.
+// Provider quotas across a fleet: at the quota, not over it, no head-of-line blocking, and a
+// 429's Retry-After honoured whether or not the provider has a --limit.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
+#include <thread>
 
 #include "tests/support/stack.hpp"
 
@@ -104,6 +107,76 @@ TEST(RateLimit, OverQuotaJobsAreRetriedNotLost) {
       << " dlq " << redis.integer({"XLEN", "rescind:dlq"}) << " pending " << group_state(redis)->pending << " lag " << group_state(redis)->lag
       << "\n" << workers[0]->stderr_text().substr(0, 2000);
   EXPECT_GT(sandbox.summary("faults_injected"), 0) << "local scope overshoots the shared quota";
+}
+
+}  // namespace
+}  // namespace rescind::testing
+
+namespace rescind::testing {
+namespace {
+
+// Refunds per job id in the sandbox's ledger.
+std::map<std::string, int> refunds_by_job(Sandbox& sandbox) {
+  std::map<std::string, int> refunds;
+  for (const auto& effect : sandbox.ledger()) {
+    if (effect.action == "refund") ++refunds[effect.job_id];
+  }
+  return refunds;
+}
+
+// Stripe answers every call with 429 and Retry-After: 2 for a while, and no --limit is given.
+// A worker that honours Retry-After makes the first wave of calls (every job starts before the
+// first 429 is back), then one call each time the pause ends. One that ignores it calls once
+// per job each time the jobs come back from the retry set: with the storm lasting three or
+// four pauses, three or four times as many calls as jobs. (One worker: a second one whose
+// first call to Stripe falls just after the fleet's pause expired sends its own first wave,
+// which would blur the bound; the fleet key is the next test's subject.)
+TEST(RateLimit, ARetryAfterPausesAProviderThatHasNoLimit) {
+  constexpr int jobs = 100;
+  RedisServer redis;
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"stripe":{"status":429,"retry_after_s":2}})");
+  std::string input;
+  for (int i = 0; i < jobs; ++i) input += refund_only_job("evt_storm_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
+  auto worker = start_worker(redis, sandbox);  // fleet scope, the default
+
+  ASSERT_TRUE(wait_until([&] { return sandbox.summary("faults_injected") > 0; }, 10s)) << "the storm reached Stripe";
+  std::this_thread::sleep_for(7s);  // the outage itself: its length is the scenario, not a wait for a result
+  sandbox.set_faults("{}");
+  long long storm_calls = sandbox.summary("faults_injected");  // every call during the storm was answered 429
+
+  ASSERT_TRUE(wait_until([&] { return refunds_by_job(sandbox).size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 60s))
+      << "refunded " << refunds_by_job(sandbox).size() << "\n" << worker->stderr_text().substr(0, 3000);
+  std::cout << "[ storm ] " << jobs << " jobs, " << storm_calls << " calls answered 429 during the storm\n";
+  EXPECT_LE(storm_calls, 2 * jobs) << "Retry-After paused Stripe although it has no --limit";
+  for (const auto& [job, refunds] : refunds_by_job(sandbox)) EXPECT_EQ(refunds, 1) << job;
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "being rate-limited is not a failure";
+}
+
+// A pause another worker recorded in Redis holds this worker too, before it has seen a 429
+// of its own: no call reaches Stripe while the fleet's pause key lives.
+TEST(RateLimit, TheFleetPauseHoldsAWorkerThatSawNo429) {
+  constexpr int jobs = 20;
+  RedisServer redis;
+  Sandbox sandbox;
+  redis.command({"SET", "rescind:rl:stripe:default:pause", "1", "PX", "5000"});
+  std::string input;
+  for (int i = 0; i < jobs; ++i) input += refund_only_job("evt_fleet_pause_" + std::to_string(i)) + "\n";
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
+  auto worker = start_worker(redis, sandbox);
+
+  // Every job has been tried and sent back to wait for the pause's end.
+  ASSERT_TRUE(wait_until([&] { return redis.integer({"ZCARD", "rescind:retry"}) == jobs; }, 10s))
+      << worker->stderr_text().substr(0, 3000);
+  long long calls = sandbox.summary("requests");
+  ASSERT_GT(redis.integer({"PTTL", "rescind:rl:stripe:default:pause"}), 0) << "observed while the pause still held";
+  EXPECT_EQ(calls, 0) << "no call while the fleet is paused";
+
+  ASSERT_TRUE(wait_until([&] { return refunds_by_job(sandbox).size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 30s))
+      << worker->stderr_text().substr(0, 3000);
+  for (const auto& [job, refunds] : refunds_by_job(sandbox)) EXPECT_EQ(refunds, 1) << job;
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);
 }
 
 }  // namespace

@@ -1,7 +1,14 @@
-// Quotas as configured, and GCRA's admissions as a function of time (no sleeping).
+// Quotas as configured, GCRA's admissions and the limiter's 429 pauses as a function of time
+// (an injected clock: no sleeping).
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <optional>
+
 #include "ratelimit/gcra.hpp"
+#include "ratelimit/limiter.hpp"
 #include "ratelimit/limits.hpp"
 
 namespace rescind::ratelimit {
@@ -69,6 +76,91 @@ TEST(Limits, RefusesNumbersABucketCannotHold) {
   ASSERT_TRUE(parse_limit("stripe=1/m:1000000:1000000", limits, error)) << error;
   auto gcra = Gcra::of(limits.find("stripe", "")->per_second, limits.find("stripe", "")->burst);
   EXPECT_EQ(gcra.interval, std::chrono::microseconds(60'000'000));
+}
+
+// A limiter in local scope (its Redis connection is never used) on a clock the test moves.
+// max_wait 0: nothing waits, every answer comes at once.
+struct PausedLimiter {
+  asio::io_context io;
+  redis::Connection redis{io.get_executor(), redis::Endpoint{}};
+  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  Limiter limiter;
+
+  explicit PausedLimiter(Limits limits)
+      : limiter(io.get_executor(), with_no_wait(std::move(limits)), redis, "rescind", [this] { return now; }) {}
+
+  static Limits with_no_wait(Limits limits) {
+    limits.scope = Scope::local;
+    limits.max_wait = std::chrono::milliseconds(0);
+    return limits;
+  }
+
+  Admission acquire(std::string_view provider, std::string_view account = "default") {
+    std::optional<Admission> admission;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> { admission = co_await limiter.acquire(provider, account); },
+                   asio::detached);
+    io.restart();
+    io.run();
+    EXPECT_TRUE(admission.has_value()) << "acquire did not finish";
+    return admission.value_or(Admission{false, std::chrono::milliseconds(-1)});
+  }
+};
+
+using std::chrono::milliseconds;
+
+TEST(Pause, ARetryAfterPausesAProviderThatHasNoLimit) {
+  PausedLimiter quota(Limits{});  // no --limit at all
+  ASSERT_TRUE(quota.acquire("stripe").admitted);
+  quota.limiter.release("stripe", "default");
+
+  quota.limiter.pause("stripe", "default", milliseconds(2000));  // a 429 with Retry-After: 2
+  auto paused = quota.acquire("stripe");
+  EXPECT_FALSE(paused.admitted) << "the Retry-After holds although Stripe has no limit";
+  EXPECT_EQ(paused.retry_in, milliseconds(2000));
+  EXPECT_TRUE(quota.acquire("stripe", "acct_other").admitted) << "another account is not paused";
+  EXPECT_TRUE(quota.acquire("sendgrid").admitted) << "nor another provider";
+  quota.now += milliseconds(1500);
+  EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(500)) << "come back when the pause ends";
+}
+
+TEST(Pause, OneCallTestsTheProviderBeforeTheOthersGo) {
+  PausedLimiter quota(Limits{});
+  quota.limiter.pause("stripe", "default", milliseconds(2000));
+  quota.now += milliseconds(2000);
+
+  EXPECT_TRUE(quota.acquire("stripe").admitted) << "the probe";
+  auto other = quota.acquire("stripe");
+  EXPECT_FALSE(other.admitted) << "waits for the probe's answer instead of joining a herd";
+  EXPECT_GT(other.retry_in, milliseconds(0));
+
+  // The probe is answered 429 again: paused again, and again only one call after it.
+  quota.limiter.release("stripe", "default");
+  quota.limiter.pause("stripe", "default", milliseconds(2000));
+  EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(2000));
+  quota.now += milliseconds(2000);
+  EXPECT_TRUE(quota.acquire("stripe").admitted);
+  EXPECT_FALSE(quota.acquire("stripe").admitted);
+
+  // This time the provider answers: the account is open to every call.
+  quota.limiter.release("stripe", "default");
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(quota.acquire("stripe").admitted) << i;
+}
+
+TEST(Pause, AProbeTheQuotaRefusesDoesNotLockTheAccount) {
+  Limits limits;
+  std::string error;
+  ASSERT_TRUE(parse_limit("stripe=1/s:1", limits, error)) << error;
+  PausedLimiter quota(std::move(limits));
+  ASSERT_TRUE(quota.acquire("stripe").admitted);  // takes the one token: the next is 1 s away
+  quota.limiter.release("stripe", "default");
+  quota.limiter.pause("stripe", "default", milliseconds(100));
+  EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(100)) << "a limited provider is paused too";
+  quota.now += milliseconds(100);
+  auto refused = quota.acquire("stripe");  // would be the probe, but the bucket says 900 ms
+  EXPECT_FALSE(refused.admitted);
+  EXPECT_EQ(refused.retry_in, milliseconds(900));
+  quota.now += milliseconds(900);
+  EXPECT_TRUE(quota.acquire("stripe").admitted) << "the probe's turn passed to the next caller";
 }
 
 }  // namespace
