@@ -187,13 +187,15 @@ TEST(Reliability, RedisRestartMidRunLosesNothing) {
   ASSERT_TRUE(wait_until([&] { return refunds_per_job(sandbox).size() >= 200; }, 60s)) << worker->stderr_text();
 
   redis.stop();
+  auto refunded_before_restart = refunds_per_job(sandbox).size();
   redis.start();
+  // Not a log line: jobs that retry their state writes may keep the reader from reading
+  // while Redis is away, so what proves the restart landed mid-run is the ledger.
+  EXPECT_LT(refunded_before_restart, 1000u) << "the restart must land while jobs are still running";
   ASSERT_TRUE(wait_until([&] { return settled(redis) && refunds_per_job(sandbox).size() == 1000; }, 120s))
       << worker->stderr_text().substr(0, 3000);
   for (const auto& [id, count] : refunds_per_job(sandbox)) ASSERT_EQ(count, 1) << id;
   EXPECT_TRUE(worker->running());
-  EXPECT_NE(worker->stderr_text().find("reading the jobs stream failed"), std::string::npos)
-      << "the worker should have seen Redis go away";
 }
 
 TEST(Reliability, ConnectionsTheProviderClosedWhileIdleAreNotReused) {
