@@ -342,7 +342,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     std::string_view provider, account;
     ~Slot() { limiter.release(provider, account); }
   };
-  std::optional<Slot> slot{Slot{limiter_, provider, account}};
+  std::optional<Slot> slot{std::in_place, limiter_, provider, account};  // in place: a temporary Slot would release at once
   if (winding_down_) co_return Outcome::not_sent();  // stopped while it waited for its turn
   auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
   slot.reset();
