@@ -230,10 +230,38 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
 
 asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, long long deliveries) {
   auto envelope = retry::Envelope::of(entry);
+  // A worker that dies between a job's last step and its ack leaves an entry with nothing
+  // left to do; after enough such deaths it looks poison. Its step states tell: when every
+  // step is done the job has happened, and on-call must not be handed it to replay.
+  std::string lease_key, kind = "unknown";
+  const std::string* payload = entry.field("job");
+  auto parsed = payload ? parser_.parse(*payload) : jobs::ParseResult{jobs::InvalidJob{"job", "no 'job' field"}};
+  if (auto* job = std::get_if<jobs::Job>(&parsed)) {
+    kind = jobs::to_string(job->kind);
+    auto plan = jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, steps_.records(*job)});
+    lease_key = queue_.job_lease_key(job->id);
+    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.job_state_key(job->id),
+                                           queue_.visibility_timeout);
+    if (begun.state != retry::Begun::State::leased) lease_key.clear();  // not ours to free
+    auto done = [&](const jobs::Step& step) {
+      return std::any_of(begun.steps.begin(), begun.steps.end(), [&](const auto& state) {
+        return state.first == jobs::to_string(step.role) && state.second.starts_with("done:");
+      });
+    };
+    if (begun.state == retry::Begun::State::leased && std::all_of(plan.steps.begin(), plan.steps.end(), done)) {
+      auto finished = co_await until_answered("ack", entry.id, [&] { return acknowledger_.acknowledge(entry.id, lease_key); });
+      if (finished == retry::Finished::stale) co_return report_stale(entry, "ack");
+      if (finished == retry::Finished::failed) co_return;
+      metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(entry.id));
+      log::warn("entry delivered too often, but every step of its job was done: acked, not dead-lettered",
+                {{"job_id", job->id}, {"kind", kind}, {"stream_id", entry.id}, {"deliveries", deliveries}});
+      co_return;
+    }
+  }
   auto error = "delivered " + std::to_string(deliveries) + " times without finishing (max " +
                std::to_string(queue_.max_deliveries) + "): its workers crashed or hung on it";
   Failure failure{"poison", "", "", "", error, 0};
-  co_await dead_letter(entry, envelope, "unknown", failure);
+  co_await dead_letter(entry, envelope, kind, failure, lease_key);
 }
 
 void JobRunner::report_stale(const redis::StreamEntry& entry, std::string_view what) {

@@ -237,6 +237,30 @@ TEST(Reliability, AnEntryDeliveredTooOftenIsPoisonAndNeverRunsAgain) {
   EXPECT_TRUE(sandbox.ledger().empty()) << "a poison job is not run again";
 }
 
+// A worker that dies between a job's last step and its ack, again and again, leaves an entry
+// that looks poison but has nothing left to do: it is acked, and nobody is paged to replay it.
+TEST(Reliability, APoisonEntryWhoseStepsAreAllDoneIsAckedNotDeadLettered) {
+  RedisServer redis;
+  Sandbox sandbox;
+  ASSERT_EQ(enqueue(redis, job_json("evt_done_poison") + "\n").exit_code, 0);
+  {
+    auto worker = start_worker(redis, sandbox, fast);
+    ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 1; }, 30s))
+        << worker->stderr_text();
+  }
+  auto effects = sandbox.ledger().size();
+  // The same job's entry again, delivered five times to a consumer that never acked it.
+  auto id = redis.command({"XADD", "rescind:jobs", "*", "job", job_json("evt_done_poison"), "attempt", "1"}).text;
+  redis.command({"XREADGROUP", "GROUP", "rescind", "crashed", "STREAMS", "rescind:jobs", ">"});
+  for (int i = 0; i < 4; ++i) redis.command({"XCLAIM", "rescind:jobs", "rescind", "crashed", "0", id});
+
+  auto worker = start_worker(redis, sandbox, with(fast, {"--max-deliveries", "5"}));
+  ASSERT_TRUE(wait_until([&] { return group_state(redis)->pending == 0; }, 30s)) << worker->stderr_text();
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "a job that happened is not dead-lettered";
+  EXPECT_EQ(sandbox.ledger().size(), effects) << "and not run again";
+  EXPECT_EQ(redis.integer({"EXISTS", "rescind:run:evt_done_poison"}), 0) << "its lease is freed";
+}
+
 TEST(Reliability, SigtermLetsJobsInFlightFinishAndLeavesNothingPending) {
   RedisServer redis;
   Sandbox sandbox;
