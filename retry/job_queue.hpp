@@ -47,9 +47,11 @@ struct Begun {
 };
 
 // An entry in flight here, and the lease of its job id once it holds one (else empty).
+// Copies, not views: a job that finishes while the heartbeat's script is out frees its own
+// strings, and the script is re-sent whole from these when Redis answers NOSCRIPT.
 struct Running {
-  std::string_view entry_id;
-  std::string_view lease_key;
+  std::string entry_id;
+  std::string lease_key;
 };
 
 struct DeadLetter {

@@ -121,7 +121,7 @@ asio::awaitable<void> Consumer::upkeep() {
       next_extend = clock::now() + extend_every;
       std::vector<retry::Running> running;
       running.reserve(running_.size());
-      for (const auto& id : running_) running.push_back({id, runner_.lease_of(id)});
+      for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
       co_await job_queue_.extend(commands_, running, queue_.visibility_timeout);
     }
     if (clock::now() >= next_claim && room() > 0 && !stopping_) {
