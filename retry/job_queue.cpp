@@ -107,16 +107,51 @@ std::string rfc3339_now() {
 JobQueue::JobQueue(QueueKeys keys)
     : keys_(std::move(keys)), finish_(finish_lua), begin_(begin_lua), promote_(promote_lua), extend_(extend_lua) {}
 
+namespace {
+std::vector<std::pair<std::string, std::string>> step_states(redis::Reply& hash) {
+  std::vector<std::pair<std::string, std::string>> states;
+  auto& fields = hash.elements;
+  for (std::size_t f = 0; f + 1 < fields.size(); f += 2) {
+    states.emplace_back(std::move(fields[f].text), std::move(fields[f + 1].text));
+  }
+  return states;
+}
+
+std::string error_of(const redis::Result& result, const redis::Reply* reply) {
+  return !result.ok() ? result.error.message() : reply && reply->is_error() ? reply->text : "unexpected reply";
+}
+}  // namespace
+
 asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::string& entry_id, const std::string& lease_key,
                                        const std::string& state_key, std::chrono::milliseconds lease_for) const {
   auto ttl = std::to_string(lease_for.count());
+  Begun begun;
+  // The common case, a free lease, in one pipelined round trip without Lua: SET NX and the
+  // step states. Redis spends about 1 µs more on it than on the HGETALL alone, against 6.5 µs
+  // more for the script (bench/lease/run.sh). Only a lease already taken goes to the script,
+  // which decides atomically whether it is this entry's own (a claim of the entry from a
+  // silent worker) or another entry's.
+  redis::Request fast;
+  fast.push("SET", lease_key, entry_id, "NX", "PX", ttl);
+  fast.push("HGETALL", state_key);
+  auto quick = co_await redis.exec(std::move(fast));
+  if (!quick.ok() || quick.replies.size() != 2 || !quick.replies[1].is_array() || quick.replies[0].is_error()) {
+    begun.error = error_of(quick, quick.ok() && !quick.replies.empty() && quick.replies[0].is_error() ? &quick.replies[0]
+                                  : quick.ok() && quick.replies.size() == 2                          ? &quick.replies[1]
+                                                                                                     : nullptr);
+    co_return begun;
+  }
+  if (!quick.replies[0].is_nil()) {
+    begun.state = Begun::State::leased;
+    begun.steps = step_states(quick.replies[1]);
+    co_return begun;
+  }
+
   std::vector<std::string_view> keys{lease_key, state_key}, args{entry_id, ttl};
   auto result = co_await begin_.run(redis, keys, args);
-  Begun begun;
   if (!result.ok() || result.replies[0].is_error() || !result.replies[0].is_array() ||
       result.replies[0].elements.size() != 2) {
-    begun.error = !result.ok() ? result.error.message() : result.replies[0].is_error() ? result.replies[0].text
-                                                                                        : "unexpected reply";
+    begun.error = error_of(result, result.ok() ? &result.replies[0] : nullptr);
     co_return begun;
   }
   auto& reply = result.replies[0].elements;
@@ -126,10 +161,7 @@ asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::stri
     co_return begun;
   }
   begun.state = Begun::State::leased;
-  auto& fields = reply[1].elements;
-  for (std::size_t f = 0; f + 1 < fields.size(); f += 2) {
-    begun.steps.emplace_back(std::move(fields[f].text), std::move(fields[f + 1].text));
-  }
+  begun.steps = step_states(reply[1]);
   co_return begun;
 }
 
