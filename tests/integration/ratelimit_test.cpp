@@ -82,11 +82,6 @@ TEST(RateLimit, AThrottledProviderDoesNotHoldUpTheOthers) {
   }
 }
 
-}  // namespace
-}  // namespace rescind::testing
-
-namespace rescind::testing {
-namespace {
 
 // Three workers that each believe they own the quota (local scope) provoke 429s: the jobs
 // are rescheduled, paused and retried until every one is refunded, none lost.
@@ -109,20 +104,6 @@ TEST(RateLimit, OverQuotaJobsAreRetriedNotLost) {
   EXPECT_GT(sandbox.summary("faults_injected"), 0) << "local scope overshoots the shared quota";
 }
 
-}  // namespace
-}  // namespace rescind::testing
-
-namespace rescind::testing {
-namespace {
-
-// Refunds per job id in the sandbox's ledger.
-std::map<std::string, int> refunds_by_job(Sandbox& sandbox) {
-  std::map<std::string, int> refunds;
-  for (const auto& effect : sandbox.ledger()) {
-    if (effect.action == "refund") ++refunds[effect.job_id];
-  }
-  return refunds;
-}
 
 // Stripe answers every call with 429 and Retry-After: 2 for a while, and no --limit is given.
 // A worker that honours Retry-After makes the first wave of calls (every job starts before the
@@ -146,11 +127,11 @@ TEST(RateLimit, ARetryAfterPausesAProviderThatHasNoLimit) {
   sandbox.set_faults("{}");
   long long storm_calls = sandbox.summary("faults_injected");  // every call during the storm was answered 429
 
-  ASSERT_TRUE(wait_until([&] { return refunds_by_job(sandbox).size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 60s))
-      << "refunded " << refunds_by_job(sandbox).size() << "\n" << worker->stderr_text().substr(0, 3000);
+  ASSERT_TRUE(wait_until([&] { return sandbox.per_job("refund").size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 60s))
+      << "refunded " << sandbox.per_job("refund").size() << "\n" << worker->stderr_text().substr(0, 3000);
   std::cout << "[ storm ] " << jobs << " jobs, " << storm_calls << " calls answered 429 during the storm\n";
   EXPECT_LE(storm_calls, 2 * jobs) << "Retry-After paused Stripe although it has no --limit";
-  for (const auto& [job, refunds] : refunds_by_job(sandbox)) EXPECT_EQ(refunds, 1) << job;
+  for (const auto& [job, refunds] : sandbox.per_job("refund")) EXPECT_EQ(refunds, 1) << job;
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "being rate-limited is not a failure";
 }
 
@@ -173,9 +154,9 @@ TEST(RateLimit, TheFleetPauseHoldsAWorkerThatSawNo429) {
   ASSERT_GT(redis.integer({"PTTL", "rescind:rl:stripe:default:pause"}), 0) << "observed while the pause still held";
   EXPECT_EQ(calls, 0) << "no call while the fleet is paused";
 
-  ASSERT_TRUE(wait_until([&] { return refunds_by_job(sandbox).size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 30s))
+  ASSERT_TRUE(wait_until([&] { return sandbox.per_job("refund").size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 30s))
       << worker->stderr_text().substr(0, 3000);
-  for (const auto& [job, refunds] : refunds_by_job(sandbox)) EXPECT_EQ(refunds, 1) << job;
+  for (const auto& [job, refunds] : sandbox.per_job("refund")) EXPECT_EQ(refunds, 1) << job;
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);
 }
 

@@ -43,14 +43,6 @@ int sockets_closed_by_peer(int port) {
 
 bool settled(RedisServer& redis) { return queue_settled(redis); }
 
-std::map<std::string, int> refunds_per_job(Sandbox& sandbox) {
-  std::map<std::string, int> refunds;
-  for (const auto& effect : sandbox.ledger()) {
-    if (effect.action == "refund") ++refunds[effect.job_id];
-  }
-  return refunds;
-}
-
 TEST(Reliability, TransientFailuresAreRetriedUntilTheRefundHappensOnce) {
   RedisServer redis;
   Sandbox sandbox;
@@ -60,7 +52,7 @@ TEST(Reliability, TransientFailuresAreRetriedUntilTheRefundHappensOnce) {
   ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 1; }, 30s))
       << worker->stderr_text();
 
-  EXPECT_EQ(refunds_per_job(sandbox)["evt_transient"], 1);
+  EXPECT_EQ(sandbox.per_job("refund")["evt_transient"], 1);
   auto entries = stream_entries(redis, "rescind:jobs");
   ASSERT_EQ(entries.size(), 4u) << "the first delivery and three promoted retries";
   EXPECT_EQ(entries[3]["attempt"], "4");
@@ -131,7 +123,7 @@ TEST(Reliability, InvalidPayloadsGoToTheDeadLetterQueueNamingTheFieldAndTheWorke
     errors.insert(dead["error"].substr(0, dead["error"].find(':')));
   }
   EXPECT_EQ(errors, (std::set<std::string>{"order.currency", "payload", "order.total_minor", "id", "job"}));
-  EXPECT_EQ(refunds_per_job(sandbox)["evt_good"], 1);
+  EXPECT_EQ(sandbox.per_job("refund")["evt_good"], 1);
   EXPECT_TRUE(worker->running());
 }
 
@@ -143,7 +135,7 @@ TEST(Reliability, LostAnswerAfterTheRefundStillRefundsOnce) {
   ASSERT_EQ(enqueue(redis, job_json("evt_lost") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.count_by_action()["staff"] == 1; }, 30s))
       << worker->stderr_text();
-  EXPECT_EQ(refunds_per_job(sandbox)["evt_lost"], 1) << "the retry carried the same idempotency key";
+  EXPECT_EQ(sandbox.per_job("refund")["evt_lost"], 1) << "the retry carried the same idempotency key";
   EXPECT_GE(stream_entries(redis, "rescind:jobs").size(), 2u) << "it was retried";
 }
 
@@ -156,7 +148,7 @@ TEST(Reliability, KilledWorkerLosesNothingAndRefundsNothingTwice) {
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
 
   auto first = start_worker(redis, sandbox, with(fast, {"--max-in-flight", "200"}));
-  ASSERT_TRUE(wait_until([&] { return refunds_per_job(sandbox).size() >= 500; }, 60s)) << first->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return sandbox.per_job("refund").size() >= 500; }, 60s)) << first->stderr_text();
   first->signal(SIGKILL);
   ASSERT_EQ(first->wait(5s), 128 + SIGKILL);
   auto pending_at_kill = group_state(redis)->pending;
@@ -164,7 +156,7 @@ TEST(Reliability, KilledWorkerLosesNothingAndRefundsNothingTwice) {
   auto second = start_worker(redis, sandbox, fast);
   ASSERT_TRUE(wait_until([&] { return settled(redis); }, 120s)) << second->stderr_text().substr(0, 3000);
 
-  auto refunds = refunds_per_job(sandbox);
+  auto refunds = sandbox.per_job("refund");
   EXPECT_EQ(refunds.size(), 2000u) << "every job refunded";
   for (const auto& [id, count] : refunds) ASSERT_EQ(count, 1) << id << " refunded twice";
   std::map<std::string, std::set<std::string>> told;
@@ -184,17 +176,17 @@ TEST(Reliability, RedisRestartMidRunLosesNothing) {
   for (int i = 0; i < 1000; ++i) input += job_json("evt_restart_" + std::to_string(i)) + "\n";
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   auto worker = start_worker(redis, sandbox, with(fast, {"--max-in-flight", "50"}));
-  ASSERT_TRUE(wait_until([&] { return refunds_per_job(sandbox).size() >= 200; }, 60s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return sandbox.per_job("refund").size() >= 200; }, 60s)) << worker->stderr_text();
 
   redis.stop();
-  auto refunded_before_restart = refunds_per_job(sandbox).size();
+  auto refunded_before_restart = sandbox.per_job("refund").size();
   redis.start();
   // Not a log line: jobs that retry their state writes may keep the reader from reading
   // while Redis is away, so what proves the restart landed mid-run is the ledger.
   EXPECT_LT(refunded_before_restart, 1000u) << "the restart must land while jobs are still running";
-  ASSERT_TRUE(wait_until([&] { return settled(redis) && refunds_per_job(sandbox).size() == 1000; }, 120s))
+  ASSERT_TRUE(wait_until([&] { return settled(redis) && sandbox.per_job("refund").size() == 1000; }, 120s))
       << worker->stderr_text().substr(0, 3000);
-  for (const auto& [id, count] : refunds_per_job(sandbox)) ASSERT_EQ(count, 1) << id;
+  for (const auto& [id, count] : sandbox.per_job("refund")) ASSERT_EQ(count, 1) << id;
   EXPECT_TRUE(worker->running());
 }
 
@@ -274,7 +266,7 @@ TEST(Reliability, SigtermLetsJobsInFlightFinishAndLeavesNothingPending) {
   worker->signal(SIGTERM);
   EXPECT_EQ(worker->wait(15s), 0) << worker->stderr_text();
   EXPECT_EQ(group_state(redis)->pending, 0) << "every job it had taken was finished";
-  auto refunds = refunds_per_job(sandbox);
+  auto refunds = sandbox.per_job("refund");
   EXPECT_GT(refunds.size(), 0u);
   EXPECT_LT(refunds.size(), 50u) << "it stopped reading new jobs";
   EXPECT_EQ(static_cast<long long>(refunds.size()), group_state(redis)->entries_read);

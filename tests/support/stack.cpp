@@ -145,6 +145,14 @@ std::vector<Effect> Sandbox::ledger() {
   return effects;
 }
 
+std::map<std::string, int> Sandbox::per_job(const std::string& action) {
+  std::map<std::string, int> counts;
+  for (const auto& effect : ledger()) {
+    if (effect.action == action) ++counts[effect.job_id];
+  }
+  return counts;
+}
+
 std::map<std::string, long long> Sandbox::count_by_action() {
   std::map<std::string, long long> counts;
   for (const auto& effect : ledger()) ++counts[effect.action];

@@ -68,6 +68,7 @@ class Sandbox {
   std::string url() const { return url_; }
   std::vector<Effect> ledger();
   std::map<std::string, long long> count_by_action();
+  std::map<std::string, int> per_job(const std::string& action);  // job id → how often `action` happened
   void set_faults(const std::string& json);
   long long summary(const std::string& field);  // a number from GET /__ledger/summary
 
