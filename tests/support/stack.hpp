@@ -84,8 +84,9 @@ std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& s
 // Lag and pending of the group, read from XINFO GROUPS (nullopt if the group does not exist).
 struct GroupState {
   long long pending = 0;
-  long long lag = 0;
+  long long lag = 0;  // -1: Redis could not tell (nil)
   long long entries_read = 0;
+  std::string last_delivered;
 };
 std::optional<GroupState> group_state(RedisServer& redis, const std::string& stream = "rescind:jobs",
                                       const std::string& group = "rescind");
