@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing (Debian 12), builds everything, runs every test with ctest, then
-# with RESCIND_SANITIZE_PASS=1, runs the unit and integration tests again under
-# AddressSanitizer + UBSan.
-#   scripts/test.sh                 all tests (unit, integration, chaos short form)
-#   scripts/test.sh -L unit         only the unit tests (ctest arguments pass through)
-#   RESCIND_SANITIZE_PASS=1         then the sanitizer pass in build-asan (not yet in CI: its
-#                                   cost on CI's 2 cores has not been measured)
+# Installs what is missing (Debian 12), builds everything and runs every test with ctest
+# (unit, integration, the chaos suite's short form); then the unit and integration tests
+# again under AddressSanitizer + UBSan (build-asan/); then each libFuzzer target for a few
+# seconds (build-fuzz/, scripts/fuzz.sh). CI runs all three (figures in the README).
+#   scripts/test.sh                 everything
+#   scripts/test.sh -L unit         only the unit tests, in build/ (ctest arguments pass
+#                                   through; then the sanitizer and fuzz passes are skipped)
+#   RESCIND_SANITIZE_PASS=0         skip the sanitizer pass
+#   RESCIND_FUZZ_SECONDS=0          skip the fuzz pass (default 10 s per target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -20,8 +22,19 @@ build_targets
 echo "==> built in $(( $(date +%s) - start ))s"
 ctest --test-dir build --output-on-failure --timeout 600 -j "$jobs" "$@"
 
-sanitize=${RESCIND_SANITIZE_PASS:-0}
-[ "$sanitize" = 1 ] || exit 0
+# A narrowed run (ctest arguments) is a developer's quick check: the extra passes are not.
+sanitize=${RESCIND_SANITIZE_PASS:-1} fuzz_seconds=${RESCIND_FUZZ_SECONDS:-10}
+if [ $# -gt 0 ]; then sanitize=0 fuzz_seconds=0; fi
+[[ "$fuzz_seconds" =~ ^[0-9]+$ ]] || { echo "RESCIND_FUZZ_SECONDS must be a number of seconds" >&2; exit 2; }
+
+fuzz_pass() {
+  [ "$fuzz_seconds" -gt 0 ] || return 0
+  local start
+  start=$(date +%s)
+  scripts/fuzz.sh "$fuzz_seconds"
+  echo "==> fuzz pass in $(( $(date +%s) - start ))s"
+}
+if [ "$sanitize" != 1 ]; then fuzz_pass; exit 0; fi
 
 # The same tests with ASan+UBSan in their own folder. -O1 and line tables only (-g1): the
 # build is what costs here, and the reports still name file and line. Every process the
@@ -48,4 +61,6 @@ if compgen -G "$reports/*" >/dev/null; then
   for report in "$reports"/*; do echo "--- $report" >&2; head -60 "$report" >&2; done
   exit 1
 fi
-exit "$status"
+[ "$status" -eq 0 ] || exit "$status"
+unset ASAN_OPTIONS UBSAN_OPTIONS
+fuzz_pass
