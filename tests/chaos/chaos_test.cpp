@@ -57,6 +57,7 @@ class Feeder {
   }
   bool feed_rest() { return feed(total_ - next_); }
   int enqueued() const { return next_; }
+  bool exhausted() const { return next_ >= total_; }
   std::string error;
 
  private:
@@ -117,7 +118,9 @@ TEST(Chaos, KillStormLosesNoJobAndRefundsNoneTwice) {
   Fleet fleet(redis, sandbox, "ks", with(fast_retry, {"--visibility-timeout", f.storm_visibility}));
   for (int i = 0; i < f.storm_workers; ++i) fleet.start();
   Feeder feeder(redis, "ks", f.storm_jobs);
-  const int batch = f.storm_jobs / (f.storm_kills + 1);
+  // Batches for half again as many tries as kills: a try whose victim had just finished its
+  // work kills without stranding anything, and the jobs must not run out before the kills.
+  const int batch = f.storm_jobs / (f.storm_kills * 3 / 2 + 1);
   ASSERT_TRUE(feeder.feed(batch)) << feeder.error;
 
   int kills = 0, kills_with_work = 0, tries = 0;
@@ -145,7 +148,10 @@ TEST(Chaos, KillStormLosesNoJobAndRefundsNoneTwice) {
       }
       return busy;
     };
-    if (!wait_until([&] { return !busy_workers().empty(); }, 2s)) continue;
+    if (!wait_until([&] { return !busy_workers().empty(); }, 2s)) {
+      if (feeder.exhausted()) break;  // nothing left to strand: the check below says so
+      continue;
+    }
     std::this_thread::sleep_for(between(rng, 0ms, 150ms));
     auto busy = busy_workers();
     if (busy.empty()) continue;
