@@ -31,8 +31,11 @@ double seconds_since_enqueue(const std::string& stream_id) {
   return static_cast<double>(now - *ms) / 1000.0;
 }
 
+// A closed set too: a status outside HTTP's range (a provider, or a proxy, answering
+// nonsense) is "other", and a step no client could perform is "unsupported".
 std::string status_label(const Outcome& outcome) {
-  return outcome.status == 0 ? "transport" : std::to_string(outcome.status);
+  if (outcome.status == 0) return outcome.code == "unsupported_provider" ? "unsupported" : "transport";
+  return outcome.status >= 100 && outcome.status <= 599 ? std::to_string(outcome.status) : "other";
 }
 
 }  // namespace
@@ -357,8 +360,12 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
 asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, bool refunded) {
   auto role = attempt.plan.steps[index].role;
   auto provider = steps_.provider_for(role, attempt.job);
-  auto account = steps_.account_for(role, attempt.job);
-  auto admission = co_await limiter_.acquire(provider, account);
+  auto label = Steps::provider_label(provider);
+  // A provider without a client gets no quota account: a job's invented name must not
+  // create limiter state (perform() refuses the step at once).
+  auto account = label == "other" ? std::string_view() : steps_.account_for(role, attempt.job);
+  ratelimit::Admission admission;
+  if (label != "other") admission = co_await limiter_.acquire(provider, account);
   if (!admission.admitted) {
     // Waiting would hold this job's slot past --max-limit-wait: come back through the retry set.
     co_return Outcome{Outcome::Kind::rate_limited, 0, "quota", "waiting for the provider's quota", {}, admission.retry_in};
@@ -370,14 +377,15 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     std::string_view provider, account;
     ~Slot() { limiter.release(provider, account); }
   };
-  std::optional<Slot> slot{std::in_place, limiter_, provider, account};  // in place: a temporary Slot would release at once
+  std::optional<Slot> slot;
+  if (label != "other") slot.emplace(limiter_, provider, account);  // in place: a temporary Slot would release at once
   if (winding_down_) co_return Outcome::not_sent();  // stopped while it waited for its turn
   auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
   slot.reset();
   if (outcome.was_not_sent()) co_return outcome;  // no call made: nothing to count or audit
-  metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
+  metrics_.provider_request(label, jobs::to_string(role), status_label(outcome), seconds_since(started));
   if (outcome.kind == Outcome::Kind::rate_limited) {
-    metrics_.rate_limited(provider);
+    metrics_.rate_limited(label);
     limiter_.pause(provider, account, outcome.retry_after.value_or(std::chrono::milliseconds(1000)));
   } else if (outcome.slow_down) {
     limiter_.pause(provider, account, *outcome.slow_down);  // nearly out of budget: ease off first
