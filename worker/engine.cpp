@@ -30,6 +30,10 @@ Engine::Engine(Config config) : config_(std::move(config)) {}
 
 int Engine::run() {
   log::set_level(config_.log_level);
+  if (!config_.sandbox.empty()) {
+    log::warn("sandbox mode: every provider call goes to a rescind-sandbox with its test credentials; nothing real is refunded or sent",
+              {{"sandbox", config_.sandbox}});
+  }
   // One thread, one io_context: jobs are I/O-bound coroutines; scale out with processes.
   asio::io_context io(1);
   auto ex = io.get_executor();
