@@ -99,6 +99,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
       response.body() = "GET only\n";
     } else if (target == "/metrics") {
       response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      if (before_scrape_) before_scrape_();
       response.body() = prometheus::TextSerializer().Serialize(registry_.Collect());
     } else if (target == "/healthz") {
       response.body() = "ok\n";

@@ -49,6 +49,8 @@ class Server {
   unsigned short listen(const std::string& host_port);
 
   asio::awaitable<void> serve();  // accepts until stop()
+  // Called before each /metrics answer is collected: for gauges cheaper to read than to track.
+  void before_scrape(std::function<void()> refresh) { before_scrape_ = std::move(refresh); }
   void stop();
 
  private:
@@ -57,6 +59,7 @@ class Server {
   asio::any_io_executor executor_;
   prometheus::Registry& registry_;
   Readiness readiness_;
+  std::function<void()> before_scrape_;
   ServerLimits limits_;
   asio::ip::tcp::acceptor acceptor_;
   std::size_t sessions_ = 0;

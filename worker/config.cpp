@@ -278,6 +278,25 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     }
     auto url = [&](const std::string& text, const char* flag) { return url_or_throw(text, flag, allow_insecure_http); };
 
+    // DOMAIN=VALUE lists: one shop's own settings.
+    auto per_shop = [](const std::string& item, const char* flag) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+        throw UsageError(std::string(flag) + ": '" + item.substr(0, 40) + "' is not DOMAIN=VALUE");
+      }
+      return std::pair{item.substr(0, eq), item.substr(eq + 1)};
+    };
+    for (const auto& item : stripe_keys_for) {
+      auto [shop, key] = per_shop(item, "--stripe-api-key-for");
+      p.stripe.api_key_by_shop[shop] = key;
+      common::log::register_secret(key);
+    }
+    for (const auto& item : shopify_tokens) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError("--shopify-token: '" + item.substr(0, 20) + "…' is not DOMAIN=TOKEN");
+      p.shopify.tokens[item.substr(0, eq)] = item.substr(eq + 1);
+      common::log::register_secret(item.substr(eq + 1));
+    }
     if (!sandbox.empty()) {
       namespace creds = sandbox_credentials;
       url(sandbox, "--sandbox");
@@ -304,29 +323,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       p.zendesk.api_token = creds::zendesk_api_token;
       if (p.webhooks.secret.empty()) p.webhooks.secret = creds::webhook_secret;
     }
-    for (const auto& item : shopify_tokens) {
-      auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("--shopify-token: '" + item.substr(0, 20) + "…' is not DOMAIN=TOKEN");
-      p.shopify.tokens[item.substr(0, eq)] = item.substr(eq + 1);
-      common::log::register_secret(item.substr(eq + 1));
-    }
     for (const auto& item : record_webhooks) p.webhooks.receivers.push_back(url(item, "--record-webhook"));
-    // DOMAIN=VALUE lists: one shop's own settings.
-    auto per_shop = [](const std::string& item, const char* flag) {
-      auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-        throw UsageError(std::string(flag) + ": '" + item.substr(0, 40) + "' is not DOMAIN=VALUE");
-      }
-      return std::pair{item.substr(0, eq), item.substr(eq + 1)};
-    };
     for (const auto& item : record_webhooks_for) {
       auto [shop, receiver] = per_shop(item, "--record-webhook-for");
       p.webhooks.by_shop[shop].push_back(url(receiver, "--record-webhook-for"));
-    }
-    for (const auto& item : stripe_keys_for) {
-      auto [shop, key] = per_shop(item, "--stripe-api-key-for");
-      p.stripe.api_key_by_shop[shop] = key;
-      common::log::register_secret(key);
     }
     for (const auto& item : paypal_for) {
       auto [shop, pair] = per_shop(item, "--paypal-credentials-for");

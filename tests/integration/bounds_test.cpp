@@ -98,6 +98,8 @@ TEST(Bounds, AThousandIdleMetricsConnectionsUnder256DescriptorsStopNothing) {
   EXPECT_EQ(metric(base, "rescind_provider_requests_total", {R"(code="transport")"}), 0)
       << "no provider call went without a descriptor";
   EXPECT_EQ(metric(base, "rescind_jobs_total", {R"(outcome="retried")"}), 0);
+  EXPECT_LE(metric(base, "rescind_http_connections"), 64) << "--http-max-connections holds";
+  EXPECT_NE(worker->stderr_text().find(R"("max_open_files":256)"), std::string::npos) << "the limit it runs under, logged";
   EXPECT_TRUE(worker->running());
 }
 
@@ -147,6 +149,8 @@ TEST(Bounds, FiveHundredJobsNamingInventedProvidersAddNoSeries) {
   for (const auto& provider : providers) EXPECT_EQ(provider.find("prov_"), std::string::npos) << provider;
   for (const auto& provider : providers) EXPECT_EQ(provider.find("plat_"), std::string::npos) << provider;
   EXPECT_EQ(metric(base, "rescind_provider_requests_total", {R"(provider="other")", R"(code="unsupported")"}), 500);
+  EXPECT_LE(metric(base, "rescind_limiter_accounts"), 6) << "no quota state for names without a client";
+  EXPECT_EQ(metric(base, "rescind_http_pools"), 1) << "one origin: the sandbox";
   // The free value is kept where it is needed: the DLQ names it.
   auto dead = stream_entries(redis, "rescind:dlq");
   ASSERT_EQ(dead.size(), 500u);
