@@ -3,6 +3,10 @@
 // minor units, provider numbers that cannot overflow anything.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <boost/beast/http/error.hpp>
+#include <cstdio>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,18 +28,19 @@ std::string temp_dir() {
   return mkdtemp(pattern);
 }
 
-// `openssl s_server` with a certificate for 127.0.0.1, speaking only the versions in `versions`.
+// `openssl s_server` with a certificate for 127.0.0.1, speaking only the versions in
+// `versions`; `-www` answers a status page, `-WWW` serves files from the current directory.
 struct TlsServer {
   std::string dir = temp_dir();
   std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
   unsigned short port = free_port();
   std::unique_ptr<Process> process;
 
-  explicit TlsServer(std::vector<std::string> versions) {
+  explicit TlsServer(std::vector<std::string> versions, const std::string& mode = "-www") {
     auto made = run_command("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
                                         "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
     if (made.exit_code != 0) throw std::runtime_error("openssl req failed: " + made.err);
-    std::vector<std::string> args{"s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key, "-www"};
+    std::vector<std::string> args{"s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key, mode};
     args.insert(args.end(), versions.begin(), versions.end());
     process = std::make_unique<Process>("openssl", args);
     for (;;) {
@@ -47,7 +52,7 @@ struct TlsServer {
 };
 
 // One GET with the worker's own HTTP client, trusting only `ca_file`.
-clients::Exchange get_over_tls(unsigned short port, const std::string& ca_file) {
+clients::Exchange get_over_tls(unsigned short port, const std::string& ca_file, const std::string& path = "/") {
   boost::asio::io_context io;
   clients::HttpOptions options;
   options.ca_file = ca_file;
@@ -56,7 +61,7 @@ clients::Exchange get_over_tls(unsigned short port, const std::string& ca_file) 
   auto url = clients::parse_url("https://127.0.0.1:" + std::to_string(port), error).value();
   clients::Exchange exchange;
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    exchange = co_await http.send(url.origin, clients::HttpRequest{clients::http::verb::get, "/", 11});
+    exchange = co_await http.send(url.origin, clients::HttpRequest{clients::http::verb::get, path, 11});
   }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
   io.run();
   return exchange;
@@ -75,6 +80,22 @@ TEST(SafeDefaults, ProvidersAreSpokenToInTls12OrLaterOnly) {
   // Refused at the version, in the hello: not negotiated first and failed later on a
   // legacy signature algorithm, as OpenSSL's security level alone would do.
   EXPECT_NE(refused.error.message().find("protocol version"), std::string::npos) << refused.error.message();
+}
+
+TEST(SafeDefaults, AProviderAnswerOverOneMebibyteIsAnErrorNotMemory) {
+  // s_server -WWW serves from its working directory, which is this test's.
+  auto name = "rescind-answer-" + std::to_string(getpid());
+  std::ofstream(name + "-small") << std::string(100 << 10, 'x');
+  std::ofstream(name + "-big") << std::string(3 << 20, 'x');
+  TlsServer files({"-tls1_2"}, "-WWW");
+  auto small = get_over_tls(files.port, files.cert, "/" + name + "-small");
+  auto big = get_over_tls(files.port, files.cert, "/" + name + "-big");
+  std::remove((name + "-small").c_str());
+  std::remove((name + "-big").c_str());
+  ASSERT_FALSE(small.error) << small.error.message();
+  EXPECT_EQ(small.response.body().size(), 100u << 10);
+  ASSERT_TRUE(big.error) << "3 MiB read into memory";
+  EXPECT_EQ(big.error, clients::http::error::body_limit) << big.error.message();
 }
 
 TEST(SafeDefaults, ACaFileThatCannotBeLoadedIsAUsageError) {
