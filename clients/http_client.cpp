@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <stdexcept>
 #include <optional>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -72,9 +72,12 @@ bool stale_connection_error(const error_code& ec) {
 // later, no compression (CRIME), no renegotiation. `ca_file` empty: the system store.
 ssl::context client_tls(const std::string& ca_file, error_code& ec) {
   ssl::context tls(ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  if (SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION) != 1) {
+    ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    return tls;
+  }
   tls.set_options(ssl::context::no_compression | SSL_OP_NO_RENEGOTIATION, ec);
-  tls.set_verify_mode(ssl::verify_peer, ec);
+  if (!ec) tls.set_verify_mode(ssl::verify_peer, ec);
   if (ec) return tls;
   if (ca_file.empty()) {
     tls.set_default_verify_paths(ec);
