@@ -9,8 +9,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
- && cmake --build /build --target rescind-worker rescindctl rescind-sandbox \
- && strip /build/worker/rescind-worker /build/ctl/rescindctl /build/sandbox/rescind-sandbox
+ && cmake --build /build --target rescind-worker rescindctl \
+ && strip /build/worker/rescind-worker /build/ctl/rescindctl
 
 FROM debian:bookworm-slim
 ARG RUNTIME_PACKAGES="libhiredis0.14 libsimdjson14 libprometheus-cpp-core1.0 \
@@ -19,9 +19,15 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $RUNTIME_PACKAGES \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home rescind
-COPY --from=build /build/worker/rescind-worker /build/ctl/rescindctl /build/sandbox/rescind-sandbox /usr/local/bin/
+# Not the sandbox: it answers every refund with success, and a production image that holds
+# it is one flag away from "refunding" against it (run it from a build tree or its own image).
+COPY --from=build /build/worker/rescind-worker /build/ctl/rescindctl /usr/local/bin/
 USER rescind
-# Metrics on all interfaces inside the container; the orchestrator decides what is exposed.
+# The worker's default is loopback (127.0.0.1:9464); this image opens it because Prometheus
+# scrapes from outside the container, and inside one 0.0.0.0 is the pod's or the container
+# network's interfaces only. The endpoint has no authentication and caps itself at 64
+# sessions: publish the port to the scraper alone (a NetworkPolicy, no host port, no public
+# Service), or bind the pod IP instead (docs/runbook.md, "Metrics endpoint").
 ENV RESCIND_METRICS_LISTEN=0.0.0.0:9464
 EXPOSE 9464
 # /healthz answers while the process serves (/readyz, for load balancers and Kubernetes,

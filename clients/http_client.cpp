@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -66,6 +67,33 @@ bool stale_connection_error(const error_code& ec) {
          ec == ssl::error::stream_truncated;
 }
 
+// The client side of TLS to providers, pinned rather than left to the library's defaults
+// (Asio's tls_client allows TLS 1.0; only OpenSSL 3's security level refused it): TLS 1.2 or
+// later, no compression (CRIME), no renegotiation. `ca_file` empty: the system store.
+ssl::context client_tls(const std::string& ca_file, error_code& ec) {
+  ssl::context tls(ssl::context::tls_client);
+  if (SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION) != 1) {
+    ec = error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
+    return tls;
+  }
+  tls.set_options(ssl::context::no_compression | SSL_OP_NO_RENEGOTIATION, ec);
+  if (!ec) tls.set_verify_mode(ssl::verify_peer, ec);
+  if (ec) return tls;
+  if (ca_file.empty()) {
+    tls.set_default_verify_paths(ec);
+  } else {
+    tls.load_verify_file(ca_file, ec);
+  }
+  return tls;
+}
+
+ssl::context client_tls_or_throw(const std::string& ca_file) {
+  error_code ec;
+  auto tls = client_tls(ca_file, ec);
+  if (ec) throw std::runtime_error("cannot load the CA file '" + ca_file + "': " + ec.message());
+  return tls;
+}
+
 }  // namespace
 
 struct HttpClient::Impl {
@@ -74,24 +102,37 @@ struct HttpClient::Impl {
     std::optional<tcp::resolver::results_type> endpoints;
     std::vector<std::unique_ptr<Connection>> idle;
     std::size_t open = 0;          // idle plus in use
+    std::size_t senders = 0;       // send() calls holding this pool: it is not evicted meanwhile
     asio::steady_timer released;   // never expires: cancel_one() wakes one waiter
   };
 
-  Impl(asio::any_io_executor ex, HttpOptions opts)
-      : executor(ex), options(std::move(opts)), tls(ssl::context::tls_client) {
-    tls.set_verify_mode(ssl::verify_peer);
-    if (options.ca_file.empty()) {
-      tls.set_default_verify_paths();
-    } else {
-      tls.load_verify_file(options.ca_file);
-    }
-  }
+  Impl(asio::any_io_executor ex, HttpOptions opts, Clock clock_)
+      : executor(ex), options(std::move(opts)), clock(std::move(clock_)), tls(client_tls_or_throw(options.ca_file)) {}
 
   Pool& pool_for(const Origin& origin) {
+    auto now = clock();
+    if (now - last_sweep >= options.max_idle) sweep(now);
     auto key = origin.key();
     auto it = pools.find(key);
     if (it == pools.end()) it = pools.emplace(key, std::make_unique<Pool>(executor)).first;
     return *it->second;
+  }
+
+  bool too_old(const Connection& connection, std::chrono::steady_clock::time_point now) const {
+    return now - connection.idle_since > options.max_idle;
+  }
+
+  // Idle connections too old to reuse are closed (a server that hung up leaves them in
+  // CLOSE_WAIT, holding a descriptor), and a pool left with none, that no send() holds, goes.
+  void sweep(std::chrono::steady_clock::time_point now) {
+    last_sweep = now;
+    std::erase_if(pools, [&](auto& item) {
+      Pool& pool = *item.second;
+      auto before = pool.idle.size();
+      std::erase_if(pool.idle, [&](const auto& connection) { return too_old(*connection, now); });
+      pool.open -= before - pool.idle.size();
+      return pool.senders == 0 && pool.open == 0;
+    });
   }
 
   void release(Pool& pool) {
@@ -101,7 +142,7 @@ struct HttpClient::Impl {
 
   void check_in(Pool& pool, std::unique_ptr<Connection> connection) {
     connection->reused = true;
-    connection->idle_since = std::chrono::steady_clock::now();
+    connection->idle_since = clock();
     pool.idle.push_back(std::move(connection));
     pool.released.cancel_one();
   }
@@ -120,7 +161,7 @@ struct HttpClient::Impl {
       if (pool.idle.empty() || (fresh && pool.open < options.max_connections_per_origin)) break;
       auto connection = std::move(pool.idle.back());
       pool.idle.pop_back();
-      bool stale = std::chrono::steady_clock::now() - connection->idle_since > options.max_idle;
+      bool stale = too_old(*connection, clock());
       if (!fresh && !stale && !connection->closed_by_peer()) co_return connection;
       --pool.open;  // dropped: its slot goes to a new connection
       if (fresh) break;
@@ -173,15 +214,32 @@ struct HttpClient::Impl {
 
   asio::any_io_executor executor;
   HttpOptions options;
+  Clock clock;
   ssl::context tls;
   std::unordered_map<std::string, std::unique_ptr<Pool>> pools;
+  std::chrono::steady_clock::time_point last_sweep{};
   bool stopped = false;  // stop_sending(): no request is written any more
 };
 
-HttpClient::HttpClient(asio::any_io_executor executor, HttpOptions options)
-    : impl_(std::make_unique<Impl>(executor, std::move(options))) {}
+HttpClient::HttpClient(asio::any_io_executor executor, HttpOptions options, Clock clock)
+    : impl_(std::make_unique<Impl>(executor, std::move(options), std::move(clock))) {}
 
 HttpClient::~HttpClient() = default;
+
+std::optional<std::string> HttpClient::check_ca_file(const std::string& path) {
+  error_code ec;
+  client_tls(path, ec);
+  if (ec) return ec.message();
+  return std::nullopt;
+}
+
+std::size_t HttpClient::pools() const { return impl_->pools.size(); }
+
+std::size_t HttpClient::open_connections() const {
+  std::size_t open = 0;
+  for (const auto& [origin, pool] : impl_->pools) open += pool->open;
+  return open;
+}
 
 void HttpClient::stop_sending() {
   impl_->stopped = true;
@@ -190,6 +248,11 @@ void HttpClient::stop_sending() {
 
 asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest request) {
   auto& pool = impl_->pool_for(origin);
+  ++pool.senders;
+  struct Leave {  // however this call ends, the pool may be evicted afterwards
+    Impl::Pool& pool;
+    ~Leave() { --pool.senders; }
+  } leave{pool};
   request.set(http::field::host, origin.host_header());
   request.prepare_payload();
   for (int attempt = 0;; ++attempt) {

@@ -1,13 +1,15 @@
-// HTTP/1.1 over Boost.Beast for every provider: a keep-alive pool per origin, TLS with
-// certificate and host-name verification for https://, deadlines on connect and on each
-// exchange. It knows nothing of providers; a failure comes back as an error code.
+// HTTP/1.1 over Boost.Beast for every provider: a keep-alive pool per origin, TLS 1.2 or
+// later with certificate and host-name verification for https://, deadlines on connect and
+// on each exchange, answers of bounded size. It knows nothing of providers; a failure comes back as an error code.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "clients/url.hpp"
@@ -41,7 +43,12 @@ struct HttpOptions {
 
 class HttpClient {
  public:
-  HttpClient(asio::any_io_executor executor, HttpOptions options);
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+
+  // Throws std::runtime_error if options.ca_file cannot be loaded (check_ca_file() first).
+  // `clock` is injected for tests: it decides when a pooled connection is too old.
+  HttpClient(asio::any_io_executor executor, HttpOptions options,
+             Clock clock = [] { return std::chrono::steady_clock::now(); });
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -56,6 +63,15 @@ class HttpClient {
   // connection is answered `not_sent` at once. Nothing then happens that the worker could
   // not record, and the job is handed back instead.
   void stop_sending();
+
+  // What a --ca-file is wrong with (unreadable, no certificate in it), or nullopt if it loads.
+  static std::optional<std::string> check_ca_file(const std::string& path);
+
+  // Origins with a pool, and connections open in them. A pool is per origin and a Shopify
+  // origin is per shop: a pool nobody has used for max_idle is closed and forgotten (looked
+  // at, with every idle connection, at most once per max_idle, on the next send).
+  std::size_t pools() const;
+  std::size_t open_connections() const;
 
  private:
   struct Impl;

@@ -4,6 +4,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
@@ -14,14 +16,20 @@ namespace rescind::clients {
 using retry::Outcome;
 
 namespace {
-// PayPal takes no decimals for HUF and TWD although ISO 4217 gives them two (JPY has none
-// in both). The amount must then be whole in those currencies.
+// PayPal's own exponent (HUF and TWD whole, jobs/money.cpp): the amount must be exact in it.
 std::optional<std::string> paypal_value(std::int64_t minor, const std::string& currency) {
-  if (currency == "HUF" || currency == "TWD") {
-    if (minor % 100 != 0) return std::nullopt;
-    return std::to_string(minor / 100);
-  }
-  return jobs::format_minor(minor, currency);
+  int iso = jobs::currency_exponent(currency).value_or(2), paypal = jobs::paypal_exponent(currency).value_or(iso);
+  auto amount = jobs::rescale_minor(minor, iso, paypal);
+  if (!amount) return std::nullopt;
+  return jobs::format_minor(*amount, paypal);
+}
+
+// Tokens live hours at PayPal (32,400 s typically). A longer claim is capped, so that the
+// conversion cannot overflow and a token is still refreshed daily; a claim under two
+// minutes (zero, negative) is read as two minutes, so that the minute's early refresh below
+// leaves a minute of use instead of a fetch before every call.
+std::chrono::seconds token_lifetime(std::int64_t expires_in) {
+  return std::chrono::seconds(std::clamp<std::int64_t>(expires_in, 120, 24 * 3600));
 }
 }  // namespace
 
@@ -69,7 +77,7 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
     if (!parser.iterate(body).get(doc) && !doc["access_token"].get_string().get(access) &&
         !doc["expires_in"].get_int64().get(expires_in)) {
       account.token = std::string(access);
-      account.expires_at = std::chrono::steady_clock::now() + std::chrono::seconds(expires_in);
+      account.expires_at = std::chrono::steady_clock::now() + token_lifetime(expires_in);
     } else {
       outcome = Outcome{Outcome::Kind::retryable, outcome.status, "bad_token_response", "PayPal's token answer had no access_token", {}, {}};
     }

@@ -2,15 +2,38 @@
 
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
+#include "jobs/money.hpp"
 
 namespace rescind::clients {
 
+namespace {
+// The amount in Stripe's minor units (jobs/money.cpp says where they differ from ISO 4217),
+// or why it has none: a refund is never sent rounded.
+std::optional<std::int64_t> stripe_amount(const jobs::Job& job, std::string& problem) {
+  const auto& currency = job.order.currency;
+  int iso = jobs::currency_exponent(currency).value_or(2), stripe = jobs::stripe_exponent(currency).value_or(iso);
+  auto amount = jobs::rescale_minor(job.refund.amount_minor, iso, stripe);
+  if (!amount) {
+    problem = "Stripe counts " + currency + " in units of 10^-" + std::to_string(stripe) + "; " +
+              jobs::format_minor(job.refund.amount_minor, currency) + " " + currency + " has no exact amount there";
+  } else if (stripe == 3 && *amount % 10 != 0) {
+    // Stripe's three-decimal currencies: "the least-significant (last) digit must be 0".
+    problem = "Stripe takes " + currency + " amounts in multiples of 0.010; " + jobs::format_minor(*amount, 3) + " is not one";
+    amount.reset();
+  }
+  return amount;
+}
+}  // namespace
+
 asio::awaitable<retry::Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
+  std::string problem;
+  auto amount = stripe_amount(job, problem);
+  if (!amount) co_return retry::Outcome{retry::Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
   std::string body;
   // A charge id (ch_…) and a PaymentIntent id (pi_…) are both accepted by Stripe.
   bool charge = job.payment.reference.starts_with("ch_");
   append_form_field(body, charge ? "charge" : "payment_intent", job.payment.reference);
-  append_form_field(body, "amount", std::to_string(job.refund.amount_minor));
+  append_form_field(body, "amount", std::to_string(*amount));
   append_form_field(body, "reason", job.refund.reason);
   append_form_field(body, "metadata[rescind_job_id]", job.id);
   append_form_field(body, "metadata[order_id]", job.order.id);

@@ -1,5 +1,6 @@
 #include "clients/url.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <charconv>
 
 namespace rescind::clients {
@@ -7,6 +8,15 @@ namespace rescind::clients {
 std::string Origin::host_header() const {
   bool default_port = (tls && port == "443") || (!tls && port == "80");
   return default_port ? host : host + ":" + port;
+}
+
+bool is_loopback(const Origin& origin) {
+  std::string_view host = origin.host;
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(std::string(host), ec);
+  return !ec && address.is_loopback();
 }
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {

@@ -24,4 +24,8 @@ struct Url {
 // http:// or https:// only; nullopt with `error` naming what is wrong.
 std::optional<Url> parse_url(std::string_view text, std::string& error);
 
+// localhost, 127.0.0.0/8 or ::1: the only hosts a plain http:// URL is safe to (credentials
+// and job data would otherwise cross a network in clear).
+bool is_loopback(const Origin& origin);
+
 }  // namespace rescind::clients

@@ -44,6 +44,33 @@ constexpr bool sorted() {
 }
 static_assert(sorted(), "currencies must stay sorted: they are binary-searched");
 
+// Stripe's amounts are in "the currency's smallest unit" as Stripe defines it
+// (https://docs.stripe.com/currencies, "Zero-decimal currencies" and "Special cases"; the
+// lists as quoted by integrations citing it, the ISK text from Stripe's support article
+// below). Where that differs from ISO 4217 above —
+//   MGA  zero-decimal at Stripe, 2 in ISO: 1500 ariary is amount=1500, not 150000.
+//   ISK  0 in ISO, but "ISK will remain a two-decimal currency in the Stripe API, and an ISK
+//        amount of 100 will continue to represent 1 króna" (whole krónur only since
+//        2023-04-14; support.stripe.com, "Deprecation of fractional ISK charges").
+// Stripe's special cases that need no entry: HUF and TWD are zero-decimal at Stripe for
+// payouts only (charges and refunds stay two-decimal, as in ISO); UGX is in Stripe's
+// zero-decimal list, as in ISO (0). The other zero-decimal currencies (BIF CLP DJF GNF JPY
+// KMF KRW PYG RWF VND VUV XAF XOF XPF) and three-decimal ones (BHD JOD KWD OMR TND) agree
+// with ISO; Stripe wants the last digit of a three-decimal amount to be 0 (stripe.cpp).
+constexpr Currency stripe_differs[] = {{"ISK", 2}, {"MGA", 0}};
+
+// PayPal takes no decimals for HUF and TWD although ISO 4217 gives them two (JPY has none in
+// both; PayPal's currency codes reference: "This currency does not support decimals").
+constexpr Currency paypal_differs[] = {{"HUF", 0}, {"TWD", 0}};
+
+template <std::size_t N>
+std::optional<int> override_or_iso(const Currency (&differs)[N], std::string_view code) {
+  for (const auto& c : differs) {
+    if (c.code == code) return c.exponent;
+  }
+  return currency_exponent(code);
+}
+
 }  // namespace
 
 std::optional<int> currency_exponent(std::string_view code) {
@@ -53,8 +80,26 @@ std::optional<int> currency_exponent(std::string_view code) {
   return std::nullopt;
 }
 
+std::optional<int> stripe_exponent(std::string_view code) { return override_or_iso(stripe_differs, code); }
+std::optional<int> paypal_exponent(std::string_view code) { return override_or_iso(paypal_differs, code); }
+
+std::optional<std::int64_t> rescale_minor(std::int64_t minor, int from_exponent, int to_exponent) {
+  std::int64_t amount = minor;
+  for (int e = from_exponent; e > to_exponent; --e) {
+    if (amount % 10 != 0) return std::nullopt;  // a fraction the other side cannot express
+    amount /= 10;
+  }
+  for (int e = from_exponent; e < to_exponent; ++e) {
+    if (__builtin_mul_overflow(amount, std::int64_t{10}, &amount)) return std::nullopt;
+  }
+  return amount;
+}
+
 std::string format_minor(std::int64_t minor, std::string_view currency) {
-  int exponent = currency_exponent(currency).value_or(2);
+  return format_minor(minor, currency_exponent(currency).value_or(2));
+}
+
+std::string format_minor(std::int64_t minor, int exponent) {
   bool negative = minor < 0;
   auto magnitude = static_cast<unsigned long long>(negative ? -(minor + 1) : minor) + (negative ? 1 : 0);
   std::string digits = std::to_string(magnitude);

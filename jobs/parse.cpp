@@ -648,6 +648,8 @@ struct JobParser::Impl {
 JobParser::JobParser(ParseLimits limits) : impl_(std::make_unique<Impl>()) { impl_->limits = limits; }
 JobParser::~JobParser() = default;
 
+std::size_t JobParser::max_payload_bytes() const { return impl_->limits.max_payload_bytes; }
+
 ParseResult JobParser::parse(std::string_view payload) {
   if (payload.size() > impl_->limits.max_payload_bytes) {
     return InvalidJob{"payload", std::to_string(payload.size()) + " bytes is over the limit of " +

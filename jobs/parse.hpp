@@ -34,6 +34,7 @@ class JobParser {
   JobParser& operator=(const JobParser&) = delete;
 
   ParseResult parse(std::string_view payload);
+  std::size_t max_payload_bytes() const;  // longer payloads are refused unread
 
  private:
   struct Impl;

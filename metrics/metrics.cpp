@@ -58,7 +58,10 @@ struct Metrics::Families {
         pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
         length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
         retry_scheduled(gauge(r, "rescind_retry_scheduled", "Jobs waiting in the retry set (sampled)")),
-        dlq_depth(gauge(r, "rescind_dlq_depth", "Entries in the dead-letter queue (sampled)")) {}
+        dlq_depth(gauge(r, "rescind_dlq_depth", "Entries in the dead-letter queue (sampled)")),
+        http_pools(gauge(r, "rescind_http_pools", "Provider origins with a connection pool in this worker (idle ones are dropped)")),
+        http_connections(gauge(r, "rescind_http_connections", "Provider connections open in this worker, idle or in use")),
+        limiter_accounts(gauge(r, "rescind_limiter_accounts", "Provider accounts (a Shopify shop, a Twilio sender…) with quota state in this worker")) {}
 
   static prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
@@ -81,6 +84,9 @@ struct Metrics::Families {
   prometheus::Gauge& length;
   prometheus::Gauge& retry_scheduled;
   prometheus::Gauge& dlq_depth;
+  prometheus::Gauge& http_pools;
+  prometheus::Gauge& http_connections;
+  prometheus::Gauge& limiter_accounts;
 
   LabelCache<prometheus::Counter, 2> jobs_by_kind_outcome;
   LabelCache<prometheus::Histogram, 1> job_duration_by_kind;
@@ -142,6 +148,12 @@ void Metrics::queue_sampled(const QueueSample& sample) {
   families_->length.Set(static_cast<double>(sample.length));
   families_->retry_scheduled.Set(static_cast<double>(sample.retry_scheduled));
   families_->dlq_depth.Set(static_cast<double>(sample.dlq_depth));
+}
+
+void Metrics::held_state(const HeldState& state) {
+  families_->http_pools.Set(static_cast<double>(state.http_pools));
+  families_->http_connections.Set(static_cast<double>(state.http_connections));
+  families_->limiter_accounts.Set(static_cast<double>(state.limiter_accounts));
 }
 
 prometheus::Registry& Metrics::registry() { return *registry_; }

@@ -41,6 +41,13 @@ class Metrics {
   };
   void queue_sampled(const QueueSample& sample);
 
+  // This process's per-origin and per-account state, read when /metrics is scraped: it
+  // should follow the shops in use, not every shop ever seen.
+  struct HeldState {
+    long long http_pools = 0, http_connections = 0, limiter_accounts = 0;
+  };
+  void held_state(const HeldState& state);
+
   prometheus::Registry& registry();
 
  private:

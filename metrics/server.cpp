@@ -5,10 +5,11 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -21,8 +22,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-Server::Server(asio::any_io_executor executor, prometheus::Registry& registry, Readiness readiness)
-    : executor_(executor), registry_(registry), readiness_(std::move(readiness)), acceptor_(executor) {}
+Server::Server(asio::any_io_executor executor, prometheus::Registry& registry, Readiness readiness, ServerLimits limits)
+    : executor_(executor), registry_(registry), readiness_(std::move(readiness)), limits_(limits), acceptor_(executor) {}
 
 unsigned short Server::listen(const std::string& host_port) {
   auto colon = host_port.rfind(':');
@@ -54,11 +55,24 @@ void Server::stop() {
 }
 
 asio::awaitable<void> Server::serve() {
+  asio::steady_timer backoff(executor_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (ec) continue;  // a failed accept (e.g. out of descriptors) must not stop the endpoint
-    asio::co_spawn(executor_, session(std::move(socket)), asio::detached);
+    if (ec) {  // a failed accept (e.g. out of descriptors) must neither stop the endpoint nor spin
+      backoff.expires_after(limits_.accept_backoff);
+      co_await backoff.async_wait(use_tuple);
+      continue;
+    }
+    if (sessions_ >= limits_.max_sessions) {
+      // Closed before a byte is read: the descriptor is back at once. Sessions end within
+      // the request deadline when idle, so a health check gets in again soon.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++sessions_;
+    asio::co_spawn(executor_, session(std::move(socket)), [this](std::exception_ptr) { --sessions_; });
   }
 }
 
@@ -66,10 +80,15 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {
-    stream.expires_after(std::chrono::seconds(30));
-    http::request<http::string_body> request;
-    auto [rec, read] = co_await http::async_read(stream, buffer, request, use_tuple);
+    // One deadline for each request's headers, the first one and each next one on a
+    // kept-alive connection: a client that connects and says nothing leaves within it.
+    stream.expires_after(limits_.request_deadline);
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+    parser.body_limit(limits_.max_body_bytes);
+    auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (rec) co_return;
+    auto request = parser.release();
 
     http::response<http::string_body> response{http::status::ok, request.version()};
     response.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -80,6 +99,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
       response.body() = "GET only\n";
     } else if (target == "/metrics") {
       response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      if (before_scrape_) before_scrape_();
       response.body() = prometheus::TextSerializer().Serialize(registry_.Collect());
     } else if (target == "/healthz") {
       response.body() = "ok\n";
@@ -96,6 +116,7 @@ asio::awaitable<void> Server::session(tcp::socket socket) {
     }
     response.keep_alive(request.keep_alive());
     response.prepare_payload();
+    stream.expires_after(limits_.write_deadline);
     auto [wec, written] = co_await http::async_write(stream, response, use_tuple);
     if (wec || !response.keep_alive()) co_return;
   }

@@ -69,10 +69,27 @@ Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connectio
       gcra_script_(gcra_lua) {}
 
 Limiter::Account& Limiter::account(std::string_view provider, std::string_view account) {
+  auto now = clock_();
+  if (now - last_eviction_ >= evict_after) evict_idle(now);
   auto key = account_key(provider, account);
   auto it = accounts_.find(key);
-  if (it == accounts_.end()) it = accounts_.emplace(std::move(key), std::make_unique<Account>(executor_)).first;
+  if (it == accounts_.end()) it = accounts_.emplace(std::move(key), std::make_unique<Account>()).first;
+  it->second->last_used = now;
   return *it->second;
+}
+
+// Only an account nobody refers to, and whose state a fresh one would reproduce: nothing in
+// flight (release() looks it up again), nobody waiting or inside acquire(), no fleet pause
+// read out (it writes into the account), no pause or probe running, the bucket refilled
+// (after 5 idle minutes a pending probe is forgotten too: the provider has had its rest).
+void Limiter::evict_idle(TimePoint now) {
+  last_eviction_ = now;
+  auto now_micros = duration_cast<Micros>(now.time_since_epoch());
+  std::erase_if(accounts_, [&](const auto& item) {
+    const Account& a = *item.second;
+    return a.callers == 0 && a.in_flight == 0 && a.waiting.empty() && !a.fleet_pause_reading &&
+           a.probe != Probe::in_flight && a.paused_until <= now && a.tat <= now_micros && now - a.last_used >= evict_after;
+  });
 }
 
 Limiter::Account* Limiter::existing(std::string_view provider, std::string_view account) {
@@ -88,6 +105,11 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   // Local scope, no limit: an account has state only once a 429 has paused it.
   Account* state = limit || reads_fleet_pause ? &account(provider, account_name) : existing(provider, account_name);
   if (!state) co_return Admission{};
+  ++state->callers;
+  struct Leave {  // however this call ends, the account may be evicted again afterwards
+    Account& state;
+    ~Leave() { --state.callers; }
+  } leave{*state};
   auto max_wait = limits_.max_wait;
   auto deadline = clock_() + max_wait;
   std::string bucket, pause_key;
@@ -100,13 +122,13 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   if (opening.refusal) co_return *opening.refusal;
   if (!limit) co_return Admission{};
 
-  // The in-flight cap is a wait for a free slot, bounded like any other wait.
+  // The in-flight cap is a wait for a free slot, bounded like any other wait: the timer is
+  // set to the deadline, so a slot held by a slow call cannot keep this one past max_wait.
   while (limit->max_in_flight > 0 && state->in_flight >= limit->max_in_flight) {
-    if (clock_() >= deadline) {
+    if (clock_() >= deadline || !co_await nap(*state, deadline)) {
       give_back(*state, false, opening.probe);
       co_return Admission{false, max_wait};
     }
-    co_await state->freed.async_wait(use_tuple);
   }
   ++state->in_flight;
 
@@ -158,17 +180,23 @@ asio::awaitable<Limiter::Opening> Limiter::wait_for_opening(const std::string& p
     }
     // Waiting for the probe's answer or the account's first fleet pause reading; either
     // wakes every waiter, who then look again. Bounded by max_wait like any other wait.
-    if (now >= deadline) co_return Opening{Admission{false, probe_patience}};
-    asio::steady_timer wake_up(executor_, deadline - now);
-    state.waiting.push_back(&wake_up);
-    struct Leave {  // however this frame ends, wake() must not find a timer that is gone
-      std::vector<asio::steady_timer*>& waiting;
-      asio::steady_timer* timer;
-      ~Leave() { std::erase(waiting, timer); }
-    } leave{state.waiting, &wake_up};
-    auto [error] = co_await wake_up.async_wait(use_tuple);
-    if (!error) co_return Opening{Admission{false, probe_patience}};  // its deadline came, not an answer
+    if (now >= deadline || !co_await nap(state, deadline)) {
+      co_return Opening{Admission{false, probe_patience}};  // its deadline came, not an answer
+    }
   }
+}
+
+asio::awaitable<bool> Limiter::nap(Account& state, TimePoint deadline) {
+  // The deadline is on the injected clock; the timer runs for what is left of it.
+  asio::steady_timer wake_up(executor_, std::max(deadline - clock_(), TimePoint::duration::zero()));
+  state.waiting.push_back(&wake_up);
+  struct Leave {  // however this frame ends, wake() must not find a timer that is gone
+    std::vector<asio::steady_timer*>& waiting;
+    asio::steady_timer* timer;
+    ~Leave() { std::erase(waiting, timer); }
+  } leave{state.waiting, &wake_up};
+  auto [error] = co_await wake_up.async_wait(use_tuple);
+  co_return error == asio::error::operation_aborted;
 }
 
 void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
@@ -200,7 +228,7 @@ void Limiter::wake(Account& state) {
 void Limiter::give_back(Account& state, bool holds_slot, bool was_probe) {
   if (holds_slot) {
     if (state.in_flight > 0) --state.in_flight;
-    state.freed.cancel();
+    wake(state);
   }
   // A probe refused by the quota made no call: the next caller tests the provider instead.
   if (was_probe && state.probe == Probe::in_flight) {
@@ -212,11 +240,12 @@ void Limiter::give_back(Account& state, bool holds_slot, bool was_probe) {
 void Limiter::release(std::string_view provider, std::string_view account_name) {
   Account* state = existing(provider, account_name);
   if (!state) return;
+  state->last_used = clock_();
   if (limits_.find(provider, account_name)) {
     if (state->in_flight > 0) --state->in_flight;
     // Every waiter rechecks: waking one that has meanwhile given up would lose the wake-up
     // and leave the others asleep with a free slot.
-    state->freed.cancel();
+    wake(*state);
   }
   if (state->probe == Probe::in_flight) {
     // The probe — or a call sent before the pause — has its answer. Were it a 429, pause()

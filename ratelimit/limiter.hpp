@@ -49,6 +49,12 @@ class Limiter {
 
   const Limits& limits() const { return limits_; }
 
+  // Accounts with state in this process. Shopify's account is the shop, so a worker meets
+  // many; one idle for `evict_after` (no call out or waiting, no pause, its bucket full) is
+  // forgotten — it would be created again exactly as it was.
+  std::size_t accounts() const { return accounts_.size(); }
+  static constexpr std::chrono::minutes evict_after{5};
+
  private:
   using TimePoint = std::chrono::steady_clock::time_point;
   // After a pause the account does not reopen to every waiting job at once — they would all
@@ -57,18 +63,21 @@ class Limiter {
   enum class Probe { none, due, in_flight };
 
   struct Account {
-    explicit Account(asio::any_io_executor ex) : freed(ex, asio::steady_timer::time_point::max()) {}
     Gcra::Micros tat{0};      // local scope
     TimePoint paused_until{};  // after a 429, this worker's or (fleet scope) any worker's
     Probe probe = Probe::none;
     std::size_t in_flight = 0;
-    asio::steady_timer freed;                // never expires: cancel() when an in-flight slot frees
-    std::vector<asio::steady_timer*> waiting;  // callers waiting for a probe's answer or a pause read
+    // Callers waiting for a probe's answer, a pause read or a free in-flight slot, each on a
+    // timer set to its own deadline; wake() cancels them all and each looks again.
+    std::vector<asio::steady_timer*> waiting;
+    std::size_t callers = 0;  // acquire() calls holding this account across a suspension
+    TimePoint last_used{};
     // Fleet scope, unlimited providers: when the fleet pause key was last read (nullopt: never).
     std::optional<TimePoint> fleet_pause_read;
     bool fleet_pause_reading = false;
   };
   Account& account(std::string_view provider, std::string_view account);
+  void evict_idle(TimePoint now);
   Account* existing(std::string_view provider, std::string_view account);
   struct Opening {
     std::optional<Admission> refusal;  // still paused, or no answer from the probe in time
@@ -77,6 +86,8 @@ class Limiter {
   asio::awaitable<Opening> wait_for_opening(const std::string& pause_key, Account& state, bool reads_fleet_pause,
                                             TimePoint deadline);
   void read_fleet_pause(const std::string& pause_key, Account& state);
+  // Sleeps until wake() or the deadline; false when the deadline came first.
+  asio::awaitable<bool> nap(Account& state, TimePoint deadline);
   static void wake(Account& state);
   void give_back(Account& state, bool limited, bool was_probe);
 
@@ -87,6 +98,7 @@ class Limiter {
   Clock clock_;
   redis::Script gcra_script_;
   std::unordered_map<std::string, std::unique_ptr<Account>> accounts_;
+  TimePoint last_eviction_{};
 };
 
 }  // namespace rescind::ratelimit

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -26,6 +27,7 @@ struct Options {
   std::string idle_timeout = "60s";
   std::string log_level = "info";
   std::string paypal_token_ttl = "9h";
+  std::string paypal_expires_in;  // empty: the token's real lifetime
 };
 
 }  // namespace
@@ -78,6 +80,14 @@ int main(int argc, char** argv) {
                                                   : "not a duration of at least 1s such as 9h or 90s";
       })
       ->capture_default_str();
+  app.add_option("--paypal-claim-expires-in", options.paypal_expires_in,
+                 "The expires_in (seconds, any integer) the PayPal token answer claims, whatever the "
+                 "token really lives: to test clients against a broken or hostile answer")
+      ->check([](const std::string& text) {
+        long long n = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        return ec == std::errc{} && end == text.data() + text.size() ? std::string{} : "not an integer";
+      });
   app.add_option("--log-level", options.log_level, "debug, info, warn or error (logs go to stderr)")
       ->envname("RESCIND_LOG_LEVEL")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
@@ -103,6 +113,7 @@ int main(int argc, char** argv) {
   sandbox::ProviderOptions provider_options;
   provider_options.paypal_token_ttl = std::chrono::duration_cast<std::chrono::seconds>(
       *common::parse_duration(options.paypal_token_ttl));
+  if (!options.paypal_expires_in.empty()) provider_options.paypal_claimed_expires_in = std::stoll(options.paypal_expires_in);
   sandbox::Sandbox fakes(mode, provider_options);
   boost::asio::io_context io(static_cast<int>(options.threads));
 

@@ -190,7 +190,8 @@ std::string lower(std::string_view text) {
 
 class PayPal final : public Provider {
  public:
-  explicit PayPal(std::chrono::seconds token_ttl) : token_ttl_(token_ttl), random_(std::random_device{}()) {}
+  PayPal(std::chrono::seconds token_ttl, std::optional<long long> claimed_expires_in)
+      : token_ttl_(token_ttl), claimed_expires_in_(claimed_expires_in), random_(std::random_device{}()) {}
 
   std::string_view name() const override { return "paypal"; }
   bool owns(std::string_view path) const override {
@@ -322,7 +323,7 @@ class PayPal final : public Provider {
             "https://uri.paypal.com/services/payments/payment/authcapture\",\"access_token\":";
     common::append_json_string(body, token);
     body += ",\"token_type\":\"Bearer\",\"app_id\":\"APP-80W284485P519543T\",\"expires_in\":";
-    body += std::to_string(token_ttl_.count());
+    body += std::to_string(claimed_expires_in_.value_or(token_ttl_.count()));
     body += ",\"nonce\":";
     common::append_json_string(body, nonce);
     body += '}';
@@ -481,6 +482,7 @@ class PayPal final : public Provider {
   }
 
   std::chrono::seconds token_ttl_;
+  std::optional<long long> claimed_expires_in_;
   mutable std::mt19937_64 random_;  // debug ids and tokens; called under the sandbox's lock
   std::unordered_map<std::string, std::chrono::system_clock::time_point, TextHash, std::equal_to<>>
       tokens_;  // → expiry
@@ -490,8 +492,8 @@ class PayPal final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_paypal(std::chrono::seconds token_ttl) {
-  return std::make_unique<PayPal>(token_ttl);
+std::unique_ptr<Provider> make_paypal(std::chrono::seconds token_ttl, std::optional<long long> claimed_expires_in) {
+  return std::make_unique<PayPal>(token_ttl, claimed_expires_in);
 }
 
 }  // namespace rescind::sandbox

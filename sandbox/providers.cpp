@@ -9,7 +9,7 @@ std::vector<std::unique_ptr<Provider>> make_providers(const ProviderOptions& opt
   providers.push_back(make_sendgrid());
   providers.push_back(make_twilio());
   providers.push_back(make_slack());
-  providers.push_back(make_paypal(options.paypal_token_ttl));
+  providers.push_back(make_paypal(options.paypal_token_ttl, options.paypal_claimed_expires_in));
   providers.push_back(make_square());
   providers.push_back(make_shopify());
   providers.push_back(make_mailgun());

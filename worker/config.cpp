@@ -28,11 +28,50 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-clients::Url url_or_throw(const std::string& text, const char* flag) {
+// A provider URL; plain http:// only to loopback (the sandbox, a local proxy) unless
+// --allow-insecure-http says otherwise: API keys and customer data would travel in clear.
+clients::Url url_or_throw(const std::string& text, const char* flag, bool allow_insecure_http) {
   std::string error;
   auto url = clients::parse_url(text, error);
   if (!url) throw UsageError(std::string(flag) + ": " + error);
+  if (!url->origin.tls && !allow_insecure_http && !clients::is_loopback(url->origin)) {
+    throw UsageError(std::string(flag) + ": http://" + url->origin.host +
+                     " is not a loopback address; use https://, or pass --allow-insecure-http if it must be plain HTTP");
+  }
   return *url;
+}
+
+// The credentials --sandbox would replace. Given with it, one of them is a mistake either
+// way: a production worker about to "succeed" against the fake (and record its refunds as
+// done for the idempotency window), or a real secret about to be sent to the sandbox.
+void refuse_real_credentials_with_sandbox(const ProviderConfig& p, const std::string& slack_url) {
+  std::pair<const char*, bool> given[] = {
+      {"STRIPE_API_KEY", !p.stripe.api_key.empty()},
+      {"SENDGRID_API_KEY", !p.sendgrid.api_key.empty()},
+      {"TWILIO_ACCOUNT_SID", !p.twilio.account_sid.empty()},
+      {"TWILIO_AUTH_TOKEN", !p.twilio.auth_token.empty()},
+      {"SLACK_WEBHOOK_URL", !slack_url.empty()},
+      {"PAYPAL_CLIENT_ID", !p.paypal.client_id.empty()},
+      {"PAYPAL_SECRET", !p.paypal.secret.empty()},
+      {"SQUARE_ACCESS_TOKEN", !p.square.access_token.empty()},
+      {"SHOPIFY_ACCESS_TOKEN", !p.shopify.default_token.empty()},
+      {"SHOPIFY_TOKENS", !p.shopify.tokens.empty()},
+      {"MAILGUN_API_KEY", !p.mailgun.api_key.empty()},
+      {"ZENDESK_API_TOKEN", !p.zendesk.api_token.empty()},
+  };
+  std::string named;
+  for (const auto& [what, set] : given) {
+    if (set) named += (named.empty() ? "" : ", ") + std::string(what);
+  }
+  // A shop's own key is sent to the sandbox as given (that is how per-shop routing is
+  // tested); a live Stripe key is never a test's.
+  for (const auto& [shop, key] : p.stripe.api_key_by_shop) {
+    if (key.starts_with("sk_live_") || key.starts_with("rk_live_")) named += (named.empty() ? "" : ", ") + ("a live key for " + shop);
+  }
+  if (!named.empty()) {
+    throw UsageError("--sandbox sends every call to a fake with test credentials, but real credentials are configured too (" +
+                     named + "). Remove --sandbox (RESCIND_SANDBOX) for real providers, or the credentials for a sandbox run.");
+  }
 }
 
 void require(const std::string& value, const char* what) {
@@ -104,6 +143,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--http-timeout", request_timeout, "Deadline for one provider request and its response")->envname("RESCIND_HTTP_TIMEOUT")->capture_default_str()->group(http);
   app.add_option("--http-max-connections", config.http.max_connections_per_origin, "Connections kept per provider host")->envname("RESCIND_HTTP_MAX_CONNECTIONS")->capture_default_str()->check(CLI::Range(1, 100'000))->group(http);
   app.add_option("--ca-file", config.http.ca_file, "PEM bundle to verify provider certificates (default: system store)")->envname("RESCIND_CA_FILE")->group(http);
+  bool allow_insecure_http = false;
+  app.add_flag("--allow-insecure-http", allow_insecure_http, "Accept plain http:// provider and webhook URLs to hosts other than loopback (credentials then travel in clear)")->envname("RESCIND_ALLOW_INSECURE_HTTP")->group(http);
 
   auto* quotas = "Provider quotas";
   app.add_option("--limit", limit_specs, "Quota, repeatable: PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=100/s:20 or twilio/+15005550006=1/s")->envname("RESCIND_LIMIT")->delimiter(';')->group(quotas);
@@ -230,9 +271,37 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       config.queue.retry_by_kind[*kind] = policy;
     }
 
+    if (!config.http.ca_file.empty()) {
+      if (auto why = clients::HttpClient::check_ca_file(config.http.ca_file)) {
+        throw UsageError("--ca-file: cannot load '" + config.http.ca_file + "': " + *why);
+      }
+    }
+    auto url = [&](const std::string& text, const char* flag) { return url_or_throw(text, flag, allow_insecure_http); };
+
+    // DOMAIN=VALUE lists: one shop's own settings.
+    auto per_shop = [](const std::string& item, const char* flag) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+        throw UsageError(std::string(flag) + ": '" + item.substr(0, 40) + "' is not DOMAIN=VALUE");
+      }
+      return std::pair{item.substr(0, eq), item.substr(eq + 1)};
+    };
+    for (const auto& item : stripe_keys_for) {
+      auto [shop, key] = per_shop(item, "--stripe-api-key-for");
+      p.stripe.api_key_by_shop[shop] = key;
+      common::log::register_secret(key);
+    }
+    for (const auto& item : shopify_tokens) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos || eq == 0) throw UsageError("--shopify-token: '" + item.substr(0, 20) + "…' is not DOMAIN=TOKEN");
+      p.shopify.tokens[item.substr(0, eq)] = item.substr(eq + 1);
+      common::log::register_secret(item.substr(eq + 1));
+    }
     if (!sandbox.empty()) {
       namespace creds = sandbox_credentials;
-      auto base = url_or_throw(sandbox, "--sandbox");
+      url(sandbox, "--sandbox");
+      refuse_real_credentials_with_sandbox(p, slack_url);
+      config.sandbox = sandbox;
       stripe_url = sendgrid_url = twilio_url = sandbox;
       slack_url = sandbox + std::string(creds::slack_webhook_path);
       p.stripe.api_key = creds::stripe_api_key;
@@ -254,29 +323,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       p.zendesk.api_token = creds::zendesk_api_token;
       if (p.webhooks.secret.empty()) p.webhooks.secret = creds::webhook_secret;
     }
-    for (const auto& item : shopify_tokens) {
-      auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("--shopify-token: '" + item.substr(0, 20) + "…' is not DOMAIN=TOKEN");
-      p.shopify.tokens[item.substr(0, eq)] = item.substr(eq + 1);
-      common::log::register_secret(item.substr(eq + 1));
-    }
-    for (const auto& url : record_webhooks) p.webhooks.receivers.push_back(url_or_throw(url, "--record-webhook"));
-    // DOMAIN=VALUE lists: one shop's own settings.
-    auto per_shop = [](const std::string& item, const char* flag) {
-      auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-        throw UsageError(std::string(flag) + ": '" + item.substr(0, 40) + "' is not DOMAIN=VALUE");
-      }
-      return std::pair{item.substr(0, eq), item.substr(eq + 1)};
-    };
+    for (const auto& item : record_webhooks) p.webhooks.receivers.push_back(url(item, "--record-webhook"));
     for (const auto& item : record_webhooks_for) {
-      auto [shop, url] = per_shop(item, "--record-webhook-for");
-      p.webhooks.by_shop[shop].push_back(url_or_throw(url, "--record-webhook-for"));
-    }
-    for (const auto& item : stripe_keys_for) {
-      auto [shop, key] = per_shop(item, "--stripe-api-key-for");
-      p.stripe.api_key_by_shop[shop] = key;
-      common::log::register_secret(key);
+      auto [shop, receiver] = per_shop(item, "--record-webhook-for");
+      p.webhooks.by_shop[shop].push_back(url(receiver, "--record-webhook-for"));
     }
     for (const auto& item : paypal_for) {
       auto [shop, pair] = per_shop(item, "--paypal-credentials-for");
@@ -311,14 +361,14 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     require(p.twilio.auth_token, "TWILIO_AUTH_TOKEN (--twilio-auth-token)");
     require(p.twilio.from, "TWILIO_FROM (--twilio-from)");
     require(slack_url, "SLACK_WEBHOOK_URL (--slack-webhook-url)");
-    p.stripe.base = url_or_throw(stripe_url, "--stripe-url");
-    p.sendgrid.base = url_or_throw(sendgrid_url, "--sendgrid-url");
-    p.twilio.base = url_or_throw(twilio_url, "--twilio-url");
-    p.slack.webhook = url_or_throw(slack_url, "--slack-webhook-url");
-    p.paypal.base = url_or_throw(paypal_url, "--paypal-url");
-    p.square.base = url_or_throw(square_url, "--square-url");
-    p.mailgun.base = url_or_throw(mailgun_url, "--mailgun-url");
-    if (!zendesk_url.empty()) p.zendesk.base = url_or_throw(zendesk_url, "--zendesk-url");
+    p.stripe.base = url(stripe_url, "--stripe-url");
+    p.sendgrid.base = url(sendgrid_url, "--sendgrid-url");
+    p.twilio.base = url(twilio_url, "--twilio-url");
+    p.slack.webhook = url(slack_url, "--slack-webhook-url");
+    p.paypal.base = url(paypal_url, "--paypal-url");
+    p.square.base = url(square_url, "--square-url");
+    p.mailgun.base = url(mailgun_url, "--mailgun-url");
+    if (!zendesk_url.empty()) p.zendesk.base = url(zendesk_url, "--zendesk-url");
     else p.zendesk.api_token.clear();  // no URL: not configured, whatever the token says
 
     for (const auto* secret : {&p.stripe.api_key, &p.sendgrid.api_key, &p.twilio.auth_token, &slack_url, &endpoint->password,

@@ -87,6 +87,9 @@ struct Config {
   // recorded) while no new call is made; then the process exits regardless.
   std::chrono::milliseconds drain_grace{5000};
   common::log::Level log_level = common::log::Level::info;
+  // Set: every provider call goes to this rescind-sandbox with its test credentials (said
+  // in the log at start, so a production worker started with it by mistake is noticed).
+  std::string sandbox;
 };
 
 // Either a config, or the exit code to leave with (0 after --help, 2 on a usage error);

@@ -4,6 +4,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -28,8 +30,28 @@ namespace log = common::log;
 
 Engine::Engine(Config config) : config_(std::move(config)) {}
 
+namespace {
+// Provider pools, Redis and /metrics sessions all take descriptors. Processes are often
+// started with a soft limit (1,024) far below the hard one: take what the hard one allows.
+long long raise_open_files_limit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return -1;
+  if (files.rlim_cur < files.rlim_max) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+  }
+  return files.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long long>(files.rlim_cur);
+}
+}  // namespace
+
 int Engine::run() {
   log::set_level(config_.log_level);
+  auto open_files = raise_open_files_limit();
+  if (!config_.sandbox.empty()) {
+    log::warn("sandbox mode: every provider call goes to a rescind-sandbox with its test credentials; nothing real is refunded or sent",
+              {{"sandbox", config_.sandbox}});
+  }
   // One thread, one io_context: jobs are I/O-bound coroutines; scale out with processes.
   asio::io_context io(1);
   auto ex = io.get_executor();
@@ -53,6 +75,10 @@ int Engine::run() {
   metrics::Server endpoint(ex, metrics.registry(), [&]() -> std::optional<std::string> {
     if (stopping) return "draining: finishing jobs in flight, taking no new ones";
     return sampler.problem();
+  });
+  endpoint.before_scrape([&] {
+    metrics.held_state({static_cast<long long>(http.pools()), static_cast<long long>(http.open_connections()),
+                        static_cast<long long>(limiter.accounts())});
   });
   unsigned short metrics_port = 0;
   if (!config_.metrics_listen.empty()) {
@@ -94,7 +120,7 @@ int Engine::run() {
     }
     log::info("worker started", {{"consumer", config_.queue.consumer}, {"redis", config_.queue.redis.display()},
                                  {"stream", config_.queue.jobs_key()}, {"group", config_.queue.group},
-                                 {"max_in_flight", config_.queue.max_in_flight},
+                                 {"max_in_flight", config_.queue.max_in_flight}, {"max_open_files", open_files},
                                  {"metrics_port", static_cast<long long>(metrics_port)}});
     asio::co_spawn(ex, consumer.upkeep(), asio::detached);
     asio::co_spawn(ex, sampler.run(), asio::detached);

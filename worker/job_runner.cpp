@@ -5,6 +5,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -31,8 +33,29 @@ double seconds_since_enqueue(const std::string& stream_id) {
   return static_cast<double>(now - *ms) / 1000.0;
 }
 
+// A closed set too: a status outside HTTP's range (a provider, or a proxy, answering
+// nonsense) is "other", and a step no client could perform is "unsupported".
+// What the DLQ keeps of a payload over the parser's limit: its first bytes (enough to see
+// what it is and who sent it), its size and its SHA-256 (to match it against the producer's
+// copy). Redis accepts 512 MB per entry; a letter holding the whole payload again would let
+// a few oversize entries fill the DLQ, and copy each one whole through this worker.
+constexpr std::size_t oversize_prefix_bytes = 4096;
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char byte : digest) {
+    out += hex[byte >> 4];
+    out += hex[byte & 15];
+  }
+  return out;
+}
+
 std::string status_label(const Outcome& outcome) {
-  return outcome.status == 0 ? "transport" : std::to_string(outcome.status);
+  if (outcome.status == 0) return outcome.code == "unsupported_provider" ? "unsupported" : "transport";
+  return outcome.status >= 100 && outcome.status <= 599 ? std::to_string(outcome.status) : "other";
 }
 
 }  // namespace
@@ -202,7 +225,13 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
 asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
                                              std::string_view kind, const Failure& failure, std::string_view lease_key) {
   const std::string* payload = entry.field("job");
-  retry::DeadLetter letter{{{"job", payload ? *payload : std::string()},
+  bool oversize = payload && payload->size() > parser_.max_payload_bytes();
+  auto error = log::redact(failure.error);  // provider texts may echo a credential
+  if (oversize) {
+    error += "; the DLQ keeps its first " + std::to_string(oversize_prefix_bytes) +
+             " bytes (job), its size (job_bytes) and its SHA-256 (job_sha256)";
+  }
+  retry::DeadLetter letter{{{"job", !payload ? std::string() : oversize ? payload->substr(0, oversize_prefix_bytes) : *payload},
                             {"attempt", std::to_string(envelope.attempt)},
                             {"kind", std::string(kind)},
                             {"reason", failure.reason},
@@ -210,10 +239,14 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
                             {"provider", failure.provider},
                             {"status", std::to_string(failure.status)},
                             {"code", failure.code},
-                            {"error", log::redact(failure.error)},  // provider texts may echo a credential
+                            {"error", error},
                             {"failed_at", retry::rfc3339_now()},
                             {"origin_id", envelope.origin_id},
                             {"worker", queue_.consumer}}};
+  if (oversize) {
+    letter.fields.emplace_back("job_bytes", std::to_string(payload->size()));
+    letter.fields.emplace_back("job_sha256", sha256_hex(*payload));
+  }
   auto finished = co_await until_answered("dead_letter", entry.id, [&] {
     return job_queue_.dead_letter(redis_, entry.id, letter, lease_key);
   });
@@ -357,8 +390,12 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
 asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, bool refunded) {
   auto role = attempt.plan.steps[index].role;
   auto provider = steps_.provider_for(role, attempt.job);
-  auto account = steps_.account_for(role, attempt.job);
-  auto admission = co_await limiter_.acquire(provider, account);
+  auto label = Steps::provider_label(provider);
+  // A provider without a client gets no quota account: a job's invented name must not
+  // create limiter state (perform() refuses the step at once).
+  auto account = label == "other" ? std::string_view() : steps_.account_for(role, attempt.job);
+  ratelimit::Admission admission;
+  if (label != "other") admission = co_await limiter_.acquire(provider, account);
   if (!admission.admitted) {
     // Waiting would hold this job's slot past --max-limit-wait: come back through the retry set.
     co_return Outcome{Outcome::Kind::rate_limited, 0, "quota", "waiting for the provider's quota", {}, admission.retry_in};
@@ -370,14 +407,15 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     std::string_view provider, account;
     ~Slot() { limiter.release(provider, account); }
   };
-  std::optional<Slot> slot{std::in_place, limiter_, provider, account};  // in place: a temporary Slot would release at once
+  std::optional<Slot> slot;
+  if (label != "other") slot.emplace(limiter_, provider, account);  // in place: a temporary Slot would release at once
   if (winding_down_) co_return Outcome::not_sent();  // stopped while it waited for its turn
   auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
   slot.reset();
   if (outcome.was_not_sent()) co_return outcome;  // no call made: nothing to count or audit
-  metrics_.provider_request(provider, jobs::to_string(role), status_label(outcome), seconds_since(started));
+  metrics_.provider_request(label, jobs::to_string(role), status_label(outcome), seconds_since(started));
   if (outcome.kind == Outcome::Kind::rate_limited) {
-    metrics_.rate_limited(provider);
+    metrics_.rate_limited(label);
     limiter_.pause(provider, account, outcome.retry_after.value_or(std::chrono::milliseconds(1000)));
   } else if (outcome.slow_down) {
     limiter_.pause(provider, account, *outcome.slow_down);  // nearly out of budget: ease off first

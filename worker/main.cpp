@@ -1,4 +1,6 @@
 // rescind-worker: parse the configuration, then hand it to the engine.
+#include <exception>
+#include <iostream>
 #include <variant>
 
 #include "worker/config.hpp"
@@ -8,5 +10,12 @@ int main(int argc, char** argv) {
   auto parsed = rescind::worker::parse_config(argc, argv);
   if (auto* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   rescind::worker::Engine engine(std::move(std::get<rescind::worker::Config>(parsed)));
-  return engine.run();
+  try {
+    return engine.run();
+  } catch (const std::exception& e) {
+    // A start-up failure the configuration check could not foresee (a CA file removed
+    // since): a message and exit 1, not std::terminate and a core dump.
+    std::cerr << "rescind-worker: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -11,7 +11,19 @@ namespace {
 Outcome unsupported(std::string what) {
   return Outcome{Outcome::Kind::permanent, 0, "unsupported_provider", std::move(what), {}, {}};
 }
+
+// Every name perform() dispatches on or provider_for() returns for a configured client. A
+// new provider client adds its name here.
+constexpr std::string_view clients_by_name[] = {"stripe",   "paypal", "square", "shopify", "sendgrid",
+                                                "mailgun", "twilio", "slack",  "zendesk", "webhook"};
 }  // namespace
+
+bool Steps::has_client(std::string_view provider) {
+  for (auto name : clients_by_name) {
+    if (name == provider) return true;
+  }
+  return false;
+}
 
 Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor)
     : stripe_(http, providers.stripe),

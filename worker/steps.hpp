@@ -31,8 +31,16 @@ class Steps {
   boost::asio::awaitable<retry::Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,
                                                  bool refunded);
 
-  // The provider that performs `role` for this job (a metric, log and audit label).
+  // The provider that performs `role` for this job (a log, audit and DLQ field). For a
+  // refund or a cancel it is the job's own word (payment.provider, shop.platform), which may
+  // name a provider this worker has no client for.
   std::string_view provider_for(jobs::Role role, const jobs::Job& job) const;
+
+  // Whether a client exists for `provider`: only then does a step reach a quota account,
+  // and only then is the name a metric label (anything else is counted as "other", so jobs
+  // naming invented providers cannot add series).
+  static bool has_client(std::string_view provider);
+  static std::string_view provider_label(std::string_view provider) { return has_client(provider) ? provider : "other"; }
 
   // The provider account a call is made on: what its quota is counted against (a Twilio
   // sender, a Shopify shop; one configured key for the others).

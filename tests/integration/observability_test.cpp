@@ -61,14 +61,8 @@ TEST(Observability, LogsCarryProviderErrorsButNoCredential) {
   Sandbox sandbox;
   const std::string secret = "sk_live_51NotARealKeyButSecret9876";
   auto sandbox_url = sandbox.url();
-  std::vector<std::string> args{
-      "--redis", redis.url(), "--metrics-listen", "off", "--block", "100ms",
-      "--stripe-url", sandbox_url, "--stripe-api-key", secret,
-      "--sendgrid-url", sandbox_url, "--sendgrid-api-key", std::string(creds::sendgrid_api_key),
-      "--email-from", std::string(creds::sendgrid_from),
-      "--twilio-url", sandbox_url, "--twilio-account-sid", std::string(creds::twilio_account_sid),
-      "--twilio-auth-token", std::string(creds::twilio_auth_token), "--twilio-from", std::string(creds::twilio_from),
-      "--slack-webhook-url", sandbox_url + std::string(creds::slack_webhook_path)};
+  std::vector<std::string> args{"--redis", redis.url(), "--metrics-listen", "off", "--block", "100ms"};
+  for (auto& flag : provider_flags(sandbox_url)) args.push_back(flag == creds::stripe_api_key ? secret : flag);
   Process worker(RESCIND_WORKER_BIN, args);
   ASSERT_EQ(enqueue(redis, job_json("evt_badkey") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1; }, 30s)) << worker.stderr_text();

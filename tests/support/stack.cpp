@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "clients/http_client.hpp"
+#include "common/sandbox_credentials.hpp"
 #include "redis/streams.hpp"
 
 namespace rescind::testing {
@@ -172,6 +173,10 @@ void Sandbox::set_faults(const std::string& json) {
 }
 
 std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
+  return std::make_unique<Process>(RESCIND_WORKER_BIN, worker_args(redis, sandbox, std::move(extra_args)));
+}
+
+std::vector<std::string> worker_args(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
   std::vector<std::string> args{"--redis", redis.url(), "--sandbox", sandbox.url(), "--metrics-listen", "127.0.0.1:0",
                                 "--block", "100ms"};
   // A test's own drain timeout replaces the default (the worker takes each flag once).
@@ -179,7 +184,17 @@ std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& s
     args.insert(args.end(), {"--drain-timeout", "10s"});
   }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  return std::make_unique<Process>(RESCIND_WORKER_BIN, args);
+  return args;
+}
+
+std::vector<std::string> provider_flags(const std::string& base_url) {
+  namespace creds = sandbox_credentials;
+  return {"--stripe-url", base_url, "--stripe-api-key", std::string(creds::stripe_api_key),
+          "--sendgrid-url", base_url, "--sendgrid-api-key", std::string(creds::sendgrid_api_key),
+          "--email-from", std::string(creds::sendgrid_from),
+          "--twilio-url", base_url, "--twilio-account-sid", std::string(creds::twilio_account_sid),
+          "--twilio-auth-token", std::string(creds::twilio_auth_token), "--twilio-from", std::string(creds::twilio_from),
+          "--slack-webhook-url", base_url + std::string(creds::slack_webhook_path)};
 }
 
 namespace {

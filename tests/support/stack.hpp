@@ -80,6 +80,13 @@ class Sandbox {
 // Starts rescind-worker against `redis` and `sandbox`; extra flags are appended.
 std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox,
                                       std::vector<std::string> extra_args = {});
+// The arguments start_worker() gives it, for starting it some other way (under a ulimit).
+std::vector<std::string> worker_args(const RedisServer& redis, const Sandbox& sandbox,
+                                     std::vector<std::string> extra_args = {});
+
+// The flags of a worker configured for real providers (no --sandbox) whose URLs are all
+// `base_url`, with the sandbox's credentials: what an operator's configuration looks like.
+std::vector<std::string> provider_flags(const std::string& base_url);
 
 // Lag and pending of the group, read from XINFO GROUPS (nullopt if the group does not exist).
 struct GroupState {

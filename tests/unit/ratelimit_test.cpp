@@ -79,19 +79,19 @@ TEST(Limits, RefusesNumbersABucketCannotHold) {
 }
 
 // A limiter in local scope (its Redis connection is never used) on a clock the test moves.
-// max_wait 0: nothing waits, every answer comes at once.
+// max_wait 0 by default: nothing waits, every answer comes at once.
 struct PausedLimiter {
   asio::io_context io;
   redis::Connection redis{io.get_executor(), redis::Endpoint{}};
   std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
   Limiter limiter;
 
-  explicit PausedLimiter(Limits limits)
-      : limiter(io.get_executor(), with_no_wait(std::move(limits)), redis, "rescind", [this] { return now; }) {}
+  explicit PausedLimiter(Limits limits, std::chrono::milliseconds max_wait = std::chrono::milliseconds(0))
+      : limiter(io.get_executor(), local(std::move(limits), max_wait), redis, "rescind", [this] { return now; }) {}
 
-  static Limits with_no_wait(Limits limits) {
+  static Limits local(Limits limits, std::chrono::milliseconds max_wait) {
     limits.scope = Scope::local;
-    limits.max_wait = std::chrono::milliseconds(0);
+    limits.max_wait = max_wait;
     return limits;
   }
 
@@ -100,7 +100,7 @@ struct PausedLimiter {
     asio::co_spawn(io, [&]() -> asio::awaitable<void> { admission = co_await limiter.acquire(provider, account); },
                    asio::detached);
     io.restart();
-    io.run();
+    io.run_for(std::chrono::seconds(10));  // a wait that never ends fails here instead of hanging
     EXPECT_TRUE(admission.has_value()) << "acquire did not finish";
     return admission.value_or(Admission{false, std::chrono::milliseconds(-1)});
   }
@@ -161,6 +161,47 @@ TEST(Pause, AProbeTheQuotaRefusesDoesNotLockTheAccount) {
   EXPECT_EQ(refused.retry_in, milliseconds(900));
   quota.now += milliseconds(900);
   EXPECT_TRUE(quota.acquire("stripe").admitted) << "the probe's turn passed to the next caller";
+}
+
+// The clock does not move here: only a timer set to the deadline can end the wait (one
+// that waited for a slot to free would wait for ever, the slow call never ending).
+TEST(InFlight, AWaitForAFreeSlotEndsAtMaxWait) {
+  Limits limits;
+  std::string error;
+  ASSERT_TRUE(parse_limit("stripe=1000/s:100:1", limits, error)) << error;
+  PausedLimiter quota(std::move(limits), milliseconds(50));
+  ASSERT_TRUE(quota.acquire("stripe").admitted);  // holds the one slot: a call that does not end
+  auto waited = quota.acquire("stripe");
+  EXPECT_FALSE(waited.admitted) << "bounded by --max-limit-wait, not by the slowest call";
+  EXPECT_EQ(waited.retry_in, milliseconds(50));
+  quota.limiter.release("stripe", "default");
+  EXPECT_TRUE(quota.acquire("stripe").admitted) << "the caller that gave up took no slot with it";
+}
+
+TEST(Accounts, IdleShopAccountsAreForgottenBusyAndPausedOnesKept) {
+  Limits limits;
+  std::string error;
+  ASSERT_TRUE(parse_limit("shopify=2/s:40:5", limits, error)) << error;
+  PausedLimiter quota(std::move(limits));
+  for (int i = 0; i < 100; ++i) {  // one cancel each for 100 shops seen once
+    auto shop = "shop-" + std::to_string(i) + ".myshopify.com";
+    ASSERT_TRUE(quota.acquire("shopify", shop).admitted) << i;
+    quota.limiter.release("shopify", shop);
+  }
+  ASSERT_TRUE(quota.acquire("shopify", "slow.myshopify.com").admitted);  // its call is still out
+  quota.limiter.pause("shopify", "throttled.myshopify.com", std::chrono::hours(1));
+  EXPECT_EQ(quota.limiter.accounts(), 102u);
+
+  quota.now += Limiter::evict_after - milliseconds(1);
+  ASSERT_TRUE(quota.acquire("shopify", "busy.myshopify.com").admitted);
+  quota.limiter.release("shopify", "busy.myshopify.com");
+  EXPECT_EQ(quota.limiter.accounts(), 103u) << "not idle long enough yet";
+
+  quota.now += milliseconds(2);
+  ASSERT_TRUE(quota.acquire("shopify", "busy.myshopify.com").admitted);
+  quota.limiter.release("shopify", "busy.myshopify.com");
+  EXPECT_EQ(quota.limiter.accounts(), 3u) << "busy, the one with a call out, the paused one";
+  EXPECT_FALSE(quota.acquire("shopify", "throttled.myshopify.com").admitted) << "its pause was kept";
 }
 
 }  // namespace

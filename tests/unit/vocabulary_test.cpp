@@ -22,6 +22,22 @@ TEST(Money, FormatsByCurrencyExponent) {
   EXPECT_FALSE(jobs::currency_exponent("XYZ"));
 }
 
+TEST(Money, ProvidersOwnExponentsAreExactOrRefused) {
+  EXPECT_EQ(jobs::stripe_exponent("MGA"), 0) << "zero-decimal at Stripe, 2 in ISO 4217";
+  EXPECT_EQ(jobs::stripe_exponent("ISK"), 2) << "two-decimal in Stripe's API, 0 in ISO 4217";
+  EXPECT_EQ(jobs::stripe_exponent("HUF"), 2) << "zero-decimal for Stripe payouts only";
+  EXPECT_EQ(jobs::stripe_exponent("UGX"), 0);
+  EXPECT_EQ(jobs::stripe_exponent("USD"), 2);
+  EXPECT_EQ(jobs::paypal_exponent("HUF"), 0);
+  EXPECT_EQ(jobs::rescale_minor(150000, 2, 0), 1500);
+  EXPECT_FALSE(jobs::rescale_minor(150050, 2, 0)) << "half an ariary has no Stripe amount: refused, not rounded";
+  EXPECT_EQ(jobs::rescale_minor(-150000, 2, 0), -1500);
+  EXPECT_EQ(jobs::rescale_minor(1490, 0, 2), 149000);
+  EXPECT_FALSE(jobs::rescale_minor(INT64_MAX / 10 + 1, 0, 1)) << "past int64: refused, never wrapped";
+  EXPECT_EQ(jobs::rescale_minor(INT64_MAX, 2, 2), INT64_MAX);
+  EXPECT_EQ(jobs::format_minor(1500, 0), "1500");
+}
+
 TEST(Duration, ParsesOperatorUnits) {
   using namespace std::chrono;
   EXPECT_EQ(common::parse_duration("250ms"), milliseconds(250));
@@ -51,6 +67,19 @@ TEST(Url, SplitsOriginAndPath) {
   EXPECT_FALSE(clients::parse_url("ftp://x", error));
   EXPECT_FALSE(clients::parse_url("https://user:pw@x", error));
   EXPECT_FALSE(clients::parse_url("http://x:99999", error));
+}
+
+TEST(Url, LoopbackIsLocalhost127And1) {
+  std::string error;
+  auto loopback = [&](const char* text) { return clients::is_loopback(clients::parse_url(text, error).value().origin); };
+  EXPECT_TRUE(loopback("http://127.0.0.1:8099"));
+  EXPECT_TRUE(loopback("http://127.9.9.9"));
+  EXPECT_TRUE(loopback("http://localhost:8099/x"));
+  EXPECT_TRUE(loopback("http://[::1]"));
+  EXPECT_FALSE(loopback("http://10.0.0.5:8099"));
+  EXPECT_FALSE(loopback("http://api.stripe.com"));
+  EXPECT_FALSE(loopback("http://localhost.attacker.example"));
+  EXPECT_FALSE(loopback("http://128.0.0.1"));
 }
 
 TEST(RedisEndpoint, ParsesUrls) {
