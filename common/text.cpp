@@ -40,13 +40,16 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
   return text.substr(0, end);
 }
 
-std::string escape_controls(std::string_view text) {
+std::string escape_controls(std::string_view text, bool keep_line_breaks) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     auto n = sequence_length(text, i);
-    if (n == 0 || c < 0x20 || c == 0x7f) {
+    if (keep_line_breaks && c == '\n') {
+      out.push_back('\n');
+      ++i;
+    } else if (n == 0 || c < 0x20 || c == 0x7f) {
       append_hex(out, c);
       ++i;
     } else if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {

@@ -176,7 +176,7 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
   simdjson::dom::element parsed;
   if (!job.empty() && parser.parse(job).get(parsed) == simdjson::SUCCESS) {
     // Valid JSON may still hold DEL and C1 controls (CSI is U+009B) unescaped.
-    ctx.out << "\njob\n" << common::escape_controls(pretty_json(job)) << "\n";
+    ctx.out << "\njob\n" << common::escape_controls(pretty_json(job), /*keep_line_breaks=*/true) << "\n";
   } else {
     // Byte for byte as stored, except that control characters are written \x1b: --json or
     // `dlq export` give the raw bytes.

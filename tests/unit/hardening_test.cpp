@@ -34,6 +34,8 @@ TEST(EscapeControls, WritesC0DelAndC1AsHexAndKeepsText) {
   EXPECT_EQ(common::escape_controls("\x9b" "2J"), "\\x9b2J") << "C1 CSI as a lone byte";
   EXPECT_EQ(common::escape_controls("\xc3"), "\\xc3") << "a truncated sequence";
   EXPECT_EQ(common::escape_controls("\xc2\xa0"), "\xc2\xa0") << "U+00A0 is not a control";
+  EXPECT_EQ(common::escape_controls("a\nb\rc"), "a\\x0ab\\x0dc") << "a raw dump cannot forge a line";
+  EXPECT_EQ(common::escape_controls("a\nb\rc", true), "a\nb\\x0dc") << "our own layout keeps its lines";
 }
 
 TEST(UrlForDisplay, ShowsSchemeAndHostOnly) {
