@@ -1,26 +1,60 @@
 #include "clients/encoding.hpp"
 
+#include "common/log.hpp"
+
 namespace rescind::clients {
+namespace {
+
+// RFC 3986 unreserved characters pass, every other byte is %XX.
+void percent_encode(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : text) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.' || c == '~';
+    if (plain) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+}
+
+}  // namespace
 
 void append_form_field(std::string& body, std::string_view key, std::string_view value) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  auto encode = [&](std::string_view text) {
-    for (unsigned char c : text) {
-      bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '_' || c == '.' || c == '~';
-      if (plain) {
-        body.push_back(static_cast<char>(c));
-      } else {
-        body.push_back('%');
-        body.push_back(hex[c >> 4]);
-        body.push_back(hex[c & 0xf]);
-      }
-    }
-  };
   if (!body.empty()) body.push_back('&');
-  encode(key);
+  percent_encode(body, key);
   body.push_back('=');
-  encode(value);
+  percent_encode(body, value);
+}
+
+std::string path_segment(std::string_view text) {
+  std::string out;
+  // "." and ".." are unreserved characters but mean "here" and "up" in a path.
+  if (text == "." || text == "..") return text == "." ? "%2E" : "%2E%2E";
+  percent_encode(out, text);
+  return out;
+}
+
+std::string mailbox(std::string_view name, std::string_view address) {
+  if (name.empty()) return std::string(address);
+  std::string out = "\"";
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7f) continue;  // CR LF would end the header; the rest has no place in a name
+    if (c == 0xC2 && i + 1 < name.size() && static_cast<unsigned char>(name[i + 1]) <= 0x9f) {
+      ++i;  // a C1 control (U+0080-U+009F)
+      continue;
+    }
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(static_cast<char>(c));
+  }
+  out += "\" <";
+  out += address;
+  out += '>';
+  return out;
 }
 
 std::string base64(std::string_view bytes) {
@@ -47,7 +81,10 @@ std::string basic_auth(std::string_view user, std::string_view password) {
   std::string credentials(user);
   credentials += ':';
   credentials += password;
-  return "Basic " + base64(credentials);
+  auto authorization = "Basic " + base64(credentials);
+  // The encoded pair is as secret as the password, and a provider's error body may echo it.
+  common::log::register_secret(authorization.substr(6));
+  return authorization;
 }
 
 }  // namespace rescind::clients

@@ -14,7 +14,8 @@ asio::awaitable<Outcome> MailgunEmail::send(const jobs::Job& job, const jobs::Em
   if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "Mailgun is not configured (MAILGUN_API_KEY)", {}, {}};
   std::string body;
   append_form_field(body, "from", settings_.from);
-  append_form_field(body, "to", job.customer.name.empty() ? job.customer.email : job.customer.name + " <" + job.customer.email + ">");
+  // Mailgun's `to` is a recipient list: the shopper's name is quoted, or it could add recipients.
+  append_form_field(body, "to", mailbox(job.customer.name, job.customer.email));
   append_form_field(body, "subject", message.subject);
   append_form_field(body, "text", message.text);
   append_form_field(body, "v:rescind_job_id", job.id);

@@ -9,6 +9,7 @@
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
+#include "common/log.hpp"
 #include "jobs/money.hpp"
 
 namespace rescind::clients {
@@ -77,6 +78,7 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
     if (!parser.iterate(body).get(doc) && !doc["access_token"].get_string().get(access) &&
         !doc["expires_in"].get_int64().get(expires_in)) {
       account.token = std::string(access);
+      common::log::register_secret(account.token);  // once per renewal; a provider may echo it bare
       account.expires_at = std::chrono::steady_clock::now() + token_lifetime(expires_in);
     } else {
       outcome = Outcome{Outcome::Kind::retryable, outcome.status, "bad_token_response", "PayPal's token answer had no access_token", {}, {}};
@@ -113,7 +115,7 @@ asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string
   body += R"(,"note_to_payer":)";
   common::append_json_string(body, "Refund for order " + (job.order.name.empty() ? job.order.id : job.order.name));
   body += '}';
-  auto path = "/v2/payments/captures/" + job.payment.reference + "/refund";
+  auto path = "/v2/payments/captures/" + path_segment(job.payment.reference) + "/refund";
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     Outcome failure;

@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include "common/log.hpp"
+#include "common/text.hpp"
+
 namespace rescind::clients {
 
 HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id,
@@ -23,7 +26,9 @@ retry::Outcome outcome_from(const Exchange& exchange) {
   if (auto it = exchange.response.find(http::field::retry_after); it != exchange.response.end()) {
     outcome.retry_after = retry::parse_retry_after(it->value(), std::chrono::system_clock::now());
   }
-  if (!outcome.ok()) outcome.message = exchange.response.body().substr(0, 300);
+  // Redacted whole, then cut: a secret the cut went through would leave a prefix that
+  // matches nothing. Cut between characters, so the DLQ and the log stay valid UTF-8.
+  if (!outcome.ok()) outcome.message = common::utf8_prefix(common::log::redact(exchange.response.body()), 300);
   return outcome;
 }
 

@@ -2,12 +2,29 @@
 
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
+#include "common/log.hpp"
+#include "common/text.hpp"
 
 namespace rescind::clients {
 
+std::string slack_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 asio::awaitable<retry::Outcome> SlackStaffAlert::send(const jobs::Job& job, std::string_view text) {
   std::string body = R"({"text":)";
-  common::append_json_string(body, text);
+  // The alert is plain text made of job fields: nothing in it may become a mention or a link.
+  common::append_json_string(body, slack_escape(text));
   body += '}';
   auto request = make_post(settings_.webhook, "", job.id, "application/json");
   request.body() = std::move(body);
@@ -18,7 +35,7 @@ retry::Outcome SlackStaffAlert::interpret(const Exchange& exchange) {
   auto outcome = outcome_from(exchange);
   if (exchange.error || outcome.ok()) return outcome;
   // Slack answers errors as plain text: invalid_payload, channel_not_found, rollup_error…
-  outcome.code = exchange.response.body().substr(0, 64);
+  outcome.code = common::utf8_prefix(common::log::redact(exchange.response.body()), 64);
   return outcome;
 }
 

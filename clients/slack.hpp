@@ -13,6 +13,11 @@ struct SlackSettings {
   Url webhook;  // https://hooks.slack.com/services/T…/B…/…
 };
 
+// Slack's three control characters as entities (&amp; &lt; &gt;, per Slack's "Formatting text"):
+// "<!channel>" or "<https://…|label>" from a job field then shows as written, not as a mention
+// or a disguised link.
+std::string slack_escape(std::string_view text);
+
 class SlackStaffAlert {
  public:
   SlackStaffAlert(HttpClient& http, SlackSettings settings) : http_(http), settings_(std::move(settings)) {}

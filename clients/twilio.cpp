@@ -2,6 +2,7 @@
 
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
+#include "common/text.hpp"
 
 namespace rescind::clients {
 namespace {
@@ -17,14 +18,15 @@ bool retryable_twilio_code(std::string_view code) {
 TwilioSms::TwilioSms(HttpClient& http, TwilioSettings settings)
     : http_(http), settings_(std::move(settings)) {
   authorization_ = basic_auth(settings_.account_sid, settings_.auth_token);
-  path_ = "/2010-04-01/Accounts/" + settings_.account_sid + "/Messages.json";
+  path_ = "/2010-04-01/Accounts/" + path_segment(settings_.account_sid) + "/Messages.json";
 }
 
 asio::awaitable<retry::Outcome> TwilioSms::send(const jobs::Job& job, std::string_view text) {
   std::string body;
   append_form_field(body, "To", job.customer.phone);
   append_form_field(body, settings_.from.starts_with("MG") ? "MessagingServiceSid" : "From", settings_.from);
-  append_form_field(body, "Body", text.substr(0, 1600));
+  // Twilio's limit; cut between characters so the message stays valid UTF-8.
+  append_form_field(body, "Body", common::utf8_prefix(text, 1600));
 
   auto request = make_post(settings_.base, path_, job.id, "application/x-www-form-urlencoded");
   request.set(http::field::authorization, authorization_);

@@ -3,6 +3,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 
+#include "common/text.hpp"
+
 namespace rescind::clients {
 
 std::string Origin::host_header() const {
@@ -20,6 +22,9 @@ bool is_loopback(const Origin& origin) {
 }
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {
+  // Errors name the URL by scheme and host only: its path or user part can be the secret
+  // (a Slack or record webhook), and usage errors end up in container logs.
+  const std::string shown = common::url_for_display(text);
   Url url;
   if (text.starts_with("https://")) {
     url.origin.tls = true;
@@ -28,7 +33,8 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
     url.origin.tls = false;
     text.remove_prefix(7);
   } else {
-    error = "'" + std::string(text) + "' is not an http:// or https:// URL";
+    error = shown == "(not a URL)" ? "the value is not an http:// or https:// URL (not shown: it may be a secret)"
+                                   : "'" + shown + "…' is not an http:// or https:// URL";
     return std::nullopt;
   }
   auto slash = text.find('/');
@@ -46,14 +52,14 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
     int port = 0;
     auto [end, ec] = std::from_chars(url.origin.port.data(), url.origin.port.data() + url.origin.port.size(), port);
     if (ec != std::errc{} || end != url.origin.port.data() + url.origin.port.size() || port <= 0 || port > 65535) {
-      error = "the port in '" + std::string(text) + "' must be 1-65535";
+      error = "the port in '" + shown + "…' must be 1-65535";
       return std::nullopt;
     }
   } else {
     url.origin.port = url.origin.tls ? "443" : "80";
   }
   if (authority.empty()) {
-    error = "the URL '" + std::string(text) + "' has no host";
+    error = "the URL '" + shown + "…' has no host";
     return std::nullopt;
   }
   url.origin.host = std::string(authority);

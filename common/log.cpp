@@ -18,8 +18,9 @@ std::vector<std::string> g_secrets;  // written at start-up only, before any log
 constexpr std::array<std::string_view, 4> level_names{"debug", "info", "warn", "error"};
 
 // Prefixes of credentials whose shape is public: the token that follows is masked.
-constexpr std::array<std::string_view, 8> secret_prefixes{
-    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "SG.", "shpat_", "whsec_", "Bearer "};
+// "Basic " is followed by base64(user:password): Twilio, Mailgun, Zendesk, PayPal's client.
+constexpr std::array<std::string_view, 9> secret_prefixes{
+    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "SG.", "shpat_", "whsec_", "Bearer ", "Basic "};
 
 bool token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -114,7 +115,12 @@ void set_level(Level level) { g_level = level; }
 bool enabled(Level level) { return level >= g_level; }
 
 void register_secret(std::string_view secret) {
-  if (secret.size() >= 4) g_secrets.emplace_back(secret);
+  if (secret.size() < 4) return;
+  // Some are registered again at run time (a renewed PayPal token): keep one copy each.
+  for (const auto& known : g_secrets) {
+    if (known == secret) return;
+  }
+  g_secrets.emplace_back(secret);
 }
 
 std::string redact(std::string_view text) {
@@ -143,16 +149,18 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
   append_timestamp(line);
   line += "\",\"level\":\"";
   line += level_names[static_cast<std::size_t>(level)];
+  // Each text is redacted before it is escaped: escaping turns a quote or backslash inside a secret
+  // into two characters, and the escaped secret would no longer match.
   line += "\",\"msg\":";
-  append_json_string(line, message);
+  append_json_string(line, redact(message));
   for (const auto& field : fields) {
     line += ',';
     append_json_string(line, field.key);
     line += ':';
     if (auto s = std::get_if<std::string_view>(&field.value)) {
-      append_json_string(line, *s);
+      append_json_string(line, redact(*s));
     } else if (auto i = std::get_if<long long>(&field.value)) {
-      line += std::to_string(*i);
+      line += redact(std::to_string(*i));  // a card number passed as a number
     } else if (auto d = std::get_if<double>(&field.value)) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.6g", *d);
@@ -162,7 +170,6 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
     }
   }
   line += "}\n";
-  line = redact(line);
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -19,10 +19,11 @@ bool parse_level(std::string_view text, Level& level);
 void set_level(Level level);
 bool enabled(Level level);
 
-// A value registered here never appears in a log line (credentials from config).
+// A value registered here never appears in a log line (credentials from config and what is
+// derived from them: Basic pairs, webhook paths, access tokens). Registering twice keeps one.
 void register_secret(std::string_view secret);
 
-// Replaces registered secrets, API-key-shaped tokens (sk_live_…, SG.…, Bearer …) and
+// Replaces registered secrets, API-key-shaped tokens (sk_live_…, SG.…, Bearer …, Basic …) and
 // card numbers (15-19 digits that pass the Luhn check).
 std::string redact(std::string_view text);
 

@@ -129,13 +129,13 @@ DlqFilter FilterInput::filter() const {
 CommandLine::CommandLine()
     : app_(
           "rescindctl: operate a Rescind queue: enqueue jobs, watch the queue, "
-          "drain the dead-letter queue.") {
+          "drain the dead-letter queue."),
+      secrets_(app_) {
   app_.require_subcommand(1);
   app_.footer(
       "Exit codes: 0 ok, 1 operational failure (Redis unreachable…), 2 usage error.\n"
       "On-call procedures: docs/runbook.md.");
-  app_.add_option("--redis", redis_url_, "Redis URL: redis://[:password@]host[:port][/db]")
-      ->envname("RESCIND_REDIS")
+  secrets_.add("--redis", redis_url_, "Redis URL: redis://[:password@]host[:port][/db]", "RESCIND_REDIS", "Options", false)
       ->capture_default_str();
   app_.add_option("--prefix", keys_.prefix, "Prefix of every Redis key")
       ->envname("RESCIND_PREFIX")

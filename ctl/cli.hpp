@@ -3,8 +3,11 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "common/secret_options.hpp"
 
 #include "ctl/consumers.hpp"
 #include "ctl/context.hpp"
@@ -30,6 +33,8 @@ class CommandLine {
   CLI::App& app() { return app_; }
 
   const std::string& redis_url() const { return redis_url_; }
+  // After parsing: --redis-file / RESCIND_REDIS_FILE read into the URL; the error, if any.
+  std::optional<std::string> read_secret_files() { return secrets_.read_files(); }
   Keys keys() const { return keys_; }
   // The verb picked by the parsed arguments; throws UsageError for combinations CLI11
   // cannot check (a destructive verb with nothing selected, --all with filters).
@@ -37,6 +42,7 @@ class CommandLine {
 
  private:
   CLI::App app_;
+  common::SecretOptions secrets_;
   std::string redis_url_ = "redis://127.0.0.1:6379";
   Keys keys_;
 

@@ -1,5 +1,7 @@
 #include "ctl/consumers.hpp"
 
+#include "common/text.hpp"
+
 #include <algorithm>
 #include <ostream>
 
@@ -118,7 +120,7 @@ int consumers_prune(Context& ctx, const PruneOptions& options) {
       ++deleted;
     } else if (outcome != "gone") {
       ++kept;
-      ctx.err << "kept " << name << ": " << (outcome == "owns" ? "it took entries meanwhile" : "it became active again")
+      ctx.err << "kept " << common::escape_controls(name) << ": " << (outcome == "owns" ? "it took entries meanwhile" : "it became active again")
               << "\n";
     }
   }

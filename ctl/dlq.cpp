@@ -1,6 +1,8 @@
 // rescindctl dlq list | show | export: read-only views of the dead-letter queue.
 #include "ctl/dlq.hpp"
 
+#include "common/text.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -159,9 +161,9 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
   if (entry.job_id.empty()) {
     ctx.out << ": none (the job has no readable id)\n";
   } else if (states.steps.empty()) {
-    ctx.out << " (" << ctx.keys.job_state(entry.job_id) << "): none recorded; a replay runs every step\n";
+    ctx.out << " (" << common::escape_controls(ctx.keys.job_state(entry.job_id)) << "): none recorded; a replay runs every step\n";
   } else {
-    ctx.out << " (" << ctx.keys.job_state(entry.job_id);
+    ctx.out << " (" << common::escape_controls(ctx.keys.job_state(entry.job_id));
     if (states.ttl_ms >= 0) ctx.out << ", expires in " << format_age(states.ttl_ms);
     ctx.out << "): steps marked done are skipped by a replay\n";
     Table table({"STEP", "STATE"});
@@ -173,9 +175,13 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
   simdjson::dom::parser parser;
   simdjson::dom::element parsed;
   if (!job.empty() && parser.parse(job).get(parsed) == simdjson::SUCCESS) {
-    ctx.out << "\njob\n" << pretty_json(job) << "\n";
+    // Valid JSON may still hold DEL and C1 controls (CSI is U+009B) unescaped.
+    ctx.out << "\njob\n" << common::escape_controls(pretty_json(job), /*keep_line_breaks=*/true) << "\n";
   } else {
-    ctx.out << "\njob (not valid JSON; as stored, " << job.size() << " bytes)\n" << job << "\n";
+    // Byte for byte as stored, except that control characters are written \x1b: --json or
+    // `dlq export` give the raw bytes.
+    ctx.out << "\njob (not valid JSON; as stored, " << job.size() << " bytes; control characters as \\xNN)\n"
+            << common::escape_controls(job) << "\n";
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "common/log.hpp"
 #include "ctl/cli.hpp"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,10 @@ int main(int argc, char** argv) {
     return cli.app().exit(e) == 0 ? ctl::exit_ok : ctl::exit_usage;
   }
 
+  if (auto unreadable = cli.read_secret_files()) {
+    std::cerr << "rescindctl: " << *unreadable << "\n";
+    return ctl::exit_usage;
+  }
   ctl::Command command;
   try {
     command = cli.command();
@@ -25,9 +30,10 @@ int main(int argc, char** argv) {
   std::string error;
   auto endpoint = redis::parse_endpoint(cli.redis_url(), error);
   if (!endpoint) {
-    std::cerr << "rescindctl: --redis: " << error << "\n";
+    std::cerr << "rescindctl: --redis: " << error << "\n";  // names scheme and host only
     return ctl::exit_usage;
   }
+  common::log::register_secret(endpoint->password);
   try {
     ctl::RedisSession redis(*endpoint);
     ctl::Context ctx{redis,
@@ -43,11 +49,11 @@ int main(int argc, char** argv) {
     return command(ctx);
   } catch (const ctl::UsageError& e) {
     std::cout.flush();
-    std::cerr << "rescindctl: " << e.what() << "\n";
+    std::cerr << "rescindctl: " << common::log::redact(e.what()) << "\n";
     return ctl::exit_usage;
   } catch (const ctl::OperationalError& e) {
     std::cout.flush();
-    std::cerr << "rescindctl: " << e.what() << "\n";
+    std::cerr << "rescindctl: " << common::log::redact(e.what()) << "\n";
     if (std::string_view(e.what()).find("Redis at ") != std::string_view::npos) {
       std::cerr << "Is Redis running, and are --redis (" << endpoint->display() << ") and its password right?\n";
     }

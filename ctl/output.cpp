@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "common/json_text.hpp"
+#include "common/text.hpp"
 
 namespace rescind::ctl {
 namespace {
@@ -28,8 +29,11 @@ std::string two_digits(long long n) { return (n < 10 ? "0" : "") + std::to_strin
 
 Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
 
+// Cells hold what jobs and workers wrote (ids, kinds, errors): control characters are shown
+// as \x1b, never sent to the terminal, where they could retitle, recolour or erase lines.
 void Table::add(std::vector<std::string> row) {
   row.resize(headers_.size());
+  for (auto& cell : row) cell = common::escape_controls(cell);
   rows_.push_back(std::move(row));
 }
 
@@ -55,7 +59,9 @@ void Table::print(std::ostream& out, std::string_view indent) const {
   for (const auto& row : rows_) line(row);
 }
 
-void Fields::add(std::string label, std::string value) { rows_.emplace_back(std::move(label), std::move(value)); }
+void Fields::add(std::string label, std::string value) {
+  rows_.emplace_back(common::escape_controls(label), common::escape_controls(value));  // as Table::add
+}
 
 void Fields::print(std::ostream& out, std::string_view indent) const {
   std::size_t width = 0;

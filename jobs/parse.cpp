@@ -344,7 +344,7 @@ class JobReader {
     } else if (key == "id") {
       seen.id = true;
       if (!r_.string(v, "id", job.id, 1024)) return false;
-      if (!is_safe_id(job.id)) return r_.fail("id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+      if (!is_safe_id(job.id)) return r_.fail("id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
     } else if (key == "kind") {
       seen.kind = true;
       std::string kind;
@@ -447,7 +447,7 @@ class JobReader {
       if (key == "id") {
         id = true;
         if (!r_.string(f, "order.id", o.id, 1024)) return false;
-        if (!is_safe_id(o.id)) return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        if (!is_safe_id(o.id)) return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
       } else if (key == "name") {
         return r_.text(f, "order.name", o.name, 128);
       } else if (key == "created_at") {
@@ -505,7 +505,7 @@ class JobReader {
         if (key == "sku") return r_.text(f, where + ".sku", line.sku, 128);
         if (key == "location_id") {
           if (!r_.string(f, where + ".location_id", line.location_id, 128)) return false;
-          if (!is_safe_id(line.location_id)) return r_.fail(where + ".location_id", "must be characters of A-Z a-z 0-9 . _ : -");
+          if (!is_safe_id(line.location_id)) return r_.fail(where + ".location_id", "must be characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
         } else if (key == "quantity") {
           quantity = true;
           if (!r_.integer(f, where + ".quantity", line.quantity)) return false;
@@ -558,7 +558,7 @@ class JobReader {
       } else if (key == "reference") {
         reference = true;
         if (!r_.string(f, "payment.reference", p.reference, 1024)) return false;
-        if (!is_safe_id(p.reference, 255)) return r_.fail("payment.reference", "must be 1-255 characters of A-Z a-z 0-9 . _ : -");
+        if (!is_safe_id(p.reference, 255)) return r_.fail("payment.reference", "must be 1-255 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
       } else {
         return r_.unknown(f, "payment", key);
       }
@@ -629,6 +629,10 @@ class JobReader {
 
 bool is_safe_id(std::string_view text, std::size_t max) {
   if (text.empty() || text.size() > max) return false;
+  // A leading letter or digit: "." and ".." would be path segments of their own meaning in the
+  // provider URLs these ids become part of (/v2/payments/captures/{reference}/refund).
+  char first = text.front();
+  if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') || is_digit(first))) return false;
   for (char c : text) {
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '_' ||
           c == ':' || c == '-')) {

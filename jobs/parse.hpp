@@ -41,7 +41,8 @@ class JobParser {
   std::unique_ptr<Impl> impl_;
 };
 
-// True when `text` is 1–`max` characters of [A-Za-z0-9._:-]: safe inside URLs and headers.
+// True when `text` is 1–`max` characters of [A-Za-z0-9._:-], the first a letter or digit:
+// safe inside URLs (never "." or "..") and headers.
 bool is_safe_id(std::string_view text, std::size_t max = 128);
 
 }  // namespace rescind::jobs

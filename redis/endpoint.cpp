@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/text.hpp"
+
 namespace rescind::redis {
 
 std::string Endpoint::display() const {
@@ -11,7 +13,10 @@ std::string Endpoint::display() const {
 std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error) {
   constexpr std::string_view scheme = "redis://";
   if (url.substr(0, scheme.size()) != scheme) {
-    error = "expected redis://[:password@]host[:port][/db], got '" + std::string(url) + "'";
+    // Scheme and host only: the rest of a Redis URL can be its password.
+    error = "expected redis://[:password@]host[:port][/db], got " +
+            (url.find("://") == std::string_view::npos ? std::string("a value that is not a URL (not shown)")
+                                                       : "'" + common::url_for_display(url) + "…'");
     return std::nullopt;
   }
   Endpoint ep;
@@ -27,7 +32,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
     if (!db.empty()) {
       auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), ep.db);
       if (ec != std::errc{} || end != db.data() + db.size() || ep.db < 0) {
-        error = "the database in a redis URL is a number, got '" + std::string(db) + "'";
+        error = "the database in the redis URL '" + common::url_for_display(url) + "…' is not a number";
         return std::nullopt;
       }
     }
@@ -39,7 +44,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
     int port = 0;
     auto [end, ec] = std::from_chars(ep.port.data(), ep.port.data() + ep.port.size(), port);
     if (ec != std::errc{} || end != ep.port.data() + ep.port.size() || port <= 0 || port > 65535) {
-      error = "the port in a redis URL is 1-65535, got '" + ep.port + "'";
+      error = "the port in the redis URL '" + common::url_for_display(url) + "…' is not 1-65535";
       return std::nullopt;
     }
   }

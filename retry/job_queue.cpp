@@ -1,5 +1,6 @@
 #include "retry/job_queue.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <unordered_map>
@@ -83,12 +84,37 @@ long long millis(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
+// ^\d+-\d+$, the shape of every id Redis gives a stream entry.
+bool is_stream_id(std::string_view id) {
+  auto dash = id.find('-');
+  auto digits = [](std::string_view part) {
+    return !part.empty() && part.size() <= 20 &&
+           std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return dash != std::string_view::npos && digits(id.substr(0, dash)) && digits(id.substr(dash + 1));
+}
+
 Envelope Envelope::of(const redis::StreamEntry& entry) {
   Envelope envelope;
-  envelope.attempt = static_cast<int>(std::max(1LL, to_number(entry.field("attempt"), 1)));
-  envelope.first_at_ms = to_number(entry.field("first_at"), redis::entry_id_millis(entry.id).value_or(0));
-  const auto* origin = entry.field("origin_id");
-  envelope.origin_id = origin && !origin->empty() ? *origin : entry.id;
+  const long long added_ms = redis::entry_id_millis(entry.id).value_or(0);
+  constexpr long long absent = -1;  // no valid field is negative
+  if (const auto* text = entry.field("attempt")) {
+    auto attempt = to_number(text, absent);
+    if (attempt < 1) envelope.corrected.push_back("attempt");  // stays 1
+    else envelope.attempt = static_cast<int>(std::min<long long>(attempt, max_attempt));
+    if (attempt > max_attempt) envelope.corrected.push_back("attempt");
+  }
+  envelope.first_at_ms = added_ms;
+  if (const auto* text = entry.field("first_at")) {
+    auto first_at = to_number(text, absent);
+    if (first_at >= 0 && first_at <= added_ms) envelope.first_at_ms = first_at;
+    else envelope.corrected.push_back("first_at");
+  }
+  envelope.origin_id = entry.id;
+  if (const auto* origin = entry.field("origin_id"); origin && !origin->empty()) {
+    if (is_stream_id(*origin)) envelope.origin_id = *origin;
+    else envelope.corrected.push_back("origin_id");
+  }
   return envelope;
 }
 

@@ -28,10 +28,20 @@ struct QueueKeys {
 
 // What travels with a job between attempts (fields of its stream entry).
 struct Envelope {
+  static constexpr int max_attempt = 1000;  // the most any retry policy allows
+
   int attempt = 1;           // 1 for the first delivery
   long long first_at_ms = 0;  // when the job first entered the stream: bounds its age
   std::string origin_id;     // its first stream id: what the DLQ names
+  // The fields `of` found unusable and replaced (empty when all were fine), for a log line.
+  std::vector<std::string_view> corrected;
 
+  // Anyone who can XADD writes these fields, so each is checked: `origin_id` must be a stream
+  // id (digits-digits; a ':' would shift the retry set's attempt:first_at:origin_id:job split
+  // and corrupt the job at its next retry), `attempt` 1-1000 (clamped), `first_at` 0 up to
+  // this entry's own id time (a job cannot be older than epoch nor first seen after this entry
+  // was added). A field that fails is replaced by what a first delivery would have: this entry's
+  // id, attempt 1 (1000 when above), this entry's time.
   static Envelope of(const redis::StreamEntry& entry);
 };
 

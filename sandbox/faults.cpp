@@ -13,7 +13,7 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::string_view known_fields =
-    "status, count, retry_after_s, delay_ms, quota_rps, burst, lose_response, throttled";
+    "status, count, retry_after_s, delay_ms, quota_rps, burst, lose_response, throttled, echo_request";
 
 std::string integer_error(std::string_view where, long long min, long long max) {
   return std::string(where) + ": must be an integer from " + std::to_string(min) + " to " +
@@ -70,6 +70,8 @@ std::string parse_provider(od::object spec, std::string_view provider, ProviderF
     } else if (key == "throttled") {
       error = read_integer(value, where, 0, 1'000'000'000, number);
       faults.throttled = static_cast<std::uint64_t>(number);
+    } else if (key == "echo_request") {
+      if (value.get_bool().get(faults.echo_request)) error = where + ": must be true or false";
     } else {
       error = where + ": unknown field (known: " + std::string(known_fields) + ")";
     }
@@ -78,6 +80,7 @@ std::string parse_provider(od::object spec, std::string_view provider, ProviderF
   std::string name(provider);
   if (faults.count && !faults.status) return name + ".count: needs status";
   if (faults.retry_after_s && !faults.status) return name + ".retry_after_s: needs status";
+  if (faults.echo_request && !faults.status) return name + ".echo_request: needs status";
   if (burst && !quota_rps) return name + ".burst: needs quota_rps";
   if (quota_rps) {
     // Without a burst, allow one second's worth: the usual shape of a provider's quota.
@@ -154,7 +157,7 @@ FaultVerdict FaultSet::admit(std::size_t provider, TokenBucket::Clock::time_poin
   }
   if (faults.status && (!faults.count || *faults.count > 0)) {
     if (faults.count) --*faults.count;
-    return {FaultVerdict::Kind::fail, *faults.status, faults.retry_after_s};
+    return {FaultVerdict::Kind::fail, *faults.status, faults.retry_after_s, faults.echo_request};
   }
   return {};
 }
@@ -193,6 +196,7 @@ std::string FaultSet::to_json(std::span<const std::string_view> providers) const
     }
     if (f.lose_response > 0) field("lose_response", std::to_string(f.lose_response));
     if (f.throttled > 0) field("throttled", std::to_string(f.throttled));
+    if (f.echo_request) field("echo_request", "true");
     out += '}';
   }
   out += '}';

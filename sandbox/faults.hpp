@@ -22,6 +22,10 @@ struct ProviderFaults {
   std::optional<TokenBucket> quota;
   std::uint64_t lose_response = 0;
   std::uint64_t throttled = 0;  // the next calls get the provider's own throttled answer
+  // The failures answer, as plain text, the request line and its Authorization header: a
+  // misconfigured proxy or a provider's debug page does that, and then it reaches the
+  // worker's error texts (they must be redacted).
+  bool echo_request = false;
 
   bool empty() const {
     return !status && delay.count() == 0 && !quota && lose_response == 0 && throttled == 0;
@@ -36,6 +40,7 @@ struct FaultVerdict {
   Kind kind = Kind::pass;
   unsigned status = 0;
   std::optional<unsigned> retry_after_s;
+  bool echo_request = false;  // fail: answer the request line and Authorization as the body
 };
 
 class FaultSet {

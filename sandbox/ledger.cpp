@@ -27,6 +27,14 @@ void append_effect(std::string& out, const Effect& effect) {
   }
   out += ",\"ref\":";
   common::append_json_string(out, effect.ref);
+  if (!effect.to.empty()) {
+    out += ",\"to\":";
+    common::append_json_string(out, effect.to);
+  }
+  if (!effect.text.empty()) {
+    out += ",\"text\":";
+    common::append_json_string(out, effect.text);
+  }
   out += ",\"at\":\"";
   append_rfc3339_ms(out, effect.at);
   out += "\"}";

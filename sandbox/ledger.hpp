@@ -23,6 +23,10 @@ struct Effect {
   std::optional<std::int64_t> amount_minor;  // money effects only
   std::string currency;                      // lower-case ISO 4217, money effects only
   std::string ref;                           // the provider's id for it (re_…, SM…)
+  // Messages only, what the provider took from the request: the recipients' addresses as it
+  // split them (comma-separated), and the text as it will be posted (Slack).
+  std::string to;
+  std::string text;
   std::chrono::system_clock::time_point at;
 };
 

@@ -2,6 +2,8 @@
 // from/to/subject/text and v:rescind_job_id, the sending domain, {"message":…} answers.
 #include <cstdio>
 #include <ctime>
+#include <optional>
+#include <vector>
 
 #include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
@@ -38,6 +40,50 @@ std::string message_id(std::chrono::system_clock::time_point now, std::uint64_t 
   std::snprintf(buf, sizeof buf, "<%s.%llu.%04llX@", stamp, static_cast<unsigned long long>(serial),
                 static_cast<unsigned long long>(serial * 2654435761u % 0xFFFF));
   return std::string(buf) + std::string(domain) + ">";
+}
+
+// The addresses of a `to` list as Mailgun reads it: recipients separated by commas, each
+// `addr@host` or `Name <addr@host>`; a comma inside a quoted display name ("Doe, Ana") or
+// inside <…> separates nothing. nullopt for an unbalanced quote or bracket, or a recipient
+// without an address.
+std::optional<std::vector<std::string>> recipients_of(std::string_view to) {
+  std::vector<std::string> addresses;
+  auto take = [&](std::string_view recipient) {
+    auto open = recipient.rfind('<');
+    if (open != std::string_view::npos) {
+      auto close = recipient.find('>', open);
+      if (close == std::string_view::npos) return false;
+      recipient = recipient.substr(open + 1, close - open - 1);
+    }
+    while (!recipient.empty() && recipient.front() == ' ') recipient.remove_prefix(1);
+    while (!recipient.empty() && recipient.back() == ' ') recipient.remove_suffix(1);
+    if (recipient.find('@') == std::string_view::npos) return false;
+    addresses.emplace_back(recipient);
+    return true;
+  };
+  bool quoted = false, escaped = false;
+  int angle = 0;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < to.size(); ++i) {
+    char c = to[i];
+    if (escaped) {
+      escaped = false;
+    } else if (quoted) {
+      if (c == '\\') escaped = true;
+      else if (c == '"') quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      ++angle;
+    } else if (c == '>') {
+      --angle;
+    } else if (c == ',' && angle == 0) {
+      if (!take(to.substr(start, i - start))) return std::nullopt;
+      start = i + 1;
+    }
+  }
+  if (quoted || angle != 0 || !take(to.substr(start))) return std::nullopt;
+  return addresses;
 }
 
 class Mailgun final : public Provider {
@@ -77,7 +123,8 @@ class Mailgun final : public Provider {
                                        "'" + std::string(field) + "' parameter is missing"));
       }
     }
-    if (form->find("to")->find('@') == std::string::npos) {
+    auto recipients = recipients_of(*form->find("to"));
+    if (!recipients) {
       return refuse(message_response(http::status::bad_request,
                                      "to parameter is not a valid address. please check documentation"));
     }
@@ -100,6 +147,8 @@ class Mailgun final : public Provider {
     const std::string* job = form->find("v:rescind_job_id");
     reply.effect = effect_of(call, name(), Action::email, std::move(id),
                              job ? std::string_view(*job) : std::string_view{});
+    // One message to every recipient, as Mailgun sends it: all of them are in the ledger.
+    for (const auto& address : *recipients) reply.effect->to += (reply.effect->to.empty() ? "" : ",") + address;
     return reply;
   }
 

@@ -70,6 +70,11 @@ Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_
     if (verdict.retry_after_s) {
       response.set(http::field::retry_after, std::to_string(*verdict.retry_after_s));
     }
+    if (verdict.echo_request) {
+      response.set(http::field::content_type, "text/plain");
+      response.body() = std::string(request.method_string()) + " " + std::string(request.target()) +
+                        " refused; Authorization: " + std::string(header(request, http::field::authorization));
+    }
     return Outcome{std::move(response), false};
   }
 

@@ -17,7 +17,8 @@ Reply refuse(http::status status, std::string_view word) {
 
 enum class Payload { ok, invalid, no_text };
 
-Payload check_payload(std::string& body) {
+// `text` receives the message text as posted: what Slack would render (mentions, links).
+Payload check_payload(std::string& body, std::string& text_out) {
   od::document doc;
   if (json_parser().iterate(padded(body)).get(doc)) return Payload::invalid;
   od::object root;
@@ -34,6 +35,7 @@ Payload check_payload(std::string& body) {
       if (is_malformed(error)) return Payload::invalid;
       has_text = !error;
       empty_text = has_text && text.empty();
+      if (has_text) text_out = std::string(text);
     } else if (key == "blocks") {
       od::array blocks;
       auto error = member.value().get_array().get(blocks);
@@ -63,7 +65,8 @@ class Slack final : public Provider {
     if (auto refused = refuse_unless_post(call.request, "invalid_method", "text/plain; charset=utf-8")) {
       return std::move(*refused);
     }
-    switch (check_payload(call.request.body())) {
+    std::string text;
+    switch (check_payload(call.request.body(), text)) {
       case Payload::invalid: return refuse(http::status::bad_request, "invalid_payload");
       case Payload::no_text: return refuse(http::status::bad_request, "no_text");
       case Payload::ok: break;
@@ -71,6 +74,7 @@ class Slack final : public Provider {
     Reply reply{text_response(http::status::ok, "ok"), std::nullopt, false};
     // Slack answers no id; the sandbox makes one so ledger entries can be told apart.
     reply.effect = effect_of(call, name(), Action::staff, "slack_" + std::to_string(next_post_++));
+    reply.effect->text = std::move(text);
     return reply;
   }
 

@@ -5,8 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "clients/encoding.hpp"
 #include "common/duration.hpp"
 #include "common/sandbox_credentials.hpp"
+#include "common/secret_options.hpp"
 
 namespace rescind::worker {
 namespace {
@@ -112,9 +114,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       paypal_for, square_for;
   auto& p = config.providers;
   p.sendgrid.from_name = "Rescind";
+  common::SecretOptions secrets(app);
 
   auto* queue = "Queue";
-  app.add_option("--redis", redis_url, "Redis URL: redis://[:password@]host[:port][/db]")->envname("RESCIND_REDIS")->capture_default_str()->group(queue);
+  secrets.add("--redis", redis_url, "Redis URL: redis://[:password@]host[:port][/db]", "RESCIND_REDIS", queue, false)->capture_default_str();
   app.add_option("--prefix", config.queue.prefix, "Prefix of every Redis key")->envname("RESCIND_PREFIX")->capture_default_str()->group(queue);
   app.add_option("--group", config.queue.group, "Consumer group shared by the fleet")->envname("RESCIND_GROUP")->capture_default_str()->group(queue);
   app.add_option("--consumer", config.queue.consumer, "This worker's name in the group (default: host-pid)")->envname("RESCIND_CONSUMER")->group(queue);
@@ -153,58 +156,58 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   auto* stripe = "Stripe (refund)";
   app.add_option("--stripe-url", stripe_url, "Stripe API base URL")->envname("RESCIND_STRIPE_URL")->capture_default_str()->group(stripe);
-  app.add_option("--stripe-api-key", p.stripe.api_key, "Secret key sk_live_… / sk_test_…")->envname("STRIPE_API_KEY")->group(stripe);
-  app.add_option("--stripe-api-key-for", stripe_keys_for, "A shop's own Stripe account, repeatable: DOMAIN=sk_live_…")->envname("STRIPE_API_KEYS_BY_SHOP")->delimiter(';')->group(stripe);
+  secrets.add("--stripe-api-key", p.stripe.api_key, "Secret key sk_live_… / sk_test_…", "STRIPE_API_KEY", stripe);
+  secrets.add("--stripe-api-key-for", stripe_keys_for, "A shop's own Stripe account, repeatable: DOMAIN=sk_live_…", "STRIPE_API_KEYS_BY_SHOP", stripe);
   app.add_option("--stripe-version", p.stripe.api_version, "Stripe-Version header (default: the account's)")->envname("RESCIND_STRIPE_VERSION")->group(stripe);
 
   auto* sendgrid = "SendGrid (email)";
   app.add_option("--sendgrid-url", sendgrid_url, "SendGrid API base URL")->envname("RESCIND_SENDGRID_URL")->capture_default_str()->group(sendgrid);
-  app.add_option("--sendgrid-api-key", p.sendgrid.api_key, "API key SG.…")->envname("SENDGRID_API_KEY")->group(sendgrid);
+  secrets.add("--sendgrid-api-key", p.sendgrid.api_key, "API key SG.…", "SENDGRID_API_KEY", sendgrid);
   app.add_option("--email-from", p.sendgrid.from_email, "Sender address of customer emails")->envname("RESCIND_EMAIL_FROM")->group(sendgrid);
   app.add_option("--email-from-name", p.sendgrid.from_name, "Sender name of customer emails")->envname("RESCIND_EMAIL_FROM_NAME")->capture_default_str()->group(sendgrid);
 
   auto* twilio = "Twilio (sms)";
   app.add_option("--twilio-url", twilio_url, "Twilio API base URL")->envname("RESCIND_TWILIO_URL")->capture_default_str()->group(twilio);
   app.add_option("--twilio-account-sid", p.twilio.account_sid, "Account SID AC…")->envname("TWILIO_ACCOUNT_SID")->group(twilio);
-  app.add_option("--twilio-auth-token", p.twilio.auth_token, "Auth token")->envname("TWILIO_AUTH_TOKEN")->group(twilio);
+  secrets.add("--twilio-auth-token", p.twilio.auth_token, "Auth token", "TWILIO_AUTH_TOKEN", twilio);
   app.add_option("--twilio-from", p.twilio.from, "Sender: +E.164 number or messaging service MG…")->envname("TWILIO_FROM")->group(twilio);
 
   auto* slack = "Slack (staff)";
-  app.add_option("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)")->envname("SLACK_WEBHOOK_URL")->group(slack);
+  secrets.add("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)", "SLACK_WEBHOOK_URL", slack);
 
   auto* paypal = "PayPal (refund when payment.provider is paypal)";
   app.add_option("--paypal-url", paypal_url, "PayPal API base URL")->envname("RESCIND_PAYPAL_URL")->capture_default_str()->group(paypal);
   app.add_option("--paypal-client-id", p.paypal.client_id, "REST app client id")->envname("PAYPAL_CLIENT_ID")->group(paypal);
-  app.add_option("--paypal-secret", p.paypal.secret, "REST app secret")->envname("PAYPAL_SECRET")->group(paypal);
-  app.add_option("--paypal-credentials-for", paypal_for, "A shop's own REST app, repeatable: DOMAIN=CLIENT_ID:SECRET")->envname("PAYPAL_CREDENTIALS_BY_SHOP")->delimiter(';')->group(paypal);
+  secrets.add("--paypal-secret", p.paypal.secret, "REST app secret", "PAYPAL_SECRET", paypal);
+  secrets.add("--paypal-credentials-for", paypal_for, "A shop's own REST app, repeatable: DOMAIN=CLIENT_ID:SECRET", "PAYPAL_CREDENTIALS_BY_SHOP", paypal);
 
   auto* square = "Square (refund when payment.provider is square)";
   app.add_option("--square-url", square_url, "Square API base URL")->envname("RESCIND_SQUARE_URL")->capture_default_str()->group(square);
-  app.add_option("--square-access-token", p.square.access_token, "Access token")->envname("SQUARE_ACCESS_TOKEN")->group(square);
-  app.add_option("--square-token-for", square_for, "A shop's own seller account, repeatable: DOMAIN=TOKEN")->envname("SQUARE_TOKENS_BY_SHOP")->delimiter(';')->group(square);
+  secrets.add("--square-access-token", p.square.access_token, "Access token", "SQUARE_ACCESS_TOKEN", square);
+  secrets.add("--square-token-for", square_for, "A shop's own seller account, repeatable: DOMAIN=TOKEN", "SQUARE_TOKENS_BY_SHOP", square);
   app.add_option("--square-version", p.square.version, "Square-Version header")->envname("RESCIND_SQUARE_VERSION")->capture_default_str()->group(square);
 
   auto* shopify = "Shopify (cancel and restock; refund when Shopify holds the payment)";
-  app.add_option("--shopify-token", shopify_tokens, "Per shop, repeatable: DOMAIN=shpat_…")->envname("SHOPIFY_TOKENS")->delimiter(';')->group(shopify);
-  app.add_option("--shopify-default-token", p.shopify.default_token, "Token for *.myshopify.com shops without their own")->envname("SHOPIFY_ACCESS_TOKEN")->group(shopify);
+  secrets.add("--shopify-token", shopify_tokens, "Per shop, repeatable: DOMAIN=shpat_…", "SHOPIFY_TOKENS", shopify);
+  secrets.add("--shopify-default-token", p.shopify.default_token, "Token for *.myshopify.com shops without their own", "SHOPIFY_ACCESS_TOKEN", shopify);
   app.add_option("--shopify-api-version", p.shopify.api_version, "Admin API version (orderCancel with refund: Boolean!)")->envname("RESCIND_SHOPIFY_API_VERSION")->capture_default_str()->group(shopify);
 
   auto* email = "Email provider";
   app.add_option("--email-provider", p.email_provider, "sendgrid or mailgun")->envname("RESCIND_EMAIL_PROVIDER")->capture_default_str()->check(CLI::IsMember({"sendgrid", "mailgun"}))->group(email);
   app.add_option("--email-provider-for", email_provider_for, "A shop's own email provider, repeatable: DOMAIN=mailgun")->envname("RESCIND_EMAIL_PROVIDER_BY_SHOP")->delimiter(';')->group(email);
   app.add_option("--mailgun-url", mailgun_url, "Mailgun API base URL (EU: https://api.eu.mailgun.net)")->envname("RESCIND_MAILGUN_URL")->capture_default_str()->group(email);
-  app.add_option("--mailgun-api-key", p.mailgun.api_key, "Mailgun API key")->envname("MAILGUN_API_KEY")->group(email);
+  secrets.add("--mailgun-api-key", p.mailgun.api_key, "Mailgun API key", "MAILGUN_API_KEY", email);
   app.add_option("--mailgun-domain", p.mailgun.domain, "Mailgun sending domain")->envname("MAILGUN_DOMAIN")->group(email);
 
   auto* zendesk = "Zendesk (ticket)";
   app.add_option("--zendesk-url", zendesk_url, "https://SUBDOMAIN.zendesk.com")->envname("RESCIND_ZENDESK_URL")->group(zendesk);
   app.add_option("--zendesk-email", p.zendesk.email, "Agent email for API-token auth")->envname("ZENDESK_EMAIL")->group(zendesk);
-  app.add_option("--zendesk-api-token", p.zendesk.api_token, "API token")->envname("ZENDESK_API_TOKEN")->group(zendesk);
+  secrets.add("--zendesk-api-token", p.zendesk.api_token, "API token", "ZENDESK_API_TOKEN", zendesk);
 
   auto* record = "Back-office records (signed webhooks)";
-  app.add_option("--record-webhook", record_webhooks, "Receiver URL, repeatable: every finished refund/cancellation is posted there")->envname("RESCIND_RECORD_WEBHOOKS")->delimiter(';')->group(record);
-  app.add_option("--record-webhook-for", record_webhooks_for, "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)")->envname("RESCIND_RECORD_WEBHOOKS_BY_SHOP")->delimiter(';')->group(record);
-  app.add_option("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks)")->envname("RESCIND_WEBHOOK_SECRET")->group(record);
+  secrets.add("--record-webhook", record_webhooks, "Receiver URL, repeatable: every finished refund/cancellation is posted there", "RESCIND_RECORD_WEBHOOKS", record);
+  secrets.add("--record-webhook-for", record_webhooks_for, "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)", "RESCIND_RECORD_WEBHOOKS_BY_SHOP", record);
+  secrets.add("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks)", "RESCIND_WEBHOOK_SECRET", record);
 
   auto* policy = "Policy";
   app.add_option("--refund-window", refund_window, "refund.requested: orders older than this are outside the policy")->envname("RESCIND_REFUND_WINDOW")->capture_default_str()->group(policy);
@@ -212,10 +215,12 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    if (auto unreadable = secrets.read_files()) throw UsageError(*unreadable);
 
     std::string error;
     auto endpoint = redis::parse_endpoint(redis_url, error);
     if (!endpoint) throw UsageError("--redis: " + error);
+    common::log::register_secret(endpoint->password);
     config.queue.redis = *endpoint;
     if (config.queue.consumer.empty()) config.queue.consumer = default_consumer();
     if (config.queue.prefix.empty()) throw UsageError("--prefix must not be empty");
@@ -278,24 +283,27 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     }
     auto url = [&](const std::string& text, const char* flag) { return url_or_throw(text, flag, allow_insecure_http); };
 
-    // DOMAIN=VALUE lists: one shop's own settings.
+    // DOMAIN=VALUE lists: one shop's own settings. A malformed item is named by its domain
+    // at most: the value is a key, a token or a webhook URL.
     auto per_shop = [](const std::string& item, const char* flag) {
       auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-        throw UsageError(std::string(flag) + ": '" + item.substr(0, 40) + "' is not DOMAIN=VALUE");
+      if (eq == std::string::npos) {
+        throw UsageError(std::string(flag) + ": an item is not DOMAIN=VALUE (the item is not shown: it may be a secret)");
       }
+      if (eq == 0) throw UsageError(std::string(flag) + ": an item has no DOMAIN before '='");
+      if (eq + 1 == item.size()) throw UsageError(std::string(flag) + " " + item.substr(0, eq) + ": the value after '=' is empty");
       return std::pair{item.substr(0, eq), item.substr(eq + 1)};
     };
+    // Before --sandbox: it refuses to start beside real per-shop credentials.
     for (const auto& item : stripe_keys_for) {
       auto [shop, key] = per_shop(item, "--stripe-api-key-for");
       p.stripe.api_key_by_shop[shop] = key;
       common::log::register_secret(key);
     }
     for (const auto& item : shopify_tokens) {
-      auto eq = item.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("--shopify-token: '" + item.substr(0, 20) + "…' is not DOMAIN=TOKEN");
-      p.shopify.tokens[item.substr(0, eq)] = item.substr(eq + 1);
-      common::log::register_secret(item.substr(eq + 1));
+      auto [shop, token] = per_shop(item, "--shopify-token");
+      p.shopify.tokens[shop] = token;
+      common::log::register_secret(token);
     }
     if (!sandbox.empty()) {
       namespace creds = sandbox_credentials;
@@ -323,10 +331,17 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       p.zendesk.api_token = creds::zendesk_api_token;
       if (p.webhooks.secret.empty()) p.webhooks.secret = creds::webhook_secret;
     }
-    for (const auto& item : record_webhooks) p.webhooks.receivers.push_back(url(item, "--record-webhook"));
+    // A receiver's URL often carries its token, in the path as Slack's do.
+    auto receiver = [&](const std::string& text, const char* flag) {
+      auto parsed = url(text, flag);
+      common::log::register_secret(text);
+      common::log::register_secret(parsed.path);
+      return parsed;
+    };
+    for (const auto& item : record_webhooks) p.webhooks.receivers.push_back(receiver(item, "--record-webhook"));
     for (const auto& item : record_webhooks_for) {
-      auto [shop, receiver] = per_shop(item, "--record-webhook-for");
-      p.webhooks.by_shop[shop].push_back(url(receiver, "--record-webhook-for"));
+      auto [shop, address] = per_shop(item, "--record-webhook-for");
+      p.webhooks.by_shop[shop].push_back(receiver(address, "--record-webhook-for"));
     }
     for (const auto& item : paypal_for) {
       auto [shop, pair] = per_shop(item, "--paypal-credentials-for");
@@ -348,7 +363,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     if ((!p.webhooks.receivers.empty() || !p.webhooks.by_shop.empty()) && clients::decode_webhook_secret(p.webhooks.secret).empty()) {
       throw UsageError("--webhook-secret must be a whsec_… secret when --record-webhook is set");
     }
-    if (p.mailgun.from.empty()) p.mailgun.from = p.sendgrid.from_name + " <" + (p.sendgrid.from_email.empty() ? "orders@" + p.mailgun.domain : p.sendgrid.from_email) + ">";
+    if (p.mailgun.from.empty()) p.mailgun.from = clients::mailbox(p.sendgrid.from_name, p.sendgrid.from_email.empty() ? "orders@" + p.mailgun.domain : p.sendgrid.from_email);
     require(p.stripe.api_key, "STRIPE_API_KEY (--stripe-api-key)");
     if (p.email_provider == "sendgrid") {
       require(p.sendgrid.api_key, "SENDGRID_API_KEY (--sendgrid-api-key)");
@@ -380,7 +395,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   } catch (const UsageError& e) {
-    std::cerr << "rescind-worker: " << e.what() << "\nRun with --help for every option.\n";
+    // Redacted too: the secrets read so far are registered, and a message may quote one anyway.
+    std::cerr << "rescind-worker: " << common::log::redact(e.what()) << "\nRun with --help for every option.\n";
     return 2;
   }
   return config;

@@ -82,6 +82,20 @@ struct LeaseRegistration {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+// The entry's envelope; fields it had to replace are logged (the job itself runs: a bad
+// envelope says nothing about the job, and its replacement keeps the next retry intact).
+retry::Envelope envelope_of(const redis::StreamEntry& entry) {
+  auto envelope = retry::Envelope::of(entry);
+  if (!envelope.corrected.empty()) {
+    std::string fields;
+    for (auto field : envelope.corrected) fields += (fields.empty() ? "" : ",") + std::string(field);
+    log::warn("stream entry's retry envelope was unusable; replaced as for a first delivery",
+              {{"stream_id", entry.id}, {"fields", fields}, {"attempt", envelope.attempt},
+               {"origin_id", envelope.origin_id}});
+  }
+  return envelope;
+}
+
 asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
   asio::steady_timer timer(co_await asio::this_coro::executor, delay);
   co_await timer.async_wait(use_tuple);
@@ -124,7 +138,7 @@ JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue,
 
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto started = std::chrono::steady_clock::now();
-  auto envelope = retry::Envelope::of(entry);
+  auto envelope = envelope_of(entry);
   const std::string* payload = entry.field("job");
   auto parsed = payload ? parser_.parse(*payload)
                         : jobs::ParseResult{jobs::InvalidJob{"job", "the stream entry has no 'job' field"}};
@@ -238,7 +252,7 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
                             {"step", failure.step},
                             {"provider", failure.provider},
                             {"status", std::to_string(failure.status)},
-                            {"code", failure.code},
+                            {"code", log::redact(failure.code)},  // provider texts may echo a credential
                             {"error", error},
                             {"failed_at", retry::rfc3339_now()},
                             {"origin_id", envelope.origin_id},
@@ -262,7 +276,7 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
 }
 
 asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, long long deliveries) {
-  auto envelope = retry::Envelope::of(entry);
+  auto envelope = envelope_of(entry);
   // A worker that dies between a job's last step and its ack leaves an entry with nothing
   // left to do; after enough such deaths it looks poison. Its step states tell: when every
   // step is done the job has happened, and on-call must not be handed it to replay.

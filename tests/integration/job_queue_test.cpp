@@ -42,7 +42,7 @@ TEST(JobQueue, OnlyTheOwnerMayFinishAnEntry) {
   retry::JobQueue a(keys_for("worker-a")), b(keys_for("worker-b"));
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
     redis::Connection conn(ex, redis.endpoint());
-    retry::Envelope envelope{1, 0, id};
+    retry::Envelope envelope{1, 0, id, {}};
     EXPECT_EQ(co_await a.acknowledge(conn, id), retry::Finished::stale);
     EXPECT_EQ(co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now()), retry::Finished::stale);
     retry::DeadLetter letter{{{"job", "{}"}, {"reason", "permanent"}}};
@@ -90,7 +90,7 @@ TEST(JobQueue, AStaleCompletionLeavesTheLeaseToTheNewOwner) {
   retry::JobQueue a(keys_for("worker-a")), b(keys_for("worker-b"));
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
     redis::Connection conn(ex, redis.endpoint());
-    retry::Envelope envelope{1, 0, id};
+    retry::Envelope envelope{1, 0, id, {}};
     EXPECT_EQ(co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
               retry::Finished::stale);
     EXPECT_EQ(redis.command({"GET", "rescind:run:evt_1"}).text, id) << "the stale worker kept its hands off the lease";
@@ -163,7 +163,7 @@ TEST(JobQueue, RescheduleThenPromoteCarriesTheEnvelope) {
   auto now = std::chrono::system_clock::now();
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
     redis::Connection conn(ex, redis.endpoint());
-    retry::Envelope envelope{3, 1700000000000, "1700000000000-7"};
+    retry::Envelope envelope{3, 1700000000000, "1700000000000-7", {}};
     EXPECT_EQ(co_await queue.reschedule(conn, id, R"({"id":"evt_1"})", envelope, now + 10s), retry::Finished::done);
     EXPECT_EQ(co_await queue.promote_due(conn, now, 100), 0) << "not due yet";
     EXPECT_EQ(co_await queue.promote_due(conn, now + 11s, 100), 1);

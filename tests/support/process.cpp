@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,23 @@ std::string temp_path(const std::string& stem) {
   if (fd < 0) throw std::runtime_error("mkstemp failed");
   close(fd);
   return pattern;
+}
+
+std::string base_name(const std::string& program) { return program.substr(program.rfind('/') + 1); }
+
+// Keeps what a child wrote in output_dir() for the suite's final secret scan, or drops it
+// when there is no such folder.
+void keep_output(const std::string& path, const std::string& program, const std::string& stream) {
+  auto dir = output_dir();
+  if (dir.empty() || path.empty()) {
+    unlink(path.c_str());
+    return;
+  }
+  std::string kept = dir + "/" + base_name(program) + "-" + std::to_string(getpid()) + "-XXXXXX";
+  int fd = mkstemp(kept.data());
+  if (fd >= 0) close(fd);
+  if (fd < 0 || rename(path.c_str(), (kept + "." + stream).c_str()) != 0) unlink(path.c_str());
+  unlink(kept.c_str());
 }
 
 std::string slurp(const std::string& path) {
@@ -46,6 +64,19 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
+std::string output_dir() {
+#ifdef RESCIND_TEST_OUTPUT_DIR
+  static const std::string dir = [] {
+    std::string path = RESCIND_TEST_OUTPUT_DIR;
+    mkdir(path.c_str(), 0755);
+    return path;
+  }();
+  return dir;
+#else
+  return {};
+#endif
+}
+
 Process::Process(std::string program, std::vector<std::string> args, std::vector<std::string> env) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
@@ -64,6 +95,8 @@ Process::Process(std::string program, std::vector<std::string> args, std::vector
   }
   close(out[1]);
   stdout_fd_ = out[0];
+  program_ = base_name(program);
+  if (!output_dir().empty()) stdout_copy_path_ = temp_path("stdout");
 }
 
 Process::~Process() {
@@ -74,8 +107,24 @@ Process::~Process() {
       wait(std::chrono::seconds(5));
     }
   }
-  if (stdout_fd_ >= 0) close(stdout_fd_);
-  unlink(stderr_path_.c_str());
+  if (stdout_fd_ >= 0) {
+    // What it wrote and no test read: into the copy too.
+    pollfd pfd{stdout_fd_, POLLIN, 0};
+    char buf[4096];
+    while (!stdout_copy_path_.empty() && poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+      auto n = read(stdout_fd_, buf, sizeof buf);
+      if (n <= 0) break;
+      copy_stdout(std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+    close(stdout_fd_);
+  }
+  keep_output(stderr_path_, program_, "stderr");
+  keep_output(stdout_copy_path_, program_, "stdout");
+}
+
+void Process::copy_stdout(std::string_view bytes) {
+  if (stdout_copy_path_.empty()) return;
+  std::ofstream(stdout_copy_path_, std::ios::app | std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::optional<std::string> Process::read_line(std::chrono::milliseconds timeout) {
@@ -94,6 +143,7 @@ std::optional<std::string> Process::read_line(std::chrono::milliseconds timeout)
     auto n = read(stdout_fd_, buf, sizeof buf);
     if (n <= 0) return std::nullopt;
     stdout_buffer_.append(buf, static_cast<std::size_t>(n));
+    copy_stdout(std::string_view(buf, static_cast<std::size_t>(n)));
   }
 }
 
@@ -136,8 +186,8 @@ Ran run_command(const std::string& program, const std::vector<std::string>& args
   waitpid(pid, &status, 0);
   Ran ran{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out_path), slurp(err_path)};
   unlink(in_path.c_str());
-  unlink(out_path.c_str());
-  unlink(err_path.c_str());
+  keep_output(out_path, program, "stdout");
+  keep_output(err_path, program, "stderr");
   return ran;
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rescind::testing {
@@ -34,6 +35,9 @@ class Process {
   std::string stdout_buffer_;
   std::string stderr_path_;
   std::optional<int> exit_code_;
+  std::string program_;
+  std::string stdout_copy_path_;  // everything read from stdout, kept for output_dir()
+  void copy_stdout(std::string_view bytes);
 };
 
 // Runs a command to completion; returns exit code and what it printed.
@@ -45,5 +49,10 @@ struct Ran {
 Ran run_command(const std::string& program, const std::vector<std::string>& args, const std::string& input = {});
 
 unsigned short free_port();
+
+// Where every child's stdout and stderr (and each Redis's DLQ) is kept when it ends, for the
+// suite's last test, which scans them for the sandbox's credentials (tests/CMakeLists.txt);
+// empty: nothing is kept.
+std::string output_dir();
 
 }  // namespace rescind::testing

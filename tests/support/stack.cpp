@@ -9,6 +9,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <ctime>
+#include <fstream>
+#include <unistd.h>
 #include <stdexcept>
 #include <thread>
 
@@ -59,12 +61,44 @@ void RedisServer::start() {
   if (!up) throw std::runtime_error("redis-server did not start: " + process_->stderr_text());
 }
 
+RedisServer::~RedisServer() { keep_dead_letters(); }
+
+void RedisServer::keep_dead_letters() {
+  if (!session_ || output_dir().empty()) return;
+  try {
+    std::string text;
+    std::string cursor = "0";
+    do {
+      auto page = command({"SCAN", cursor, "MATCH", "*dlq*", "COUNT", "1000", "TYPE", "stream"});
+      if (!page.is_array() || page.elements.size() != 2) break;
+      cursor = page.elements[0].text;
+      for (const auto& key : page.elements[1].elements) {
+        for (auto& entry : redis::entries_from(command({"XRANGE", key.text, "-", "+"}))) {
+          text += key.text + " " + entry.id + "\n";
+          for (const auto& [field, value] : entry.fields) text += "  " + field + ": " + value + "\n";
+        }
+      }
+    } while (cursor != "0");
+    if (text.empty()) return;
+    std::string path = output_dir() + "/redis-" + std::to_string(port_) + "-XXXXXX";
+    int fd = mkstemp(path.data());
+    if (fd < 0) return;
+    close(fd);
+    std::ofstream(path + ".dlq", std::ios::binary) << text;
+    unlink(path.c_str());
+  } catch (const std::exception&) {
+    // Redis already gone (a test stopped it): whatever was there was kept when it stopped.
+  }
+}
+
 void RedisServer::stop() {
+  keep_dead_letters();
   session_.reset();
   process_.reset();
 }
 
 void RedisServer::stop(int signal) {
+  keep_dead_letters();
   session_.reset();
   if (process_) {
     process_->signal(signal);
@@ -135,6 +169,8 @@ std::vector<Effect> Sandbox::ledger() {
     effect.ref = std::string(item["ref"].get_string().value_unsafe());
     if (auto amount = item["amount_minor"].get_int64(); !amount.error()) effect.amount_minor = amount.value();
     if (auto currency = item["currency"].get_string(); !currency.error()) effect.currency = std::string(currency.value());
+    if (auto to = item["to"].get_string(); !to.error()) effect.to = std::string(to.value());
+    if (auto text = item["text"].get_string(); !text.error()) effect.text = std::string(text.value());
     if (auto at = item["at"].get_string(); !at.error()) {  // 2026-11-25T11:49:28.643Z
       std::tm tm{};
       std::string text(at.value());

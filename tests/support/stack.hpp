@@ -24,6 +24,7 @@ class RedisServer {
  public:
   // persistent: append-only file with fsync on every write, so a restart loses nothing.
   explicit RedisServer(bool persistent = false);
+  ~RedisServer();
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
   unsigned short port() const { return port_; }
   redis::Endpoint endpoint() const {
@@ -41,6 +42,10 @@ class RedisServer {
   void start();
 
  private:
+  // Every dead-letter stream's entries into output_dir(), before the server goes: the
+  // suite's last test scans them for credentials (tests/CMakeLists.txt).
+  void keep_dead_letters();
+
   unsigned short port_;
   std::string dir_;  // persistent servers only
   std::unique_ptr<Process> process_;
@@ -49,6 +54,7 @@ class RedisServer {
 
 struct Effect {
   std::string provider, action, job_id, currency, ref;
+  std::string to, text;  // messages: the recipients as the provider split them; Slack's text
   long long amount_minor = -1;  // -1: not a money effect
   long long at_ms = 0;          // when the sandbox performed it (epoch ms)
 };

@@ -87,6 +87,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"missing_fulfillment_status", with(valid, R"("fulfillment_status":"unfulfilled",)", ""), "order.fulfillment_status"},
         Case{"missing_payment_when_paid", with(valid, R"("payment":{"provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa"},)", ""), "payment"},
         Case{"missing_payment_reference", with(valid, R"(,"reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")", ""), "payment.reference"},
+        Case{"dot_dot_payment_reference", with(valid, R"("reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")", R"("reference":"..")"), "payment.reference"},
+        Case{"subject_line_break_in_order_name", with(valid, R"("name":"#1001")", R"("name":"#1001\r\nBcc: x@evil.example")"), "order.name"},
         Case{"missing_email_to_notify", with(valid, R"("email":"ana@example.com",)", ""), "customer.email"},
         Case{"missing_phone_to_notify", with(valid, R"("phone":"+15555550100",)", ""), "customer.phone"},
         Case{"v_wrong_type", with(valid, R"("v":1)", R"("v":"1")"), "v"},
@@ -252,6 +254,14 @@ TEST(Parse, SafeIds) {
   EXPECT_FALSE(is_safe_id("a/b"));
   EXPECT_FALSE(is_safe_id("a b"));
   EXPECT_FALSE(is_safe_id(std::string(129, 'a')));
+  // Path segments of their own meaning in provider URLs (L3): refused, as is any other leading
+  // punctuation.
+  EXPECT_FALSE(is_safe_id(".."));
+  EXPECT_FALSE(is_safe_id("."));
+  EXPECT_FALSE(is_safe_id("..."));
+  EXPECT_FALSE(is_safe_id("-x"));
+  EXPECT_FALSE(is_safe_id("_x"));
+  EXPECT_TRUE(is_safe_id("9.x"));
 }
 
 }  // namespace
