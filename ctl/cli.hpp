@@ -30,6 +30,10 @@ class CommandLine {
   CLI::App& app() { return app_; }
 
   const std::string& redis_url() const { return redis_url_; }
+  const redis::TlsFiles& redis_tls() const { return redis_tls_; }
+  // Every verb but enqueue measures against Redis's clock. enqueue does not read it, so an
+  // upstream's ACL user needs XADD and nothing else.
+  bool reads_clock() const { return !enqueue_->parsed(); }
   Keys keys() const { return keys_; }
   // The verb picked by the parsed arguments; throws UsageError for combinations CLI11
   // cannot check (a destructive verb with nothing selected, --all with filters).
@@ -38,6 +42,7 @@ class CommandLine {
  private:
   CLI::App app_;
   std::string redis_url_ = "redis://127.0.0.1:6379";
+  redis::TlsFiles redis_tls_;
   Keys keys_;
 
   CLI::App* enqueue_ = nullptr;
