@@ -135,8 +135,16 @@ CommandLine::CommandLine()
   app_.footer(
       "Exit codes: 0 ok, 1 operational failure (Redis unreachable…), 2 usage error.\n"
       "On-call procedures: docs/runbook.md.");
-  secrets_.add("--redis", redis_url_, "Redis URL: redis://[:password@]host[:port][/db]", "RESCIND_REDIS", "Options", false)
+  secrets_.add("--redis", redis_url_, "Redis URL: redis://[[user]:password@]host[:port][/db], rediss:// for TLS (user info percent-encoded)", "RESCIND_REDIS", "Options", false)
       ->capture_default_str();
+  app_.add_option("--redis-ca-file", redis_tls_.ca_file,
+                  "rediss://: PEM bundle of the CAs that sign Redis's certificate (default: system store)")
+      ->envname("RESCIND_REDIS_CA_FILE");
+  app_.add_option("--redis-tls-cert", redis_tls_.cert_file,
+                  "rediss://: client certificate (PEM chain) for a Redis with tls-auth-clients")
+      ->envname("RESCIND_REDIS_TLS_CERT");
+  app_.add_option("--redis-tls-key", redis_tls_.key_file, "rediss://: the client certificate's private key (PEM)")
+      ->envname("RESCIND_REDIS_TLS_KEY");
   app_.add_option("--prefix", keys_.prefix, "Prefix of every Redis key")
       ->envname("RESCIND_PREFIX")
       ->capture_default_str();

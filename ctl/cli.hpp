@@ -35,6 +35,10 @@ class CommandLine {
   const std::string& redis_url() const { return redis_url_; }
   // After parsing: --redis-file / RESCIND_REDIS_FILE read into the URL; the error, if any.
   std::optional<std::string> read_secret_files() { return secrets_.read_files(); }
+  const redis::TlsFiles& redis_tls() const { return redis_tls_; }
+  // Every verb but enqueue measures against Redis's clock. enqueue does not read it, so an
+  // upstream's ACL user needs XADD and nothing else.
+  bool reads_clock() const { return !enqueue_->parsed(); }
   Keys keys() const { return keys_; }
   // The verb picked by the parsed arguments; throws UsageError for combinations CLI11
   // cannot check (a destructive verb with nothing selected, --all with filters).
@@ -44,6 +48,7 @@ class CommandLine {
   CLI::App app_;
   common::SecretOptions secrets_;
   std::string redis_url_ = "redis://127.0.0.1:6379";
+  redis::TlsFiles redis_tls_;
   Keys keys_;
 
   CLI::App* enqueue_ = nullptr;

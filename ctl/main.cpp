@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "ctl/cli.hpp"
+#include "redis/tls.hpp"
 
 int main(int argc, char** argv) {
   using namespace rescind;
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
     return ctl::exit_usage;
   }
   common::log::register_secret(endpoint->password);
+  if (!redis::use_tls_files(*endpoint, cli.redis_tls(), error)) {
+    std::cerr << "rescindctl: " << error << "\n";
+    return ctl::exit_usage;
+  }
   try {
     ctl::RedisSession redis(*endpoint);
     ctl::Context ctx{redis,
@@ -45,7 +50,7 @@ int main(int argc, char** argv) {
                      std::cerr,
                      isatty(STDIN_FILENO) == 1,
                      isatty(STDERR_FILENO) == 1};
-    ctx.now_ms = ctl::redis_clock_ms(ctx);
+    if (cli.reads_clock()) ctx.now_ms = ctl::redis_clock_ms(ctx);
     return command(ctx);
   } catch (const ctl::UsageError& e) {
     std::cout.flush();
@@ -55,7 +60,8 @@ int main(int argc, char** argv) {
     std::cout.flush();
     std::cerr << "rescindctl: " << common::log::redact(e.what()) << "\n";
     if (std::string_view(e.what()).find("Redis at ") != std::string_view::npos) {
-      std::cerr << "Is Redis running, and are --redis (" << endpoint->display() << ") and its password right?\n";
+      std::cerr << "Is Redis running, and are --redis (" << endpoint->display() << "), its user and password"
+                << (endpoint->tls ? " and --redis-ca-file" : "") << " right?\n";
     }
     return ctl::exit_operational;
   }

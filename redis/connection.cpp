@@ -8,10 +8,15 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <optional>
+#include <tuple>
+
+#include "redis/tls.hpp"
 
 namespace rescind::redis {
 namespace {
@@ -24,14 +29,50 @@ error_code protocol_error() {
   return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
 }
 
+class ConnectCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "rescind.redis.connect"; }
+  std::string message(int code) const override {
+    switch (static_cast<ConnectError>(code)) {
+      case ConnectError::auth_refused:
+        return "Redis refused the user name or password of the URL (AUTH)";
+      case ConnectError::select_refused:
+        return "Redis refused to SELECT the database of the URL";
+      case ConnectError::tls_unusable:
+        return "the TLS files (--redis-ca-file, --redis-tls-cert, --redis-tls-key) cannot be loaded";
+    }
+    return "unknown Redis connection error";
+  }
+};
+
+const ConnectCategory connect_category;
+
 }  // namespace
+
+error_code make_error_code(ConnectError error) { return {static_cast<int>(error), connect_category}; }
 
 struct Connection::State {
   explicit State(asio::any_io_executor ex) : executor(ex), socket(ex), reader(redisReaderCreate()) {}
   ~State() { redisReaderFree(reader); }
 
+  // The TCP socket under everything: for options, and to close it whatever runs on top.
+  asio::ip::tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
+
+  // One awaitable each for the reader and the writer, plain or TLS: the connection logic
+  // above them is the same. (An SSL stream allows one read and one write at a time, which
+  // is what the read and write loops do.)
+  asio::awaitable<std::tuple<error_code, std::size_t>> write(asio::const_buffer data) {
+    if (tls) co_return co_await asio::async_write(*tls, data, use_tuple);
+    co_return co_await asio::async_write(socket, data, use_tuple);
+  }
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer into) {
+    if (tls) co_return co_await tls->async_read_some(into, use_tuple);
+    co_return co_await socket.async_read_some(into, use_tuple);
+  }
+
   asio::any_io_executor executor;
-  asio::ip::tcp::socket socket;
+  asio::ip::tcp::socket socket;  // moved into `tls` once connected, for rediss://
+  std::optional<asio::ssl::stream<asio::ip::tcp::socket>> tls;
   redisReader* reader;
   std::string outbox;  // encoded commands not yet handed to the socket
   bool writing = false;
@@ -44,7 +85,10 @@ struct Connection::State {
 };
 
 Connection::Connection(asio::any_io_executor executor, Endpoint endpoint, std::chrono::milliseconds reply_timeout)
-    : executor_(executor), endpoint_(std::move(endpoint)), reply_timeout_(reply_timeout) {}
+    : executor_(executor), endpoint_(std::move(endpoint)), reply_timeout_(reply_timeout) {
+  std::string ignored;  // the files were checked at start-up; connect() reports tls_unusable
+  if (endpoint_.tls) tls_ = make_tls_context(endpoint_.tls_files, ignored);
+}
 
 Connection::~Connection() { close(); }
 
@@ -74,25 +118,39 @@ asio::awaitable<error_code> Connection::connect() {
   auto [rec, endpoints] = co_await resolver.async_resolve(endpoint_.host, endpoint_.port, use_tuple);
   if (state_ != state) co_return asio::error::operation_aborted;  // closed while resolving
   if (rec) co_return finish(rec);
+  if (endpoint_.tls && !tls_) co_return finish(make_error_code(ConnectError::tls_unusable));
 
-  // Asio's connect has no deadline of its own: a timer closes the socket if it hangs.
+  // Asio's connect and handshake have no deadline of their own: a timer closes the socket
+  // if either hangs (a TLS port that never answers the ClientHello, say).
   asio::steady_timer deadline(executor_, connect_timeout);
   deadline.async_wait([state](error_code ec) {
-    if (!ec) state->socket.close();
+    if (!ec) state->lowest().close(ec);
   });
   auto [cec, ep] = co_await asio::async_connect(state->socket, endpoints, use_tuple);
-  deadline.cancel();
   if (cec) co_return finish(cec);
   if (state_ != state) co_return asio::error::operation_aborted;  // closed while connecting
   state->socket.set_option(asio::ip::tcp::no_delay(true));
   // A Redis host that vanishes without a reset (failover, a dropped NAT flow) is then
   // noticed by the kernel instead of leaving requests waiting forever.
   state->socket.set_option(asio::socket_base::keep_alive(true));
+  if (tls_) {
+    auto& stream = state->tls.emplace(std::move(state->socket), *tls_);
+    if (!expect_host(stream.native_handle(), endpoint_.host)) {
+      co_return finish(make_error_code(ConnectError::tls_unusable));
+    }
+    auto [tec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (tec) co_return finish(handshake_error(stream.native_handle(), tec));
+    if (state_ != state) co_return asio::error::operation_aborted;  // closed during the handshake
+  }
+  deadline.cancel();
   asio::co_spawn(executor_, read_loop(state), asio::detached);
   asio::co_spawn(executor_, watchdog(state, reply_timeout_), asio::detached);
 
   Request hello;
-  if (!endpoint_.password.empty()) hello.push("AUTH", endpoint_.password);
+  // AUTH user password (Redis 6 ACLs) when the URL names a user; AUTH password is the default user.
+  if (!endpoint_.user.empty()) hello.push("AUTH", endpoint_.user, endpoint_.password);
+  else if (!endpoint_.password.empty()) hello.push("AUTH", endpoint_.password);
+  bool auth = !hello.empty();
   if (endpoint_.db != 0) hello.push("SELECT", endpoint_.db);
   if (!hello.empty()) {
     auto [hec, replies] = co_await asio::async_initiate<decltype(use_tuple),
@@ -100,8 +158,9 @@ asio::awaitable<error_code> Connection::connect() {
         [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); },
         use_tuple, std::move(hello));
     if (hec) co_return finish(hec);
-    for (const auto& reply : replies) {
-      if (reply.is_error()) co_return finish(boost::system::errc::make_error_code(boost::system::errc::permission_denied));
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (!replies[i].is_error()) continue;
+      co_return finish(make_error_code(auth && i == 0 ? ConnectError::auth_refused : ConnectError::select_refused));
     }
   }
   state->ready = true;
@@ -143,7 +202,7 @@ asio::awaitable<void> Connection::write_loop(std::shared_ptr<State> state) {
   while (!state->outbox.empty() && !state->broken) {
     sending.clear();
     std::swap(sending, state->outbox);  // callers keep appending while this one is written
-    auto [ec, n] = co_await asio::async_write(state->socket, asio::buffer(sending), use_tuple);
+    auto [ec, n] = co_await state->write(asio::buffer(sending));
     if (ec) {
       fail_all(*state, ec);
       break;
@@ -155,7 +214,7 @@ asio::awaitable<void> Connection::write_loop(std::shared_ptr<State> state) {
 asio::awaitable<void> Connection::read_loop(std::shared_ptr<State> state) {
   std::vector<char> buffer(64 * 1024);
   for (;;) {
-    auto [ec, n] = co_await state->socket.async_read_some(asio::buffer(buffer), use_tuple);
+    auto [ec, n] = co_await state->read_some(asio::buffer(buffer));
     if (ec) {
       fail_all(*state, ec);
       co_return;
@@ -210,7 +269,7 @@ void Connection::fail_all(State& state, error_code error) {
   state.broken = true;
   state.ready = false;
   error_code ignored;
-  state.socket.close(ignored);
+  state.lowest().close(ignored);  // no TLS close_notify: the reader and writer may be mid-operation
   state.outbox.clear();
   for (auto& pending : state.pending) {
     asio::post(state.executor, [h = std::move(pending.handler), error]() mutable {

@@ -1,4 +1,4 @@
-// One connection to Redis over an Asio socket. Concurrent callers share it: their
+// One connection to Redis over an Asio socket, or TLS on it for rediss://. Concurrent callers share it: their
 // requests are written back to back (pipelined) and replies matched in order, so many
 // job coroutines acking at once cost one write and one read, not one round trip each.
 // A connection that breaks fails what was in flight and reconnects on the next exec().
@@ -19,10 +19,22 @@
 #include "redis/request.hpp"
 
 struct redisReader;
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace rescind::redis {
 
 namespace asio = boost::asio;
+
+// How connect() fails besides Asio's and OpenSSL's errors. The messages never quote Redis's
+// reply to AUTH: it names no secret today, but nothing here depends on that staying so.
+enum class ConnectError {
+  auth_refused = 1,  // AUTH: wrong user or password, or the user is disabled
+  select_refused,    // SELECT: no such database, or the user may not SELECT
+  tls_unusable,      // the TLS files could not be loaded (they did at start-up)
+};
+boost::system::error_code make_error_code(ConnectError error);
 
 struct Result {
   boost::system::error_code error;  // transport failure: nothing in `replies` is valid
@@ -71,6 +83,9 @@ class Connection {
   asio::any_io_executor executor_;
   Endpoint endpoint_;
   std::chrono::milliseconds reply_timeout_;
+  // Built once (loading a CA store takes milliseconds): reconnects reuse it. Null for
+  // redis://, and for rediss:// whose files no longer load (connect() then fails).
+  std::shared_ptr<asio::ssl::context> tls_;
   std::shared_ptr<State> state_;
 };
 

@@ -5,26 +5,69 @@
 #include "common/text.hpp"
 
 namespace rescind::redis {
+namespace {
+
+constexpr const char* shape = "redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]";
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986 user info: a password with ':', '@' or '/' in it can only be written %3A, %40, %2F.
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    int high = hex_digit(text[i + 1]), low = hex_digit(text[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out.push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string Endpoint::display() const {
-  return host + ":" + port + "/" + std::to_string(db);
+  return (tls ? "rediss://" : "redis://") + host + ":" + port + "/" + std::to_string(db);
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error) {
-  constexpr std::string_view scheme = "redis://";
-  if (url.substr(0, scheme.size()) != scheme) {
-    // Scheme and host only: the rest of a Redis URL can be its password.
-    error = "expected redis://[:password@]host[:port][/db], got " +
-            (url.find("://") == std::string_view::npos ? std::string("a value that is not a URL (not shown)")
-                                                       : "'" + common::url_for_display(url) + "…'");
+  Endpoint ep;
+  std::string_view rest;
+  if (url.starts_with("redis://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("rediss://")) {
+    ep.tls = true;
+    rest = url.substr(9);
+  } else {
+    // Only the scheme is quoted: the rest may be a password.
+    auto scheme = url.find("://");
+    error = std::string("expected ") + shape +
+            (scheme == std::string_view::npos ? std::string(", got no scheme")
+                                              : ", got a " + std::string(url.substr(0, std::min<std::size_t>(scheme, 20))) + ":// URL");
     return std::nullopt;
   }
-  Endpoint ep;
-  auto rest = url.substr(scheme.size());
+  // The last '@': a password may hold an unencoded one, a host never does.
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     auto auth = rest.substr(0, at);
     auto colon = auth.find(':');
-    ep.password = std::string(colon == std::string_view::npos ? auth : auth.substr(colon + 1));
+    auto user = percent_decode(colon == std::string_view::npos ? std::string_view{} : auth.substr(0, colon));
+    auto password = percent_decode(colon == std::string_view::npos ? auth : auth.substr(colon + 1));
+    if (!user || !password) {
+      error = "the user info of a redis URL has a '%' that is not followed by two hex digits (write '%' as %25)";
+      return std::nullopt;
+    }
+    ep.user = std::move(*user);
+    ep.password = std::move(*password);
     rest = rest.substr(at + 1);
   }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {

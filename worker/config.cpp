@@ -9,6 +9,7 @@
 #include "common/duration.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "common/secret_options.hpp"
+#include "redis/tls.hpp"
 
 namespace rescind::worker {
 namespace {
@@ -100,6 +101,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       "failure (Redis unreachable, port taken), 2 usage error.");
 
   std::string redis_url = "redis://127.0.0.1:6379";
+  redis::TlsFiles redis_tls;
   std::string sandbox, log_level = "info";
   std::string block = "1s", drain = "30s", drain_grace = "5s", window = "168h", connect_timeout = "5s", request_timeout = "30s",
               visibility = "30s", sample = "5s", housekeeping = "1m", dlq_retention = "forever", prune_after = "1h";
@@ -117,7 +119,10 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   common::SecretOptions secrets(app);
 
   auto* queue = "Queue";
-  secrets.add("--redis", redis_url, "Redis URL: redis://[:password@]host[:port][/db]", "RESCIND_REDIS", queue, false)->capture_default_str();
+  secrets.add("--redis", redis_url, "Redis URL: redis://[[user]:password@]host[:port][/db], rediss:// for TLS (user info percent-encoded)", "RESCIND_REDIS", queue, false)->capture_default_str();
+  app.add_option("--redis-ca-file", redis_tls.ca_file, "rediss://: PEM bundle of the CAs that sign Redis's certificate (default: system store)")->envname("RESCIND_REDIS_CA_FILE")->group(queue);
+  app.add_option("--redis-tls-cert", redis_tls.cert_file, "rediss://: client certificate (PEM chain) for a Redis with tls-auth-clients")->envname("RESCIND_REDIS_TLS_CERT")->group(queue);
+  app.add_option("--redis-tls-key", redis_tls.key_file, "rediss://: the client certificate's private key (PEM)")->envname("RESCIND_REDIS_TLS_KEY")->group(queue);
   app.add_option("--prefix", config.queue.prefix, "Prefix of every Redis key")->envname("RESCIND_PREFIX")->capture_default_str()->group(queue);
   app.add_option("--group", config.queue.group, "Consumer group shared by the fleet")->envname("RESCIND_GROUP")->capture_default_str()->group(queue);
   app.add_option("--consumer", config.queue.consumer, "This worker's name in the group (default: host-pid)")->envname("RESCIND_CONSUMER")->group(queue);
@@ -221,6 +226,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     auto endpoint = redis::parse_endpoint(redis_url, error);
     if (!endpoint) throw UsageError("--redis: " + error);
     common::log::register_secret(endpoint->password);
+    if (!redis::use_tls_files(*endpoint, redis_tls, error)) throw UsageError(error);
     config.queue.redis = *endpoint;
     if (config.queue.consumer.empty()) config.queue.consumer = default_consumer();
     if (config.queue.prefix.empty()) throw UsageError("--prefix must not be empty");

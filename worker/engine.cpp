@@ -113,7 +113,8 @@ int Engine::run() {
   asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
     if (!co_await consumer.join_group()) {
       std::cerr << "rescind-worker: cannot use Redis at " << config_.queue.redis.display()
-                << " (see the log line above); is it running, and is --redis right?\n";
+                << " (see the log line above); is it running, and are --redis (user, password)"
+                << (config_.queue.redis.tls ? " and --redis-ca-file" : "") << " right?\n";
       exit_code = 1;
       io.stop();
       co_return;

@@ -188,7 +188,7 @@ TEST(Secrets, UsageErrorsDoNotEchoSecrets) {
     std::string secret, shown;
   };
   std::vector<Case> cases{
-      {{"--redis", "rediss://default:S3cretRedisPW@redis.internal:6380/0"}, "S3cretRedisPW", "rediss://redis.internal"},
+      {{"--redis", "rediss://default:S3cretRedisPW@redis.internal:port"}, "S3cretRedisPW", "rediss://redis.internal"},
       {{"--redis", "redis://:S3cretRedisPW@redis.internal:port"}, "S3cretRedisPW", "redis://redis.internal"},
       {with({"--slack-webhook-url", "hooks.slack.com/services/T0/B0/SlackHookSecret1"}), "SlackHookSecret1", "not an http"},
       {with({"--slack-webhook-url", "https://hooks.slack.com:99999/services/T0/B0/SlackHookSecret2"}), "SlackHookSecret2",
@@ -208,7 +208,7 @@ TEST(Secrets, UsageErrorsDoNotEchoSecrets) {
     EXPECT_EQ(ran.err.find(c.secret), std::string::npos) << ran.err;
     EXPECT_NE(ran.err.find(c.shown), std::string::npos) << "the message still says what is wrong: " << ran.err;
   }
-  auto ctl = run_command(RESCIND_CTL_BIN, {"--redis", "rediss://:CtlSecretPW@redis.internal", "stats"});
+  auto ctl = run_command(RESCIND_CTL_BIN, {"--redis", "rediss://:CtlSecretPW@redis.internal:port", "stats"});
   EXPECT_EQ(ctl.exit_code, 2) << ctl.err;
   EXPECT_EQ(ctl.err.find("CtlSecretPW"), std::string::npos) << ctl.err;
   EXPECT_NE(ctl.err.find("rediss://redis.internal"), std::string::npos) << ctl.err;

@@ -1,6 +1,7 @@
 #include "tests/support/stack.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <sstream>
 
@@ -29,27 +30,80 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
-RedisServer::RedisServer(bool persistent) : port_(free_port()) {
-  if (persistent) {
+namespace {
+std::string percent_encoded(const std::string& text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', hex[c >> 4], hex[c & 0xf]};
+    }
+  }
+  return out;
+}
+}  // namespace
+
+RedisServer::RedisServer(bool persistent) : RedisServer(RedisOptions{persistent, std::nullopt, {}, {}}) {}
+
+RedisServer::RedisServer(RedisOptions options) : options_(std::move(options)), port_(free_port()) {
+  if (options_.persistent) {
     char pattern[] = "/tmp/rescind-test-redis-XXXXXX";
     dir_ = mkdtemp(pattern);
   }
   start();
 }
 
+std::string RedisServer::url_for(const std::string& user, const std::string& password) const {
+  std::string url = options_.tls ? "rediss://" : "redis://";
+  if (!user.empty() || !password.empty()) url += percent_encoded(user) + ":" + percent_encoded(password) + "@";
+  return url + (options_.tls ? options_.tls->host : std::string("127.0.0.1")) + ":" + std::to_string(port_);
+}
+
+std::vector<std::string> RedisServer::client_flags(const std::string& user, const std::string& password) const {
+  std::vector<std::string> flags{"--redis", url_for(user, password)};
+  if (options_.tls) {
+    flags.insert(flags.end(), {"--redis-ca-file", options_.tls->ca});
+    if (!options_.tls->client_cert.empty()) {
+      flags.insert(flags.end(), {"--redis-tls-cert", options_.tls->client_cert, "--redis-tls-key", options_.tls->client_key});
+    }
+  }
+  return flags;
+}
+
+redis::Endpoint RedisServer::endpoint() const {
+  redis::Endpoint ep;
+  ep.port = std::to_string(port_);
+  ep.password = options_.password;
+  if (options_.tls) {
+    ep.tls = true;
+    ep.host = options_.tls->host;
+    ep.tls_files = {options_.tls->ca, options_.tls->client_cert, options_.tls->client_key};
+  }
+  return ep;
+}
+
 void RedisServer::start() {
-  std::vector<std::string> args{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"};
+  std::vector<std::string> args{"--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"};
+  if (options_.tls) {
+    const auto& tls = *options_.tls;
+    args.insert(args.end(), {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", tls.cert,
+                             "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients",
+                             tls.auth_clients});
+  } else {
+    args.insert(args.end(), {"--port", std::to_string(port_)});
+  }
+  if (!options_.acl_file.empty()) args.insert(args.end(), {"--aclfile", options_.acl_file});
   if (dir_.empty()) {
     args.insert(args.end(), {"--appendonly", "no"});
   } else {
     args.insert(args.end(), {"--dir", dir_, "--appendonly", "yes", "--appendfsync", "always"});
   }
   process_ = std::make_unique<Process>("redis-server", args);
-  redis::Endpoint endpoint;
-  endpoint.port = std::to_string(port_);
   bool up = wait_until([&] {
     try {
-      session_ = std::make_unique<ctl::RedisSession>(endpoint);
+      session_ = std::make_unique<ctl::RedisSession>(endpoint());
       redis::Request ping;
       ping.push("PING");
       session_->exec(std::move(ping));
@@ -213,8 +267,10 @@ std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& s
 }
 
 std::vector<std::string> worker_args(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
-  std::vector<std::string> args{"--redis", redis.url(), "--sandbox", sandbox.url(), "--metrics-listen", "127.0.0.1:0",
-                                "--block", "100ms"};
+  std::vector<std::string> args{"--sandbox", sandbox.url(), "--metrics-listen", "127.0.0.1:0", "--block", "100ms"};
+  if (std::find(extra_args.begin(), extra_args.end(), "--redis") == extra_args.end()) {
+    args.insert(args.end(), {"--redis", redis.url()});
+  }
   // A test's own drain timeout replaces the default (the worker takes each flag once).
   if (std::find(extra_args.begin(), extra_args.end(), "--drain-timeout") == extra_args.end()) {
     args.insert(args.end(), {"--drain-timeout", "10s"});

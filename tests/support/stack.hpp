@@ -20,18 +20,37 @@ namespace rescind::testing {
 // Polls `condition` until it holds or `timeout` passes; the caller asserts on the result.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
+// TLS mode of a RedisServer: no plain port, only --tls-port.
+struct RedisTls {
+  std::string cert, key;  // the server's certificate and key
+  // The CA the server checks client certificates against; the test's own connection trusts it too.
+  std::string ca;
+  std::string auth_clients = "optional";  // --tls-auth-clients: yes = a client certificate is required
+  std::string client_cert, client_key;    // the test's own connection shows these (if set)
+  std::string host = "127.0.0.1";         // the name url() and the test's own connection use
+};
+
+struct RedisOptions {
+  bool persistent = false;  // append-only file with fsync on every write, so a restart loses nothing
+  std::optional<RedisTls> tls;
+  std::string acl_file;  // --aclfile: the users; then `password` is the default user's
+  std::string password;  // the test's own connection authenticates as the default user with it
+};
+
 class RedisServer {
  public:
-  // persistent: append-only file with fsync on every write, so a restart loses nothing.
   explicit RedisServer(bool persistent = false);
   ~RedisServer();
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  explicit RedisServer(RedisOptions options);
+  // redis[s]://host:port, no user info: the default user, which needs no password unless set.
+  std::string url() const { return url_for("", ""); }
+  // The same with the user info percent-encoded (a password may hold ':', '@', '%').
+  std::string url_for(const std::string& user, const std::string& password) const;
+  // --redis URL and, in TLS mode, the files the test's own connection uses: what a worker or
+  // rescindctl needs to connect as `user`.
+  std::vector<std::string> client_flags(const std::string& user, const std::string& password) const;
   unsigned short port() const { return port_; }
-  redis::Endpoint endpoint() const {
-    redis::Endpoint ep;
-    ep.port = std::to_string(port_);
-    return ep;
-  }
+  redis::Endpoint endpoint() const;  // the test's own connection's: TLS files, default user's password
   std::vector<redis::Reply> exec(redis::Request request);
   redis::Reply command(const std::vector<std::string>& argv);
   long long integer(const std::vector<std::string>& argv) { return command(argv).integer; }
@@ -46,6 +65,7 @@ class RedisServer {
   // suite's last test scans them for credentials (tests/CMakeLists.txt).
   void keep_dead_letters();
 
+  RedisOptions options_;
   unsigned short port_;
   std::string dir_;  // persistent servers only
   std::unique_ptr<Process> process_;
@@ -83,7 +103,8 @@ class Sandbox {
   std::string url_;
 };
 
-// Starts rescind-worker against `redis` and `sandbox`; extra flags are appended.
+// Starts rescind-worker against `redis` and `sandbox`; extra flags are appended (a --redis among
+// them replaces the default user's URL).
 std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox,
                                       std::vector<std::string> extra_args = {});
 // The arguments start_worker() gives it, for starting it some other way (under a ulimit).

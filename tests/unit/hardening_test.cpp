@@ -55,7 +55,8 @@ TEST(StartUpErrors, UrlAndRedisEndpointErrorsNeverQuoteTheSecretPart) {
     EXPECT_FALSE(error.empty()) << url;
     EXPECT_EQ(error.find("hook_secret"), std::string::npos) << error;
   }
-  for (const char* url : {"rediss://default:pw_secret@redis.internal:6380/0", "redis://:pw_secret@host:port_secret",
+  for (const char* url : {"rediss://default:pw_secret@redis.internal:port_secret", "redis://:pw_secret@host:port_secret",
+                          "http://default:pw_secret@redis.internal:6380/0",
                           "redis://:pw_secret@host/db_secret"}) {
     error.clear();
     EXPECT_FALSE(redis::parse_endpoint(url, error)) << url;

@@ -95,6 +95,37 @@ TEST(RedisEndpoint, ParsesUrls) {
   EXPECT_FALSE(redis::parse_endpoint("redis://x:0", error));
 }
 
+TEST(RedisEndpoint, TlsAndAclUsersWithPercentEncodedUserInfo) {
+  std::string error;
+  auto ep = redis::parse_endpoint("rediss://rescind%2Dworker:p%40ss%3Aw%2Fd%25@redis.internal:6380/1", error);
+  ASSERT_TRUE(ep) << error;
+  EXPECT_TRUE(ep->tls);
+  EXPECT_EQ(ep->user, "rescind-worker");
+  EXPECT_EQ(ep->password, "p@ss:w/d%");
+  EXPECT_EQ(ep->host, "redis.internal");
+  EXPECT_EQ(ep->display(), "rediss://redis.internal:6380/1");  // no user info at all
+  auto plain = redis::parse_endpoint("redis://:only-password@h", error);
+  ASSERT_TRUE(plain) << error;
+  EXPECT_FALSE(plain->tls);
+  EXPECT_EQ(plain->user, "");
+  EXPECT_EQ(plain->password, "only-password");
+  EXPECT_EQ(plain->display(), "redis://h:6379/0");
+  // An '@' left unencoded in the password: the host starts after the last one.
+  auto raw = redis::parse_endpoint("redis://u:a@b@h:1", error);
+  ASSERT_TRUE(raw) << error;
+  EXPECT_EQ(raw->password, "a@b");
+  EXPECT_EQ(raw->host, "h");
+}
+
+TEST(RedisEndpoint, ErrorsNeverQuoteTheUserInfo) {
+  for (const char* url : {"rediss://u:S3cret%zz@h:1", "rediss://u:S3cret%4@h", "https://u:S3cret@h", "u:S3cret@h:1"}) {
+    std::string error;
+    EXPECT_FALSE(redis::parse_endpoint(url, error)) << url;
+    EXPECT_FALSE(error.empty()) << url;
+    EXPECT_EQ(error.find("S3cret"), std::string::npos) << error;
+  }
+}
+
 TEST(Encoding, FormAndBase64) {
   std::string body;
   clients::append_form_field(body, "metadata[order_id]", "a b&c=d");
