@@ -5,9 +5,10 @@
 # Compiling the binaries.
 BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libhiredis-dev
   libsimdjson-dev prometheus-cpp-dev libssl-dev libcli11-dev)
-# Running the tests and the demo: a real Redis, GoogleTest, curl to read the sandbox ledger, and
-# promtool (package prometheus) to check the alert rules.
-TEST_PACKAGES=(redis-server libgtest-dev curl prometheus)
+# Running the tests and the demo: a real Redis, GoogleTest, curl to read the sandbox ledger,
+# promtool (package prometheus) to check the alert rules, and the openssl CLI to make the
+# certificates of the Redis TLS tests.
+TEST_PACKAGES=(redis-server libgtest-dev curl prometheus openssl)
 # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes. Not in the image.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the built binaries load at run time (the Docker runtime stage).
