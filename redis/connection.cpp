@@ -72,6 +72,8 @@ struct Connection::State {
 
   asio::any_io_executor executor;
   asio::ip::tcp::socket socket;  // moved into `tls` once connected, for rediss://
+  // Declared before `tls` so it is destroyed after it: the stream may outlast the Connection.
+  std::shared_ptr<asio::ssl::context> tls_context;
   std::optional<asio::ssl::stream<asio::ip::tcp::socket>> tls;
   redisReader* reader;
   std::string outbox;  // encoded commands not yet handed to the socket
@@ -134,6 +136,7 @@ asio::awaitable<error_code> Connection::connect() {
   // noticed by the kernel instead of leaving requests waiting forever.
   state->socket.set_option(asio::socket_base::keep_alive(true));
   if (tls_) {
+    state->tls_context = tls_;
     auto& stream = state->tls.emplace(std::move(state->socket), *tls_);
     if (!expect_host(stream.native_handle(), endpoint_.host)) {
       co_return finish(make_error_code(ConnectError::tls_unusable));

@@ -1,5 +1,5 @@
-// One connection to Redis over an Asio socket, or TLS on it for rediss://. Concurrent callers share it: their
-// requests are written back to back (pipelined) and replies matched in order, so many
+// One connection to Redis over an Asio socket (TLS on it for rediss://). Concurrent callers
+// share it: their requests are written back to back (pipelined) and replies matched in order, so many
 // job coroutines acking at once cost one write and one read, not one round trip each.
 // A connection that breaks fails what was in flight and reconnects on the next exec().
 #pragma once
