@@ -18,12 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string replace(std::string json, const std::string& from, const std::string& to) {
-  auto at = json.find(from);
-  if (at == std::string::npos) throw std::logic_error("no '" + from + "' in job");
-  return json.replace(at, from.size(), to);
-}
-
 // A job whose only message goes through `notify` (one of "email", "sms", "staff"), or none.
 std::string job_notifying(const std::string& id, const std::string& notify) {
   return replace(job_json(id), R"("notify":["email","sms","staff"])", R"("notify":[)" + notify + "]");

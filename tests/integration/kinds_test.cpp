@@ -16,12 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string replace(std::string json, const std::string& from, const std::string& to) {
-  auto at = json.find(from);
-  if (at == std::string::npos) throw std::logic_error("no '" + from + "' in job");
-  return json.replace(at, from.size(), to);
-}
-
 struct JobSpec {
   std::string id;
   std::string kind = "order.canceled";

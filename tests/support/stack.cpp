@@ -405,4 +405,10 @@ std::string job_json(const std::string& id, long long total_minor, const std::st
          R"("reason":"customer","notify":["email","sms","staff"]})";
 }
 
+std::string replace(std::string json, const std::string& from, const std::string& to) {
+  auto at = json.find(from);
+  if (at == std::string::npos) throw std::logic_error("no '" + from + "' in job");
+  return json.replace(at, from.size(), to);
+}
+
 }  // namespace rescind::testing

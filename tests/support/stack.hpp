@@ -147,4 +147,8 @@ double metric(const std::string& base, const std::string& name, const std::vecto
 
 std::string job_json(const std::string& id, long long total_minor = 14900, const std::string& currency = "USD");
 
+// The job text with its first `from` replaced by `to` (throws if `from` is absent: a test
+// whose edit did not apply would test the sample instead).
+std::string replace(std::string json, const std::string& from, const std::string& to);
+
 }  // namespace rescind::testing
