@@ -22,6 +22,10 @@ struct Outcome {
   // (Shopify's query-cost bucket): pause this account that long before the next call, so
   // the 429 never comes.
   std::optional<std::chrono::milliseconds> slow_down = {};
+  // ok, but the provider has not finished moving the money (Stripe pending/requires_action,
+  // PayPal PENDING, Square PENDING): the step is done (never sent again), the refund is not
+  // yet arrived, and `reference` is the refund id to poll.
+  bool pending = false;
 
   bool ok() const { return kind == Kind::ok; }
 
