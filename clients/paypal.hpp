@@ -11,6 +11,7 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/refunds.hpp"
 #include "jobs/job.hpp"
 #include "retry/outcome.hpp"
 
@@ -30,6 +31,13 @@ class PayPalRefunds {
   asio::awaitable<retry::Outcome> refund(const jobs::Job& job, std::string_view request_id);
 
   static retry::Outcome interpret(const Exchange& exchange);
+
+  // Reconcile: the refund this job made at the provider under ANY idempotency key, if one exists.
+  // `none` only after a complete successful lookup; any failure of the lookup is `unknown` with
+  // `lookup` set to how the call ended.
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job);
+  // The current state of refund `reference` (polled while it is pending).
+  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference);
 
  private:
   // One PayPal REST app (the default, or a shop's own) and its cached token.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/refunds.hpp"
 #include "jobs/job.hpp"
 #include "retry/outcome.hpp"
 
@@ -26,6 +27,13 @@ class StripeRefunds {
 
   // The answer's meaning, apart from the transport: ok, retryable or permanent.
   static retry::Outcome interpret(const Exchange& exchange);
+
+  // Reconcile: the refund this job made at the provider under ANY idempotency key, if one exists.
+  // `none` only after a complete successful lookup; any failure of the lookup is `unknown` with
+  // `lookup` set to how the call ended.
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job);
+  // The current state of refund `reference` (polled while it is pending).
+  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference);
 
  private:
   HttpClient& http_;

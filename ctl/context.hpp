@@ -27,6 +27,7 @@ struct Keys {
   std::string jobs() const { return prefix + ":jobs"; }
   std::string retry() const { return prefix + ":retry"; }
   std::string dlq() const { return prefix + ":dlq"; }
+  std::string pending_refunds() const { return prefix + ":refunds:pending"; }  // worker/pending_refunds.hpp
   std::string audit() const { return prefix + ":audit"; }
   std::string job_state(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
 };

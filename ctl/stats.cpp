@@ -159,6 +159,8 @@ struct Snapshot {
   long long retry_due_now = 0;
   std::optional<long long> retry_next_due_ms;
   long long dlq_depth = 0;
+  long long pending_refunds = 0;  // accepted by the provider, not yet completed
+  std::optional<long long> pending_next_check_ms;
   Count dlq_added_last_hour;
   AuditTally steps;
   std::optional<long long> dlq_newest_ms, dlq_oldest_ms;
@@ -225,6 +227,8 @@ Snapshot take_snapshot(Context& ctx, long long window_ms) {
   request.push("XRANGE", dlq, "-", "+", "COUNT", 1);
   request.push("XREVRANGE", dlq, "+", "-", "COUNT", 1);
   request.push("XPENDING", jobs, group);
+  request.push("ZCARD", ctx.keys.pending_refunds());
+  request.push("ZRANGE", ctx.keys.pending_refunds(), 0, 0, "WITHSCORES");
   auto replies = ctx.redis.exec(std::move(request));
   // A missing stream or group is a state worth showing (no worker ran yet), not a failure.
   auto failed = [](const redis::Reply& r) {
@@ -267,6 +271,10 @@ Snapshot take_snapshot(Context& ctx, long long window_ms) {
   s.dlq_newest_ms = first_entry_ms(std::move(replies[8]));
   if (replies[9].is_array() && replies[9].elements.size() >= 2 && !replies[9].elements[1].is_nil()) {
     s.group.oldest_pending_ms = redis::entry_id_millis(replies[9].elements[1].text);
+  }
+  s.pending_refunds = replies[10].integer;
+  if (replies[11].elements.size() >= 2) {
+    s.pending_next_check_ms = static_cast<long long>(std::strtod(replies[11].elements[1].text.c_str(), nullptr));
   }
 
   // Second round trip: what depends on the first (the first unread entry, each consumer's oldest).
@@ -362,6 +370,11 @@ void print_json(Context& ctx, const Snapshot& s) {
   add_optional(dlq, "newest_age_ms", s.dlq_newest_ms ? std::optional(ctx.now_ms - *s.dlq_newest_ms) : std::nullopt);
   add_optional(dlq, "oldest_age_ms", s.dlq_oldest_ms ? std::optional(ctx.now_ms - *s.dlq_oldest_ms) : std::nullopt);
 
+  JsonObject refunds;
+  refunds.add("key", ctx.keys.pending_refunds()).add("count", s.pending_refunds);
+  add_optional(refunds, "next_check_in_ms",
+               s.pending_next_check_ms ? std::optional(*s.pending_next_check_ms - ctx.now_ms) : std::nullopt);
+
   JsonObject steps;
   steps.add("key", ctx.keys.audit()).add("window_ms", s.steps.window_ms).add("total", s.steps.steps);
   steps.add("capped", s.steps.capped);
@@ -380,7 +393,8 @@ void print_json(Context& ctx, const Snapshot& s) {
       .add_raw("consumers", consumers)
       .add_raw("retry", retry.str())
       .add_raw("steps_last_minute", steps.str())
-      .add_raw("dlq", dlq.str());
+      .add_raw("dlq", dlq.str())
+      .add_raw("pending_refunds", refunds.str());
   ctx.out << all.str() << "\n";
 }
 
@@ -485,6 +499,13 @@ void print_table(Context& ctx, const Snapshot& s, const StatsOptions& options) {
   dlq.add("oldest", since(s.dlq_oldest_ms, ctx.now_ms));
   dlq.print(ctx.out);
   if (s.dlq_depth > 0) ctx.out << "  why: `rescindctl dlq list --group-by reason,step,provider`\n";
+
+  ctx.out << "\npending refunds " << ctx.keys.pending_refunds() << "\n";
+  Fields refunds;
+  refunds.add("pending", std::to_string(s.pending_refunds) +
+                             (s.pending_refunds > 0 ? "  (accepted by the provider, not completed; workers check them)" : ""));
+  refunds.add("next check", s.pending_next_check_ms ? ago(*s.pending_next_check_ms, ctx.now_ms) : "-");
+  refunds.print(ctx.out);
 }
 
 }  // namespace

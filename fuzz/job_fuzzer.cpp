@@ -137,7 +137,7 @@ void check_plan(const Job& job, const Plan& plan) {
 void check_messages(const Job& job) {
   for (auto situation : {Situation::canceled, Situation::refund_approved, Situation::return_needed,
                          Situation::outside_policy, Situation::disputed, Situation::unfulfillable}) {
-    for (bool refunded : {false, true}) {
+    for (auto refunded : {RefundProgress::none, RefundProgress::pending, RefundProgress::refunded}) {
       auto email = customer_email(job, situation, refunded);
       REQUIRE(free_of_controls(email.subject), "an email subject (a header) has no control character: " + email.subject);
       REQUIRE(free_of_controls(email.text, "\n"), "an email body has only the template's line breaks");

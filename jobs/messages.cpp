@@ -33,25 +33,30 @@ std::string render(std::string_view text, const Job& job) {
   return out;
 }
 
-EmailMessage customer_email(const Job& job, Situation situation, bool refunded) {
+EmailMessage customer_email(const Job& job, Situation situation, RefundProgress refund) {
   const auto& t = templates_for(situation);
   EmailMessage message{render(t.email_subject, job), render(t.email_body, job)};
-  if (refunded) message.text += render(t.email_refund_line, job);
+  if (refund == RefundProgress::refunded) message.text += render(t.email_refund_line, job);
+  if (refund == RefundProgress::pending && !t.email_refund_line.empty()) message.text += render(email_refund_pending_line, job);
   message.text += "\nIf you did not ask for this, just reply to this email.\n";
   return message;
 }
 
-std::string customer_sms(const Job& job, Situation situation, bool refunded) {
+std::string customer_sms(const Job& job, Situation situation, RefundProgress refund) {
   const auto& t = templates_for(situation);
   auto text = render(t.sms, job);
-  if (refunded) text += render(t.sms_refund_line, job);
+  if (refund == RefundProgress::refunded) text += render(t.sms_refund_line, job);
+  if (refund == RefundProgress::pending && !t.sms_refund_line.empty()) text += render(sms_refund_pending_line, job);
   return text;
 }
 
-std::string staff_alert(const Job& job, Situation situation, bool refunded) {
+std::string staff_alert(const Job& job, Situation situation, RefundProgress refund) {
   auto text = render(templates_for(situation).staff, job);
   if (situation == Situation::canceled || situation == Situation::unfulfillable) {
-    text += refunded ? " Refunded " + render("{amount}", job) + " via " + job.payment.provider + "." : " No refund.";
+    text += refund == RefundProgress::refunded ? " Refunded " + render("{amount}", job) + " via " + job.payment.provider + "."
+            : refund == RefundProgress::pending
+                ? " Refund of " + render("{amount}", job) + " via " + job.payment.provider + " is pending at the provider."
+                : std::string(" No refund.");
   }
   return text;
 }

@@ -20,9 +20,14 @@ struct TicketMessage {
   std::string tag;       // return, dispute
 };
 
-EmailMessage customer_email(const Job& job, Situation situation, bool refunded);
-std::string customer_sms(const Job& job, Situation situation, bool refunded);
-std::string staff_alert(const Job& job, Situation situation, bool refunded);
+// What the messages may say about the money: nothing (no refund, or not yet), that it is on
+// its way (the provider accepted the refund but reports it pending), or that it is refunded.
+// The customer is never told a refund arrived that the provider has not completed.
+enum class RefundProgress { none, pending, refunded };
+
+EmailMessage customer_email(const Job& job, Situation situation, RefundProgress refund);
+std::string customer_sms(const Job& job, Situation situation, RefundProgress refund);
+std::string staff_alert(const Job& job, Situation situation, RefundProgress refund);
 TicketMessage support_ticket(const Job& job, Situation situation);
 
 // Replaces {order}, {name}, {amount}, {reason}, {shop}, {due}, {event} in `text`.

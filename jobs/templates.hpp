@@ -17,4 +17,12 @@ struct Templates {
 
 const Templates& templates_for(Situation situation);
 
+// Said instead of a situation's refund line while the provider reports the refund pending
+// (an eCheck, a bank transfer, a refund that needs the customer's action): on its way, not
+// arrived. The same words for every situation that refunds.
+inline constexpr std::string_view email_refund_pending_line =
+    "We have asked your payment provider to refund {amount} to your original payment method. The refund is on "
+    "its way but not complete yet; we will write again if there is a problem.\n";
+inline constexpr std::string_view sms_refund_pending_line = " Refund of {amount} is on its way.";
+
 }  // namespace rescind::jobs

@@ -54,6 +54,9 @@ struct Metrics::Families {
         rate_limited(prometheus::BuildCounter().Name("rescind_rate_limited_total").Help("429 answers from providers").Register(r)),
         deferred(prometheus::BuildCounter().Name("rescind_jobs_deferred_total").Help("Jobs put back without running or using an attempt: running_elsewhere (their job id was running in another entry), handed_back (a stopping worker)").Register(r)),
         write_failures(prometheus::BuildCounter().Name("rescind_queue_write_failures_total").Help("Writes Redis did not take after retries, by action (ack, reschedule, dead_letter, step_state): the entry waits for the visibility timeout").Register(r)),
+        pending_refunds_total(prometheus::BuildCounter().Name("rescind_pending_refunds_total").Help("Refunds a provider reported pending (outcome pending), and how pending refunds ended (succeeded, failed: dead-lettered)").Register(r)),
+        reconciled(prometheus::BuildCounter().Name("rescind_refund_reconciles_total").Help("Lookups of a job's refund at the provider before a new idempotency key: found, none (new key used), unknown (retried)").Register(r)),
+        pending_refunds(gauge(r, "rescind_refunds_pending", "Refunds accepted by the provider but not yet completed (sampled)")),
         lag(gauge(r, "rescind_stream_lag", "Entries of the jobs stream not yet delivered to the group (sampled)")),
         pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
         length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
@@ -79,6 +82,9 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& rate_limited;
   prometheus::Family<prometheus::Counter>& deferred;
   prometheus::Family<prometheus::Counter>& write_failures;
+  prometheus::Family<prometheus::Counter>& pending_refunds_total;
+  prometheus::Family<prometheus::Counter>& reconciled;
+  prometheus::Gauge& pending_refunds;
   prometheus::Gauge& lag;
   prometheus::Gauge& pending;
   prometheus::Gauge& length;
@@ -142,7 +148,16 @@ void Metrics::queue_write_failed(std::string_view action) {
   families_->write_failures.Add({{"action", std::string(action)}}).Increment();
 }
 
+void Metrics::pending_refund(std::string_view provider, std::string_view outcome) {
+  families_->pending_refunds_total.Add({{"provider", std::string(provider)}, {"outcome", std::string(outcome)}}).Increment();
+}
+
+void Metrics::refund_reconciled(std::string_view provider, std::string_view result) {
+  families_->reconciled.Add({{"provider", std::string(provider)}, {"result", std::string(result)}}).Increment();
+}
+
 void Metrics::queue_sampled(const QueueSample& sample) {
+  families_->pending_refunds.Set(static_cast<double>(sample.pending_refunds));
   families_->lag.Set(static_cast<double>(sample.lag));
   families_->pending.Set(static_cast<double>(sample.pending));
   families_->length.Set(static_cast<double>(sample.length));

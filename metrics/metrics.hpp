@@ -35,9 +35,16 @@ class Metrics {
   // action: ack, reschedule, dead_letter, step_state — Redis did not take it after retries.
   void queue_write_failed(std::string_view action);
 
+  // A refund the provider reported pending (outcome "pending"), and how pending ones ended
+  // ("succeeded", "failed": dead-lettered for on-call).
+  void pending_refund(std::string_view provider, std::string_view outcome);
+  // Before a refund may use a new idempotency key the provider is asked whether the job's
+  // refund exists: result found, none (a new key is used) or unknown (retried later).
+  void refund_reconciled(std::string_view provider, std::string_view result);
+
   // Sampled from Redis by the worker (every worker samples the same queue: use max()).
   struct QueueSample {
-    long long lag = 0, pending = 0, length = 0, retry_scheduled = 0, dlq_depth = 0;
+    long long lag = 0, pending = 0, length = 0, retry_scheduled = 0, dlq_depth = 0, pending_refunds = 0;
   };
   void queue_sampled(const QueueSample& sample);
 

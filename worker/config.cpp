@@ -111,7 +111,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
               twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
               square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
-              refund_window = "30d";
+              refund_window = "30d", pending_check = "5m";
   std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for,
       paypal_for, square_for;
   auto& p = config.providers;
@@ -137,6 +137,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--housekeeping-interval", housekeeping, "How often to trim acknowledged history from the jobs stream, apply DLQ retention and remove idle consumers")->envname("RESCIND_HOUSEKEEPING_INTERVAL")->capture_default_str()->group(queue);
   app.add_option("--dlq-retention", dlq_retention, "Drop DLQ entries older than this ('forever': never; whatever is dropped is logged and counted)")->envname("RESCIND_DLQ_RETENTION")->capture_default_str()->group(queue);
   app.add_option("--prune-consumers-after", prune_after, "Remove group consumers idle this long that own nothing ('never' to keep them)")->envname("RESCIND_PRUNE_CONSUMERS_AFTER")->capture_default_str()->group(queue);
+  app.add_option("--pending-refund-check", pending_check, "A refund the provider reports pending is checked after this, then at doubling intervals up to 6h, until it succeeds or fails (a failure is dead-lettered)")->envname("RESCIND_PENDING_REFUND_CHECK")->capture_default_str()->group(queue);
   app.add_option("--drain-timeout", drain, "On SIGTERM/SIGINT, how long in-flight jobs may take to finish")->envname("RESCIND_DRAIN_TIMEOUT")->capture_default_str()->group(queue);
   app.add_option("--drain-grace", drain_grace, "After the drain timeout no new provider call is made; calls already sent get this long to answer and be recorded, unfinished jobs are handed back to the queue, then the worker exits")->envname("RESCIND_DRAIN_GRACE")->capture_default_str()->group(queue);
 
@@ -244,6 +245,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {max_limit_wait, &config.limits.max_wait, "--max-limit-wait"},
                                 {refund_window, &config.queue.refund_window, "--refund-window"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
+                                {pending_check, &config.queue.pending_refund_check, "--pending-refund-check"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
                                 {request_timeout, &config.http.request_timeout, "--http-timeout"}};
     if (dlq_retention == "forever") dlq_retention = "0s";
@@ -260,6 +262,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       if (!parsed) throw UsageError(std::string(d.flag) + ": '" + d.text + "' is not a duration like 250ms, 30s, 5m");
       *d.target = *parsed;
     }
+    if (config.queue.pending_refund_check < std::chrono::milliseconds(100)) throw UsageError("--pending-refund-check must be at least 100ms");
     if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
     if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");

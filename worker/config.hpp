@@ -44,6 +44,9 @@ struct QueueConfig {
   std::chrono::milliseconds housekeeping_interval{60000};  // trim, DLQ retention, consumer pruning
   std::chrono::milliseconds dlq_retention{0};               // 0: keep every DLQ entry
   std::chrono::milliseconds prune_consumers_after{3600000}; // 0: never remove idle consumers
+  // A refund the provider reports pending is checked after this, then at doubling intervals
+  // up to 6 h, until the provider says it succeeded or failed.
+  std::chrono::milliseconds pending_refund_check{std::chrono::minutes(5)};
   retry::Policy retry;  // default for every kind
   std::map<jobs::Kind, retry::Policy> retry_by_kind;
 
@@ -56,6 +59,9 @@ struct QueueConfig {
   std::string dlq_key() const { return prefix + ":dlq"; }
   std::string audit_key() const { return prefix + ":audit"; }
   std::string job_state_key(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
+  // Pending refunds: job ids by when their refund is next checked, and what each check needs.
+  std::string pending_refunds_key() const { return prefix + ":refunds:pending"; }
+  std::string pending_refund_key(std::string_view job_id) const { return prefix + ":refund:" + std::string(job_id); }
   // Held by the stream entry running the job id: two entries of one id never run at once.
   std::string job_lease_key(std::string_view job_id) const { return prefix + ":run:" + std::string(job_id); }
 };

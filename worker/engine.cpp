@@ -20,6 +20,7 @@
 #include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
 #include "worker/job_runner.hpp"
+#include "worker/pending_refunds.hpp"
 #include "worker/queue_sampler.hpp"
 #include "worker/steps.hpp"
 
@@ -67,7 +68,8 @@ int Engine::run() {
   retry::JobQueue job_queue(keys);
   retry::Acknowledger acknowledger(keys, commands, ex);
   ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.prefix);
-  JobRunner runner(config_.queue, job_queue, acknowledger, commands, steps, limiter, metrics);
+  PendingRefunds pending_refunds(config_.queue, commands, steps, metrics);
+  JobRunner runner(config_.queue, job_queue, acknowledger, commands, steps, limiter, metrics, pending_refunds);
   Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
   QueueSampler sampler(config_.queue, commands, metrics, config_.sample_interval);
 
@@ -106,6 +108,7 @@ int Engine::run() {
                {"drain_timeout", common::format_duration(config_.drain_timeout)}});
     consumer.stop();
     sampler.stop();
+    pending_refunds.stop();
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
@@ -125,6 +128,7 @@ int Engine::run() {
                                  {"metrics_port", static_cast<long long>(metrics_port)}});
     asio::co_spawn(ex, consumer.upkeep(), asio::detached);
     asio::co_spawn(ex, sampler.run(), asio::detached);
+    asio::co_spawn(ex, pending_refunds.run(), asio::detached);
     co_await consumer.run();
     bool drained = co_await consumer.drain(config_.drain_timeout);
     if (!drained) {

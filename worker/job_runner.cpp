@@ -53,6 +53,15 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
+// A refund the provider answered and refused for good (a 4xx business error: balance
+// insufficient, not refundable…), as opposed to an answer that might hide a success (no
+// answer, a timeout, a 5xx, a 409 in progress): only after the former may a later run, once a
+// reconcile has found no refund, move to a new idempotency key.
+bool definitely_refused(const Outcome& outcome) {
+  return outcome.kind == Outcome::Kind::permanent && outcome.status >= 400 && outcome.status < 500 &&
+         outcome.status != 408 && outcome.status != 409 && outcome.status != 425 && outcome.status != 429;
+}
+
 std::string status_label(const Outcome& outcome) {
   if (outcome.status == 0) return outcome.code == "unsupported_provider" ? "unsupported" : "transport";
   return outcome.status >= 100 && outcome.status <= 599 ? std::to_string(outcome.status) : "other";
@@ -68,6 +77,8 @@ struct JobRunner::Attempt {
   std::string state_key;
   std::string lease_key;
   std::uint32_t done = 0;  // bit per plan step
+  std::string refund_key;  // the refund step's state while not done: "key:<g>", "refused:<g>" (RefundKeyState)
+  bool refund_pending = false;  // the refund is done but the provider reports it pending
   std::vector<std::pair<std::size_t, Outcome>> failures;  // step index and what it ended as
 };
 
@@ -125,7 +136,8 @@ asio::awaitable<retry::Finished> JobRunner::until_answered(
 }
 
 JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
-                     redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics)
+                     redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics,
+                     const PendingRefunds& pending_refunds)
     : queue_(queue),
       job_queue_(job_queue),
       acknowledger_(acknowledger),
@@ -133,6 +145,7 @@ JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue,
       steps_(steps),
       limiter_(limiter),
       metrics_(metrics),
+      pending_refunds_(pending_refunds),
       audit_key_(queue.audit_key()),
       audit_max_len_(std::to_string(queue.audit_max_len)) {}
 
@@ -149,7 +162,7 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
     co_return;
   }
 
-  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, {}, 0, {}};
+  Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, {}, 0, {}, false, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
   jobs::PlanContext context{queue_.refund_window, steps_.records(job)};
@@ -341,6 +354,8 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   }
   leases_[attempt.entry.id] = attempt.lease_key;
   for (const auto& [role, state] : begun.steps) {
+    if (role == "refund:pending") attempt.refund_pending = true;
+    if (role == "refund" && !state.starts_with("done:")) attempt.refund_key = state;
     if (!state.starts_with("done:")) continue;
     for (std::size_t i = 0; i < steps.size(); ++i) {
       if (jobs::to_string(steps[i].role) == role) attempt.done |= 1u << i;
@@ -367,7 +382,9 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
       if ((started & bit) || (steps[i].after & failed) || (steps[i].after & ~attempt.done)) continue;
       started |= bit;
       ++running;
-      bool refunded = refund_bits != 0 && (attempt.done & refund_bits) == refund_bits;
+      auto refunded = refund_bits == 0 || (attempt.done & refund_bits) != refund_bits ? jobs::RefundProgress::none
+                      : attempt.refund_pending                                            ? jobs::RefundProgress::pending
+                                                                                          : jobs::RefundProgress::refunded;
       asio::co_spawn(executor, run_step(attempt, i, refunded),
                      [&, i](std::exception_ptr error, Outcome outcome) {
                        if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
@@ -401,7 +418,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   co_return all_done;
 }
 
-asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, bool refunded) {
+asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded) {
   auto role = attempt.plan.steps[index].role;
   auto provider = steps_.provider_for(role, attempt.job);
   auto label = Steps::provider_label(provider);
@@ -424,7 +441,19 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   std::optional<Slot> slot;
   if (label != "other") slot.emplace(limiter_, provider, account);  // in place: a temporary Slot would release at once
   if (winding_down_) co_return Outcome::not_sent();  // stopped while it waited for its turn
-  auto outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded);
+  unsigned generation = 0;
+  Outcome outcome;
+  bool settled = false;  // the refund step ended by its reconcile, not by a refund call
+  if (role == jobs::Role::refund) {
+    auto key = co_await refund_key_generation(attempt);
+    if (auto* ended = std::get_if<Outcome>(&key)) {
+      outcome = std::move(*ended);
+      settled = true;
+    } else {
+      generation = std::get<unsigned>(key);
+    }
+  }
+  if (!settled) outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded, generation);
   slot.reset();
   if (outcome.was_not_sent()) co_return outcome;  // no call made: nothing to count or audit
   metrics_.provider_request(label, jobs::to_string(role), status_label(outcome), seconds_since(started));
@@ -440,8 +469,11 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   // "recorded", the smaller the chance a crash repeats a step (money steps are covered by
   // idempotency keys even then).
   redis::Request record;
-  if (outcome.ok()) {
-    record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + outcome.reference);
+  if (outcome.ok()) push_done(record, attempt, role, outcome);
+  if (role == jobs::Role::refund && !outcome.ok() && definitely_refused(outcome)) {
+    // Kept so that a replay, once the cause is fixed, reconciles and then uses a new key
+    // instead of getting this refusal replayed by the provider.
+    record.push("HSET", attempt.state_key, "refund", RefundKeyState{generation, true}.text());
     record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
   }
   bool moves_money = role == jobs::Role::refund || (role == jobs::Role::cancel && attempt.plan.refund_by_platform);
@@ -459,26 +491,84 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   if (written.ok() && !written.replies[0].is_error()) co_return outcome;
   // The provider did it; forgetting that would repeat the step on the next run (a second
   // email or SMS). Keep writing the state while Redis is away, rather than fail the step.
-  if (co_await record_done(attempt, role, outcome.reference)) co_return outcome;
+  if (co_await record_done(attempt, role, outcome)) co_return outcome;
   co_return Outcome::transport_failure("recording step state: " +
                                        (written.ok() ? written.replies[0].text : written.error.message()));
 }
 
-asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, const std::string& reference) {
+// The step's state "done:<ref>"; for a refund the provider reports pending, also its pending
+// mark and its place in the pending set, written together.
+void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const Outcome& outcome) const {
+  record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + outcome.reference);
+  if (role == jobs::Role::refund && outcome.pending) {
+    attempt.refund_pending = true;  // the messages that follow say "on its way"
+    record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
+    auto generation = RefundKeyState::parse(attempt.refund_key).generation;
+    pending_refunds_.track(record, {attempt.job.id, *attempt.entry.field("job"), attempt.job.payment.provider,
+                                    outcome.reference, generation},
+                           std::chrono::system_clock::now());
+  }
+  record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+}
+
+asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generation(Attempt& attempt) {
+  auto key = RefundKeyState::parse(attempt.refund_key);
+  if (!key.refused) co_return key.generation;
+  // The provider definitely refused the refund under this key, and would replay that refusal
+  // (Stripe for 24 h, PayPal for 45 days). A new key is safe only once the provider says no
+  // refund exists for this job under any key: anything else ends the step here.
+  const auto& job = attempt.job;
+  auto provider = Steps::provider_label(job.payment.provider);
+  auto found = co_await steps_.find_refund(job);
+  using Kind = clients::RefundState::Kind;
+  if (found.kind == Kind::succeeded || found.kind == Kind::pending) {
+    metrics_.refund_reconciled(provider, "found");
+    log::info("reconcile: the job's refund exists at the provider; recorded, not refunded again",
+              {{"job_id", job.id}, {"provider", provider}, {"ref", found.reference},
+               {"pending", found.kind == Kind::pending}});
+    auto exists = Outcome::success(found.reference);
+    exists.pending = found.kind == Kind::pending;
+    co_return exists;
+  }
+  if (found.kind == Kind::unknown) {
+    metrics_.refund_reconciled(provider, "unknown");
+    auto lookup = found.lookup;
+    if (lookup.ok()) lookup = Outcome::transport_failure(found.detail);  // never "done" without a refund
+    if (lookup.message.empty()) lookup.message = "reconcile before a new refund key: " + found.detail;
+    co_return lookup;
+  }
+  // none, or only failed refunds: the next generation, written before it is used so that an
+  // answer lost under it is retried under it, never under a third.
+  RefundKeyState next{key.generation + 1, false};
+  redis::Request write;
+  write.push("HSET", attempt.state_key, "refund", next.text());
+  write.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+  auto written = co_await redis_.exec(std::move(write));
+  if (!written.ok() || written.replies[0].is_error()) {
+    co_return Outcome::transport_failure("recording the refund's new key: " +
+                                         (written.ok() ? written.replies[0].text : written.error.message()));
+  }
+  metrics_.refund_reconciled(provider, "none");
+  log::info("reconcile: no refund exists for the job; refunding under a new idempotency key",
+            {{"job_id", job.id}, {"provider", provider}, {"generation", next.generation}});
+  attempt.refund_key = next.text();
+  co_return next.generation;
+}
+
+asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, const Outcome& outcome) {
   auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
   while (std::chrono::steady_clock::now() + pause < deadline) {
     co_await sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
     redis::Request record;
-    record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + reference);
-    record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+    push_done(record, attempt, role, outcome);
     auto written = co_await redis_.exec(std::move(record));
     if (written.ok() && !written.replies[0].is_error()) co_return true;
   }
   metrics_.queue_write_failed("step_state");
   log::error("a step was done but Redis did not take its state; it may be repeated when the job runs again",
-             {{"job_id", attempt.job.id}, {"step", jobs::to_string(role)}, {"ref", reference}});
+             {{"job_id", attempt.job.id}, {"step", jobs::to_string(role)}, {"ref", outcome.reference}});
   co_return false;
 }
 

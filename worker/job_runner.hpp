@@ -6,6 +6,7 @@
 #include <functional>
 #include <random>
 #include <unordered_map>
+#include <variant>
 
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
@@ -15,6 +16,7 @@
 #include "retry/acknowledger.hpp"
 #include "retry/job_queue.hpp"
 #include "worker/config.hpp"
+#include "worker/pending_refunds.hpp"
 #include "worker/steps.hpp"
 
 namespace rescind::worker {
@@ -22,7 +24,8 @@ namespace rescind::worker {
 class JobRunner {
  public:
   JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
-            redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics);
+            redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics,
+            const PendingRefunds& pending_refunds);
 
   boost::asio::awaitable<void> run(redis::StreamEntry entry);
 
@@ -44,8 +47,13 @@ class JobRunner {
     int status = 0;
   };
   boost::asio::awaitable<bool> run_steps(Attempt& attempt);
-  boost::asio::awaitable<retry::Outcome> run_step(Attempt& attempt, std::size_t index, bool refunded);
-  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const std::string& reference);
+  boost::asio::awaitable<retry::Outcome> run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded);
+  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const retry::Outcome& outcome);
+  void push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const retry::Outcome& outcome) const;
+  // The refund's idempotency key generation for this run, after a reconcile when the last
+  // one was definitely refused; or the outcome that ends the step instead (the job's refund
+  // exists after all, or the lookup failed).
+  boost::asio::awaitable<std::variant<unsigned, retry::Outcome>> refund_key_generation(Attempt& attempt);
   boost::asio::awaitable<void> retry_or_dead_letter(Attempt& attempt);
   // Runs a completion (ack, reschedule, dead-letter) again while Redis does not answer, for
   // up to the visibility timeout: an entry its live owner forgot would otherwise wait that
@@ -63,6 +71,7 @@ class JobRunner {
   Steps& steps_;
   ratelimit::Limiter& limiter_;
   metrics::Metrics& metrics_;
+  const PendingRefunds& pending_refunds_;
   jobs::JobParser parser_;
   std::mt19937_64 random_{std::random_device{}()};
   std::string audit_key_;

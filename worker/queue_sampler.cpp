@@ -23,11 +23,12 @@ asio::awaitable<void> QueueSampler::run() {
 }
 
 asio::awaitable<void> QueueSampler::sample() {
-  redis::Request request;  // one round trip for all four
+  redis::Request request;  // one round trip for all five
   request.push("XINFO", "GROUPS", queue_.jobs_key());
   request.push("XLEN", queue_.jobs_key());
   request.push("ZCARD", queue_.retry_key());
   request.push("XLEN", queue_.dlq_key());
+  request.push("ZCARD", queue_.pending_refunds_key());
   auto result = co_await redis_.exec(std::move(request));
   if (!result.ok()) {
     problem_ = "Redis unreachable: " + result.error.message();
@@ -42,6 +43,7 @@ asio::awaitable<void> QueueSampler::sample() {
   sample.length = result.replies[1].integer;
   sample.retry_scheduled = result.replies[2].integer;
   sample.dlq_depth = result.replies[3].integer;
+  sample.pending_refunds = result.replies[4].integer;
   bool found = false;
   for (const auto& group : groups.elements) {
     bool ours = false;

@@ -42,8 +42,27 @@ Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::
   for (const auto& [shop, key] : providers.stripe.api_key_by_shop) stripe_account_by_shop_[shop] = shop;
 }
 
-std::string Steps::idempotency_key(const jobs::Job& job, Role role) {
-  return "rescind:" + job.id + ":" + std::string(jobs::to_string(role));
+std::string Steps::idempotency_key(const jobs::Job& job, Role role, unsigned generation) {
+  auto key = "rescind:" + job.id + ":" + std::string(jobs::to_string(role));
+  return generation == 0 ? key : key + ":" + std::to_string(generation);
+}
+
+boost::asio::awaitable<clients::RefundState> Steps::find_refund(const jobs::Job& job) {
+  const auto& provider = job.payment.provider;
+  if (provider == "stripe") co_return co_await stripe_.find_refund(job);
+  if (provider == "paypal") co_return co_await paypal_.find_refund(job);
+  if (provider == "square") co_return co_await square_.find_refund(job);
+  co_return clients::RefundState{clients::RefundState::Kind::unknown, {}, "no refund client for " + provider,
+                                 unsupported("payment.provider '" + provider + "' has no refund client")};
+}
+
+boost::asio::awaitable<clients::RefundState> Steps::refund_status(const jobs::Job& job, std::string_view reference) {
+  const auto& provider = job.payment.provider;
+  if (provider == "stripe") co_return co_await stripe_.refund_status(job, reference);
+  if (provider == "paypal") co_return co_await paypal_.refund_status(job, reference);
+  if (provider == "square") co_return co_await square_.refund_status(job, reference);
+  co_return clients::RefundState{clients::RefundState::Kind::unknown, {}, "no refund client for " + provider,
+                                 unsupported("payment.provider '" + provider + "' has no refund client")};
 }
 
 std::string_view Steps::provider_for(Role role, const jobs::Job& job) const {
@@ -77,13 +96,15 @@ std::string_view Steps::account_for(Role role, const jobs::Job& job) const {
   }
 }
 
-boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, const jobs::Plan& plan, bool refunded) {
+boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, const jobs::Plan& plan,
+                                              jobs::RefundProgress refunded, unsigned key_generation) {
   switch (role) {
     case Role::refund: {
       const auto& provider = job.payment.provider;
-      if (provider == "stripe") co_return co_await stripe_.refund(job, idempotency_key(job, role));
-      if (provider == "paypal") co_return co_await paypal_.refund(job, idempotency_key(job, role));
-      if (provider == "square") co_return co_await square_.refund(job, idempotency_key(job, role));
+      auto key = idempotency_key(job, role, key_generation);
+      if (provider == "stripe") co_return co_await stripe_.refund(job, key);
+      if (provider == "paypal") co_return co_await paypal_.refund(job, key);
+      if (provider == "square") co_return co_await square_.refund(job, key);
       co_return unsupported("payment.provider '" + provider + "' has no refund client (stripe, paypal, square; or the shop's platform)");
     }
     case Role::cancel:
@@ -108,8 +129,8 @@ boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, 
       auto external_id = "rescind:" + job.id;
       co_return co_await zendesk_.open(job, ticket, external_id);
     }
-    case Role::record:
-      co_return co_await webhooks_.record(job, plan.situation, refunded);
+    case Role::record:  // the back office books a pending refund too: the provider has it
+      co_return co_await webhooks_.record(job, plan.situation, refunded != jobs::RefundProgress::none);
   }
   co_return unsupported("unknown step");
 }

@@ -9,6 +9,7 @@
 #include "clients/http_client.hpp"
 #include "clients/mailgun.hpp"
 #include "clients/paypal.hpp"
+#include "clients/refunds.hpp"
 #include "clients/sendgrid.hpp"
 #include "clients/shopify.hpp"
 #include "clients/slack.hpp"
@@ -17,6 +18,7 @@
 #include "clients/twilio.hpp"
 #include "clients/webhooks.hpp"
 #include "clients/zendesk.hpp"
+#include "jobs/messages.hpp"
 #include "jobs/plan.hpp"
 #include "retry/outcome.hpp"
 #include "worker/config.hpp"
@@ -27,9 +29,16 @@ class Steps {
  public:
   Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor);
 
-  // `refunded`: whether this job's refund has happened, for the wording of messages.
+  // `refund`: how far this job's refund has got, for the wording of messages.
+  // `key_generation`: which idempotency key a refund uses (see idempotency_key()).
   boost::asio::awaitable<retry::Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,
-                                                 bool refunded);
+                                                 jobs::RefundProgress refund, unsigned key_generation = 0);
+
+  // Asks the job's payment provider instead of telling it: the refund this job made under any
+  // key (reconcile), or the state of one refund (a pending one). `unknown` for a provider
+  // without a refund client.
+  boost::asio::awaitable<clients::RefundState> find_refund(const jobs::Job& job);
+  boost::asio::awaitable<clients::RefundState> refund_status(const jobs::Job& job, std::string_view reference);
 
   // The provider that performs `role` for this job (a log, audit and DLQ field). For a
   // refund or a cancel it is the job's own word (payment.provider, shop.platform), which may
@@ -46,8 +55,12 @@ class Steps {
   // sender, a Shopify shop; one configured key for the others).
   std::string_view account_for(jobs::Role role, const jobs::Job& job) const;
 
-  // The key a provider uses to recognise a repeated call: stable per job and step.
-  static std::string idempotency_key(const jobs::Job& job, jobs::Role role);
+  // The key a provider uses to recognise a repeated call: stable per job and step, and per
+  // generation for a refund. Generation 0 is every job's first key; the worker moves a refund
+  // to the next one only after the provider definitely refused it AND a reconcile found no
+  // refund for the job (worker/job_runner.cpp): a provider replays a key's saved refusal for
+  // 24 h (Stripe) or 45 days (PayPal), so a replay after the cause is fixed needs a new key.
+  static std::string idempotency_key(const jobs::Job& job, jobs::Role role, unsigned generation = 0);
 
   bool records(const jobs::Job& job) const { return webhooks_.configured_for(job.shop.domain); }
 

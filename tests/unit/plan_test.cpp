@@ -98,7 +98,7 @@ TEST(Plan, UnfulfillableCancelsRefundsAndApologises) {
   auto plan = plan_for(job);
   EXPECT_EQ(roles(plan), (std::vector<Role>{Role::cancel, Role::refund, Role::email, Role::sms, Role::staff}));
   EXPECT_EQ(after(plan, Role::staff), 0b1u);
-  EXPECT_NE(customer_email(job, plan.situation, true).text.find("sorry"), std::string::npos);
+  EXPECT_NE(customer_email(job, plan.situation, RefundProgress::refunded).text.find("sorry"), std::string::npos);
 }
 
 TEST(Plan, WhenThePlatformHoldsThePaymentTheCancelRefunds) {
@@ -114,15 +114,33 @@ TEST(Messages, NameTheOrderTheAmountInItsCurrencyAndTheReason) {
   auto job = sample();
   job.order.currency = "JPY";
   job.refund.amount_minor = 1490;
-  auto email = customer_email(job, Situation::canceled, true);
+  auto email = customer_email(job, Situation::canceled, RefundProgress::refunded);
   EXPECT_NE(email.subject.find("#1001"), std::string::npos);
   EXPECT_NE(email.text.find("1490 JPY"), std::string::npos) << email.text;
-  EXPECT_EQ(customer_email(job, Situation::canceled, false).text.find("refunded"), std::string::npos);
-  EXPECT_NE(staff_alert(job, Situation::canceled, true).find("reason: customer"), std::string::npos);
+  EXPECT_EQ(customer_email(job, Situation::canceled, RefundProgress::none).text.find("refunded"), std::string::npos);
+  EXPECT_NE(staff_alert(job, Situation::canceled, RefundProgress::refunded).find("reason: customer"), std::string::npos);
   job.dispute = {"fraudulent", "2026-12-01T00:00:00Z"};
   auto ticket = support_ticket(job, Situation::disputed);
   EXPECT_EQ(ticket.priority, "urgent");
   EXPECT_NE(ticket.subject.find("2026-12-01"), std::string::npos);
+}
+
+// A refund the provider reports pending is on its way: no message may say it was refunded.
+TEST(Messages, APendingRefundIsOnItsWayNotRefunded) {
+  auto job = sample();
+  for (auto situation : {Situation::canceled, Situation::refund_approved, Situation::unfulfillable}) {
+    auto email = customer_email(job, situation, RefundProgress::pending).text;
+    auto sms = customer_sms(job, situation, RefundProgress::pending);
+    auto staff = staff_alert(job, situation, RefundProgress::pending);
+    EXPECT_EQ(email.find("have refunded"), std::string::npos) << email;
+    EXPECT_NE(email.find("on its way"), std::string::npos) << email;
+    EXPECT_EQ(sms.find("issued"), std::string::npos) << sms;
+    EXPECT_NE(sms.find("on its way"), std::string::npos) << sms;
+    EXPECT_EQ(staff.find("Refunded"), std::string::npos) << staff;
+  }
+  EXPECT_NE(staff_alert(job, Situation::canceled, RefundProgress::pending).find("pending"), std::string::npos);
+  // Situations that refund nothing say nothing about a refund, pending or not.
+  EXPECT_EQ(customer_email(job, Situation::outside_policy, RefundProgress::pending).text.find("on its way"), std::string::npos);
 }
 
 }  // namespace
