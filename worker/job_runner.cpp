@@ -470,6 +470,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   // idempotency keys even then).
   redis::Request record;
   if (outcome.ok()) push_done(record, attempt, role, outcome);
+  if (role == jobs::Role::refund && outcome.ok() && outcome.pending) metrics_.pending_refund(label, "pending");
   if (role == jobs::Role::refund && !outcome.ok() && definitely_refused(outcome)) {
     // Kept so that a replay, once the cause is fixed, reconciles and then uses a new key
     // instead of getting this refusal replayed by the provider.
