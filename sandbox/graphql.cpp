@@ -205,6 +205,8 @@ class Reader {
   }
 
   bool read_type(std::string& out) {
+    Depth nested(depth_);
+    if (depth_ > max_depth) return fail("Sandbox: the document nests too deeply");
     if (punctuator("[")) {
       advance();
       std::string inner;
@@ -222,7 +224,17 @@ class Reader {
     return !error_;
   }
 
+  // Nesting is bounded so that a hostile document cannot exhaust the stack.
+  struct Depth {
+    int& depth;
+    explicit Depth(int& d) : depth(d) { ++depth; }
+    ~Depth() { --depth; }
+  };
+  static constexpr int max_depth = 64;
+
   bool read_selection_set(std::vector<Field>& selections) {
+    Depth nested(depth_);
+    if (depth_ > max_depth) return fail("Sandbox: the document nests too deeply");
     if (!expect("{")) return false;
     while (!punctuator("}")) {
       if (error_) return false;
@@ -265,6 +277,8 @@ class Reader {
   }
 
   bool read_value(Value& value, bool constant) {
+    Depth nested(depth_);
+    if (depth_ > max_depth) return fail("Sandbox: the document nests too deeply");
     if (error_) return false;
     switch (token_.kind) {
       case Token::Kind::end: return unexpected();
@@ -318,6 +332,7 @@ class Reader {
   std::size_t line_start_ = 0;
   Token token_;
   std::optional<ParseError> error_;
+  int depth_ = 0;
 };
 
 }  // namespace
