@@ -10,6 +10,7 @@
 
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
+#include "common/log.hpp"
 
 namespace rescind::clients {
 
@@ -18,12 +19,25 @@ using retry::Outcome;
 
 namespace {
 
-constexpr std::string_view cancel_mutation =
-    "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!, "
-    "$notifyCustomer: Boolean, $staffNote: String) { orderCancel(orderId: $orderId, reason: $reason, refund: $refund, "
-    "restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote) { job { id done } "
-    "orderCancelUserErrors { field message code } userErrors { field message } } }";
-constexpr std::string_view job_query = "query Job($id: ID!) { job(id: $id) { id done } }";
+// Versions compare as text: "2024-10" < "2025-07" < "2026-10" < "unstable".
+constexpr std::string_view refund_method_since = "2025-07";  // refundMethod, `refund` deprecated (SH2)
+constexpr std::string_view job_result_since = "2026-10";     // OrderCancelPayload.jobResult (SH5)
+
+constexpr std::string_view job_query = "query CancelJob($id: ID!) { job(id: $id) { id done } }";
+constexpr std::string_view order_query = "query OrderState($id: ID!) { order(id: $id) { id cancelledAt } }";
+
+std::string cancel_mutation(std::string_view version) {
+  bool refund_method = version >= refund_method_since;
+  std::string out = "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, ";
+  out += refund_method ? "$refundMethod: OrderCancelRefundMethodInput!" : "$refund: Boolean!";
+  out += ", $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) { orderCancel(orderId: $orderId, "
+         "reason: $reason, ";
+  out += refund_method ? "refundMethod: $refundMethod" : "refund: $refund";
+  out += ", restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote) { job { id done } ";
+  if (version >= job_result_since) out += "jobResult { id done status errors { field message code } } ";
+  out += "orderCancelUserErrors { field message code } } }";
+  return out;
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -31,12 +45,57 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-HttpRequest graphql_request(const Url& api, const std::string& version, const std::string& token,
-                            const jobs::Job& job, std::string body) {
-  auto request = make_post(api, "/admin/api/" + version + "/graphql.json", job.id, "application/json");
-  request.set("X-Shopify-Access-Token", token);
-  request.body() = std::move(body);
-  return request;
+std::optional<bool> json_bool_at(std::string_view body, std::string_view pointer) {
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  bool value = false;
+  if (parser.iterate(padded).get(doc) || doc.at_pointer(pointer).get_bool().get(value)) return std::nullopt;
+  return value;
+}
+
+// Whether the value at `pointer` is JSON null (absent or anything else: false).
+bool json_null_at(std::string_view body, std::string_view pointer) {
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  bool null = false;
+  if (parser.iterate(padded).get(doc)) return false;
+  auto value = doc.at_pointer(pointer);
+  return !value.error() && !value.is_null().get(null) && null;
+}
+
+// The HTTP status first, then GraphQL's own errors, which come inside an HTTP 200: THROTTLED
+// waits, INTERNAL_SERVER_ERROR ("returned instead of 500 Internal Server Error", SH10) is
+// tried again, anything else (ACCESS_DENIED, a query the schema refuses) is permanent.
+Outcome answered(const Exchange& exchange) {
+  auto outcome = outcome_from(exchange);
+  if (exchange.error || !outcome.ok()) return outcome;
+  const auto& body = exchange.response.body();
+  outcome.slow_down = ShopifyOrders::slow_down(body);
+  if (auto code = json_string_at(body, "/errors/0/extensions/code")) {
+    outcome.code = *code;
+    outcome.message = json_string_at(body, "/errors/0/message").value_or(*code);
+    if (*code == "THROTTLED") {
+      outcome.kind = Outcome::Kind::rate_limited;
+      outcome.retry_after = std::chrono::seconds(1);
+    } else {
+      outcome.kind = *code == "INTERNAL_SERVER_ERROR" ? Outcome::Kind::retryable : Outcome::Kind::permanent;
+    }
+  } else if (auto message = json_string_at(body, "/errors/0/message")) {
+    outcome.kind = Outcome::Kind::permanent;
+    outcome.code = "graphql_error";
+    outcome.message = *message;
+  }
+  return outcome;
+}
+
+// An OrderCancelUserError (SH7): INTERNAL_ERROR is Shopify's own fault and passes; the
+// other codes (INVALID, NOT_FOUND, NO_REFUND_PERMISSION) stay as they are.
+void refuse(Outcome& outcome, std::string code, std::string message) {
+  outcome.kind = code == "INTERNAL_ERROR" ? Outcome::Kind::retryable : Outcome::Kind::permanent;
+  outcome.code = code.empty() ? "user_error" : std::move(code);
+  outcome.message = std::move(message);
 }
 
 }  // namespace
@@ -57,17 +116,39 @@ std::string ShopifyOrders::cancel_reason(const jobs::Job& job) {
   return reason == "customer" ? "CUSTOMER" : "OTHER";
 }
 
+std::string ShopifyOrders::cancel_body(const jobs::Job& job, const jobs::Plan& plan, const std::string& order_gid) const {
+  std::string body = R"({"query":)";
+  append_json_string(body, cancel_mutation(settings_.api_version));
+  body += R"(,"variables":{"orderId":)";
+  append_json_string(body, order_gid);
+  body += R"(,"reason":)";
+  append_json_string(body, cancel_reason(job));
+  const char* refund = plan.refund_by_platform ? "true" : "false";
+  if (settings_.api_version >= refund_method_since) {
+    body += R"(,"refundMethod":{"originalPaymentMethodsRefund":)";
+    body += refund;
+    body += '}';
+  } else {
+    body += R"(,"refund":)";
+    body += refund;
+  }
+  body += R"(,"restock":true,"notifyCustomer":false,"staffNote":)";
+  append_json_string(body, "Canceled by Rescind, event " + job.id);
+  body += "}}";
+  return body;
+}
+
 asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs::Plan& plan) {
   const auto& domain = job.shop.domain;
-  std::string token;
+  Shop shop;
   if (auto it = settings_.tokens.find(domain); it != settings_.tokens.end()) {
-    token = it->second;
+    shop.token = it->second;
   } else if (settings_.any_shop || domain.ends_with(".myshopify.com")) {
     // The default token only ever goes to Shopify's own domains: a job must not be able to
     // send our credentials to a host of its choosing.
-    token = settings_.default_token;
+    shop.token = settings_.default_token;
   }
-  if (token.empty()) {
+  if (shop.token.empty()) {
     co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "no Shopify access token for shop " + domain, {}, {}};
   }
   std::string base = settings_.url_template;
@@ -75,26 +156,42 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
   std::string error;
   auto api = parse_url(base, error);
   if (!api) co_return Outcome{Outcome::Kind::permanent, 0, "bad_shop_url", error, {}, {}};
+  shop.api = std::move(*api);
 
-  std::string body = R"({"query":)";
-  append_json_string(body, cancel_mutation);
-  body += R"(,"variables":{"orderId":)";
-  append_json_string(body, "gid://shopify/Order/" + job.order.id);
-  body += R"(,"reason":)";
-  append_json_string(body, cancel_reason(job));
-  body += R"(,"refund":)";
-  body += plan.refund_by_platform ? "true" : "false";
-  body += R"(,"restock":true,"notifyCustomer":false,"staffNote":)";
-  append_json_string(body, "Canceled by Rescind, event " + job.id);
-  body += "}}";
-  auto exchange = co_await http_.send(api->origin, graphql_request(*api, settings_.api_version, token, job, std::move(body)));
-  auto outcome = interpret_cancel(exchange);
-  if (!outcome.ok() || outcome.code == "already_canceled" || outcome.reference.empty()) co_return outcome;
-  co_return co_await wait_for_job(*api, token, job, outcome.reference);
+  const std::string order_gid = "gid://shopify/Order/" + job.order.id;
+  auto answer = interpret_cancel(co_await post(shop, job, cancel_body(job, plan, order_gid)));
+  if (answer.refused || (answer.outcome.ok() && answer.job_id.empty())) {
+    // Refused, or no job: the order may be canceled all the same (by hand, or by an earlier
+    // attempt whose answer was lost), and then the step has what it wants. Shopify has no
+    // code for "already canceled" (SH7) and its wording is not documented: cancelledAt is.
+    auto state = co_await order_state(shop, job, order_gid);
+    if (!state.outcome.ok()) co_return state.outcome;
+    if (state.canceled) {
+      auto done = Outcome::success(order_gid);
+      done.code = "already_canceled";
+      done.slow_down = state.outcome.slow_down;
+      co_return done;
+    }
+    if (answer.refused) co_return answer.outcome;
+    co_return Outcome{Outcome::Kind::retryable, 200, "no_cancel_job", "Shopify answered orderCancel without a job or an error",
+                      {}, {}};
+  }
+  if (!answer.outcome.ok()) co_return answer.outcome;
+  if (answer.job == CancelAnswer::Job::succeeded) co_return Outcome::success(answer.job_id);
+  co_return co_await wait_for_job(shop, job, answer.job_id, order_gid);
 }
 
-asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Url& api, const std::string& token, const jobs::Job& job,
-                                                     const std::string& job_gid) {
+asio::awaitable<Exchange> ShopifyOrders::post(const Shop& shop, const jobs::Job& job, std::string body) {
+  auto request = make_post(shop.api, "/admin/api/" + settings_.api_version + "/graphql.json", job.id, "application/json");
+  request.set("X-Shopify-Access-Token", shop.token);
+  request.body() = std::move(body);
+  auto exchange = co_await http_.send(shop.api.origin, std::move(request));
+  note_version(exchange);
+  co_return exchange;
+}
+
+asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const jobs::Job& job, const std::string& job_gid,
+                                                     const std::string& order_gid) {
   auto executor = co_await asio::this_coro::executor;
   auto pause = std::chrono::milliseconds(100);
   for (int poll = 0; poll < 8; ++poll) {
@@ -103,22 +200,51 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Url& api, const std::
     body += R"(,"variables":{"id":)";
     append_json_string(body, job_gid);
     body += "}}";
-    auto exchange = co_await http_.send(api.origin, graphql_request(api, settings_.api_version, token, job, std::move(body)));
-    auto outcome = outcome_from(exchange);
-    if (!outcome.ok()) co_return outcome;
-    simdjson::padded_string padded(exchange.response.body());
-    simdjson::ondemand::parser parser;
-    simdjson::ondemand::document doc;
-    bool done = false;
-    if (!parser.iterate(padded).get(doc) && !doc.at_pointer("/data/job/done").get_bool().get(done) && done) {
-      co_return Outcome::success(job_gid);
+    Outcome polled;
+    bool done = interpret_job(co_await post(shop, job, std::move(body)), polled);
+    // Throttled: ask again after the pause; any other failure ends this attempt (a retry
+    // sends orderCancel again, and an order canceled by now is recognised by its state).
+    if (!polled.ok() && polled.kind != Outcome::Kind::rate_limited) co_return polled;
+    if (done) {
+      // A finished job is not a canceled order: the job can fail (SH5). The order says.
+      auto state = co_await order_state(shop, job, order_gid);
+      if (!state.outcome.ok()) co_return state.outcome;
+      if (state.canceled) co_return Outcome::success(job_gid);
+      co_return Outcome{Outcome::Kind::retryable, 200, "cancel_failed",
+                        "Shopify's cancel job " + job_gid + " finished but order " + order_gid + " is not canceled", {}, {}};
     }
     asio::steady_timer wait(executor, pause);
     co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
     pause *= 2;
   }
-  // Still running: retry later; canceling again then answers "already canceled" (ok).
+  // Still running: retry later; by then the order is canceled (its state says so) or not.
   co_return Outcome{Outcome::Kind::retryable, 200, "cancel_pending", "Shopify's cancel job " + job_gid + " is not done yet", {}, {}};
+}
+
+asio::awaitable<OrderState> ShopifyOrders::order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid) {
+  std::string body = R"({"query":)";
+  append_json_string(body, order_query);
+  body += R"(,"variables":{"id":)";
+  append_json_string(body, order_gid);
+  body += "}}";
+  co_return interpret_order(co_await post(shop, job, std::move(body)));
+}
+
+void ShopifyOrders::note_version(const Exchange& exchange) {
+  if (exchange.error) return;
+  auto it = exchange.response.find("X-Shopify-API-Version");
+  if (it == exchange.response.end()) return;
+  std::string_view served = it->value();
+  if (served.size() > 32) served = served.substr(0, 32);  // a version is "2026-10"; the rest is noise
+  if (served == served_version_) return;
+  served_version_ = std::string(served);
+  if (served == settings_.api_version) {
+    common::log::info("Shopify answers from the pinned API version", {{"api_version", served_version_}});
+  } else {
+    common::log::warn("Shopify answers from another API version than the pinned one: it falls forward from a version "
+                      "it no longer serves; move --shopify-api-version to a supported one",
+                      {{"requested", settings_.api_version}, {"served", served_version_}});
+  }
 }
 
 std::optional<std::chrono::milliseconds> ShopifyOrders::slow_down(std::string_view body) {
@@ -147,43 +273,54 @@ std::optional<std::chrono::milliseconds> ShopifyOrders::slow_down(std::string_vi
   return std::chrono::milliseconds(static_cast<long long>(std::min(pause_ms, 3'600'000.0)));
 }
 
-Outcome ShopifyOrders::interpret_cancel(const Exchange& exchange) {
-  auto outcome = outcome_from(exchange);
-  if (exchange.error || !outcome.ok()) return outcome;
+CancelAnswer ShopifyOrders::interpret_cancel(const Exchange& exchange) {
+  CancelAnswer answer;
+  answer.outcome = answered(exchange);
+  if (!answer.outcome.ok()) return answer;
   const auto& body = exchange.response.body();
-  outcome.slow_down = slow_down(body);
-  // GraphQL answers 200 even when it refuses: throttling and other errors are in `errors`.
-  if (auto code = json_string_at(body, "/errors/0/extensions/code")) {
-    outcome.code = *code;
-    outcome.message = json_string_at(body, "/errors/0/message").value_or(*code);
-    outcome.kind = *code == "THROTTLED" ? Outcome::Kind::rate_limited : Outcome::Kind::permanent;
-    if (outcome.kind == Outcome::Kind::rate_limited) outcome.retry_after = std::chrono::seconds(1);
-    return outcome;
+  if (auto message = json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/message")) {
+    answer.refused = true;
+    refuse(answer.outcome, json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/code").value_or(""), *message);
+    return answer;
   }
-  if (auto message = json_string_at(body, "/errors/0/message")) {
-    outcome.kind = Outcome::Kind::permanent;
-    outcome.code = "graphql_error";
-    outcome.message = *message;
-    return outcome;
+  answer.job_id = json_string_at(body, "/data/orderCancel/job/id").value_or("");
+  auto status = json_string_at(body, "/data/orderCancel/jobResult/status");
+  if (status == "SUCCEEDED") {
+    answer.job = CancelAnswer::Job::succeeded;
+  } else if (status == "FAILED") {
+    answer.job = CancelAnswer::Job::failed;
+    answer.refused = true;
+    refuse(answer.outcome, json_string_at(body, "/data/orderCancel/jobResult/errors/0/code").value_or("cancel_failed"),
+           "Shopify's cancel job failed: " +
+               json_string_at(body, "/data/orderCancel/jobResult/errors/0/message").value_or("no error given"));
+  } else if (status) {
+    answer.job = CancelAnswer::Job::running;
   }
-  auto user_error = json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/message");
-  if (!user_error) user_error = json_string_at(body, "/data/orderCancel/userErrors/0/message");
-  if (user_error) {
-    auto text = lower(*user_error);
-    // "Already canceled" is the state we want: matched on the message (Shopify gives it the
-    // generic INVALID code), both spellings, and only for an order that is canceled.
-    if ((text.find("already been cancel") != std::string::npos || text.find("already cancel") != std::string::npos)) {
-      outcome.code = "already_canceled";
-      outcome.message = *user_error;
-      return outcome;
-    }
-    outcome.kind = Outcome::Kind::permanent;
-    outcome.code = json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/code").value_or("user_error");
-    outcome.message = *user_error;
-    return outcome;
+  answer.outcome.reference = answer.job_id;
+  return answer;
+}
+
+OrderState ShopifyOrders::interpret_order(const Exchange& exchange) {
+  OrderState state;
+  state.outcome = answered(exchange);
+  if (!state.outcome.ok()) return state;
+  const auto& body = exchange.response.body();
+  if (json_string_at(body, "/data/order/cancelledAt")) {
+    state.canceled = true;
+  } else if (!json_null_at(body, "/data/order/cancelledAt")) {
+    // No order (NOT_FOUND or a token that cannot see it) or an answer of another shape: no
+    // verdict either way, so the step must not be taken as done.
+    state.outcome.kind = json_null_at(body, "/data/order") ? Outcome::Kind::permanent : Outcome::Kind::retryable;
+    state.outcome.code = json_null_at(body, "/data/order") ? "order_not_found" : "unexpected_answer";
+    state.outcome.message = "Shopify's answer to order(id:) has no cancelledAt";
   }
-  outcome.reference = json_string_at(body, "/data/orderCancel/job/id").value_or("");
-  return outcome;
+  return state;
+}
+
+bool ShopifyOrders::interpret_job(const Exchange& exchange, Outcome& outcome) {
+  outcome = answered(exchange);
+  if (!outcome.ok()) return false;
+  return json_bool_at(exchange.response.body(), "/data/job/done").value_or(false);
 }
 
 }  // namespace rescind::clients

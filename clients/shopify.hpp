@@ -1,8 +1,11 @@
 // Shopify Admin GraphQL (roles: cancel, restock, and refund when Shopify holds the payment):
-// orderCancel, pinned to API version 2024-10 where the mutation still takes `refund:
-// Boolean!` (later versions replace it with refundMethod). Cancellation is asynchronous:
-// the client follows the returned job until it is done, so the steps after it (the refund,
-// the customer's message) start only on a canceled order.
+// orderCancel, pinned to API version 2026-10, with refundMethod (the `refund: Boolean!` of
+// older versions is deprecated since 2025-07). Cancellation is asynchronous and can fail
+// inside its job, so the step succeeds only once the order is canceled: jobResult says so
+// when the answer already has it, otherwise the client follows the job until it is done and
+// reads the order's cancelledAt. A refusal ("already canceled" included) is also judged by
+// cancelledAt, never by its wording. The steps after it (the refund, the customer's
+// message) therefore start only on an order that is canceled.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <map>
@@ -19,10 +22,29 @@ struct ShopifySettings {
   // Where a shop's API lives: "{shop}" is replaced by its domain. Real:
   // "https://{shop}"; sandbox: "http://127.0.0.1:8099/shops/{shop}".
   std::string url_template = "https://{shop}";
-  std::string api_version = "2024-10";
+  // The newest stable version on 2026-12-01: supported until about 2027-10 (12 months,
+  // SH4), the first with OrderCancelPayload.jobResult, and refundMethod instead of `refund`.
+  std::string api_version = "2026-10";
   std::string default_token;                  // for any *.myshopify.com shop without its own
   std::map<std::string, std::string> tokens;  // shop domain → shpat_…
   bool any_shop = false;                      // sandbox: every domain is served there
+};
+
+// What an orderCancel answer says, before the order's state is consulted.
+struct CancelAnswer {
+  enum class Job { unknown, running, succeeded, failed };
+
+  retry::Outcome outcome;  // not ok: throttled, a GraphQL or transport error, a refusal
+  std::string job_id;      // the cancel job, when one was started
+  Job job = Job::unknown;  // jobResult's status where the version has it
+  // User errors, or a jobResult that FAILED: the order's state decides (canceled = done).
+  bool refused = false;
+};
+
+// What order(id:){cancelledAt} says.
+struct OrderState {
+  retry::Outcome outcome;  // not ok: the question was not answered
+  bool canceled = false;
 };
 
 class ShopifyOrders {
@@ -31,17 +53,34 @@ class ShopifyOrders {
 
   asio::awaitable<retry::Outcome> cancel(const jobs::Job& job, const jobs::Plan& plan);
 
-  // The answer to orderCancel: user errors, throttling and "already canceled" sorted out.
-  static retry::Outcome interpret_cancel(const Exchange& exchange);
+  // The answers, sorted out without sockets: throttling, transient and other GraphQL errors,
+  // user errors by code, jobResult.
+  static CancelAnswer interpret_cancel(const Exchange& exchange);
+  static OrderState interpret_order(const Exchange& exchange);
+  // Whether job(id:) says done; `outcome` not ok when the poll itself failed.
+  static bool interpret_job(const Exchange& exchange, retry::Outcome& outcome);
   static std::string cancel_reason(const jobs::Job& job);  // CUSTOMER, DECLINED, FRAUD, INVENTORY, …
   // How long to ease off when the answer's cost bucket (extensions.cost.throttleStatus) runs low.
   static std::optional<std::chrono::milliseconds> slow_down(std::string_view body);
 
  private:
-  asio::awaitable<retry::Outcome> wait_for_job(const Url& api, const std::string& token, const jobs::Job& job,
-                                               const std::string& job_gid);
+  struct Shop {
+    Url api;
+    std::string token;
+  };
+
+  asio::awaitable<Exchange> post(const Shop& shop, const jobs::Job& job, std::string body);
+  asio::awaitable<retry::Outcome> wait_for_job(const Shop& shop, const jobs::Job& job, const std::string& job_gid,
+                                               const std::string& order_gid);
+  asio::awaitable<OrderState> order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid);
+  std::string cancel_body(const jobs::Job& job, const jobs::Plan& plan, const std::string& order_gid) const;
+  // Logs the version Shopify answered with whenever it changes, as a warning when it is not
+  // the pinned one (Shopify falls forward from a version it no longer serves).
+  void note_version(const Exchange& exchange);
+
   HttpClient& http_;
   ShopifySettings settings_;
+  std::string served_version_;  // the X-Shopify-API-Version last seen
 };
 
 }  // namespace rescind::clients

@@ -99,7 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 0: check(exchange, clients::StripeRefunds::interpret(exchange), "stripe"); break;
     case 1: check(exchange, clients::PayPalRefunds::interpret(exchange), "paypal"); break;
     case 2: check(exchange, clients::SquareRefunds::interpret(exchange), "square"); break;
-    case 3: check(exchange, clients::ShopifyOrders::interpret_cancel(exchange), "shopify"); break;
+    case 3: check(exchange, clients::ShopifyOrders::interpret_cancel(exchange).outcome, "shopify"); break;
     case 4: check(exchange, clients::SendGridEmail::interpret(exchange), "sendgrid"); break;
     case 5: check(exchange, clients::MailgunEmail::interpret(exchange), "mailgun"); break;
     case 6: check(exchange, clients::TwilioSms::interpret(exchange), "twilio"); break;

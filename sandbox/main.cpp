@@ -41,8 +41,8 @@ int main(int argc, char** argv) {
       "formats, checks the test credentials of common/sandbox_credentials.hpp, honours\n"
       "idempotency keys, injects faults on request and keeps a ledger of every side effect.\n"
       "Control endpoints: GET /__ledger[?job_id=&provider=], GET /__ledger/summary,\n"
-      "POST /__reset, GET|POST /__faults, POST /__paypal/expire-tokens. Prints\n"
-      "'listening on HOST:PORT' once ready.",
+      "POST /__reset, GET|POST /__faults, POST /__paypal/expire-tokens,\n"
+      "GET|POST /__shopify/scenario. Prints 'listening on HOST:PORT' once ready.",
       "rescind-sandbox"};
   app.add_option("--listen", options.listen,
                  "Address to listen on, HOST:PORT ([V6]:PORT for IPv6); port 0 picks a free port "

@@ -196,7 +196,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   auto* shopify = "Shopify (cancel and restock; refund when Shopify holds the payment)";
   secrets.add("--shopify-token", shopify_tokens, "Per shop, repeatable: DOMAIN=shpat_…", "SHOPIFY_TOKENS", shopify);
   secrets.add("--shopify-default-token", p.shopify.default_token, "Token for *.myshopify.com shops without their own", "SHOPIFY_ACCESS_TOKEN", shopify);
-  app.add_option("--shopify-api-version", p.shopify.api_version, "Admin API version (orderCancel with refund: Boolean!)")->envname("RESCIND_SHOPIFY_API_VERSION")->capture_default_str()->group(shopify);
+  app.add_option("--shopify-api-version", p.shopify.api_version, "Admin API version (2025-07 on: refundMethod; 2026-10 on: jobResult; Shopify serves each for about 12 months, then falls forward)")->envname("RESCIND_SHOPIFY_API_VERSION")->capture_default_str()->group(shopify);
 
   auto* email = "Email provider";
   app.add_option("--email-provider", p.email_provider, "sendgrid or mailgun")->envname("RESCIND_EMAIL_PROVIDER")->capture_default_str()->check(CLI::IsMember({"sendgrid", "mailgun"}))->group(email);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "tests/support/stack.hpp"
 
@@ -167,16 +168,123 @@ TEST(Kinds, PayPalTokenExpiringMidRunRefundsEveryJobOnce) {
 
 TEST(Kinds, AnOrderAlreadyCanceledAtShopifyCountsAsCanceled) {
   Flow run;
-  // Someone canceled it by hand first.
-  auto first = http_call("POST", run.sandbox.url() + "/shops/acme-crafts.myshopify.com/admin/api/2024-10/graphql.json",
-                         R"({"query":"mutation { orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock) { job { id } } }","variables":{"orderId":"gid://shopify/Order/450789469","reason":"STAFF","refund":false,"restock":true}})",
+  // Someone canceled it by hand first. The sandbox's refusal of a second cancel has a wording
+  // of its own that no client matches: the worker must learn it from the order's cancelledAt.
+  auto first = http_call("POST", run.sandbox.url() + "/shops/acme-crafts.myshopify.com/admin/api/2026-10/graphql.json",
+                         R"({"query":"mutation C($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, restock: $restock) { job { id } } }","variables":{"orderId":"gid://shopify/Order/450789469","reason":"STAFF","restock":true}})",
                          {{"X-Shopify-Access-Token", "shpat_rescind_sandbox"}, {"Content-Type", "application/json"}, {"X-Rescind-Job", "by_hand"}});
   ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(run.effects_of("by_hand"), (Effects{{"shopify/cancel", 1}, {"shopify/restock", 1}})) << first.body;
   run.enqueue({make({.id = "evt_again", .kind = "refund.requested"})});
   ASSERT_TRUE(wait_until([&] { return run.settled(1); }, 30s)) << run.worker->stderr_text();
   EXPECT_EQ(run.effects_of("evt_again"), (Effects{{"stripe/refund", 1}, {"sendgrid/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1}}))
       << "no second cancel, and the flow went on";
   EXPECT_EQ(run.redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
+// POST /__shopify/scenario: how the fake Shopify behaves from now on.
+void shopify_scenario(Flow& run, const std::string& json) {
+  auto set = http_call("POST", run.sandbox.url() + "/__shopify/scenario", json);
+  ASSERT_EQ(set.status, 200) << set.body;
+}
+
+// step:outcome → count, from the audit trail
+std::map<std::string, int> audit_of(RedisServer& redis, const std::string& job_id) {
+  std::map<std::string, int> trail;
+  for (auto& entry : stream_entries(redis, "rescind:audit")) {
+    if (entry["job_id"] == job_id) ++trail[entry["step"] + ":" + entry["outcome"]];
+  }
+  return trail;
+}
+
+TEST(Kinds, ACancelThatFailsInsideItsJobIsNoCancelAndTheCustomerIsNotToldSo) {
+  Flow run;
+  // Shopify's job runs and fails (jobResult FAILED); the order stays open.
+  shopify_scenario(run, R"({"failing_jobs":100,"failing_job_code":"INVALID"})");
+  run.enqueue({make({.id = "evt_cancel_fails", .kind = "refund.requested"})});
+  ASSERT_TRUE(wait_until([&] { return run.settled(1); }, 30s)) << run.worker->stderr_text();
+  EXPECT_EQ(run.effects_of("evt_cancel_fails"), Effects{}) << "no cancel, no refund, no email, SMS or staff alert";
+  auto dead = stream_entries(run.redis, "rescind:dlq");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0]["step"], "cancel");
+  EXPECT_EQ(dead[0]["code"], "INVALID") << dead[0]["error"];
+  EXPECT_EQ(run.redis.integer({"ZCARD", "rescind:retry"}), 0);
+}
+
+TEST(Kinds, ACancelJobThatFailsOnceIsTriedAgainAndOnlyThenRefundsAndTells) {
+  Flow run;
+  // The job takes two requests to finish, so the worker polls it and then reads the order:
+  // done, but not canceled. The second try cancels.
+  shopify_scenario(run, R"({"job_polls":2,"failing_jobs":1})");
+  run.enqueue({make({.id = "evt_cancel_retry", .kind = "refund.requested"})});
+  ASSERT_TRUE(wait_until([&] { return run.settled(1); }, 30s)) << run.worker->stderr_text();
+  EXPECT_EQ(run.effects_of("evt_cancel_retry"), (Effects{{"shopify/cancel", 1}, {"shopify/restock", 1}, {"stripe/refund", 1},
+                                                         {"sendgrid/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1}}));
+  EXPECT_LE(run.first_at("evt_cancel_retry", "cancel"), run.first_at("evt_cancel_retry", "refund"));
+  EXPECT_EQ(audit_of(run.redis, "evt_cancel_retry")["cancel:retryable"], 1) << "the failed job was not taken for a cancel";
+  EXPECT_EQ(audit_of(run.redis, "evt_cancel_retry")["cancel:ok"], 1);
+  EXPECT_EQ(run.redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
+TEST(Kinds, TransientShopifyErrorsAreTriedAgainNotDeadLettered) {
+  Flow run;
+  // INTERNAL_SERVER_ERROR inside an HTTP 200 (SH10), then an INTERNAL_ERROR user error (SH7).
+  shopify_scenario(run, R"({"internal_server_errors":1,"internal_errors":1})");
+  run.enqueue({make({.id = "evt_transient", .kind = "refund.requested"})});
+  ASSERT_TRUE(wait_until([&] { return run.settled(1); }, 30s)) << run.worker->stderr_text();
+  EXPECT_EQ(run.effects_of("evt_transient"), (Effects{{"shopify/cancel", 1}, {"shopify/restock", 1}, {"stripe/refund", 1},
+                                                      {"sendgrid/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1}}));
+  EXPECT_EQ(audit_of(run.redis, "evt_transient"),
+            (std::map<std::string, int>{{"cancel:retryable", 2}, {"cancel:ok", 1}, {"refund:ok", 1}, {"email:ok", 1},
+                                        {"sms:ok", 1}, {"staff:ok", 1}}));
+  EXPECT_EQ(run.redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
+TEST(Kinds, CancelsGoOnOnceShopifyNoLongerServesTheDeprecatedRefundArgument) {
+  Flow run;
+  // The day the oldest version served is 2026-07 (the sandbox's cut-off for `refund`): a
+  // client pinned to an older version falls forward into a schema without it.
+  shopify_scenario(run, R"({"latest_version":"2027-04"})");
+  run.enqueue({make({.id = "evt_platform_late", .kind = "order.unfulfillable", .payment = "shopify", .reference = "450789469"})});
+  ASSERT_TRUE(wait_until([&] { return run.settled(1); }, 30s)) << run.worker->stderr_text();
+  EXPECT_EQ(run.effects_of("evt_platform_late"), (Effects{{"shopify/cancel", 1}, {"shopify/restock", 1}, {"shopify/refund", 1},
+                                                          {"sendgrid/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1}}))
+      << "refundMethod asked Shopify to refund";
+  EXPECT_EQ(run.redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
+long long lines_with(const std::string& text, const std::vector<std::string>& parts) {
+  long long n = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    bool all = true;
+    for (const auto& part : parts) all = all && line.find(part) != std::string::npos;
+    n += all;
+  }
+  return n;
+}
+
+TEST(Kinds, TheShopifyVersionThatAnswersIsLoggedAndAFallForwardWarnedOnce) {
+  {
+    Flow pinned;
+    pinned.enqueue({make({.id = "evt_v1", .kind = "refund.requested"}), make({.id = "evt_v2", .kind = "refund.requested"})});
+    ASSERT_TRUE(wait_until([&] { return pinned.settled(2); }, 30s)) << pinned.worker->stderr_text();
+    auto log = pinned.worker->stderr_text();
+    EXPECT_EQ(lines_with(log, {"\"info\"", "pinned API version", "2026-10"}), 1) << log;
+    EXPECT_EQ(lines_with(log, {"\"warn\"", "API version"}), 0) << log;
+  }
+  // 2025-10 is no longer served on 2026-12-01: Shopify answers from 2026-01.
+  Flow old({"--shopify-api-version", "2025-10"});
+  std::vector<std::string> jobs;
+  for (int i = 0; i < 3; ++i) jobs.push_back(make({.id = "evt_old_" + std::to_string(i), .kind = "refund.requested"}));
+  old.enqueue(jobs);
+  ASSERT_TRUE(wait_until([&] { return old.settled(3); }, 30s)) << old.worker->stderr_text();
+  auto log = old.worker->stderr_text();
+  EXPECT_EQ(lines_with(log, {"\"warn\"", "\"requested\":\"2025-10\"", "\"served\":\"2026-01\""}), 1) << "once, not per job: " << log;
+  // One order for the three jobs: canceled once, then known to be canceled.
+  EXPECT_EQ(old.sandbox.count_by_action()["cancel"], 1) << "the schema of 2026-01 still takes what 2025-10 sends";
+  EXPECT_EQ(old.sandbox.count_by_action()["refund"], 3);
+  EXPECT_EQ(old.redis.integer({"XLEN", "rescind:dlq"}), 0);
 }
 
 TEST(Kinds, EveryStepOutcomeIsInTheAuditTrail) {

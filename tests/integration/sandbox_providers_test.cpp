@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <set>
 
 #include "clients/encoding.hpp"
 #include "common/sandbox_credentials.hpp"
@@ -215,35 +216,57 @@ const std::string cancel_query =
     "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!) "
     "{ orderCancel(orderId: $orderId, reason: $reason, refund: $refund, restock: $restock) "
     "{ job { id done } orderCancelUserErrors { field message code } userErrors { field message } } }";
+// The form of 2025-07 on (SH2, SH3), with 2026-10's jobResult (SH5).
+const std::string cancel_2026_10 =
+    "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!, "
+    "$restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock) "
+    "{ job { id done } jobResult { id done status errors { field message code } } orderCancelUserErrors { field message code } } }";
+const std::string order_query = "query Order($id: ID!) { order(id: $id) { id cancelledAt } }";
+const std::string job_query = "query Job($id: ID!) { job(id: $id) { id done } }";
 
 HttpAnswer shopify_call(Sandbox& sandbox, const std::string& query, const std::string& variables,
-                        const std::string& token = std::string(creds::shopify_access_token)) {
+                        const std::string& token = std::string(creds::shopify_access_token),
+                        const std::string& version = "2024-10") {
   std::string body = R"({"query":")" + query + R"(","variables":)" + variables + "}";
   Headers headers{{"X-Shopify-Access-Token", token}, {"Content-Type", "application/json"}, {"X-Rescind-Job", "evt_sh"}};
-  return http_call("POST", sandbox.url() + "/shops/demo.myshopify.com/admin/api/2024-10/graphql.json", body, headers);
+  return http_call("POST", sandbox.url() + "/shops/demo.myshopify.com/admin/api/" + version + "/graphql.json", body, headers);
+}
+
+HttpAnswer at_version(Sandbox& sandbox, const std::string& version, const std::string& query, const std::string& variables) {
+  return shopify_call(sandbox, query, variables, std::string(creds::shopify_access_token), version);
+}
+
+// The version that answers a request for `version` (X-Shopify-API-Version).
+std::string served_version(Sandbox& sandbox, const std::string& version) {
+  return at_version(sandbox, version, order_query, R"({"id":"gid://shopify/Order/1"})").header("X-Shopify-API-Version");
+}
+
+void shopify_scenario(Sandbox& sandbox, const std::string& json) {
+  auto set = http_call("POST", sandbox.url() + "/__shopify/scenario", json);
+  ASSERT_EQ(set.status, 200) << set.body;
 }
 
 TEST(SandboxProviders, ShopifyCancelsOnceAndReportsTheSecondAsAUserError) {
   Sandbox sandbox;
-  const std::string vars = R"({"orderId":"gid://shopify/Order/1001","reason":"CUSTOMER","refund":true,"restock":true,"notifyCustomer":false})";
+  const std::string vars = R"({"orderId":"gid://shopify/Order/1001","reason":"CUSTOMER","refund":true,"restock":true})";
   auto first = shopify_call(sandbox, cancel_query, vars);
   ASSERT_EQ(first.status, 200) << first.body;
   std::string job = at(first.body, "/data/orderCancel/job/id");
   EXPECT_EQ(job.rfind("gid://shopify/Job/", 0), 0u) << first.body;
-  EXPECT_EQ(at(first.body, "/data/orderCancel/job/done"), "false");
+  EXPECT_EQ(at(first.body, "/data/orderCancel/job/done"), "true") << "by default a job has run when the answer is written";
   EXPECT_EQ(at(first.body, "/data/orderCancel/orderCancelUserErrors"), "[]");
   EXPECT_NE(at(first.body, "/extensions/cost/throttleStatus/maximumAvailable"), "<absent>");
 
-  auto polled = shopify_call(sandbox, "query Job($id: ID!) { job(id: $id) { id done } }", R"({"id":")" + job + R"("})");
+  auto polled = shopify_call(sandbox, job_query, R"({"id":")" + job + R"("})");
   EXPECT_EQ(at(polled.body, "/data/job/done"), "true") << polled.body;
   EXPECT_EQ(at(polled.body, "/data/job/id"), job);
+  auto order = shopify_call(sandbox, order_query, R"({"id":"gid://shopify/Order/1001"})");
+  EXPECT_NE(at(order.body, "/data/order/cancelledAt"), "null") << order.body;
 
   auto second = shopify_call(sandbox, cancel_query, vars);
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(at(second.body, "/data/orderCancel/job"), "null") << second.body;
-  EXPECT_EQ(at(second.body, "/data/orderCancel/orderCancelUserErrors/0/message"),
-            "Cannot cancel an order that has already been canceled.");
-  EXPECT_EQ(at(second.body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INVALID");
+  EXPECT_EQ(at(second.body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INVALID") << "SH7 has no code of its own for it";
   EXPECT_EQ(at(second.body, "/data/orderCancel/userErrors/0/field/0"), "orderId");
 
   auto effects = effects_of(sandbox, "shopify");
@@ -256,12 +279,13 @@ TEST(SandboxProviders, ShopifyCancelsOnceAndReportsTheSecondAsAUserError) {
     EXPECT_EQ(effect.ref, "gid://shopify/Order/1001");
   }
 
-  // Without refund or restock only the cancel happens; after /__reset an order is fresh again.
+  // Without refund or restock only the cancel happens; after /__reset an order is open again.
   auto plain = shopify_call(sandbox, cancel_query,
                             R"({"orderId":"gid://shopify/Order/1002","reason":"FRAUD","refund":false,"restock":false})");
   EXPECT_EQ(at(plain.body, "/data/orderCancel/userErrors"), "[]") << plain.body;
   EXPECT_EQ(effects_of(sandbox, "shopify").size(), 4u);
   ASSERT_EQ(http_call("POST", sandbox.url() + "/__reset").status, 200);
+  EXPECT_EQ(at(shopify_call(sandbox, order_query, R"({"id":"gid://shopify/Order/1001"})").body, "/data/order/cancelledAt"), "null");
   auto fresh = shopify_call(sandbox, cancel_query, vars);
   EXPECT_NE(at(fresh.body, "/data/orderCancel/job/id"), "null") << fresh.body;
 }
@@ -276,10 +300,20 @@ TEST(SandboxProviders, ShopifyRefusesBadTokensAndVariablesAndThrottlesOnRequest)
 
   auto bad_id = shopify_call(sandbox, cancel_query, R"({"orderId":"7","reason":"OTHER","refund":false,"restock":true})");
   EXPECT_EQ(bad_id.status, 200);
-  EXPECT_NE(at(bad_id.body, "/errors/0/message").find("$orderId"), std::string::npos) << bad_id.body;
+  EXPECT_EQ(at(bad_id.body, "/errors/0/message"), "Invalid global id '7'") << bad_id.body;
   EXPECT_EQ(at(bad_id.body, "/data"), "<absent>");
   auto bad_reason = shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/7","reason":"BORED","refund":false,"restock":true})");
   EXPECT_NE(at(bad_reason.body, "/errors/0/message").find("$reason"), std::string::npos) << bad_reason.body;
+  auto null_restock = shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/7","reason":"OTHER","refund":false})");
+  EXPECT_EQ(at(null_restock.body, "/errors/0/message"), "Variable $restock of type Boolean! was provided invalid value")
+      << null_restock.body;
+  auto undeclared = shopify_call(sandbox, "mutation { orderCancel(orderId: $orderId, reason: OTHER, refund: false, restock: true) { job { id } } }",
+                                 R"({"orderId":"gid://shopify/Order/7"})");
+  EXPECT_EQ(at(undeclared.body, "/errors/0/extensions/code"), "variableNotDefined") << undeclared.body;
+  auto unparsable = shopify_call(sandbox, "mutation { orderCancel(", "{}");
+  EXPECT_EQ(unparsable.status, 200);
+  EXPECT_NE(at(unparsable.body, "/errors/0/message").find("Parse error"), std::string::npos) << unparsable.body;
+  EXPECT_EQ(effects_of(sandbox, "shopify").size(), 0u) << "nothing refused did anything";
 
   sandbox.set_faults(R"({"shopify":{"throttled":2}})");
   auto faults = http_call("GET", sandbox.url() + "/__faults");
@@ -301,6 +335,96 @@ TEST(SandboxProviders, ShopifyRefusesBadTokensAndVariablesAndThrottlesOnRequest)
   auto unknown = http_call("POST", sandbox.url() + "/__faults", R"({"shopify":{"throttle":1}})");
   EXPECT_EQ(unknown.status, 400);
   EXPECT_NE(unknown.body.find("throttled"), std::string::npos) << "the known fields are listed: " << unknown.body;
+}
+
+TEST(SandboxProviders, ShopifyServesTheSchemaOfTheVersionItAnswersWith) {
+  Sandbox sandbox;
+  const std::string refund_vars = R"({"orderId":"gid://shopify/Order/21","reason":"OTHER","refund":false,"restock":true})";
+  const std::string method_vars =
+      R"({"orderId":"gid://shopify/Order/22","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":true},"restock":true})";
+  // On 2026-12-01 the stable versions are 2026-01 … 2026-10; older ones fall forward (SH4).
+  EXPECT_EQ(served_version(sandbox, "2026-10"), "2026-10");
+  EXPECT_EQ(served_version(sandbox, "2024-10"), "2026-01");
+  EXPECT_EQ(served_version(sandbox, "2027-01"), "2027-01") << "the release candidate";
+  EXPECT_EQ(at_version(sandbox, "2099-01", order_query, R"({"id":"gid://shopify/Order/1"})").status, 404);
+  EXPECT_EQ(at_version(sandbox, "2026-05", order_query, R"({"id":"gid://shopify/Order/1"})").status, 404) << "not a release";
+
+  // 2026-10: no `refund` any more (the sandbox's cut-off, 2026-07), refundMethod and jobResult.
+  auto refund_late = at_version(sandbox, "2026-10", cancel_query, refund_vars);
+  EXPECT_EQ(refund_late.status, 200);
+  EXPECT_EQ(at(refund_late.body, "/errors/0/extensions/code"), "argumentNotAccepted") << refund_late.body;
+  EXPECT_EQ(at(refund_late.body, "/errors/0/extensions/argumentName"), "refund");
+  EXPECT_EQ(at(refund_late.body, "/errors/0/message"), "Field 'orderCancel' doesn't accept argument 'refund'");
+  auto method = at_version(sandbox, "2026-10", cancel_2026_10, method_vars);
+  EXPECT_EQ(at(method.body, "/data/orderCancel/jobResult/status"), "SUCCEEDED") << method.body;
+  EXPECT_EQ(at(method.body, "/data/orderCancel/jobResult/errors"), "[]");
+  // 2026-01 (what 2024-10 falls forward to): `refund` deprecated but taken, no jobResult yet.
+  auto deprecated = at_version(sandbox, "2024-10", cancel_query, refund_vars);
+  EXPECT_EQ(at(deprecated.body, "/data/orderCancel/orderCancelUserErrors"), "[]") << deprecated.body;
+  auto too_early = at_version(sandbox, "2026-07", cancel_2026_10, method_vars);
+  EXPECT_EQ(at(too_early.body, "/errors/0/extensions/code"), "undefinedField") << too_early.body;
+  EXPECT_EQ(at(too_early.body, "/errors/0/extensions/fieldName"), "jobResult");
+
+  // As it was before 2025-07: refund is required and refundMethod does not exist.
+  shopify_scenario(sandbox, R"({"latest_version":"2025-04"})");
+  EXPECT_EQ(served_version(sandbox, "2024-10"), "2024-10");
+  const std::string method_only =
+      "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!, "
+      "$restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock) "
+      "{ job { id } } }";
+  auto old = at_version(sandbox, "2024-10", method_only, method_vars);
+  std::set<std::string> codes;
+  for (int i = 0; i < 3; ++i) codes.insert(at(old.body, "/errors/" + std::to_string(i) + "/extensions/code"));
+  EXPECT_EQ(codes, (std::set<std::string>{"variableRequiresValidType", "argumentNotAccepted", "missingRequiredArguments"}))
+      << old.body;
+  EXPECT_EQ(at_version(sandbox, "2024-10", cancel_query, refund_vars).status, 200);
+  EXPECT_EQ(sandbox.count_by_action()["refund"], 1) << "only 2026-10's refundMethod asked for one";
+}
+
+TEST(SandboxProviders, ShopifyJobsTakePollsCanFailAndOnlyASuccessCancels) {
+  Sandbox sandbox;
+  shopify_scenario(sandbox, R"({"job_polls":2,"failing_jobs":1})");
+  const std::string vars =
+      R"({"orderId":"gid://shopify/Order/31","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":false},"restock":true})";
+  auto started = at_version(sandbox, "2026-10", cancel_2026_10, vars);
+  EXPECT_EQ(at(started.body, "/data/orderCancel/jobResult/status"), "STARTED") << started.body;
+  std::string job = at(started.body, "/data/orderCancel/job/id");
+  auto poll = [&] { return at(at_version(sandbox, "2026-10", job_query, R"({"id":")" + job + R"("})").body, "/data/job/done"); };
+  auto cancelled_at = [&] {
+    return at(at_version(sandbox, "2026-10", order_query, R"({"id":"gid://shopify/Order/31"})").body, "/data/order/cancelledAt");
+  };
+  EXPECT_EQ(poll(), "false");
+  EXPECT_EQ(poll(), "true") << "done at the second request after the mutation";
+  EXPECT_EQ(cancelled_at(), "null") << "the job finished and failed: the order is still open";
+  EXPECT_EQ(effects_of(sandbox, "shopify").size(), 0u);
+
+  auto again = at_version(sandbox, "2026-10", cancel_2026_10, vars);
+  EXPECT_EQ(at(again.body, "/data/orderCancel/orderCancelUserErrors"), "[]") << again.body;
+  EXPECT_EQ(cancelled_at(), "null");
+  EXPECT_NE(cancelled_at(), "null") << "any request to the shop counts: the second job ran";
+  auto effects = effects_of(sandbox, "shopify");
+  ASSERT_EQ(effects.size(), 2u);
+  EXPECT_EQ(effects[0].action, "cancel");
+  EXPECT_EQ(effects[0].job_id, "evt_sh") << "filed under the mutation's job, not the poll's";
+}
+
+TEST(SandboxProviders, ShopifyAnswersInternalErrorsAndRefusalsOnRequest) {
+  Sandbox sandbox;
+  shopify_scenario(sandbox, R"({"internal_server_errors":1,"internal_errors":1,"unrestockable_orders":["41"]})");
+  const std::string vars =
+      R"({"orderId":"gid://shopify/Order/41","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":true},"restock":true})";
+  auto internal = at_version(sandbox, "2026-10", cancel_2026_10, vars);
+  EXPECT_EQ(internal.status, 200) << "instead of a 500 (SH10)";
+  EXPECT_EQ(at(internal.body, "/errors/0/extensions/code"), "INTERNAL_SERVER_ERROR") << internal.body;
+  EXPECT_NE(at(internal.body, "/errors/0/extensions/requestId"), "<absent>");
+  auto user_error = at_version(sandbox, "2026-10", cancel_2026_10, vars);
+  EXPECT_EQ(at(user_error.body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INTERNAL_ERROR") << user_error.body;
+  auto unrestockable = at_version(sandbox, "2026-10", cancel_2026_10, vars);
+  EXPECT_EQ(at(unrestockable.body, "/data/orderCancel/orderCancelUserErrors/0/field/0"), "restock") << unrestockable.body;
+  EXPECT_EQ(effects_of(sandbox, "shopify").size(), 0u);
+  auto without_restock = at_version(sandbox, "2026-10", cancel_2026_10, replace(vars, R"("restock":true)", R"("restock":false)"));
+  EXPECT_EQ(at(without_restock.body, "/data/orderCancel/jobResult/status"), "SUCCEEDED") << without_restock.body;
+  EXPECT_EQ(http_call("POST", sandbox.url() + "/__shopify/scenario", R"({"job_poll":1})").status, 400);
 }
 
 // ---------------------------------------------------------------------------------------------

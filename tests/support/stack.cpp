@@ -9,6 +9,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/beast/core/string.hpp>
 #include <ctime>
 #include <fstream>
 #include <unistd.h>
@@ -170,6 +171,13 @@ redis::Reply RedisServer::command(const std::vector<std::string>& argv) {
   return std::move(exec(std::move(request)).front());
 }
 
+std::string HttpAnswer::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (boost::beast::iequals(key, name)) return value;
+  }
+  return {};
+}
+
 HttpAnswer http_call(const std::string& method, const std::string& url, const std::string& body,
                      const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string error;
@@ -188,6 +196,9 @@ HttpAnswer http_call(const std::string& method, const std::string& url, const st
     answer.error = exchange.error.message();
     if (!exchange.error) {
       answer.status = static_cast<int>(exchange.response.result_int());
+      for (const auto& field : exchange.response) {
+        answer.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      }
       answer.body = std::move(exchange.response.body());
     }
   }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });

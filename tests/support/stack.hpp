@@ -83,6 +83,9 @@ struct HttpAnswer {
   int status = 0;  // 0: no answer
   std::string body;
   std::string error;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
+
+  std::string header(std::string_view name) const;  // case-insensitive; empty when absent
 };
 
 HttpAnswer http_call(const std::string& method, const std::string& url, const std::string& body = {},

@@ -149,36 +149,75 @@ TEST(Square, IdempotencyKeyIsAFullHashWithinTheLimitAndErrorsAreClassified) {
   EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"R1","status":"PENDING"}})")).reference, "R1");
 }
 
-TEST(Shopify, ThrottledAlreadyCanceledAndUserErrors) {
+TEST(Shopify, ThrottlingTransientErrorsAndUserErrorsByCode) {
   auto throttled = clients::ShopifyOrders::interpret_cancel(answer(
       200, R"({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]})"));
-  EXPECT_EQ(throttled.kind, Kind::rate_limited);
-  auto already = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Cannot cancel an order that has already been canceled.","code":"INVALID"}],"userErrors":[]}}})"));
-  EXPECT_EQ(already.kind, Kind::ok);
-  EXPECT_EQ(already.code, "already_canceled");
-  auto missing = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Order does not exist","code":"NOT_FOUND"}]}}})"));
-  EXPECT_EQ(missing.kind, Kind::permanent);
-  EXPECT_EQ(missing.code, "NOT_FOUND");
+  EXPECT_EQ(throttled.outcome.kind, Kind::rate_limited);
+  // "returned instead of 500 Internal Server Error in most circumstances" (SH10): try again.
+  auto internal = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"errors":[{"message":"Internal error. Looks like something went wrong on our end.","extensions":{"code":"INTERNAL_SERVER_ERROR","requestId":"r1"}}]})"));
+  EXPECT_EQ(internal.outcome.kind, Kind::retryable);
+  EXPECT_EQ(internal.outcome.code, "INTERNAL_SERVER_ERROR");
+  auto schema = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"errors":[{"message":"Field 'orderCancel' doesn't accept argument 'refund'","extensions":{"code":"argumentNotAccepted"}}]})"));
+  EXPECT_EQ(schema.outcome.kind, Kind::permanent);
+  // A user error is a refusal whose verdict waits for the order's state; no wording matters.
+  auto refused = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Cannot cancel an order that has already been canceled.","code":"INVALID"}]}}})"));
+  EXPECT_TRUE(refused.refused);
+  EXPECT_EQ(refused.outcome.kind, Kind::permanent);
+  EXPECT_EQ(refused.outcome.code, "INVALID");
+  auto internal_error = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":null,"message":"x","code":"INTERNAL_ERROR"}]}}})"));
+  EXPECT_TRUE(internal_error.refused);
+  EXPECT_EQ(internal_error.outcome.kind, Kind::retryable) << "SH7: Shopify's own fault";
   auto started = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/1","done":false},"orderCancelUserErrors":[],"userErrors":[]}}})"));
-  EXPECT_EQ(started.kind, Kind::ok);
-  EXPECT_EQ(started.reference, "gid://shopify/Job/1");
-  EXPECT_EQ(clients::ShopifyOrders::interpret_cancel(answer(401, R"({"errors":"[API] Invalid API key"})")).kind, Kind::permanent);
+      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/1","done":false},"jobResult":{"id":"gid://shopify/Job/1","done":false,"status":"STARTED","errors":[]},"orderCancelUserErrors":[]}}})"));
+  EXPECT_EQ(started.outcome.kind, Kind::ok);
+  EXPECT_FALSE(started.refused);
+  EXPECT_EQ(started.job, clients::CancelAnswer::Job::running);
+  EXPECT_EQ(started.job_id, "gid://shopify/Job/1");
+  auto failed = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":true},"jobResult":{"id":"gid://shopify/Job/2","done":true,"status":"FAILED","errors":[{"field":["restock"],"message":"m","code":"INVALID"}]},"orderCancelUserErrors":[]}}})"));
+  EXPECT_EQ(failed.job, clients::CancelAnswer::Job::failed);
+  EXPECT_TRUE(failed.refused);
+  EXPECT_EQ(failed.outcome.code, "INVALID");
+  auto succeeded = clients::ShopifyOrders::interpret_cancel(answer(
+      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/3","done":true},"jobResult":{"id":"gid://shopify/Job/3","done":true,"status":"SUCCEEDED","errors":[]},"orderCancelUserErrors":[]}}})"));
+  EXPECT_EQ(succeeded.job, clients::CancelAnswer::Job::succeeded);
+  EXPECT_EQ(clients::ShopifyOrders::interpret_cancel(answer(401, R"({"errors":"[API] Invalid API key"})")).outcome.kind, Kind::permanent);
+}
+
+TEST(Shopify, TheOrdersStateIsReadFromCancelledAt) {
+  auto canceled = clients::ShopifyOrders::interpret_order(answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":"2026-12-01T10:00:00Z"}}})"));
+  EXPECT_TRUE(canceled.outcome.ok());
+  EXPECT_TRUE(canceled.canceled);
+  auto open = clients::ShopifyOrders::interpret_order(answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":null}}})"));
+  EXPECT_TRUE(open.outcome.ok());
+  EXPECT_FALSE(open.canceled);
+  auto missing = clients::ShopifyOrders::interpret_order(answer(200, R"({"data":{"order":null}})"));
+  EXPECT_EQ(missing.outcome.kind, Kind::permanent) << "no order: no verdict, never 'canceled'";
+  EXPECT_FALSE(missing.canceled);
+  auto transient = clients::ShopifyOrders::interpret_order(answer(
+      200, R"({"errors":[{"message":"Internal error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})"));
+  EXPECT_EQ(transient.outcome.kind, Kind::retryable);
+  retry::Outcome polled;
+  EXPECT_TRUE(clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":true}}})"), polled));
+  EXPECT_FALSE(clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":false}}})"), polled));
+  EXPECT_TRUE(polled.ok());
 }
 
 TEST(Shopify, ALowCostBucketSlowsDownBeforeAThrottle) {
   auto low = clients::ShopifyOrders::interpret_cancel(answer(200,
       R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":false},"orderCancelUserErrors":[]}},)"
       R"("extensions":{"cost":{"requestedQueryCost":10,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":50,"restoreRate":100.0}}}})"));
-  EXPECT_EQ(low.kind, Kind::ok);
-  ASSERT_TRUE(low.slow_down);
-  EXPECT_EQ(low.slow_down->count(), 1501) << "(200 - 50) / 100 per second";
+  EXPECT_EQ(low.outcome.kind, Kind::ok);
+  ASSERT_TRUE(low.outcome.slow_down);
+  EXPECT_EQ(low.outcome.slow_down->count(), 1501) << "(200 - 50) / 100 per second";
   auto plenty = clients::ShopifyOrders::interpret_cancel(answer(200,
       R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/3"},"orderCancelUserErrors":[]}},)"
       R"("extensions":{"cost":{"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":1990,"restoreRate":100.0}}}})"));
-  EXPECT_FALSE(plenty.slow_down);
+  EXPECT_FALSE(plenty.outcome.slow_down);
 }
 
 // Found by fuzz/provider_answer_fuzzer: restoreRate 0.01 gave a 5-hour pause, and 1e-300 an
