@@ -31,10 +31,10 @@ asio::awaitable<retry::Outcome> TwilioSms::send(const jobs::Job& job, std::strin
   auto request = make_post(settings_.base, path_, job.id, "application/x-www-form-urlencoded");
   request.set(http::field::authorization, authorization_);
   request.body() = std::move(body);
-  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
+  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)), settings_.queue_full_wait);
 }
 
-retry::Outcome TwilioSms::interpret(const Exchange& exchange) {
+retry::Outcome TwilioSms::interpret(const Exchange& exchange, std::chrono::milliseconds queue_full_wait) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   const auto& body = exchange.response.body();
@@ -54,6 +54,13 @@ retry::Outcome TwilioSms::interpret(const Exchange& exchange) {
   if (auto message = json_string_at(body, "/message")) outcome.message = *message;
   if (outcome.code == "20429") {
     outcome.kind = retry::Outcome::Kind::rate_limited;
+  } else if (outcome.code == "21611") {
+    // "This 'From' number has exceeded the maximum number of queued messages": congestion of
+    // this sender, not a refusal of the message (twilio.com/docs/api/errors/21611). Rate-limited,
+    // so the sender's account is paused fleet-wide and no attempt is used: the other SMS of the
+    // backlog wait too instead of meeting the full queue one after the other.
+    outcome.kind = retry::Outcome::Kind::rate_limited;
+    if (!outcome.retry_after) outcome.retry_after = queue_full_wait;
   } else if (retryable_twilio_code(outcome.code)) {
     outcome.kind = retry::Outcome::Kind::retryable;
   }

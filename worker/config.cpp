@@ -111,7 +111,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
               twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
               square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
-              refund_window = "30d";
+              refund_window = "30d", twilio_queue_full_wait = "1m";
   std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for,
       paypal_for, square_for;
   auto& p = config.providers;
@@ -176,6 +176,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--twilio-account-sid", p.twilio.account_sid, "Account SID AC…")->envname("TWILIO_ACCOUNT_SID")->group(twilio);
   secrets.add("--twilio-auth-token", p.twilio.auth_token, "Auth token", "TWILIO_AUTH_TOKEN", twilio);
   app.add_option("--twilio-from", p.twilio.from, "Sender: +E.164 number or messaging service MG…")->envname("TWILIO_FROM")->group(twilio);
+  app.add_option("--twilio-queue-full-wait", twilio_queue_full_wait, "After Twilio's 21611 (the sender's queue holds 10 h of messages), SMS from that sender wait this long, fleet-wide, without using an attempt")->envname("RESCIND_TWILIO_QUEUE_FULL_WAIT")->capture_default_str()->group(twilio);
 
   auto* slack = "Slack (staff)";
   secrets.add("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)", "SLACK_WEBHOOK_URL", slack);
@@ -245,7 +246,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {refund_window, &config.queue.refund_window, "--refund-window"},
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
-                                {request_timeout, &config.http.request_timeout, "--http-timeout"}};
+                                {request_timeout, &config.http.request_timeout, "--http-timeout"},
+                                {twilio_queue_full_wait, &p.twilio.queue_full_wait, "--twilio-queue-full-wait"}};
     if (dlq_retention == "forever") dlq_retention = "0s";
     if (prune_after == "never") prune_after = "0s";
     DurationFlag optional_durations[] = {{dlq_retention, &config.queue.dlq_retention, "--dlq-retention"},
@@ -264,6 +266,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");
     if (config.queue.visibility_timeout < std::chrono::milliseconds(300)) throw UsageError("--visibility-timeout must be at least 300ms");
+    if (p.twilio.queue_full_wait < std::chrono::milliseconds(100)) throw UsageError("--twilio-queue-full-wait must be at least 100ms");
     config.limits.scope = limit_scope == "local" ? ratelimit::Scope::local : ratelimit::Scope::fleet;
     for (const auto& spec : limit_specs) {
       if (!ratelimit::parse_limit(spec, config.limits, error)) throw UsageError("--limit " + error);

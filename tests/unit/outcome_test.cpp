@@ -102,6 +102,18 @@ TEST(Twilio, InvalidNumberIsPermanentWithCode) {
   EXPECT_EQ(outcome.code, "21211");
 }
 
+TEST(Twilio, FullSenderQueueWaitsForTheQueueToDrain) {
+  const std::string body = R"({"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages",)"
+                           R"("more_info":"https://www.twilio.com/docs/errors/21611","status":400})";
+  auto outcome = clients::TwilioSms::interpret(answer(400, body));
+  EXPECT_EQ(outcome.kind, Kind::rate_limited) << "congestion: the sender pauses, no attempt is used";
+  EXPECT_EQ(outcome.code, "21611");
+  EXPECT_EQ(outcome.retry_after, std::chrono::minutes(1));
+  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body), std::chrono::seconds(5)).retry_after, std::chrono::seconds(5));
+  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body, {{"Retry-After", "7"}})).retry_after, std::chrono::seconds(7))
+      << "a Retry-After, if Twilio ever sends one, wins";
+}
+
 TEST(Twilio, CreatedMessageIsOkWithSid) {
   auto outcome = clients::TwilioSms::interpret(answer(201, R"({"sid":"SM1","status":"queued"})"));
   EXPECT_EQ(outcome.kind, Kind::ok);
