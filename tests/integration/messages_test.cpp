@@ -45,6 +45,13 @@ struct Stack {
     }
     return out;
   }
+  // The one job waiting in the retry set: its due time (epoch ms) and its member, which starts
+  // with the attempt it will run as.
+  std::pair<long long, std::string> only_retry() {
+    auto reply = redis.command({"ZRANGE", "rescind:retry", "0", "-1", "WITHSCORES"});
+    if (reply.elements.size() != 2) return {-1, "retry set has " + std::to_string(reply.elements.size() / 2) + " entries"};
+    return {std::stoll(reply.elements[1].text), reply.elements[0].text};
+  }
   double requests(const std::string& provider, const std::string& code = {}) {
     std::vector<std::string> labels{"provider=\"" + provider + "\""};
     if (!code.empty()) labels.push_back("code=\"" + code + "\"");
@@ -71,6 +78,46 @@ TEST(Messages, TwilioQueueFullIsRetriedLaterAndPausesTheSender) {
   EXPECT_EQ(stack.requests("twilio"), 3) << "one 21611 and two messages: nothing hammered the full queue";
   EXPECT_EQ(stack.requests("twilio", "400"), 1);
   EXPECT_EQ(metric(metrics_base(*stack.worker), "rescind_rate_limited_total", {R"(provider="twilio")"}), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SendGrid: "403 Too many bad requests. Temporary block" (v3 errors page) beside the permanent
+// 403 of an unverified sender; 429 with X-RateLimit-Reset, epoch seconds (rate-limits page).
+
+long long now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST(Messages, SendGridTemporaryBlockWaitsInsteadOfDeadLettering) {
+  Stack stack;
+  stack.control("/__sendgrid/block", R"({"count":1})");
+  auto before = now_ms();
+  stack.enqueue(job_notifying("evt_sg_block", R"("email")") + "\n");
+  ASSERT_TRUE(wait_until([&] { return stack.only_retry().first > 0 || stack.redis.integer({"XLEN", "rescind:dlq"}) > 0; }, 30s))
+      << stack.worker->stderr_text();
+
+  EXPECT_EQ(stack.redis.integer({"XLEN", "rescind:dlq"}), 0) << "a temporary block is not a refusal of the mail";
+  auto [due_ms, member] = stack.only_retry();
+  EXPECT_GE(due_ms - before, 30'000) << "the account is left alone for a while, not retried at once into the block";
+  EXPECT_EQ(member.substr(0, 2), "1:") << "no attempt used";
+  EXPECT_GT(stack.redis.integer({"PTTL", "rescind:rl:sendgrid:default:pause"}), 0) << "every worker's SendGrid calls wait";
+  EXPECT_EQ(stack.requests("sendgrid", "403"), 1);
+  EXPECT_TRUE(stack.effects("sendgrid").empty());
+}
+
+TEST(Messages, SendGridRateLimitIsRetriedWhenItsWindowResets) {
+  Stack stack;
+  stack.control("/__sendgrid/rate-limit", R"({"count":1,"reset_in_s":40})");
+  auto before = now_ms();
+  stack.enqueue(job_notifying("evt_sg_reset", R"("email")") + "\n");
+  ASSERT_TRUE(wait_until([&] { return stack.only_retry().first > 0; }, 30s)) << stack.worker->stderr_text();
+
+  auto [due_ms, member] = stack.only_retry();
+  // X-RateLimit-Reset is whole seconds: the window ends 39-41 s after the request.
+  EXPECT_GE(due_ms - before, 38'000) << "retried when SendGrid's window resets, not after the 1 s default";
+  EXPECT_LE(due_ms - before, 45'000);
+  EXPECT_EQ(member.substr(0, 2), "1:") << "rate-limited: no attempt used";
+  EXPECT_EQ(stack.requests("sendgrid", "429"), 1);
 }
 
 }  // namespace

@@ -126,6 +126,37 @@ TEST(SendGrid, AcceptedIsOkWithMessageId) {
   EXPECT_EQ(outcome.reference, "msg-1");
 }
 
+TEST(SendGrid, OnlyTheTemporaryBlockOf403IsRetried) {
+  auto block = clients::SendGridEmail::interpret(answer(
+      403, R"({"errors":[{"message":"You have been temporarily blocked from sending emails due to repeated bad requests","field":null}]})"));
+  EXPECT_EQ(block.kind, Kind::rate_limited);
+  EXPECT_EQ(block.code, "temporary_block");
+  EXPECT_EQ(block.retry_after, clients::SendGridEmail::temporary_block_wait);
+  EXPECT_EQ(clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"message":"Too many bad requests. Temporary block"}]})")).kind,
+            Kind::rate_limited)
+      << "the wording of SendGrid's error table";
+  auto sender = clients::SendGridEmail::interpret(answer(
+      403, R"({"errors":[{"message":"The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.","field":"from","help":null}]})"));
+  EXPECT_EQ(sender.kind, Kind::permanent);
+  EXPECT_EQ(sender.code, "from");
+  EXPECT_EQ(clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"field":null,"message":"access forbidden"}]})")).kind,
+            Kind::permanent);
+}
+
+TEST(SendGrid, RateLimitWaitsUntilXRateLimitReset) {
+  auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  auto in_42s = clients::SendGridEmail::interpret(answer(429, R"({"errors":[{"message":"too many requests"}]})",
+                                                         {{"X-RateLimit-Reset", "1800000042"}}), now);
+  EXPECT_EQ(in_42s.kind, Kind::rate_limited);
+  EXPECT_EQ(in_42s.retry_after, std::chrono::seconds(42));
+  auto past = clients::SendGridEmail::interpret(answer(429, "{}", {{"X-RateLimit-Reset", "1799999000"}}), now);
+  EXPECT_EQ(past.retry_after, std::chrono::seconds(1)) << "a reset already past (clock skew) waits a second, never zero";
+  auto far = clients::SendGridEmail::interpret(answer(429, "{}", {{"X-RateLimit-Reset", "1900000000"}}), now);
+  EXPECT_EQ(far.retry_after, std::chrono::hours(1));
+  auto both = clients::SendGridEmail::interpret(answer(429, "{}", {{"Retry-After", "5"}, {"X-RateLimit-Reset", "1800000042"}}), now);
+  EXPECT_EQ(both.retry_after, std::chrono::seconds(5)) << "a Retry-After wins";
+}
+
 TEST(Slack, PlainTextErrorsBecomeCodes) {
   auto outcome = clients::SlackStaffAlert::interpret(answer(404, "channel_not_found"));
   EXPECT_EQ(outcome.kind, Kind::permanent);
