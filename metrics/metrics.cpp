@@ -54,6 +54,7 @@ struct Metrics::Families {
         rate_limited(prometheus::BuildCounter().Name("rescind_rate_limited_total").Help("429 answers from providers").Register(r)),
         deferred(prometheus::BuildCounter().Name("rescind_jobs_deferred_total").Help("Jobs put back without running or using an attempt: running_elsewhere (their job id was running in another entry), handed_back (a stopping worker)").Register(r)),
         write_failures(prometheus::BuildCounter().Name("rescind_queue_write_failures_total").Help("Writes Redis did not take after retries, by action (ack, reschedule, dead_letter, step_state): the entry waits for the visibility timeout").Register(r)),
+        receivers_disabled(prometheus::BuildCounter().Name("rescind_record_receivers_disabled_total").Help("Back-office receivers that answered 410 Gone and are no longer called (on-call re-enables them)").Register(r).Add({})),
         lag(gauge(r, "rescind_stream_lag", "Entries of the jobs stream not yet delivered to the group (sampled)")),
         pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
         length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
@@ -79,6 +80,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& rate_limited;
   prometheus::Family<prometheus::Counter>& deferred;
   prometheus::Family<prometheus::Counter>& write_failures;
+  prometheus::Counter& receivers_disabled;
   prometheus::Gauge& lag;
   prometheus::Gauge& pending;
   prometheus::Gauge& length;
@@ -133,6 +135,8 @@ void Metrics::housekeeping_removed(std::string_view what, long long count) {
 void Metrics::rate_limited(std::string_view provider) {
   families_->rate_limited.Add({{"provider", std::string(provider)}}).Increment();
 }
+
+void Metrics::receiver_disabled() { families_->receivers_disabled.Increment(); }
 
 void Metrics::job_deferred(std::string_view reason) {
   families_->deferred.Add({{"reason", std::string(reason)}}).Increment();

@@ -44,6 +44,9 @@ clients::Url url_or_throw(const std::string& text, const char* flag, bool allow_
   return *url;
 }
 
+// How a usage error names a receiver: its scheme and host, never the path that may hold its token.
+std::string host_of(const clients::Url& url) { return (url.origin.tls ? "https://" : "http://") + url.origin.host; }
+
 // The credentials --sandbox would replace. Given with it, one of them is a mistake either
 // way: a production worker about to "succeed" against the fake (and record its refunds as
 // done for the idempotency window), or a real secret about to be sent to the sandbox.
@@ -113,7 +116,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
               square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
               refund_window = "30d", twilio_queue_full_wait = "1m";
   std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for,
-      paypal_for, square_for;
+      paypal_for, square_for, webhook_secrets_for;
   auto& p = config.providers;
   p.sendgrid.from_name = "Rescind";
   common::SecretOptions secrets(app);
@@ -213,7 +216,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   auto* record = "Back-office records (signed webhooks)";
   secrets.add("--record-webhook", record_webhooks, "Receiver URL, repeatable: every finished refund/cancellation is posted there", "RESCIND_RECORD_WEBHOOKS", record);
   secrets.add("--record-webhook-for", record_webhooks_for, "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)", "RESCIND_RECORD_WEBHOOKS_BY_SHOP", record);
-  secrets.add("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks)", "RESCIND_WEBHOOK_SECRET", record);
+  secrets.add("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks) of every receiver without its own", "RESCIND_WEBHOOK_SECRET", record);
+  secrets.add("--webhook-secret-for", webhook_secrets_for, "A receiver's own signing secret, repeatable: URL=whsec_… (the URL as given to --record-webhook or --record-webhook-for)", "RESCIND_WEBHOOK_SECRETS_BY_RECEIVER", record);
 
   auto* policy = "Policy";
   app.add_option("--refund-window", refund_window, "refund.requested: orders older than this are outside the policy")->envname("RESCIND_REFUND_WINDOW")->capture_default_str()->group(policy);
@@ -351,6 +355,30 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     for (const auto& item : record_webhooks_for) {
       auto [shop, address] = per_shop(item, "--record-webhook-for");
       p.webhooks.by_shop[shop].push_back(receiver(address, "--record-webhook-for"));
+    }
+    // URL=whsec_…: the secret starts at the last "=whsec_" (a URL's query may hold '=').
+    for (const auto& item : webhook_secrets_for) {
+      auto at = item.rfind("=whsec_");
+      if (at == std::string::npos || at == 0) {
+        throw UsageError("--webhook-secret-for: an item is not URL=whsec_… (the item is not shown: it is a secret)");
+      }
+      common::log::register_secret(item.substr(0, at));
+      auto parsed = url(item.substr(0, at), "--webhook-secret-for");
+      auto secret = item.substr(at + 1);
+      common::log::register_secret(secret);
+      // Standard Webhooks: "at least 24 bytes (192 bits, 512 maximum)" of random key.
+      auto key = clients::decode_webhook_secret(secret);
+      if (key.size() < 24 || key.size() > 64) {
+        throw UsageError("--webhook-secret-for " + host_of(parsed) + ": the secret must be whsec_ and base64 of 24 to 64 random bytes");
+      }
+      auto id = clients::receiver_id(parsed);
+      bool known = false;
+      for (const auto& r : p.webhooks.receivers) known = known || clients::receiver_id(r) == id;
+      for (const auto& [shop, list] : p.webhooks.by_shop) {
+        for (const auto& r : list) known = known || clients::receiver_id(r) == id;
+      }
+      if (!known) throw UsageError("--webhook-secret-for " + host_of(parsed) + ": the URL is none of the --record-webhook(-for) receivers");
+      p.webhooks.secret_by_receiver[id] = secret;
     }
     for (const auto& item : paypal_for) {
       auto [shop, pair] = per_shop(item, "--paypal-credentials-for");

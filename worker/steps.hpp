@@ -25,7 +25,9 @@ namespace rescind::worker {
 
 class Steps {
  public:
-  Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor);
+  // `gone`: where receivers that answered 410 are remembered for the fleet (may be null).
+  Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor,
+        clients::GoneReceivers* gone = nullptr);
 
   // `refunded`: whether this job's refund has happened, for the wording of messages.
   boost::asio::awaitable<retry::Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,

@@ -4,7 +4,10 @@
 // Mailgun's address syntax and Twilio's 1600-character limit.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <chrono>
+#include <regex>
+#include <set>
 
 #include "tests/support/stack.hpp"
 
@@ -118,6 +121,122 @@ TEST(Messages, SendGridRateLimitIsRetriedWhenItsWindowResets) {
   EXPECT_LE(due_ms - before, 45'000);
   EXPECT_EQ(member.substr(0, 2), "1:") << "rate-limited: no attempt used";
   EXPECT_EQ(stack.requests("sendgrid", "429"), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Standard Webhooks (standard-webhooks/standard-webhooks, spec/standard-webhooks.md)
+
+// Another whsec_ secret than the sandbox's: base64 of "north-books-own-signing-key!" (28 bytes).
+const std::string north_secret = "whsec_bm9ydGgtYm9va3Mtb3duLXNpZ25pbmcta2V5IQ==";
+
+void stop(std::unique_ptr<Process>& worker) {
+  worker->signal(SIGTERM);
+  ASSERT_TRUE(worker->wait(30s).has_value()) << worker->stderr_text();
+  worker.reset();
+}
+
+// The spec: the id must "not be user controlled, or at the very least not be allowed to include
+// any `.`"; it "remains the same no matter how many times a webhook that has failed is retried".
+TEST(Messages, WebhookIdsHoldNoJobTextAndSurviveAReorderedReceiverList) {
+  Stack stack;  // its worker is replaced by ones with receivers
+  stop(stack.worker);
+  const std::string a = stack.sandbox.url() + "/hooks/sheets", b = stack.sandbox.url() + "/hooks/erp";
+  auto start = [&](const std::string& first, const std::string& second) {
+    stack.worker = start_worker(stack.redis, stack.sandbox,
+                                {"--record-webhook", first, "--record-webhook", second, "--retry", "base=20ms,cap=100ms"});
+  };
+  // A job id with '.' and ':', as upstream ids may be.
+  const std::string job = job_notifying("evt.2026:11.a", "");
+  start(a, b);
+  stack.enqueue(job + "\n");
+  stack.settle(1);
+  EXPECT_EQ(stack.redis.integer({"XLEN", "rescind:dlq"}), 0) << stack.worker->stderr_text();
+  auto records = stack.effects("webhook", "evt.2026:11.a");
+  ASSERT_EQ(records.size(), 2u) << stack.worker->stderr_text();
+  std::regex shape("(sheets|erp):msg_[0-9a-f]{32}");
+  for (const auto& record : records) EXPECT_TRUE(std::regex_match(record.ref, shape)) << record.ref;
+
+  // The same job again (its step state gone, as after the idempotency window), the receivers
+  // listed the other way round: each receiver sees the id it saw before and records nothing new.
+  stop(stack.worker);
+  stack.redis.command({"DEL", "rescind:job:evt.2026:11.a"});
+  start(b, a);
+  stack.enqueue(job + "\n");
+  stack.settle(2);
+  records = stack.effects("webhook", "evt.2026:11.a");
+  EXPECT_EQ(records.size(), 2u) << "each receiver recognised the repeat by its webhook-id, however they are listed";
+}
+
+// "Signing keys should be unique per endpoint": the shop's own receiver checks its own key.
+TEST(Messages, EachReceiverSignsWithItsOwnSecret) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto answer = http_call("POST", sandbox.url() + "/__webhook/receiver", R"({"hook":"north","secret":")" + north_secret + R"("})");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const std::string north = sandbox.url() + "/hooks/north";
+  auto worker = start_worker(redis, sandbox, {"--record-webhook", sandbox.url() + "/hooks/ledger",
+                                              "--record-webhook-for", "acme-crafts.myshopify.com=" + north,
+                                              "--webhook-secret-for", north + "=" + north_secret});
+  ASSERT_EQ(enqueue(redis, job_notifying("evt_own_keys", "") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << worker->stderr_text();
+  std::set<std::string> hooks;
+  for (const auto& effect : sandbox.ledger()) {
+    if (effect.provider == "webhook") hooks.insert(effect.ref.substr(0, effect.ref.find(':')));
+  }
+  EXPECT_EQ(hooks, (std::set<std::string>{"ledger", "north"})) << "each verified under its own key";
+
+  // And a usage error names the receiver by its host only.
+  auto refused = run_command(RESCIND_WORKER_BIN, worker_args(redis, sandbox, {"--record-webhook", north,
+                                                                             "--webhook-secret-for", north + "=whsec_c2hvcnQ="}));
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("24 to 64"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("/hooks/north"), std::string::npos) << "the path is not shown: " << refused.err;
+}
+
+// "410 Gone: … Sender should disable the webhook endpoint, and stop sending it messages."
+TEST(Messages, AReceiverAnswering410IsNeverCalledAgainByTheFleet) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto gone = [&](bool is_gone) {
+    auto answer = http_call("POST", sandbox.url() + "/__webhook/receiver",
+                            std::string(R"({"hook":"old-erp","gone":)") + (is_gone ? "true" : "false") + "}");
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    return answer.body;
+  };
+  gone(true);
+  std::vector<std::string> flags{"--record-webhook", sandbox.url() + "/hooks/sheets", "--record-webhook",
+                                 sandbox.url() + "/hooks/old-erp", "--retry", "base=20ms,cap=100ms"};
+  auto worker = start_worker(redis, sandbox, flags);
+  ASSERT_EQ(enqueue(redis, job_notifying("evt_gone_1", "") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "a receiver that left does not dead-letter the job";
+  EXPECT_EQ(redis.integer({"HLEN", "rescind:receivers:gone"}), 1);
+  EXPECT_EQ(metric(metrics_base(*worker), "rescind_record_receivers_disabled_total"), 1);
+  EXPECT_NE(worker->stderr_text().find("410 Gone"), std::string::npos);
+  EXPECT_EQ(worker->stderr_text().find("/hooks/old-erp"), std::string::npos) << "the log names it without its path";
+
+  // Another worker of the fleet, another job: the receiver is not called again.
+  auto second = start_worker(redis, sandbox, flags);
+  stop(worker);
+  ASSERT_EQ(enqueue(redis, job_notifying("evt_gone_2", "") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2); }, 30s)) << second->stderr_text();
+  EXPECT_NE(gone(true).find(R"("calls":1)"), std::string::npos) << "called once, the time it said 410";
+  int sheets = 0;
+  for (const auto& effect : sandbox.ledger()) sheets += effect.provider == "webhook" && effect.ref.starts_with("sheets:");
+  EXPECT_EQ(sheets, 2) << "the other receiver got both records";
+
+  // On-call re-enables it (the receiver is back): the next job reaches it.
+  gone(false);
+  auto fields = redis.command({"HKEYS", "rescind:receivers:gone"});
+  ASSERT_EQ(fields.elements.size(), 1u);
+  redis.command({"HDEL", "rescind:receivers:gone", fields.elements[0].text});
+  ASSERT_EQ(enqueue(redis, job_notifying("evt_gone_3", "") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 3); }, 30s)) << second->stderr_text();
+  int old_erp = 0;
+  for (const auto& effect : sandbox.ledger()) old_erp += effect.provider == "webhook" && effect.ref.starts_with("old-erp:");
+  EXPECT_EQ(old_erp, 1);
 }
 
 }  // namespace
