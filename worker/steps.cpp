@@ -107,7 +107,7 @@ boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, 
     case Role::ticket: {
       auto ticket = jobs::support_ticket(job, plan.situation);
       auto external_id = "rescind:" + job.id;
-      co_return co_await zendesk_.open(job, ticket, external_id);
+      co_return co_await zendesk_.open(job, ticket, external_id, idempotency_key(job, role));
     }
     case Role::record:
       co_return co_await webhooks_.record(job, plan.situation, refunded);

@@ -9,6 +9,14 @@
 #include <regex>
 #include <set>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "clients/zendesk.hpp"
+#include "common/sandbox_credentials.hpp"
+#include "jobs/parse.hpp"
 #include "tests/support/stack.hpp"
 
 namespace rescind::testing {
@@ -237,6 +245,62 @@ TEST(Messages, AReceiverAnswering410IsNeverCalledAgainByTheFleet) {
   int old_erp = 0;
   for (const auto& effect : sandbox.ledger()) old_erp += effect.provider == "webhook" && effect.ref.starts_with("old-erp:");
   EXPECT_EQ(old_erp, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zendesk: "The Ticketing API lets you specify an idempotency key … retry a ticket creation
+// request without the risk of creating duplicate records" (Idempotency-Key, answered with
+// x-idempotency-lookup: miss | hit).
+
+std::string dispute(const std::string& id) {
+  return replace(job_notifying(id, ""), R"("kind":"order.canceled")", R"("kind":"dispute.opened")");
+}
+
+TEST(Messages, ZendeskTicketWhoseAnswerWasLostIsNotOpenedTwice) {
+  Stack stack;
+  stack.sandbox.set_faults(R"({"zendesk":{"lose_response":1}})");
+  stack.enqueue(dispute("evt_zd_lost") + "\n");
+  stack.settle(1);
+  EXPECT_EQ(stack.redis.integer({"XLEN", "rescind:dlq"}), 0) << stack.worker->stderr_text();
+  EXPECT_EQ(stack.effects("zendesk", "evt_zd_lost").size(), 1u) << "one ticket";
+  EXPECT_EQ(stack.sandbox.summary("replayed"), 1) << "the retry sent the same key and got the first ticket back";
+}
+
+// Two holders of one job (a worker stalled past the visibility timeout and the one that claimed
+// its entry) open its ticket at the same moment. Looking up external_id and then creating
+// opened two; one key opens one.
+TEST(Messages, TwoHoldersOfOneJobOpenOneZendeskTicket) {
+  Sandbox sandbox;
+  sandbox.set_faults(R"({"zendesk":{"delay_ms":300}})");  // both requests are out before either is answered
+  jobs::JobParser parser;
+  auto parsed = parser.parse(dispute("evt_zd_race"));
+  ASSERT_TRUE(std::holds_alternative<jobs::Job>(parsed));
+  const auto& job = std::get<jobs::Job>(parsed);
+  std::string error;
+  clients::ZendeskSettings settings{*clients::parse_url(sandbox.url(), error), std::string(sandbox_credentials::zendesk_email),
+                                    std::string(sandbox_credentials::zendesk_api_token)};
+  jobs::TicketMessage ticket{"Dispute on #1001", "The customer disputed the payment.", "high", "dispute"};
+  std::vector<retry::Outcome> outcomes;
+  run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<void> {
+    clients::HttpClient http(ex, {});
+    clients::ZendeskTickets zendesk(http, settings);
+    for (int holder = 0; holder < 2; ++holder) {
+      boost::asio::co_spawn(ex, [&]() -> boost::asio::awaitable<void> {
+        outcomes.push_back(co_await zendesk.open(job, ticket, "rescind:evt_zd_race", "rescind:evt_zd_race:ticket"));
+      }, boost::asio::detached);
+    }
+    boost::asio::steady_timer tick(ex);
+    while (outcomes.size() < 2) {
+      tick.expires_after(10ms);
+      co_await tick.async_wait(boost::asio::use_awaitable);
+    }
+  });
+  ASSERT_EQ(outcomes.size(), 2u);
+  for (const auto& outcome : outcomes) EXPECT_TRUE(outcome.ok()) << outcome.message;
+  int tickets = 0;
+  for (const auto& effect : sandbox.ledger()) tickets += effect.provider == "zendesk";
+  EXPECT_EQ(tickets, 1);
+  EXPECT_EQ(outcomes[0].reference, outcomes[1].reference) << "both hold the one ticket's id";
 }
 
 }  // namespace

@@ -236,6 +236,13 @@ TEST(Shopify, ASlowDownIsAtMostAnHour) {
   }
 }
 
+TEST(Zendesk, AKeyUsedWithAnotherBodyMeansTheTicketExists) {
+  auto reused = clients::ZendeskTickets::interpret(
+      answer(400, R"({"error":"IdempotentRequestError","description":"Request parameters don't match the given idempotency key"})"));
+  EXPECT_EQ(reused.kind, Kind::ok) << "opened by an earlier attempt: not a second ticket, not a dead letter";
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(400, R"({"error":"InvalidValue","description":"x"})")).kind, Kind::permanent);
+}
+
 TEST(MailgunAndZendesk, ErrorsArePermanentAndSuccessCarriesTheirIds) {
   EXPECT_EQ(clients::MailgunEmail::interpret(answer(400, R"({"message":"'to' parameter is missing"})")).kind, Kind::permanent);
   EXPECT_EQ(clients::MailgunEmail::interpret(answer(200, R"({"id":"<1@mg>","message":"Queued. Thank you."})")).reference, "<1@mg>");
