@@ -194,6 +194,8 @@ class Twilio final : public Provider {
     Reply reply{json_response(http::status::created, message_json(message, sid, account, call.now)),
                 std::nullopt, false};
     reply.effect = effect_of(call, name(), Action::sms, std::move(sid));
+    reply.effect->to = message.to;
+    reply.effect->text = message.body;
     return reply;
   }
 
