@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "clients/encoding.hpp"
+#include "clients/twilio.hpp"
 #include "clients/zendesk.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "jobs/parse.hpp"
@@ -301,6 +303,62 @@ TEST(Messages, TwoHoldersOfOneJobOpenOneZendeskTicket) {
   for (const auto& effect : sandbox.ledger()) tickets += effect.provider == "zendesk";
   EXPECT_EQ(tickets, 1);
   EXPECT_EQ(outcomes[0].reference, outcomes[1].reference) << "both hold the one ticket's id";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mailgun refuses addresses that fail RFC 5321/5322 syntax ("parameter is not a valid address");
+// a display name with '@' is one unless it is a quoted string.
+
+TEST(Messages, MailgunRefusesAnUnquotedSpecialInADisplayNameAndTheClientQuotesIt) {
+  Stack stack({"--email-provider", "mailgun"});
+  auto send = [&](const std::string& to) {
+    std::string body;
+    clients::append_form_field(body, "from", "orders@mg.rescind.test");
+    clients::append_form_field(body, "to", to);
+    clients::append_form_field(body, "subject", "s");
+    clients::append_form_field(body, "text", "t");
+    return http_call("POST", stack.sandbox.url() + "/v3/" + std::string(sandbox_credentials::mailgun_domain) + "/messages", body,
+                     {{"Authorization", clients::basic_auth("api", sandbox_credentials::mailgun_api_key)},
+                      {"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  EXPECT_EQ(send("Ana@Home <ana@example.com>").status, 400);
+  EXPECT_EQ(send("Ana: VIP <ana@example.com>").status, 400);
+  EXPECT_EQ(send(R"("Ana@Home: VIP" <ana@example.com>)").status, 200);
+  EXPECT_EQ(send("Ana Jr. <ana@example.com>").status, 200) << "a '.' is tolerated, as the obsolete phrase syntax allows";
+
+  stack.sandbox.set_faults("{}");
+  auto job = replace(job_notifying("evt_mg_special", R"("email")"), R"("name":"Ana")", R"("name":"Ana@Home: VIP")");
+  stack.enqueue(job + "\n");
+  stack.settle(1);
+  EXPECT_EQ(stack.redis.integer({"XLEN", "rescind:dlq"}), 0) << stack.worker->stderr_text();
+  auto emails = stack.effects("mailgun", "evt_mg_special");
+  ASSERT_EQ(emails.size(), 1u);
+  EXPECT_EQ(emails[0].to, "ana@example.com");
+}
+
+// Twilio's limit is 1600 characters (the sandbox counts them as Twilio does, and refuses more
+// with 21617); the client cuts a longer text between characters, never inside one.
+TEST(Messages, ALongSmsIsCutToTwilios1600CharactersAsValidUtf8) {
+  Sandbox sandbox;
+  jobs::JobParser parser;
+  auto parsed = parser.parse(job_notifying("evt_long_sms", R"("sms")"));
+  ASSERT_TRUE(std::holds_alternative<jobs::Job>(parsed));
+  std::string error;
+  clients::TwilioSettings settings{*clients::parse_url(sandbox.url(), error), std::string(sandbox_credentials::twilio_account_sid),
+                                   std::string(sandbox_credentials::twilio_auth_token), std::string(sandbox_credentials::twilio_from)};
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "\xe2\x82\xac";  // €, three bytes each
+  retry::Outcome outcome;
+  run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<void> {
+    clients::HttpClient http(ex, {});
+    clients::TwilioSms twilio(http, settings);
+    outcome = co_await twilio.send(std::get<jobs::Job>(parsed), text);
+  });
+  ASSERT_TRUE(outcome.ok()) << outcome.code << " " << outcome.message;
+  auto ledger = sandbox.ledger();
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].text.size(), 1600u * 3) << "1600 whole characters";
+  EXPECT_TRUE(ledger[0].text == text.substr(0, ledger[0].text.size())) << "cut between characters";
 }
 
 }  // namespace
