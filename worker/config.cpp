@@ -158,7 +158,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_flag("--allow-insecure-http", allow_insecure_http, "Accept plain http:// provider and webhook URLs to hosts other than loopback (credentials then travel in clear)")->envname("RESCIND_ALLOW_INSECURE_HTTP")->group(http);
 
   auto* quotas = "Provider quotas";
-  app.add_option("--limit", limit_specs, "Quota, repeatable: PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=100/s:20 or twilio/+15005550006=1/s")->envname("RESCIND_LIMIT")->delimiter(';')->group(quotas);
+  app.add_option("--limit", limit_specs, "Quota, repeatable: PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=25/s:5 (Stripe's default per endpoint) or twilio/+15005550006=1/s")->envname("RESCIND_LIMIT")->delimiter(';')->group(quotas);
   app.add_option("--limit-scope", limit_scope, "fleet: one bucket in Redis shared by every worker; local: per process")->envname("RESCIND_LIMIT_SCOPE")->capture_default_str()->check(CLI::IsMember({"fleet", "local"}))->group(quotas);
   app.add_option("--max-limit-wait", max_limit_wait, "A step that would wait longer than this for its quota is rescheduled (no attempt used) instead of holding a job slot")->envname("RESCIND_MAX_LIMIT_WAIT")->capture_default_str()->group(quotas);
 
