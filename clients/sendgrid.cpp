@@ -1,11 +1,41 @@
 #include "clients/sendgrid.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
 
 namespace rescind::clients {
 
 using common::append_json_string;
+
+namespace {
+
+// SendGrid gives a 403 two documented meanings: "From address doesn't match Verified Sender
+// Identity" (permanent until someone fixes the account) and "temporarily blocked from sending
+// emails due to repeated bad requests" (its v3 error table: "Too many bad requests. Temporary
+// block"). No code or field is documented for the block, only that wording, so it is told
+// apart by the message — conservatively: both words must be there, and any other 403 stays
+// permanent. (The exact body SendGrid sends for the block is not documented.)
+bool temporary_block(std::string_view message) {
+  std::string lower(message);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("temporar") != std::string::npos && lower.find("block") != std::string::npos;
+}
+
+// X-RateLimit-Reset: the epoch second the window ends (SendGrid's rate-limit page). Clamped
+// to 1 s-1 h like a Retry-After: a clock apart from SendGrid's, or a nonsense number, must
+// neither retry in a loop nor park the job past its horizon.
+std::optional<std::chrono::milliseconds> until_reset(std::string_view value, std::chrono::system_clock::time_point now) {
+  long long reset = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), reset);
+  if (ec != std::errc{} || end != value.data() + value.size()) return std::nullopt;
+  auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return std::chrono::milliseconds(std::chrono::seconds(std::clamp(reset - now_s, 1LL, 3600LL)));
+}
+
+}  // namespace
 
 asio::awaitable<retry::Outcome> SendGridEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
   std::string body = R"({"personalizations":[{"to":[{"email":)";
@@ -34,7 +64,7 @@ asio::awaitable<retry::Outcome> SendGridEmail::send(const jobs::Job& job, const 
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
 }
 
-retry::Outcome SendGridEmail::interpret(const Exchange& exchange) {
+retry::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono::system_clock::time_point now) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   if (outcome.ok()) {
@@ -45,6 +75,19 @@ retry::Outcome SendGridEmail::interpret(const Exchange& exchange) {
   }
   if (auto message = json_string_at(exchange.response.body(), "/errors/0/message")) outcome.message = *message;
   if (auto field = json_string_at(exchange.response.body(), "/errors/0/field")) outcome.code = *field;
+  if (outcome.status == 403 && temporary_block(outcome.message)) {
+    // Rate-limited: the account is paused fleet-wide and no attempt is used; retrying at once
+    // would be one more of the bad requests the block is about. How long it lasts is not
+    // documented.
+    outcome.kind = retry::Outcome::Kind::rate_limited;
+    outcome.code = "temporary_block";
+    if (!outcome.retry_after) outcome.retry_after = temporary_block_wait;
+  }
+  if (outcome.status == 429 && !outcome.retry_after) {
+    if (auto it = exchange.response.find("X-RateLimit-Reset"); it != exchange.response.end()) {
+      outcome.retry_after = until_reset(it->value(), now);
+    }
+  }
   return outcome;
 }
 

@@ -1,6 +1,7 @@
 // SendGrid customer email (role: email). POST /v3/mail/send, JSON, 202 Accepted.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <string>
 
 #include "clients/http_client.hpp"
@@ -22,7 +23,12 @@ class SendGridEmail {
 
   asio::awaitable<retry::Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
 
-  static retry::Outcome interpret(const Exchange& exchange);
+  // `now`: against it X-RateLimit-Reset (an epoch second) becomes a wait.
+  static retry::Outcome interpret(const Exchange& exchange,
+                                  std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+  // How long the account rests after a temporary block (SendGrid does not say how long one lasts).
+  static constexpr std::chrono::milliseconds temporary_block_wait = std::chrono::minutes(1);
 
  private:
   HttpClient& http_;

@@ -2,7 +2,6 @@
 
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
-#include "common/text.hpp"
 
 namespace rescind::clients {
 namespace {
@@ -11,6 +10,24 @@ namespace {
 // (20429) and its own service errors (20500, 20503).
 bool retryable_twilio_code(std::string_view code) {
   return code == "20429" || code == "20500" || code == "20503";
+}
+
+// The longest prefix of `text` (valid UTF-8) of at most `limit` characters, cut between
+// characters. Twilio's limit is 1600 characters, not bytes: counting bytes cut a text in a
+// three-byte script to a third of what Twilio takes. A character outside the BMP (an emoji)
+// counts twice, as it does in UTF-16 (how Twilio counts those is not documented: this way
+// errs on the short side).
+std::string_view characters_prefix(std::string_view text, std::size_t limit) {
+  std::size_t units = 0, i = 0;
+  while (i < text.size()) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    std::size_t weight = length == 4 ? 2 : 1;
+    if (units + weight > limit || i + length > text.size()) break;
+    units += weight;
+    i += length;
+  }
+  return text.substr(0, i);
 }
 
 }  // namespace
@@ -25,16 +42,15 @@ asio::awaitable<retry::Outcome> TwilioSms::send(const jobs::Job& job, std::strin
   std::string body;
   append_form_field(body, "To", job.customer.phone);
   append_form_field(body, settings_.from.starts_with("MG") ? "MessagingServiceSid" : "From", settings_.from);
-  // Twilio's limit; cut between characters so the message stays valid UTF-8.
-  append_form_field(body, "Body", common::utf8_prefix(text, 1600));
+  append_form_field(body, "Body", characters_prefix(text, 1600));
 
   auto request = make_post(settings_.base, path_, job.id, "application/x-www-form-urlencoded");
   request.set(http::field::authorization, authorization_);
   request.body() = std::move(body);
-  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
+  co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)), settings_.queue_full_wait);
 }
 
-retry::Outcome TwilioSms::interpret(const Exchange& exchange) {
+retry::Outcome TwilioSms::interpret(const Exchange& exchange, std::chrono::milliseconds queue_full_wait) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   const auto& body = exchange.response.body();
@@ -54,6 +70,13 @@ retry::Outcome TwilioSms::interpret(const Exchange& exchange) {
   if (auto message = json_string_at(body, "/message")) outcome.message = *message;
   if (outcome.code == "20429") {
     outcome.kind = retry::Outcome::Kind::rate_limited;
+  } else if (outcome.code == "21611") {
+    // "This 'From' number has exceeded the maximum number of queued messages": congestion of
+    // this sender, not a refusal of the message (twilio.com/docs/api/errors/21611). Rate-limited,
+    // so the sender's account is paused fleet-wide and no attempt is used: the other SMS of the
+    // backlog wait too instead of meeting the full queue one after the other.
+    outcome.kind = retry::Outcome::Kind::rate_limited;
+    if (!outcome.retry_after) outcome.retry_after = queue_full_wait;
   } else if (retryable_twilio_code(outcome.code)) {
     outcome.kind = retry::Outcome::Kind::retryable;
   }

@@ -2,6 +2,7 @@
 // auth. Twilio has no idempotency for messages: the step is recorded the moment it succeeds.
 #pragma once
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <string>
 
 #include "clients/http_client.hpp"
@@ -15,6 +16,9 @@ struct TwilioSettings {
   std::string account_sid;
   std::string auth_token;
   std::string from;  // +E.164 sender, or a messaging service (MG…)
+  // 21611: the sender's queue holds 10 hours of messages. It drains at the sender's rate (a US
+  // long code sends one segment a second), so the sender waits this long before the next try.
+  std::chrono::milliseconds queue_full_wait{std::chrono::minutes(1)};
 };
 
 class TwilioSms {
@@ -23,7 +27,9 @@ class TwilioSms {
 
   asio::awaitable<retry::Outcome> send(const jobs::Job& job, std::string_view text);
 
-  static retry::Outcome interpret(const Exchange& exchange);
+  // `queue_full_wait`: the pause a 21611 answer gets when it carries no Retry-After.
+  static retry::Outcome interpret(const Exchange& exchange,
+                                  std::chrono::milliseconds queue_full_wait = std::chrono::minutes(1));
 
  private:
   HttpClient& http_;

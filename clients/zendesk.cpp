@@ -15,20 +15,8 @@ ZendeskTickets::ZendeskTickets(HttpClient& http, ZendeskSettings settings)
       authorization_(basic_auth(settings_.email + "/token", settings_.api_token)) {}
 
 asio::awaitable<Outcome> ZendeskTickets::open(const jobs::Job& job, const jobs::TicketMessage& ticket,
-                                              std::string_view external_id) {
+                                              std::string_view external_id, std::string_view idempotency_key) {
   if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "Zendesk is not configured (ZENDESK_API_TOKEN)", {}, {}};
-  std::string query;
-  append_form_field(query, "external_id", external_id);
-  HttpRequest lookup{http::verb::get, settings_.base.path + "/api/v2/tickets.json?" + query, 11};
-  lookup.set(http::field::authorization, authorization_);
-  lookup.set("X-Rescind-Job", job.id);
-  auto found = co_await http_.send(settings_.base.origin, std::move(lookup));
-  if (found.error || found.response.result_int() != 200) co_return interpret(found);
-  if (auto id = json_string_at(found.response.body(), "/tickets/0/external_id"); id && *id == external_id) {
-    Outcome existing = Outcome::success("existing", 200);
-    co_return existing;  // opened by an earlier attempt whose answer was lost
-  }
-
   std::string body = R"({"ticket":{"subject":)";
   append_json_string(body, ticket.subject);
   body += R"(,"comment":{"body":)";
@@ -46,6 +34,9 @@ asio::awaitable<Outcome> ZendeskTickets::open(const jobs::Job& job, const jobs::
   body += "]}}";
   auto request = make_post(settings_.base, "/api/v2/tickets.json", job.id, "application/json");
   request.set(http::field::authorization, authorization_);
+  // The same key on every attempt and for every holder of the job: Zendesk creates the ticket
+  // once and answers the repeats with it (x-idempotency-lookup: hit).
+  request.set("Idempotency-Key", idempotency_key);
   request.body() = std::move(body);
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
 }
@@ -66,6 +57,12 @@ Outcome ZendeskTickets::interpret(const Exchange& exchange) {
   }
   outcome.code = json_string_at(body, "/error").value_or("");
   if (auto description = json_string_at(body, "/description")) outcome.message = *description;
+  if (outcome.status == 400 && outcome.code == "IdempotentRequestError") {
+    // The key was used with another body: this job's ticket was opened by an earlier attempt
+    // (whose text a newer version words differently). It exists; opening another would be the
+    // duplicate the key is there to prevent.
+    return Outcome::success("existing", 200);
+  }
   return outcome;
 }
 

@@ -1,7 +1,8 @@
-// Zendesk support tickets (role: ticket): a return to arrange, a dispute to answer.
-// Ticket creation has no idempotency key, so the ticket carries an external_id derived from
-// the job and, before creating, the client looks for a ticket with that id (a retry after a
-// lost answer finds the first one instead of opening a second).
+// Zendesk support tickets (role: ticket): a return to arrange, a dispute to answer. Ticket
+// creation carries an Idempotency-Key derived from the job, so a retry after a lost answer, or
+// a second worker holding the same job, gets the first ticket back instead of opening another
+// (Zendesk keeps keys for a while, 2 hours by third-party accounts). The ticket also carries an
+// external_id from the job, for people searching Zendesk.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <string>
@@ -22,7 +23,8 @@ class ZendeskTickets {
  public:
   ZendeskTickets(HttpClient& http, ZendeskSettings settings);
 
-  asio::awaitable<retry::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket, std::string_view external_id);
+  asio::awaitable<retry::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket, std::string_view external_id,
+                                       std::string_view idempotency_key);
 
   static retry::Outcome interpret(const Exchange& exchange);
   bool configured() const { return !settings_.api_token.empty(); }

@@ -57,6 +57,7 @@ struct Metrics::Families {
         pending_refunds_total(prometheus::BuildCounter().Name("rescind_pending_refunds_total").Help("Refunds a provider reported pending (outcome pending), and how pending refunds ended (succeeded, failed: dead-lettered)").Register(r)),
         reconciled(prometheus::BuildCounter().Name("rescind_refund_reconciles_total").Help("Lookups of a job's refund at the provider before a new idempotency key: found, none (new key used), unknown (retried)").Register(r)),
         pending_refunds(gauge(r, "rescind_refunds_pending", "Refunds accepted by the provider but not yet completed (sampled)")),
+        receivers_disabled(prometheus::BuildCounter().Name("rescind_record_receivers_disabled_total").Help("Back-office receivers that answered 410 Gone and are no longer called (on-call re-enables them)").Register(r).Add({})),
         lag(gauge(r, "rescind_stream_lag", "Entries of the jobs stream not yet delivered to the group (sampled)")),
         pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
         length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
@@ -85,6 +86,7 @@ struct Metrics::Families {
   prometheus::Family<prometheus::Counter>& pending_refunds_total;
   prometheus::Family<prometheus::Counter>& reconciled;
   prometheus::Gauge& pending_refunds;
+  prometheus::Counter& receivers_disabled;
   prometheus::Gauge& lag;
   prometheus::Gauge& pending;
   prometheus::Gauge& length;
@@ -139,6 +141,8 @@ void Metrics::housekeeping_removed(std::string_view what, long long count) {
 void Metrics::rate_limited(std::string_view provider) {
   families_->rate_limited.Add({{"provider", std::string(provider)}}).Increment();
 }
+
+void Metrics::receiver_disabled() { families_->receivers_disabled.Increment(); }
 
 void Metrics::job_deferred(std::string_view reason) {
   families_->deferred.Add({{"reason", std::string(reason)}}).Increment();

@@ -34,6 +34,8 @@ class Metrics {
   void job_deferred(std::string_view reason);
   // action: ack, reschedule, dead_letter, step_state — Redis did not take it after retries.
   void queue_write_failed(std::string_view action);
+  // A back-office receiver answered 410 Gone and was disabled for the fleet.
+  void receiver_disabled();
 
   // A refund the provider reported pending (outcome "pending"), and how pending ones ended
   // ("succeeded", "failed": dead-lettered for on-call).

@@ -3,6 +3,7 @@
 #pragma once
 #include <simdjson.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,20 @@ BodyRead each_body_member(std::string& text, Visit&& visit) {
     if (!visit(key, value)) return BodyRead::stopped;
   }
   return at_document_end(doc) ? BodyRead::ok : BodyRead::malformed;
+}
+
+// The integer members of a control endpoint's body ({"count":3,"reset_in_s":30}), each
+// within [0, max]; nullopt when the body is not such an object. Absent members keep `out`'s.
+template <class Fields>
+bool control_integers(std::string& text, Fields& out, long long max = 1'000'000'000) {
+  auto read = each_body_member(text, [&](std::string_view key, simdjson::ondemand::value value) {
+    auto it = out.find(std::string(key));
+    std::int64_t number = 0;
+    if (it == out.end() || value.get_int64().get(number) || number < 0 || number > max) return false;
+    it->second = number;
+    return true;
+  });
+  return read == BodyRead::ok;
 }
 
 }  // namespace rescind::sandbox

@@ -53,6 +53,22 @@ std::optional<std::vector<std::string>> recipients_of(std::string_view to) {
     if (open != std::string_view::npos) {
       auto close = recipient.find('>', open);
       if (close == std::string_view::npos) return false;
+      // RFC 5322: a display name is words, atoms or quoted strings ('.' tolerated, as the
+      // obsolete syntax allows); a special such as '@' or ':' outside quotes makes the address
+      // invalid, and Mailgun refuses addresses that fail RFC 5321/5322 syntax.
+      bool in_quotes = false, escaped = false;
+      for (char c : recipient.substr(0, open)) {
+        if (escaped) {
+          escaped = false;
+        } else if (in_quotes) {
+          if (c == '\\') escaped = true;
+          else if (c == '"') in_quotes = false;
+        } else if (c == '"') {
+          in_quotes = true;
+        } else if (std::string_view("<>[]:;@\\").find(c) != std::string_view::npos) {
+          return false;
+        }
+      }
       recipient = recipient.substr(open + 1, close - open - 1);
     }
     while (!recipient.empty() && recipient.front() == ' ') recipient.remove_prefix(1);

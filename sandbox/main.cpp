@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
       "formats, checks the test credentials of common/sandbox_credentials.hpp, honours\n"
       "idempotency keys, injects faults on request and keeps a ledger of every side effect.\n"
       "Control endpoints: GET /__ledger[?job_id=&provider=], GET /__ledger/summary,\n"
-      "POST /__reset, GET|POST /__faults, POST /__paypal/expire-tokens,\n"
+      "POST /__reset, GET|POST /__faults, POST /__paypal/expire-tokens, POST /__twilio/queue-full,\n"
+      "POST /__sendgrid/block, POST /__sendgrid/rate-limit, POST /__webhook/receiver,\n"
       "GET|POST /__shopify/scenario. Prints 'listening on HOST:PORT' once ready.",
       "rescind-sandbox"};
   app.add_option("--listen", options.listen,

@@ -1,5 +1,10 @@
 // SendGrid's v3 Mail Send (POST /v3/mail/send): Bearer auth, the JSON mail body, a verified
 // sender, 202 with X-Message-Id, and SendGrid's {"errors":[…]} shape.
+// POST /__sendgrid/block {"count":N}: the next N sends get the 403 of a temporary block
+// ("Too many bad requests. Temporary block"); POST /__sendgrid/rate-limit
+// {"count":N,"reset_in_s":S}: the next N get a 429 whose window ends S seconds from now,
+// announced only in X-RateLimit-Reset (epoch seconds), as SendGrid's rate-limit page shows.
+#include <map>
 #include <vector>
 
 #include "common/json_text.hpp"
@@ -216,6 +221,24 @@ class SendGrid final : public Provider {
                       "from"}});
     }
 
+    if (rate_limited_ > 0) {
+      --rate_limited_;
+      Response response = errors_response(http::status::too_many_requests, {{"too many requests", ""}});
+      auto reset = std::chrono::duration_cast<std::chrono::seconds>(call.now.time_since_epoch()).count() + reset_in_s_;
+      response.set("X-RateLimit-Limit", "600");
+      response.set("X-RateLimit-Remaining", "0");
+      response.set("X-RateLimit-Reset", std::to_string(reset));
+      return Reply{std::move(response), std::nullopt, false};
+    }
+    if (blocked_ > 0) {
+      // SendGrid's v3 error table: "403 Too many bad requests. Temporary block"; its responses
+      // page: "temporarily blocked from sending emails due to repeated bad requests". The body
+      // of that answer is not documented: this is the documented sentence in the usual shape.
+      --blocked_;
+      return refuse(http::status::forbidden,
+                    {{"You have been temporarily blocked from sending emails due to repeated bad requests", ""}});
+    }
+
     std::string id = "sbx_msg_" + std::to_string(next_message_++);
     Reply reply{Response{http::status::accepted, 11}, std::nullopt, false};
     reply.response.set("X-Message-Id", id);
@@ -241,8 +264,34 @@ class SendGrid final : public Provider {
     return response;
   }
 
+  void reset() override { blocked_ = rate_limited_ = 0; }
+
+  std::optional<Response> control(std::string_view action, Request& request,
+                                  std::chrono::system_clock::time_point) override {
+    if (action != "block" && action != "rate-limit") return std::nullopt;
+    if (request.method() != http::verb::post) {
+      return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
+    }
+    std::map<std::string, long long> fields{{"count", 1}};
+    if (action == "rate-limit") fields["reset_in_s"] = 60;
+    if (!control_integers(request.body(), fields, 86'400)) {
+      return json_response(http::status::bad_request,
+                           "{\"error\":\"body: {\\\"count\\\":N} (rate-limit: and \\\"reset_in_s\\\":S), each from 0 to 86400\"}");
+    }
+    if (action == "block") {
+      blocked_ = static_cast<std::uint64_t>(fields["count"]);
+    } else {
+      rate_limited_ = static_cast<std::uint64_t>(fields["count"]);
+      reset_in_s_ = fields["reset_in_s"];
+    }
+    return json_response(http::status::ok, "{}");
+  }
+
  private:
   std::uint64_t next_message_ = 1;  // never reset: message ids stay unique for the process
+  std::uint64_t blocked_ = 0;       // sends still to answer with the temporary-block 403
+  std::uint64_t rate_limited_ = 0;  // sends still to answer with 429 + X-RateLimit-Reset
+  long long reset_in_s_ = 60;
 };
 
 }  // namespace

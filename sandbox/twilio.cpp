@@ -1,12 +1,16 @@
 // Twilio's Messages API (POST /2010-04-01/Accounts/{AccountSid}/Messages.json): basic auth,
 // form parameters, E.164 checks, 201 with the message resource, and Twilio's error shape.
+// POST /__twilio/queue-full {"count":N}: the next N messages are refused with 21611, the
+// answer Twilio gives while a sender's queue holds more than 10 hours of messages.
 #include <cstdio>
+#include <map>
 
 #include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "sandbox/auth.hpp"
 #include "sandbox/clock.hpp"
 #include "sandbox/form.hpp"
+#include "sandbox/json_body.hpp"
 #include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
@@ -178,10 +182,20 @@ class Twilio final : public Provider {
                     "The concatenated message body exceeds the 1600 character limit.");
     }
 
+    if (queue_full_ > 0) {
+      // https://www.twilio.com/docs/api/errors/21611: temporary, the queue drains at the
+      // sender's rate (a US long code: one segment a second); nothing was queued.
+      --queue_full_;
+      return refuse(http::status::bad_request, 21611,
+                    "This 'From' number has exceeded the maximum number of queued messages");
+    }
+
     std::string sid = message_sid(next_message_++);
     Reply reply{json_response(http::status::created, message_json(message, sid, account, call.now)),
                 std::nullopt, false};
     reply.effect = effect_of(call, name(), Action::sms, std::move(sid));
+    reply.effect->to = message.to;
+    reply.effect->text = message.body;
     return reply;
   }
 
@@ -193,8 +207,25 @@ class Twilio final : public Provider {
     return error_response(failure.status, 20000 + status, message);
   }
 
+  void reset() override { queue_full_ = 0; }
+
+  std::optional<Response> control(std::string_view action, Request& request,
+                                  std::chrono::system_clock::time_point) override {
+    if (action != "queue-full") return std::nullopt;
+    if (request.method() != http::verb::post) {
+      return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
+    }
+    std::map<std::string, long long> fields{{"count", 1}};
+    if (!control_integers(request.body(), fields)) {
+      return json_response(http::status::bad_request, "{\"error\":\"body: {\\\"count\\\":N}, N >= 0\"}");
+    }
+    queue_full_ = static_cast<std::uint64_t>(fields["count"]);
+    return json_response(http::status::ok, "{\"queue_full\":" + std::to_string(queue_full_) + "}");
+  }
+
  private:
   std::uint64_t next_message_ = 1;  // never reset: sids stay unique for the process
+  std::uint64_t queue_full_ = 0;    // messages still to refuse with 21611
 };
 
 }  // namespace

@@ -1,6 +1,10 @@
 // Zendesk tickets (POST /api/v2/tickets.json, GET /api/v2/tickets.json?external_id=…):
-// API-token basic auth, the {"ticket":{…}} body, RecordInvalid errors, and the lookup by
-// external_id a client makes before creating again after a lost answer.
+// API-token basic auth, the {"ticket":{…}} body, RecordInvalid errors, the list by external_id,
+// and Zendesk's Idempotency-Key on ticket creation: a first use answers
+// `x-idempotency-lookup: miss`, the same key with the same body replays the first answer with
+// `hit` (no second ticket), the same key with another body is 400 IdempotentRequestError (the
+// names of cloudbees-oss/zendesk-java-client, IdempotencyUtil; Zendesk keeps keys 2 hours,
+// which the sandbox does not model).
 #include <unordered_map>
 #include <vector>
 
@@ -152,10 +156,28 @@ class Zendesk final : public Provider {
                           "Sandbox: injected failure (HTTP " + std::to_string(code) + ")");
   }
 
-  void reset() override { by_external_id_.clear(); }
+  void reset() override {
+    by_external_id_.clear();
+    by_idempotency_key_.clear();
+  }
 
  private:
   Reply create(Call& call) {
+    std::string key(header(call.request, "Idempotency-Key"));
+    if (!key.empty()) {
+      if (auto it = by_idempotency_key_.find(key); it != by_idempotency_key_.end()) {
+        if (it->second.request != call.request.body()) {
+          return refuse(error_response(http::status::bad_request, "IdempotentRequestError",
+                                       "Request parameters don't match the given idempotency key"));
+        }
+        Reply replay = refuse(json_response(http::status::created, it->second.answer));
+        replay.response.set(http::field::location, it->second.location);
+        replay.response.set("x-idempotency-lookup", "hit");
+        replay.replayed = true;
+        return replay;
+      }
+    }
+    std::string request_body = call.request.body();  // before parsing pads it
     Ticket ticket;
     if (!read_body(call.request.body(), ticket)) {
       return refuse(error_response(http::status::bad_request, "InvalidJSON",
@@ -177,8 +199,10 @@ class Zendesk final : public Provider {
     if (!ticket.external_id.empty()) by_external_id_[std::string(ticket.external_id)].push_back(json);
 
     std::string body = "{\"ticket\":" + json + "}";
+    if (!key.empty()) by_idempotency_key_[key] = Saved{std::move(request_body), body, url};
     Reply reply = refuse(json_response(http::status::created, std::move(body)));
     reply.response.set(http::field::location, url);
+    if (!key.empty()) reply.response.set("x-idempotency-lookup", "miss");
     reply.effect = effect_of(call, name(), Action::ticket, std::to_string(id), ticket.external_id);
     return reply;
   }
@@ -240,6 +264,12 @@ class Zendesk final : public Provider {
 
   std::int64_t next_ticket_ = first_ticket_id;  // never reset: ids stay unique for the process
   std::unordered_map<std::string, std::vector<std::string>> by_external_id_;  // → ticket JSON
+  struct Saved {
+    std::string request;  // the body the key was first used with
+    std::string answer;
+    std::string location;
+  };
+  std::unordered_map<std::string, Saved> by_idempotency_key_;
 };
 
 }  // namespace

@@ -44,6 +44,9 @@ clients::Url url_or_throw(const std::string& text, const char* flag, bool allow_
   return *url;
 }
 
+// How a usage error names a receiver: its scheme and host, never the path that may hold its token.
+std::string host_of(const clients::Url& url) { return (url.origin.tls ? "https://" : "http://") + url.origin.host; }
+
 // The credentials --sandbox would replace. Given with it, one of them is a mistake either
 // way: a production worker about to "succeed" against the fake (and record its refunds as
 // done for the idempotency window), or a real secret about to be sent to the sandbox.
@@ -111,9 +114,9 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
               twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
               square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
-              refund_window = "30d", pending_check = "5m";
+              refund_window = "30d", pending_check = "5m", twilio_queue_full_wait = "1m";
   std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for,
-      paypal_for, square_for;
+      paypal_for, square_for, webhook_secrets_for;
   auto& p = config.providers;
   p.sendgrid.from_name = "Rescind";
   common::SecretOptions secrets(app);
@@ -156,7 +159,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_flag("--allow-insecure-http", allow_insecure_http, "Accept plain http:// provider and webhook URLs to hosts other than loopback (credentials then travel in clear)")->envname("RESCIND_ALLOW_INSECURE_HTTP")->group(http);
 
   auto* quotas = "Provider quotas";
-  app.add_option("--limit", limit_specs, "Quota, repeatable: PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=100/s:20 or twilio/+15005550006=1/s")->envname("RESCIND_LIMIT")->delimiter(';')->group(quotas);
+  app.add_option("--limit", limit_specs, "Quota, repeatable: PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=25/s:5 (Stripe's default per endpoint) or twilio/+15005550006=1/s")->envname("RESCIND_LIMIT")->delimiter(';')->group(quotas);
   app.add_option("--limit-scope", limit_scope, "fleet: one bucket in Redis shared by every worker; local: per process")->envname("RESCIND_LIMIT_SCOPE")->capture_default_str()->check(CLI::IsMember({"fleet", "local"}))->group(quotas);
   app.add_option("--max-limit-wait", max_limit_wait, "A step that would wait longer than this for its quota is rescheduled (no attempt used) instead of holding a job slot")->envname("RESCIND_MAX_LIMIT_WAIT")->capture_default_str()->group(quotas);
 
@@ -177,6 +180,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--twilio-account-sid", p.twilio.account_sid, "Account SID AC…")->envname("TWILIO_ACCOUNT_SID")->group(twilio);
   secrets.add("--twilio-auth-token", p.twilio.auth_token, "Auth token", "TWILIO_AUTH_TOKEN", twilio);
   app.add_option("--twilio-from", p.twilio.from, "Sender: +E.164 number or messaging service MG…")->envname("TWILIO_FROM")->group(twilio);
+  app.add_option("--twilio-queue-full-wait", twilio_queue_full_wait, "After Twilio's 21611 (the sender's queue holds 10 h of messages), SMS from that sender wait this long, fleet-wide, without using an attempt")->envname("RESCIND_TWILIO_QUEUE_FULL_WAIT")->capture_default_str()->group(twilio);
 
   auto* slack = "Slack (staff)";
   secrets.add("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)", "SLACK_WEBHOOK_URL", slack);
@@ -213,7 +217,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   auto* record = "Back-office records (signed webhooks)";
   secrets.add("--record-webhook", record_webhooks, "Receiver URL, repeatable: every finished refund/cancellation is posted there", "RESCIND_RECORD_WEBHOOKS", record);
   secrets.add("--record-webhook-for", record_webhooks_for, "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)", "RESCIND_RECORD_WEBHOOKS_BY_SHOP", record);
-  secrets.add("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks)", "RESCIND_WEBHOOK_SECRET", record);
+  secrets.add("--webhook-secret", p.webhooks.secret, "Signing secret whsec_… (Standard Webhooks) of every receiver without its own", "RESCIND_WEBHOOK_SECRET", record);
+  secrets.add("--webhook-secret-for", webhook_secrets_for, "A receiver's own signing secret, repeatable: URL=whsec_… (the URL as given to --record-webhook or --record-webhook-for)", "RESCIND_WEBHOOK_SECRETS_BY_RECEIVER", record);
 
   auto* policy = "Policy";
   app.add_option("--refund-window", refund_window, "refund.requested: orders older than this are outside the policy")->envname("RESCIND_REFUND_WINDOW")->capture_default_str()->group(policy);
@@ -247,7 +252,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {pending_check, &config.queue.pending_refund_check, "--pending-refund-check"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
-                                {request_timeout, &config.http.request_timeout, "--http-timeout"}};
+                                {request_timeout, &config.http.request_timeout, "--http-timeout"},
+                                {twilio_queue_full_wait, &p.twilio.queue_full_wait, "--twilio-queue-full-wait"}};
     if (dlq_retention == "forever") dlq_retention = "0s";
     if (prune_after == "never") prune_after = "0s";
     DurationFlag optional_durations[] = {{dlq_retention, &config.queue.dlq_retention, "--dlq-retention"},
@@ -267,6 +273,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");
     if (config.queue.visibility_timeout < std::chrono::milliseconds(300)) throw UsageError("--visibility-timeout must be at least 300ms");
+    if (p.twilio.queue_full_wait < std::chrono::milliseconds(100)) throw UsageError("--twilio-queue-full-wait must be at least 100ms");
     config.limits.scope = limit_scope == "local" ? ratelimit::Scope::local : ratelimit::Scope::fleet;
     for (const auto& spec : limit_specs) {
       if (!ratelimit::parse_limit(spec, config.limits, error)) throw UsageError("--limit " + error);
@@ -351,6 +358,30 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     for (const auto& item : record_webhooks_for) {
       auto [shop, address] = per_shop(item, "--record-webhook-for");
       p.webhooks.by_shop[shop].push_back(receiver(address, "--record-webhook-for"));
+    }
+    // URL=whsec_…: the secret starts at the last "=whsec_" (a URL's query may hold '=').
+    for (const auto& item : webhook_secrets_for) {
+      auto at = item.rfind("=whsec_");
+      if (at == std::string::npos || at == 0) {
+        throw UsageError("--webhook-secret-for: an item is not URL=whsec_… (the item is not shown: it is a secret)");
+      }
+      common::log::register_secret(item.substr(0, at));
+      auto parsed = url(item.substr(0, at), "--webhook-secret-for");
+      auto secret = item.substr(at + 1);
+      common::log::register_secret(secret);
+      // Standard Webhooks: "at least 24 bytes (192 bits, 512 maximum)" of random key.
+      auto key = clients::decode_webhook_secret(secret);
+      if (key.size() < 24 || key.size() > 64) {
+        throw UsageError("--webhook-secret-for " + host_of(parsed) + ": the secret must be whsec_ and base64 of 24 to 64 random bytes");
+      }
+      auto id = clients::receiver_id(parsed);
+      bool known = false;
+      for (const auto& r : p.webhooks.receivers) known = known || clients::receiver_id(r) == id;
+      for (const auto& [shop, list] : p.webhooks.by_shop) {
+        for (const auto& r : list) known = known || clients::receiver_id(r) == id;
+      }
+      if (!known) throw UsageError("--webhook-secret-for " + host_of(parsed) + ": the URL is none of the --record-webhook(-for) receivers");
+      p.webhooks.secret_by_receiver[id] = secret;
     }
     for (const auto& item : paypal_for) {
       auto [shop, pair] = per_shop(item, "--paypal-credentials-for");

@@ -19,6 +19,7 @@
 #include "redis/connection.hpp"
 #include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
+#include "worker/gone_receivers.hpp"
 #include "worker/job_runner.hpp"
 #include "worker/pending_refunds.hpp"
 #include "worker/queue_sampler.hpp"
@@ -62,7 +63,8 @@ int Engine::run() {
   // XREADGROUP BLOCK would stall the pipeline; its replies may take the whole block to come.
   redis::Connection reader(ex, config_.queue.redis, config_.queue.block + std::chrono::seconds(10));
   clients::HttpClient http(ex, config_.http);
-  Steps steps(http, config_.providers, ex);
+  RedisGoneReceivers gone_receivers(commands, config_.queue.prefix, metrics);
+  Steps steps(http, config_.providers, ex, &gone_receivers);
   retry::QueueKeys keys{config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
                         config_.queue.group, config_.queue.consumer};
   retry::JobQueue job_queue(keys);

@@ -25,7 +25,8 @@ bool Steps::has_client(std::string_view provider) {
   return false;
 }
 
-Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor)
+Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor,
+             clients::GoneReceivers* gone)
     : stripe_(http, providers.stripe),
       paypal_(http, providers.paypal, executor),
       square_(http, providers.square),
@@ -35,7 +36,7 @@ Steps::Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::
       twilio_(http, providers.twilio),
       slack_(http, providers.slack),
       zendesk_(http, providers.zendesk),
-      webhooks_(http, providers.webhooks),
+      webhooks_(http, providers.webhooks, gone),
       email_provider_(providers.email_provider),
       email_provider_by_shop_(providers.email_provider_by_shop),
       twilio_sender_(providers.twilio.from) {
@@ -127,7 +128,7 @@ boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, 
     case Role::ticket: {
       auto ticket = jobs::support_ticket(job, plan.situation);
       auto external_id = "rescind:" + job.id;
-      co_return co_await zendesk_.open(job, ticket, external_id);
+      co_return co_await zendesk_.open(job, ticket, external_id, idempotency_key(job, role));
     }
     case Role::record:  // the back office books a pending refund too: the provider has it
       co_return co_await webhooks_.record(job, plan.situation, refunded != jobs::RefundProgress::none);

@@ -27,7 +27,9 @@ namespace rescind::worker {
 
 class Steps {
  public:
-  Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor);
+  // `gone`: where receivers that answered 410 are remembered for the fleet (may be null).
+  Steps(clients::HttpClient& http, const ProviderConfig& providers, boost::asio::any_io_executor executor,
+        clients::GoneReceivers* gone = nullptr);
 
   // `refund`: how far this job's refund has got, for the wording of messages.
   // `key_generation`: which idempotency key a refund uses (see idempotency_key()).

@@ -102,6 +102,18 @@ TEST(Twilio, InvalidNumberIsPermanentWithCode) {
   EXPECT_EQ(outcome.code, "21211");
 }
 
+TEST(Twilio, FullSenderQueueWaitsForTheQueueToDrain) {
+  const std::string body = R"({"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages",)"
+                           R"("more_info":"https://www.twilio.com/docs/errors/21611","status":400})";
+  auto outcome = clients::TwilioSms::interpret(answer(400, body));
+  EXPECT_EQ(outcome.kind, Kind::rate_limited) << "congestion: the sender pauses, no attempt is used";
+  EXPECT_EQ(outcome.code, "21611");
+  EXPECT_EQ(outcome.retry_after, std::chrono::minutes(1));
+  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body), std::chrono::seconds(5)).retry_after, std::chrono::seconds(5));
+  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body, {{"Retry-After", "7"}})).retry_after, std::chrono::seconds(7))
+      << "a Retry-After, if Twilio ever sends one, wins";
+}
+
 TEST(Twilio, CreatedMessageIsOkWithSid) {
   auto outcome = clients::TwilioSms::interpret(answer(201, R"({"sid":"SM1","status":"queued"})"));
   EXPECT_EQ(outcome.kind, Kind::ok);
@@ -112,6 +124,37 @@ TEST(SendGrid, AcceptedIsOkWithMessageId) {
   auto outcome = clients::SendGridEmail::interpret(answer(202, "", {{"X-Message-Id", "msg-1"}}));
   EXPECT_EQ(outcome.kind, Kind::ok);
   EXPECT_EQ(outcome.reference, "msg-1");
+}
+
+TEST(SendGrid, OnlyTheTemporaryBlockOf403IsRetried) {
+  auto block = clients::SendGridEmail::interpret(answer(
+      403, R"({"errors":[{"message":"You have been temporarily blocked from sending emails due to repeated bad requests","field":null}]})"));
+  EXPECT_EQ(block.kind, Kind::rate_limited);
+  EXPECT_EQ(block.code, "temporary_block");
+  EXPECT_EQ(block.retry_after, clients::SendGridEmail::temporary_block_wait);
+  EXPECT_EQ(clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"message":"Too many bad requests. Temporary block"}]})")).kind,
+            Kind::rate_limited)
+      << "the wording of SendGrid's error table";
+  auto sender = clients::SendGridEmail::interpret(answer(
+      403, R"({"errors":[{"message":"The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.","field":"from","help":null}]})"));
+  EXPECT_EQ(sender.kind, Kind::permanent);
+  EXPECT_EQ(sender.code, "from");
+  EXPECT_EQ(clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"field":null,"message":"access forbidden"}]})")).kind,
+            Kind::permanent);
+}
+
+TEST(SendGrid, RateLimitWaitsUntilXRateLimitReset) {
+  auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+  auto in_42s = clients::SendGridEmail::interpret(answer(429, R"({"errors":[{"message":"too many requests"}]})",
+                                                         {{"X-RateLimit-Reset", "1800000042"}}), now);
+  EXPECT_EQ(in_42s.kind, Kind::rate_limited);
+  EXPECT_EQ(in_42s.retry_after, std::chrono::seconds(42));
+  auto past = clients::SendGridEmail::interpret(answer(429, "{}", {{"X-RateLimit-Reset", "1799999000"}}), now);
+  EXPECT_EQ(past.retry_after, std::chrono::seconds(1)) << "a reset already past (clock skew) waits a second, never zero";
+  auto far = clients::SendGridEmail::interpret(answer(429, "{}", {{"X-RateLimit-Reset", "1900000000"}}), now);
+  EXPECT_EQ(far.retry_after, std::chrono::hours(1));
+  auto both = clients::SendGridEmail::interpret(answer(429, "{}", {{"Retry-After", "5"}, {"X-RateLimit-Reset", "1800000042"}}), now);
+  EXPECT_EQ(both.retry_after, std::chrono::seconds(5)) << "a Retry-After wins";
 }
 
 TEST(Slack, PlainTextErrorsBecomeCodes) {
@@ -230,6 +273,13 @@ TEST(Shopify, ASlowDownIsAtMostAnHour) {
     ASSERT_TRUE(slow) << rate;
     EXPECT_EQ(*slow, std::chrono::hours(1)) << rate;
   }
+}
+
+TEST(Zendesk, AKeyUsedWithAnotherBodyMeansTheTicketExists) {
+  auto reused = clients::ZendeskTickets::interpret(
+      answer(400, R"({"error":"IdempotentRequestError","description":"Request parameters don't match the given idempotency key"})"));
+  EXPECT_EQ(reused.kind, Kind::ok) << "opened by an earlier attempt: not a second ticket, not a dead letter";
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(400, R"({"error":"InvalidValue","description":"x"})")).kind, Kind::permanent);
 }
 
 TEST(MailgunAndZendesk, ErrorsArePermanentAndSuccessCarriesTheirIds) {

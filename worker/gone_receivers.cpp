@@ -1,0 +1,32 @@
+#include "worker/gone_receivers.hpp"
+
+#include "common/log.hpp"
+#include "retry/job_queue.hpp"
+
+namespace rescind::worker {
+
+namespace log = common::log;
+
+boost::asio::awaitable<std::set<std::string>> RedisGoneReceivers::load() {
+  redis::Request request;
+  request.push("HGETALL", key_);
+  auto read = co_await redis_.exec(std::move(request));
+  std::set<std::string> gone;
+  if (!read.ok() || !read.replies[0].is_array()) co_return gone;  // call them: a 410 again costs nothing
+  const auto& fields = read.replies[0].elements;
+  for (std::size_t i = 0; i + 1 < fields.size(); i += 2) gone.insert(fields[i].text);
+  co_return gone;
+}
+
+boost::asio::awaitable<void> RedisGoneReceivers::add(std::string receiver, std::string host, std::string job_id) {
+  redis::Request request;
+  request.push("HSET", key_, receiver, "at=" + retry::rfc3339_now() + " host=" + host + " job=" + job_id);
+  auto written = co_await redis_.exec(std::move(request));
+  bool kept = written.ok() && !written.replies[0].is_error();
+  metrics_.receiver_disabled();
+  log::warn(kept ? "record receiver answered 410 Gone: no worker calls it again until it is re-enabled"
+                 : "record receiver answered 410 Gone, but Redis did not take it: it will be called (and skipped) again",
+            {{"receiver", receiver}, {"host", host}, {"job_id", job_id}, {"key", key_}});
+}
+
+}  // namespace rescind::worker
