@@ -1,12 +1,17 @@
 // Square refunds (role: refund). POST /v2/refunds with an idempotency_key: Square caps the
 // key's length (45 characters, the commonly quoted figure), so it is a hash of job and step
-// (base64url SHA-256, 43 characters), never a truncation that could collide.
+// (base64url SHA-256, 43 characters), never a truncation that could collide. A Square refund
+// has no metadata: the job is named at the end of `reason` ("… (rescind job <id>)", within
+// Square's 192 characters), which is how reconcile (GET /v2/payments/{id} → refund_ids → GET
+// /v2/refunds/{id}) tells the job's refund from others. "Already refunded" is decided from the
+// payment's state, never from an error's text.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <map>
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/refunds.hpp"
 #include "jobs/job.hpp"
 #include "retry/outcome.hpp"
 
@@ -25,11 +30,25 @@ class SquareRefunds {
 
   asio::awaitable<retry::Outcome> refund(const jobs::Job& job, std::string_view idempotency_source);
 
+  // Reconcile: the refund this job made at the provider under ANY idempotency key, if one exists.
+  // `none` only after a complete successful lookup; any failure of the lookup is `unknown` with
+  // `lookup` set to how the call ended.
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job);
+  // The current state of refund `reference` (polled while it is pending).
+  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference);
+
   static retry::Outcome interpret(const Exchange& exchange);
   static std::string idempotency_key(std::string_view source);  // 43 characters
-
+  static std::string reason_for(const jobs::Job& job);          // the refund's reason, naming the job
 
  private:
+  const std::string& token_for(const jobs::Job& job) const;
+  asio::awaitable<Exchange> get(const jobs::Job& job, std::string target);
+  // After REFUND_AMOUNT_INVALID, PAYMENT_NOT_REFUNDABLE or REFUND_ALREADY_PENDING: what the
+  // payment says. The job's own refund → ok (pending if it is); the whole payment refunded →
+  // ok; else `refused` as it was.
+  asio::awaitable<retry::Outcome> reconcile(const jobs::Job& job, retry::Outcome refused);
+
   HttpClient& http_;
   SquareSettings settings_;
 };

@@ -140,5 +140,129 @@ TEST(PaymentClients, StripeSaved500IsIndeterminateAndAFullRefundByHandIsOk) {
   EXPECT_TRUE(sandbox.ledger().empty());
 }
 
+// ---------------------------------------------------------------------------------------------
+// PayPal
+
+TEST(PaymentClients, PayPalDuplicateInvoiceMeansTheJobsRefundExistsAndPendingIsPolled) {
+  Sandbox sandbox;
+  with_clients(sandbox, [&](Clients& c) -> boost::asio::awaitable<void> {
+    auto job = job_paid("evt_pp_dup", "paypal", "CAPDUP");
+    auto none = co_await c.paypal.find_refund(job);
+    EXPECT_EQ(none.kind, State::none) << "nothing refunded on the capture: " << none.detail;
+    auto first = co_await c.paypal.refund(job, "rescind:evt_pp_dup:refund");
+    EXPECT_EQ(first.kind, Kind::ok) << first.message;
+    // A new request id for the same job (a replay under a new key): PayPal refuses the invoice id again.
+    auto second = co_await c.paypal.refund(job, "rescind:evt_pp_dup:refund:2");
+    EXPECT_EQ(second.kind, Kind::ok) << second.code << " " << second.message;
+    EXPECT_EQ(second.code, "DUPLICATE_INVOICE_ID");
+    auto after = co_await c.paypal.find_refund(job);
+    EXPECT_EQ(after.kind, State::unknown) << "the capture shows a refund but not whose";
+    EXPECT_EQ(after.lookup.status, 200);
+
+    sandbox.control("paypal", "payment", R"({"id":"CAPECHECK","pending_capture":true})");
+    auto clearing = co_await c.paypal.refund(job_paid("evt_pp_e", "paypal", "CAPECHECK"), "rescind:evt_pp_e:refund");
+    EXPECT_EQ(clearing.kind, Kind::retryable) << "PENDING_CAPTURE: not yet possible";
+
+    sandbox.control("paypal", "refunds", R"({"next_pending":1})");
+    auto slow_job = job_paid("evt_pp_slow", "paypal", "CAPSLOW");
+    auto slow = co_await c.paypal.refund(slow_job, "rescind:evt_pp_slow:refund");
+    EXPECT_EQ(slow.kind, Kind::ok);
+    EXPECT_TRUE(slow.pending);
+    EXPECT_EQ((co_await c.paypal.refund_status(slow_job, slow.reference)).kind, State::pending);
+    sandbox.control("paypal", "refunds", R"({"settle":"succeeded"})");
+    EXPECT_EQ((co_await c.paypal.refund_status(slow_job, slow.reference)).kind, State::succeeded);
+  });
+  EXPECT_EQ(sandbox.per_job("refund")["evt_pp_dup"], 1) << "one refund for the job, two keys";
+}
+
+TEST(PaymentClients, PayPalInvoiceIdOfALongJobIdFitsPayPalsLimit) {
+  Sandbox sandbox;
+  with_clients(sandbox, [&](Clients& c) -> boost::asio::awaitable<void> {
+    auto job = job_paid(std::string(128, 'L'), "paypal", "CAPLONG");
+    auto outcome = co_await c.paypal.refund(job, "rescind:long:refund");
+    EXPECT_EQ(outcome.kind, Kind::ok) << "was INVALID_STRING_LENGTH with the 128-character id: " << outcome.message;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Square
+
+TEST(PaymentClients, SquareAlreadyRefundedIsDecidedFromThePaymentsState) {
+  Sandbox sandbox;
+  sandbox.control("square", "payment", R"({"id":"PAYHAND","captured_minor":1000,"currency":"usd","refunded_minor":1000})");
+  sandbox.control("square", "payment", R"({"id":"PAYPART","captured_minor":1000,"currency":"usd","refunded_minor":500})");
+  sandbox.control("square", "payment", R"({"id":"PAYBUSY","captured_minor":5000,"currency":"usd"})");
+  with_clients(sandbox, [&](Clients& c) -> boost::asio::awaitable<void> {
+    auto by_hand = co_await c.square.refund(job_paid("evt_sq_hand", "square", "PAYHAND"), "k-hand");
+    EXPECT_EQ(by_hand.kind, Kind::ok) << "refunded in full by hand: " << by_hand.code << " " << by_hand.message;
+    auto part = co_await c.square.refund(job_paid("evt_sq_part", "square", "PAYPART"), "k-part");
+    EXPECT_EQ(part.kind, Kind::permanent) << "half refunded by hand, the job asks for all: not done";
+    EXPECT_EQ(part.code, "REFUND_AMOUNT_INVALID");
+
+    // The job's own refund pending, then asked again under another key: it is the job's, so done (pending).
+    sandbox.control("square", "refunds", R"({"next_pending":1})");
+    auto job = job_paid("evt_sq_busy", "square", "PAYBUSY");
+    auto first = co_await c.square.refund(job, "k-busy-1");
+    EXPECT_TRUE(first.pending);
+    auto again = co_await c.square.refund(job, "k-busy-2");
+    EXPECT_EQ(again.kind, Kind::ok) << again.code;
+    EXPECT_TRUE(again.pending);
+    EXPECT_EQ(again.reference, first.reference);
+    auto other = co_await c.square.refund(job_paid("evt_sq_other", "square", "PAYBUSY"), "k-other");
+    EXPECT_EQ(other.kind, Kind::retryable) << "someone else's pending refund: wait";
+
+    auto found = co_await c.square.find_refund(job);
+    EXPECT_EQ(found.kind, State::pending);
+    EXPECT_EQ(found.reference, first.reference);
+    EXPECT_EQ((co_await c.square.find_refund(job_paid("evt_sq_bus", "square", "PAYBUSY"))).kind, State::none)
+        << "evt_sq_bus is not evt_sq_busy";
+    sandbox.control("square", "refunds", R"({"settle":"succeeded"})");
+    EXPECT_EQ((co_await c.square.refund_status(job, first.reference)).kind, State::succeeded);
+  });
+  EXPECT_EQ(sandbox.per_job("refund")["evt_sq_busy"], 1);
+  EXPECT_EQ(sandbox.per_job("refund").count("evt_sq_hand"), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through a worker: every first answer lost, on every payment provider.
+
+TEST(PaymentClients, AThousandJobsWithLostAnswersOnEveryPaymentProviderRefundOnceEach) {
+  RedisServer redis;
+  Sandbox sandbox;
+  const int jobs = 1000;
+  std::map<std::string, int> per_provider;
+  std::string input;
+  for (int i = 0; i < jobs; ++i) {
+    std::string id = "evt_lost_" + std::to_string(i);
+    std::string provider = i % 3 == 0 ? "stripe" : i % 3 == 1 ? "paypal" : "square";
+    std::string reference = provider == "stripe" ? "pi_lost_" + std::to_string(i) : "LOST" + std::to_string(i);
+    ++per_provider[provider];
+    auto job = replace(job_json(id, 1000 + i), R"("provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")",
+                       R"("provider":")" + provider + R"(","reference":")" + reference + "\"");
+    input += replace(job, R"("notify":["email","sms","staff"])", R"("notify":[])") + "\n";
+  }
+  sandbox.set_faults(R"({"stripe":{"lose_response":)" + std::to_string(per_provider["stripe"]) + R"(},"paypal":{"lose_response":)" +
+                     std::to_string(per_provider["paypal"]) + R"(},"square":{"lose_response":)" +
+                     std::to_string(per_provider["square"]) + "}}");
+  auto worker = start_worker(redis, sandbox, {"--retry", "base=20ms,cap=100ms", "--visibility-timeout", "5s"});
+  ASSERT_EQ(enqueue(redis, input).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, jobs) && sandbox.summary("faults_injected") == jobs; }, 240s))
+      << "faults " << sandbox.summary("faults_injected") << "\n" << worker->stderr_text().substr(0, 4000);
+
+  std::map<std::string, int> refunds;
+  std::map<std::string, int> by_provider;
+  for (const auto& effect : sandbox.ledger()) {
+    if (effect.action != "refund") continue;
+    ++refunds[effect.job_id];
+    ++by_provider[effect.provider];
+  }
+  EXPECT_EQ(refunds.size(), static_cast<std::size_t>(jobs));
+  for (const auto& [job, count] : refunds) EXPECT_EQ(count, 1) << job;
+  EXPECT_EQ(by_provider, per_provider);
+  EXPECT_EQ(sandbox.summary("faults_injected"), jobs) << "every provider lost its first answers";
+  EXPECT_EQ(sandbox.summary("replayed"), jobs) << "each lost answer was asked for again and replayed, never redone";
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
 }  // namespace
 }  // namespace rescind::testing

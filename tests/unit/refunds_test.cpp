@@ -51,5 +51,46 @@ TEST(StripeRefund, A500StripeSaysNotToRetryIsPermanentAndIndeterminate) {
   EXPECT_EQ(broke.message.find("indeterminate"), std::string::npos) << "a refusal is known not to have refunded";
 }
 
+TEST(PayPalRefund, PendingIsOkPendingDuplicateInvoiceIsDoneAndPendingCaptureRetries) {
+  auto pending = clients::PayPalRefunds::interpret(answer(201, R"({"id":"5SB1","status":"PENDING","status_details":{"reason":"ECHECK"}})"));
+  EXPECT_EQ(pending.kind, Kind::ok);
+  EXPECT_TRUE(pending.pending);
+  EXPECT_EQ(pending.reference, "5SB1");
+  auto issue = [](const std::string& code) {
+    return clients::PayPalRefunds::interpret(
+        answer(422, R"({"name":"UNPROCESSABLE_ENTITY","message":"x","details":[{"issue":")" + code + R"(","description":"d"}]})"));
+  };
+  EXPECT_EQ(issue("DUPLICATE_INVOICE_ID").kind, Kind::ok) << "invoice_id is the job's: its refund exists";
+  EXPECT_EQ(issue("CAPTURE_FULLY_REFUNDED").kind, Kind::ok);
+  EXPECT_EQ(issue("PENDING_CAPTURE").kind, Kind::retryable) << "not yet possible";
+  EXPECT_EQ(issue("REFUND_FAILED_INSUFFICIENT_FUNDS").kind, Kind::permanent);
+  EXPECT_EQ(issue("REFUND_AMOUNT_EXCEEDED").kind, Kind::permanent);
+
+  jobs::Job job;
+  job.id = std::string(127, 'a');
+  EXPECT_EQ(clients::PayPalRefunds::invoice_id(job), job.id);
+  job.id = std::string(128, 'a');
+  auto hashed = clients::PayPalRefunds::invoice_id(job);
+  EXPECT_LE(hashed.size(), 127u) << "PayPal's invoice_id limit";
+  EXPECT_EQ(hashed.rfind("rescind-", 0), 0u);
+  job.id.back() = 'b';
+  EXPECT_NE(clients::PayPalRefunds::invoice_id(job), hashed) << "a hash, not a cut: ids stay distinct";
+}
+
+TEST(SquareRefund, PendingIsOkPendingAndAnotherPendingRefundRetries) {
+  auto pending = clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"R1","status":"PENDING"}})"));
+  EXPECT_EQ(pending.kind, Kind::ok);
+  EXPECT_TRUE(pending.pending);
+  auto busy = clients::SquareRefunds::interpret(
+      answer(400, R"({"errors":[{"category":"INVALID_REQUEST_ERROR","code":"REFUND_ALREADY_PENDING","detail":"x"}]})"));
+  EXPECT_EQ(busy.kind, Kind::retryable);
+  jobs::Job job;
+  job.id = std::string(128, 'z');
+  job.refund.reason = "requested_by_customer";
+  auto reason = clients::SquareRefunds::reason_for(job);
+  EXPECT_LE(reason.size(), 192u) << "Square's reason limit, with the longest id";
+  EXPECT_NE(reason.find(job.id), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rescind
