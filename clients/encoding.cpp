@@ -1,5 +1,7 @@
 #include "clients/encoding.hpp"
 
+#include <openssl/sha.h>
+
 #include "common/log.hpp"
 
 namespace rescind::clients {
@@ -85,6 +87,15 @@ std::string basic_auth(std::string_view user, std::string_view password) {
   // The encoded pair is as secret as the password, and a provider's error body may echo it.
   common::log::register_secret(authorization.substr(6));
   return authorization;
+}
+
+std::string sha256_base64url(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  auto out = base64(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+  for (auto& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return out;
 }
 
 }  // namespace rescind::clients

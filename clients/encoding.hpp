@@ -19,6 +19,9 @@ std::string mailbox(std::string_view name, std::string_view address);
 
 std::string base64(std::string_view bytes);
 
+// base64url (no padding) of SHA-256: 43 characters, a fixed-length stand-in for a long id.
+std::string sha256_base64url(std::string_view text);
+
 // "Basic base64(user:password)"; the base64 value is registered as a log secret.
 std::string basic_auth(std::string_view user, std::string_view password);
 

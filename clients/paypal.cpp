@@ -95,12 +95,33 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
   co_return account.token;
 }
 
-asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
+std::string PayPalRefunds::invoice_id(const jobs::Job& job) {
+  // refund_request.invoice_id is 1-127 characters; a job id may have 128.
+  return job.id.size() <= 127 ? job.id : "rescind-" + sha256_base64url(job.id);
+}
+
+asio::awaitable<std::optional<Exchange>> PayPalRefunds::send(const jobs::Job& job,
+                                                             const std::function<HttpRequest(const std::string&)>& make,
+                                                             Outcome& failure) {
   Account* account = account_for(job);
   if (!account) {
-    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured",
+    failure = Outcome{Outcome::Kind::permanent, 0, "not_configured",
                       "PayPal is not configured for " + job.shop.domain + " (PAYPAL_CLIENT_ID or --paypal-credentials-for)", {}, {}};
+    co_return std::nullopt;
   }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto bearer = co_await token(*account, attempt > 0, failure);
+    if (!bearer) co_return std::nullopt;
+    auto exchange = co_await http_.send(settings_.base.origin, make(*bearer));
+    // A token PayPal dropped before its expiry: fetch a new one, once.
+    if (!exchange.error && exchange.response.result_int() == 401 && attempt == 0) continue;
+    co_return exchange;
+  }
+  failure = Outcome{Outcome::Kind::permanent, 401, "invalid_token", "PayPal refused a freshly issued token", {}, {}};
+  co_return std::nullopt;
+}
+
+asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
   auto value = paypal_value(job.refund.amount_minor, job.order.currency);
   if (!value) {
     co_return Outcome{Outcome::Kind::permanent, 0, "DECIMAL_PRECISION",
@@ -111,27 +132,75 @@ asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string
   body += R"(,"currency_code":)";
   common::append_json_string(body, job.order.currency);
   body += R"(},"invoice_id":)";
-  common::append_json_string(body, job.id);
+  common::append_json_string(body, invoice_id(job));
   body += R"(,"note_to_payer":)";
   common::append_json_string(body, "Refund for order " + (job.order.name.empty() ? job.order.id : job.order.name));
   body += '}';
   auto path = "/v2/payments/captures/" + path_segment(job.payment.reference) + "/refund";
-
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    Outcome failure;
-    auto bearer = co_await token(*account, attempt > 0, failure);
-    if (!bearer) co_return failure;
+  Outcome failure;
+  auto exchange = co_await send(job, [&](const std::string& bearer) {
     auto request = make_post(settings_.base, path, job.id, "application/json");
-    request.set(http::field::authorization, "Bearer " + *bearer);
+    request.set(http::field::authorization, "Bearer " + bearer);
     request.set("PayPal-Request-Id", request_id);
     request.set("Prefer", "return=representation");
     request.body() = body;
-    auto exchange = co_await http_.send(settings_.base.origin, std::move(request));
-    // A token PayPal dropped before its expiry: fetch a new one, once.
-    if (!exchange.error && exchange.response.result_int() == 401 && attempt == 0) continue;
-    co_return interpret(exchange);
+    return request;
+  }, failure);
+  if (!exchange) co_return failure;
+  co_return interpret(*exchange);
+}
+
+namespace {
+RefundState::Kind paypal_state(std::string_view status) {
+  if (status == "COMPLETED") return RefundState::Kind::succeeded;
+  if (status == "PENDING") return RefundState::Kind::pending;
+  if (status == "FAILED" || status == "CANCELLED") return RefundState::Kind::failed;
+  return RefundState::Kind::unknown;
+}
+}  // namespace
+
+asio::awaitable<RefundState> PayPalRefunds::find_refund(const jobs::Job& job) {
+  auto target = "/v2/payments/captures/" + path_segment(job.payment.reference);
+  Outcome failure;
+  auto exchange = co_await send(job, [&](const std::string& bearer) {
+    auto request = make_get(settings_.base, target, job.id);
+    request.set(http::field::authorization, "Bearer " + bearer);
+    return request;
+  }, failure);
+  if (!exchange) co_return lookup_failed(std::move(failure), "PayPal's capture");
+  auto outcome = outcome_from(*exchange);
+  if (!outcome.ok()) co_return lookup_failed(interpret(*exchange), "PayPal's capture");
+  auto status = json_string_at(exchange->response.body(), "/status").value_or("");
+  // COMPLETED: captured and nothing refunded; PENDING: not even captured. Either way no refund exists.
+  if (status == "COMPLETED" || status == "PENDING") co_return RefundState{RefundState::Kind::none, {}, {}, {}};
+  RefundState unknown;
+  unknown.kind = RefundState::Kind::unknown;
+  unknown.detail = "PayPal's capture is " + (status.empty() ? std::string("of no known status") : status) +
+                   " and does not say whose refunds those are; a new PayPal-Request-Id is still refused for this job "
+                   "(DUPLICATE_INVOICE_ID) if its refund exists";
+  unknown.lookup = outcome;
+  co_return unknown;
+}
+
+asio::awaitable<RefundState> PayPalRefunds::refund_status(const jobs::Job& job, std::string_view reference) {
+  auto target = "/v2/payments/refunds/" + path_segment(reference);
+  Outcome failure;
+  auto exchange = co_await send(job, [&](const std::string& bearer) {
+    auto request = make_get(settings_.base, target, job.id);
+    request.set(http::field::authorization, "Bearer " + bearer);
+    return request;
+  }, failure);
+  if (!exchange) co_return lookup_failed(std::move(failure), "PayPal's refund " + std::string(reference));
+  auto outcome = outcome_from(*exchange);
+  if (!outcome.ok()) co_return lookup_failed(interpret(*exchange), "PayPal's refund " + std::string(reference));
+  auto status = json_string_at(exchange->response.body(), "/status").value_or("");
+  RefundState state{paypal_state(status), std::string(reference), status, {}};
+  if (state.kind == RefundState::Kind::failed) {
+    state.detail = "PayPal refund " + std::string(reference) + " ended " + status + " (" +
+                   json_string_at(exchange->response.body(), "/status_details/reason").value_or("no reason given") + ")";
   }
-  co_return Outcome{Outcome::Kind::permanent, 401, "invalid_token", "PayPal refused a freshly issued token", {}, {}};
+  if (state.kind == RefundState::Kind::unknown) co_return lookup_failed(outcome, "PayPal's refund status '" + status + "'");
+  co_return state;
 }
 
 Outcome PayPalRefunds::interpret(const Exchange& exchange) {
@@ -140,12 +209,18 @@ Outcome PayPalRefunds::interpret(const Exchange& exchange) {
   const auto& body = exchange.response.body();
   if (outcome.ok()) {
     outcome.reference = json_string_at(body, "/id").value_or("");
-    fail_if_refund_ended(outcome, "PayPal", json_string_at(body, "/status").value_or(""), {"FAILED", "CANCELLED"});
+    auto status = json_string_at(body, "/status").value_or("");
+    fail_if_refund_ended(outcome, "PayPal", status, {"FAILED", "CANCELLED"});
+    mark_if_pending(outcome, status, {"PENDING"});
     return outcome;
   }
   outcome.code = json_string_at(body, "/details/0/issue").value_or(json_string_at(body, "/name").value_or(""));
   if (auto message = json_string_at(body, "/message")) outcome.message = *message;
-  if (outcome.code == "CAPTURE_FULLY_REFUNDED") outcome.kind = Outcome::Kind::ok;  // the money is back already
+  // The money is back already: the whole capture, or this job's refund (invoice_id is the
+  // job's, and PayPal refuses it only when a refund with it exists).
+  if (outcome.code == "CAPTURE_FULLY_REFUNDED" || outcome.code == "DUPLICATE_INVOICE_ID") outcome.kind = Outcome::Kind::ok;
+  // Not yet possible: an e-check capture still clearing.
+  if (outcome.code == "PENDING_CAPTURE") outcome.kind = Outcome::Kind::retryable;
   if (outcome.code == "RATE_LIMIT_REACHED") outcome.kind = Outcome::Kind::rate_limited;
   return outcome;
 }

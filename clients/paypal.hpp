@@ -1,11 +1,15 @@
 // PayPal refunds of a capture (role: refund). OAuth2 client-credentials token, cached and
 // refreshed before it expires — one refresh shared by every concurrent call — and
 // refreshed once more if PayPal answers 401 to a token it has dropped. PayPal-Request-Id is
-// the idempotency key.
+// the idempotency key; invoice_id is the job's id (hashed past PayPal's 127 characters), so
+// PayPal itself refuses a second refund for a job (DUPLICATE_INVOICE_ID, read as done).
+// Reconcile reads the capture (GET /v2/payments/captures/{id}): PayPal's capture shows how
+// much was refunded but not by whom, so only "nothing refunded" is a definite none.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,8 +33,9 @@ class PayPalRefunds {
   PayPalRefunds(HttpClient& http, PayPalSettings settings, asio::any_io_executor executor);
 
   asio::awaitable<retry::Outcome> refund(const jobs::Job& job, std::string_view request_id);
-
   static retry::Outcome interpret(const Exchange& exchange);
+  // The invoice_id a job's refund carries: the job id, or "rescind-" + its SHA-256 past 127 characters.
+  static std::string invoice_id(const jobs::Job& job);
 
   // Reconcile: the refund this job made at the provider under ANY idempotency key, if one exists.
   // `none` only after a complete successful lookup; any failure of the lookup is `unknown` with
@@ -50,6 +55,10 @@ class PayPalRefunds {
     asio::steady_timer fetched;  // never expires: cancel() wakes every caller waiting for a fetch
   };
   Account* account_for(const jobs::Job& job);
+  // Sends make(token) with a valid token, once more with a fresh one on a 401; nullopt with
+  // `failure` set when no token could be had (or the account is not configured).
+  asio::awaitable<std::optional<Exchange>> send(const jobs::Job& job, const std::function<HttpRequest(const std::string&)>& make,
+                                                retry::Outcome& failure);
   // A valid token, fetching one if needed; nullopt with `failure` set if PayPal refused.
   asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, retry::Outcome& failure);
 

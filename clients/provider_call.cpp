@@ -17,6 +17,14 @@ HttpRequest make_post(const Url& base, std::string_view path, std::string_view j
   return request;
 }
 
+HttpRequest make_get(const Url& base, std::string_view target, std::string_view job_id) {
+  HttpRequest request{http::verb::get, base.path + std::string(target), 11};
+  request.set(http::field::user_agent, "rescind/0.1");
+  request.set("X-Rescind-Job", job_id);
+  request.keep_alive(true);
+  return request;
+}
+
 retry::Outcome outcome_from(const Exchange& exchange) {
   if (exchange.error == not_sent) return retry::Outcome::not_sent();
   if (exchange.error) return retry::Outcome::transport_failure(exchange.error.message());
@@ -41,6 +49,20 @@ void fail_if_refund_ended(retry::Outcome& outcome, std::string_view provider, st
     outcome.message = std::string(provider) + " accepted refund " + outcome.reference + " but it ended " + std::string(status);
     return;
   }
+}
+
+void mark_if_pending(retry::Outcome& outcome, std::string_view status, std::initializer_list<std::string_view> pending) {
+  if (!outcome.ok()) return;
+  for (auto state : pending) outcome.pending = outcome.pending || status == state;
+}
+
+RefundState lookup_failed(retry::Outcome lookup, std::string_view what) {
+  RefundState state;
+  state.kind = RefundState::Kind::unknown;
+  state.detail = std::string(what) + " failed: " + (lookup.code.empty() ? "" : lookup.code + ": ") + lookup.message;
+  if (lookup.ok()) lookup.kind = retry::Outcome::Kind::retryable;  // a 2xx we could not read
+  state.lookup = std::move(lookup);
+  return state;
 }
 
 std::optional<std::string> json_string_at(std::string_view body, std::string_view pointer) {

@@ -1,6 +1,10 @@
 // Square refunds (role: refund). POST /v2/refunds with an idempotency_key: Square caps the
 // key's length (45 characters, the commonly quoted figure), so it is a hash of job and step
-// (base64url SHA-256, 43 characters), never a truncation that could collide.
+// (base64url SHA-256, 43 characters), never a truncation that could collide. A Square refund
+// has no metadata: the job is named at the end of `reason` ("… (rescind job <id>)", within
+// Square's 192 characters), which is how reconcile (GET /v2/payments/{id} → refund_ids → GET
+// /v2/refunds/{id}) tells the job's refund from others. "Already refunded" is decided from the
+// payment's state, never from an error's text.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <map>
@@ -35,9 +39,16 @@ class SquareRefunds {
   // The current state of refund `reference` (polled while it is pending).
   asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference);
   static std::string idempotency_key(std::string_view source);  // 43 characters
-
+  static std::string reason_for(const jobs::Job& job);          // the refund's reason, naming the job
 
  private:
+  const std::string& token_for(const jobs::Job& job) const;
+  asio::awaitable<Exchange> get(const jobs::Job& job, std::string target);
+  // After REFUND_AMOUNT_INVALID, PAYMENT_NOT_REFUNDABLE or REFUND_ALREADY_PENDING: what the
+  // payment says. The job's own refund → ok (pending if it is); the whole payment refunded →
+  // ok; else `refused` as it was.
+  asio::awaitable<retry::Outcome> reconcile(const jobs::Job& job, retry::Outcome refused);
+
   HttpClient& http_;
   SquareSettings settings_;
 };

@@ -1,10 +1,14 @@
 #include "clients/stripe.hpp"
 
+#include <simdjson.h>
+
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
 #include "jobs/money.hpp"
 
 namespace rescind::clients {
+
+using retry::Outcome;
 
 namespace {
 // The amount in Stripe's minor units (jobs/money.cpp says where they differ from ISO 4217),
@@ -37,16 +41,93 @@ asio::awaitable<retry::Outcome> StripeRefunds::refund(const jobs::Job& job, std:
   append_form_field(body, "reason", job.refund.reason);
   append_form_field(body, "metadata[rescind_job_id]", job.id);
   append_form_field(body, "metadata[order_id]", job.order.id);
-  append_form_field(body, "metadata[currency]", job.order.currency);
+  // No currency: a refund takes its charge's (metadata[currency] only ever fed the sandbox).
 
   auto request = make_post(settings_.base, "/v1/refunds", job.id, "application/x-www-form-urlencoded");
-  auto shop_key = settings_.api_key_by_shop.find(job.shop.domain);
-  const auto& key = shop_key == settings_.api_key_by_shop.end() ? settings_.api_key : shop_key->second;
-  request.set(http::field::authorization, "Bearer " + key);
+  request.set(http::field::authorization, "Bearer " + key_for(job));
   request.set("Idempotency-Key", idempotency_key);
   if (!settings_.api_version.empty()) request.set("Stripe-Version", settings_.api_version);
   request.body() = std::move(body);
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
+}
+
+const std::string& StripeRefunds::key_for(const jobs::Job& job) const {
+  auto shop_key = settings_.api_key_by_shop.find(job.shop.domain);
+  return shop_key == settings_.api_key_by_shop.end() ? settings_.api_key : shop_key->second;
+}
+
+HttpRequest StripeRefunds::get(const jobs::Job& job, std::string_view target) const {
+  auto request = make_get(settings_.base, target, job.id);
+  request.set(http::field::authorization, "Bearer " + key_for(job));
+  if (!settings_.api_version.empty()) request.set("Stripe-Version", settings_.api_version);
+  return request;
+}
+
+RefundState::Kind StripeRefunds::state_of(std::string_view status) {
+  if (status == "succeeded") return RefundState::Kind::succeeded;
+  if (status == "pending" || status == "requires_action") return RefundState::Kind::pending;
+  if (status == "failed" || status == "canceled") return RefundState::Kind::failed;
+  return RefundState::Kind::unknown;
+}
+
+asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
+  bool charge = job.payment.reference.starts_with("ch_");
+  std::string filter;
+  append_form_field(filter, charge ? "charge" : "payment_intent", job.payment.reference);
+  filter += "&limit=100";
+  // The job's refunds, best first: one that moved (or is moving) money beats a failed one.
+  std::optional<RefundState> found;
+  auto rank = [](RefundState::Kind kind) { return kind == RefundState::Kind::succeeded ? 3 : kind == RefundState::Kind::pending ? 2 : 1; };
+  std::string after;
+  for (int page = 0; page < 1000; ++page) {  // 100,000 refunds on one payment: beyond any real one
+    std::string target = "/v1/refunds?" + filter;
+    if (!after.empty()) {
+      target += '&';
+      append_form_field(target, "starting_after", after);
+    }
+    auto exchange = co_await http_.send(settings_.base.origin, get(job, target));
+    auto outcome = interpret(exchange);
+    if (!outcome.ok() || outcome.status != 200) co_return lookup_failed(std::move(outcome), "Stripe's refund list");
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    simdjson::dom::array data;
+    bool more = false;
+    if (parser.parse(exchange.response.body()).get(root) || root["data"].get_array().get(data) ||
+        root["has_more"].get_bool().get(more)) {
+      co_return lookup_failed(Outcome{retry::Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
+                              "Stripe's refund list");
+    }
+    for (auto item : data) {
+      std::string_view id, status, job_id;
+      if (item["id"].get_string().get(id)) continue;
+      after = std::string(id);
+      if (item["metadata"]["rescind_job_id"].get_string().get(job_id) || job_id != job.id) continue;
+      if (item["status"].get_string().get(status)) status = "";
+      RefundState state{state_of(status), std::string(id), std::string(status), {}};
+      if (!found || rank(state.kind) > rank(found->kind)) found = std::move(state);
+    }
+    if (!more) co_return found.value_or(RefundState{RefundState::Kind::none, {}, {}, {}});
+    if (data.size() == 0) break;
+  }
+  co_return lookup_failed(Outcome{retry::Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
+                          "Stripe's refund list");
+}
+
+asio::awaitable<RefundState> StripeRefunds::refund_status(const jobs::Job& job, std::string_view reference) {
+  auto exchange = co_await http_.send(settings_.base.origin, get(job, "/v1/refunds/" + path_segment(reference)));
+  auto outcome = outcome_from(exchange);
+  if (!outcome.ok()) {
+    outcome = interpret(exchange);
+    co_return lookup_failed(std::move(outcome), "Stripe's refund " + std::string(reference));
+  }
+  auto status = json_string_at(exchange.response.body(), "/status").value_or("");
+  RefundState state{state_of(status), std::string(reference), status, {}};
+  if (state.kind == RefundState::Kind::failed) {
+    state.detail = "Stripe refund " + std::string(reference) + " ended " + status + ": " +
+                   json_string_at(exchange.response.body(), "/failure_reason").value_or("no reason given");
+  }
+  if (state.kind == RefundState::Kind::unknown) co_return lookup_failed(outcome, "Stripe's refund status '" + status + "'");
+  co_return state;
 }
 
 retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
@@ -55,7 +136,9 @@ retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   const auto& body = exchange.response.body();
   if (outcome.ok()) {
     outcome.reference = json_string_at(body, "/id").value_or("");
-    fail_if_refund_ended(outcome, "Stripe", json_string_at(body, "/status").value_or(""), {"failed", "canceled"});
+    auto status = json_string_at(body, "/status").value_or("");
+    fail_if_refund_ended(outcome, "Stripe", status, {"failed", "canceled"});
+    mark_if_pending(outcome, status, {"pending", "requires_action"});
     return outcome;
   }
   outcome.code = json_string_at(body, "/error/code").value_or(json_string_at(body, "/error/type").value_or(""));
@@ -69,6 +152,12 @@ retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   auto it = exchange.response.find("Stripe-Should-Retry");
   if (it != exchange.response.end() && outcome.kind != retry::Outcome::Kind::rate_limited) {
     outcome.kind = it->value() == "true" ? retry::Outcome::Kind::retryable : retry::Outcome::Kind::permanent;
+    // A 500 Stripe will not let us retry is its saved answer for the key: the refund may or
+    // may not have happened, and only a lookup can tell.
+    if (outcome.status >= 500 && it->value() == "false") {
+      outcome.message = "indeterminate: reconcile before replaying (Stripe saved a " + std::to_string(outcome.status) +
+                        " for this key): " + outcome.message;
+    }
   }
   return outcome;
 }

@@ -1,6 +1,8 @@
-// The control endpoints tests and scripts use: read the ledger, reset, set or read faults.
+// The control endpoints tests and scripts use: read the ledger, reset, set or read faults,
+// move the clock on.
 #include "common/json_text.hpp"
 #include "sandbox/form.hpp"
+#include "sandbox/json_body.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace rescind::sandbox {
@@ -49,7 +51,25 @@ Response Sandbox::control(Request& request, std::string_view path, Instant now) 
     for (auto& provider : providers_) provider->reset();
     // Faults too: a count left over from one test must not fail the next one.
     faults_ = FaultSet(providers_.size());
+    clock_offset_s_ = 0;
     return json_response(http::status::ok, "{}");
+  }
+  if (path == "/__clock") {
+    if (method != http::verb::post) return wrong_method("POST");
+    long long advance = 0;
+    bool read = false;
+    auto body = each_body_member(request.body(), [&](std::string_view key, simdjson::ondemand::value value) {
+      std::int64_t seconds = 0;
+      if (key != "advance_s" || value.get_int64().get(seconds) || seconds < 0 || seconds > 400LL * 86400) return false;
+      advance = seconds;
+      read = true;
+      return true;
+    });
+    if (body != BodyRead::ok || !read) {
+      return control_error(http::status::bad_request, "body: {\"advance_s\": seconds from 0 to 34560000}");
+    }
+    long long offset = clock_offset_s_ += advance;
+    return json_response(http::status::ok, "{\"offset_s\":" + std::to_string(offset) + "}");
   }
   if (path == "/__faults") {
     if (method == http::verb::get) {
@@ -77,7 +97,7 @@ std::optional<Response> Sandbox::provider_control(Request& request, std::string_
   for (auto& provider : providers_) {
     if (provider->name() != name) continue;
     std::lock_guard lock(mutex_);
-    return provider->control(rest.substr(slash + 1), request, now.wall);
+    return provider->control(rest.substr(slash + 1), request, now.wall, ledger_);
   }
   return std::nullopt;
 }

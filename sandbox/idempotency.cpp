@@ -25,9 +25,15 @@ std::string IdempotencyStore::slot(std::string_view scope, std::string_view key)
 }
 
 IdempotencyStore::Lookup IdempotencyStore::find(std::string_view scope, std::string_view key,
-                                                std::uint64_t fingerprint) const {
+                                                std::uint64_t fingerprint,
+                                                std::chrono::system_clock::time_point now,
+                                                std::optional<std::chrono::seconds> retention) {
   auto it = saved_.find(slot(scope, key));
   if (it == saved_.end()) return {};
+  if (retention && now - it->second.at >= *retention) {
+    saved_.erase(it);  // pruned: the provider no longer knows the key
+    return {};
+  }
   Match match = it->second.fingerprint == fingerprint ? Match::same_request : Match::different_request;
   return {match, &it->second};
 }

@@ -35,6 +35,10 @@ void append_effect(std::string& out, const Effect& effect) {
     out += ",\"text\":";
     common::append_json_string(out, effect.text);
   }
+  if (!effect.status.empty()) {
+    out += ",\"status\":";
+    common::append_json_string(out, effect.status);
+  }
   out += ",\"at\":\"";
   append_rfc3339_ms(out, effect.at);
   out += "\"}";
@@ -50,6 +54,12 @@ void Ledger::record(Effect effect) {
   ++effect_count_;
   ++by_action_[static_cast<std::size_t>(effect.action)];
   if (mode_ == LedgerMode::full) effects_.push_back(std::move(effect));
+}
+
+void Ledger::set_status(std::string_view provider, std::string_view ref, std::string_view status) {
+  for (auto& effect : effects_) {
+    if (effect.provider == provider && effect.ref == ref) effect.status = status;
+  }
 }
 
 void Ledger::clear() {

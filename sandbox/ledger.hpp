@@ -27,6 +27,8 @@ struct Effect {
   // split them (comma-separated), and the text as it will be posted (Slack).
   std::string to;
   std::string text;
+  // Refunds only: pending, succeeded or failed; a pending refund's changes when it settles.
+  std::string status;
   std::chrono::system_clock::time_point at;
 };
 
@@ -44,6 +46,8 @@ class Ledger {
   explicit Ledger(LedgerMode mode) : mode_(mode) {}
 
   void record(Effect effect);
+  // A refund `provider` settled later: its effect's status changes (full mode only).
+  void set_status(std::string_view provider, std::string_view ref, std::string_view status);
   void count_request() { ++requests_; }
   void count_replay() { ++replayed_; }
   void count_fault() { ++faults_injected_; }

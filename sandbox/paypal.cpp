@@ -1,11 +1,18 @@
 // PayPal refunds of a capture (POST /v2/payments/captures/{id}/refund) behind an OAuth2
-// client-credentials token (POST /v1/oauth2/token): expiring tokens, PayPal-Request-Id
-// replay, decimal-string amounts checked against the currency's decimals, PayPal's errors.
+// client-credentials token (POST /v1/oauth2/token): expiring tokens, decimal-string amounts
+// checked against the currency's decimals, PayPal's errors. Every refund answer (201, 400,
+// 422) is saved under its PayPal-Request-Id for 45 days and replayed whatever the body.
+// Captures have state (sandbox/payments.hpp; POST /__paypal/payment, /refunds, /funds):
+// CAPTURE_FULLY_REFUNDED, REFUND_AMOUNT_EXCEEDED, DUPLICATE_INVOICE_ID (an invoice_id already
+// used to refund any capture of the account, "previously used to refund a capture"),
+// PENDING_CAPTURE, REFUND_TIME_LIMIT_EXCEEDED (not refundable), REFUND_FAILED_INSUFFICIENT_FUNDS;
+// a refund without an amount refunds what is left. Reads: GET /v2/payments/refunds/{id},
+// GET /v2/payments/captures/{id} (status COMPLETED, PARTIALLY_REFUNDED, REFUNDED or PENDING;
+// like PayPal's, it does not list the refunds). POST /__paypal/expire-tokens drops tokens.
 #include <array>
 #include <cstdio>
 #include <random>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
@@ -13,6 +20,7 @@
 #include "sandbox/clock.hpp"
 #include "sandbox/form.hpp"
 #include "sandbox/json_body.hpp"
+#include "sandbox/payments.hpp"
 #include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
@@ -21,9 +29,11 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::string_view token_path = "/v1/oauth2/token";
-constexpr std::string_view payments_prefix = "/v2/payments/";
 constexpr std::string_view captures_prefix = "/v2/payments/captures/";
 constexpr std::string_view refund_suffix = "/refund";
+constexpr std::string_view refunds_prefix = "/v2/payments/refunds/";
+constexpr std::chrono::seconds request_id_retention = std::chrono::hours(24 * 45);  // "stores keys for 45 days"
+
 constexpr std::size_t max_tokens_kept = 256;  // expired ones are dropped past this
 
 struct Decimals {
@@ -96,6 +106,7 @@ struct RefundBody {
   bool has_amount = false;
   std::string_view value;
   std::string_view currency;
+  bool has_invoice_id = false;
   std::string_view invoice_id;
   std::string_view note_to_payer;
 };
@@ -129,6 +140,7 @@ Parse read_refund(std::string& body, RefundBody& refund) {
     if (key == "amount") {
       result = read_amount(value, refund);
     } else if (key == "invoice_id" || key == "note_to_payer") {
+      if (key == "invoice_id") refund.has_invoice_id = true;
       auto error = value.get_string().get(key == "invoice_id" ? refund.invoice_id : refund.note_to_payer);
       if (error) result = is_malformed(error) ? Parse::malformed : Parse::bad_type;
     }
@@ -180,14 +192,6 @@ struct TextHash {
   std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
 };
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 class PayPal final : public Provider {
  public:
   PayPal(std::chrono::seconds token_ttl, std::optional<long long> claimed_expires_in)
@@ -195,13 +199,15 @@ class PayPal final : public Provider {
 
   std::string_view name() const override { return "paypal"; }
   bool owns(std::string_view path) const override {
-    return path == token_path || path.starts_with(payments_prefix);
+    // Not all of /v2/payments/: Square's GET /v2/payments/{id} shares the prefix on this one host.
+    return path == token_path || path.starts_with(captures_prefix) || path.starts_with(refunds_prefix);
   }
   // Faults are for the refunds: a token fetch spending a `count` or a lost answer would only
   // blur what a test or benchmark asked for.
   bool takes_faults(std::string_view path) const override { return path != token_path; }
 
   Reply handle(Call& call) override {
+    if (call.request.method() == http::verb::get && call.path != token_path) return read(call);
     if (auto refused = refuse_unless_post(call.request,
                                           "{\"name\":\"METHOD_NOT_SUPPORTED\",\"message\":\"The server "
                                           "does not implement the requested HTTP method.\"}")) {
@@ -249,13 +255,13 @@ class PayPal final : public Provider {
     }
   }
 
-  void reset() override { fully_refunded_.clear(); }
+  void reset() override { book_.clear(); }
 
   // POST /__paypal/expire-tokens: every token issued so far stops working, as when PayPal
   // drops a token before its expires_in.
   std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point) override {
-    if (action != "expire-tokens") return std::nullopt;
+                                  std::chrono::system_clock::time_point now, Ledger& ledger) override {
+    if (action != "expire-tokens") return book_.control(action, request, ledger, now);
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
     }
@@ -270,12 +276,16 @@ class PayPal final : public Provider {
     if (!path.starts_with(captures_prefix) || !path.ends_with(refund_suffix)) return {};
     std::string_view id = path.substr(captures_prefix.size(),
                                       path.size() - captures_prefix.size() - refund_suffix.size());
-    if (id.empty() || id.size() > 64) return {};
+    return is_resource_id(id) ? id : std::string_view{};
+  }
+
+  static bool is_resource_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return false;
     for (char c : id) {
       bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_';
-      if (!ok) return {};
+      if (!ok) return false;
     }
-    return id;
+    return true;
   }
 
   std::string hex(int digits) const {
@@ -352,58 +362,148 @@ class PayPal final : public Provider {
                                    "The server does not support the request payload's media type.",
                                    debug_id()));
     }
-    // PayPal answers a repeated PayPal-Request-Id with the original response, whatever the body.
+    // PayPal answers a repeated PayPal-Request-Id with the previous answer, whatever the body,
+    // failures included, for 45 days.
     std::string_view request_id = header(call.request, "PayPal-Request-Id");
     if (!request_id.empty()) {
-      auto seen = call.idempotency.find(name(), request_id, 0);
+      auto seen = call.idempotency.find(name(), request_id, 0, call.now, request_id_retention);
       if (seen.saved) {
         return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body),
                      std::nullopt, true};
       }
     }
+    auto keep = [&](Response response, std::optional<Effect> effect = std::nullopt) {
+      if (!request_id.empty()) {
+        call.idempotency.save(name(), request_id, SavedResponse{0, response.result_int(), response.body(), {}, call.now});
+      }
+      return Reply{std::move(response), std::move(effect), false};
+    };
+    auto business = [&](std::string_view issue, std::string description) {
+      return keep(error_response(http::status::unprocessable_entity, "UNPROCESSABLE_ENTITY", unprocessable_message,
+                                 debug_id(), Issue{"", issue, std::move(description)}));
+    };
 
     RefundBody body;
     switch (read_refund(call.request.body(), body)) {
       case Parse::malformed:
-        return refuse(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
-                                     debug_id(),
-                                     Issue{"/", "MALFORMED_REQUEST_JSON",
-                                           "The request JSON is not well formed."}));
+        return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
+                                   debug_id(),
+                                   Issue{"/", "MALFORMED_REQUEST_JSON",
+                                         "The request JSON is not well formed."}));
       case Parse::bad_type:
-        return refuse(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
-                                     debug_id(),
-                                     Issue{"/", "INVALID_PARAMETER_SYNTAX",
-                                           "The value of a field does not conform to the expected "
-                                           "format."}));
+        return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
+                                   debug_id(),
+                                   Issue{"/", "INVALID_PARAMETER_SYNTAX",
+                                         "The value of a field does not conform to the expected "
+                                         "format."}));
       case Parse::ok: break;
+    }
+    // refund_request: invoice_id and custom_id 1-127 characters, note_to_payer at most 255.
+    if (body.has_invoice_id && (body.invoice_id.empty() || body.invoice_id.size() > 127)) {
+      return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
+                                 Issue{"/invoice_id", "INVALID_STRING_LENGTH",
+                                       "The value of a field is either too short or too long."}));
+    }
+    if (body.note_to_payer.size() > 255) {
+      return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
+                                 Issue{"/note_to_payer", "INVALID_STRING_LENGTH",
+                                       "The value of a field is either too short or too long."}));
     }
     Decimals decimals{};
     std::optional<std::int64_t> amount_minor;
     if (body.has_amount) {
-      if (auto problem = check_amount(body, decimals, amount_minor)) return refuse(std::move(*problem));
+      if (auto problem = check_amount(body, decimals, amount_minor)) return keep(std::move(*problem));
     }
-    std::string capture_key(capture);
-    if (fully_refunded_.contains(capture_key)) {
-      return refuse(error_response(http::status::unprocessable_entity, "UNPROCESSABLE_ENTITY",
-                                   unprocessable_message, debug_id(),
-                                   Issue{"", "CAPTURE_FULLY_REFUNDED",
-                                         "The capture has already been fully refunded."}));
+
+    PaymentState& payment = book_.payment(capture, body.currency, call.now);
+    if (payment.currency.empty()) payment.currency = "usd";
+    if (!payment.refundable) {
+      return business("REFUND_TIME_LIMIT_EXCEEDED", "You are over the time limit to perform a refund on this capture.");
     }
-    // The sandbox knows no capture totals: only a refund without an amount refunds it all.
-    if (!body.has_amount) fully_refunded_.insert(std::move(capture_key));
+    if (payment.pending_capture) {
+      return business("PENDING_CAPTURE", "Cannot initiate a refund as the capture is pending. Capture is typically "
+                                         "pending when the payer has funded the transaction by e-check.");
+    }
+    if (book_.fully_refunded(payment)) {
+      return business("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded.");
+    }
+    if (!body.invoice_id.empty()) {
+      auto used = book_.refunds_where([&](const RefundRecord& refund) {
+        return refund.status != RefundStatus::failed && refund.invoice_id == body.invoice_id;
+      });
+      if (!used.empty()) return business("DUPLICATE_INVOICE_ID", "Invoice ID was previously used to refund a capture.");
+    }
+    std::int64_t amount = amount_minor.value_or(book_.remaining(payment));
+    if (amount > book_.remaining(payment)) {
+      return business("REFUND_AMOUNT_EXCEEDED",
+                      "The refund amount must be less than or equal to the capture amount that has not yet been refunded.");
+    }
+    if (book_.insufficient_funds()) {
+      return business("REFUND_FAILED_INSUFFICIENT_FUNDS",
+                      "Capture could not be refunded due to insufficient funds.");
+    }
 
     char id[24];
     std::snprintf(id, sizeof id, "5SB%014llu", static_cast<unsigned long long>(next_refund_++));
-    std::string answer = refund_json(call, id, body);
-    if (!request_id.empty()) {
-      call.idempotency.save(name(), request_id, SavedResponse{0, 201, answer});
+    RefundRecord record;
+    record.id = id;
+    record.amount = amount;
+    record.invoice_id = std::string(body.invoice_id);
+    record.reason = std::string(body.note_to_payer);
+    record.job_id = std::string(job_id_or(call.job_id, body.invoice_id));
+    record.created = call.now;
+    const RefundRecord& filed = book_.add_refund(payment, std::move(record));
+
+    bool representation = header(call.request, "Prefer").find("return=representation") != std::string_view::npos;
+    Effect effect = effect_of(call, name(), Action::refund, filed.id, body.invoice_id);
+    effect.amount_minor = filed.amount;
+    effect.currency = filed.currency;
+    effect.status = status_word(filed.status);
+    return keep(json_response(http::status::created, refund_json(filed, representation)), std::move(effect));
+  }
+
+  // GET /v2/payments/refunds/{id} and GET /v2/payments/captures/{id}.
+  Reply read(Call& call) {
+    if (auto refused = check_token(call)) return refuse(std::move(*refused));
+    auto not_found = [&] {
+      return refuse(error_response(http::status::not_found, "RESOURCE_NOT_FOUND",
+                                   "The specified resource does not exist.", debug_id(),
+                                   Issue{"", "INVALID_RESOURCE_ID",
+                                         "Specified resource ID does not exist. Please check the "
+                                         "resource ID and try again."}));
+    };
+    if (call.path.starts_with(refunds_prefix)) {
+      const RefundRecord* refund = book_.find_refund(call.path.substr(refunds_prefix.size()));
+      if (!refund) return not_found();
+      return refuse(json_response(http::status::ok, refund_json(*refund, true)));
     }
-    Reply reply{json_response(http::status::created, std::move(answer)), std::nullopt, false};
-    Effect effect = effect_of(call, name(), Action::refund, id, body.invoice_id);
-    effect.amount_minor = amount_minor;
-    if (body.has_amount) effect.currency = lower(body.currency);
-    reply.effect = std::move(effect);
-    return reply;
+    std::string_view capture = call.path.starts_with(captures_prefix) ? call.path.substr(captures_prefix.size()) : "";
+    if (!is_resource_id(capture)) return not_found();
+    PaymentState& payment = book_.payment(capture, "", call.now);
+    if (payment.currency.empty()) payment.currency = "usd";
+    std::int64_t completed = book_.completed(payment);
+    std::string_view status = payment.pending_capture       ? "PENDING"
+                              : completed >= payment.captured ? "REFUNDED"
+                              : completed > 0                 ? "PARTIALLY_REFUNDED"
+                                                              : "COMPLETED";
+    std::string out = "{\"id\":";
+    common::append_json_string(out, payment.id);
+    out += ",\"status\":\"";
+    out += status;
+    out += '"';
+    if (payment.pending_capture) out += ",\"status_details\":{\"reason\":\"ECHECK\"}";
+    out += ",\"amount\":";
+    append_money(out, payment.captured, payment.currency);
+    out += ",\"final_capture\":true,\"create_time\":\"";
+    append_rfc3339_ms(out, payment.created);
+    out += "\",\"update_time\":\"";
+    append_rfc3339_ms(out, payment.created);
+    out += "\",\"links\":[{\"href\":";
+    common::append_json_string(out, std::string(captures_prefix) + payment.id);
+    out += ",\"rel\":\"self\",\"method\":\"GET\"},{\"href\":";
+    common::append_json_string(out, std::string(captures_prefix) + payment.id + "/refund");
+    out += ",\"rel\":\"refund\",\"method\":\"POST\"}]}";
+    return refuse(json_response(http::status::ok, std::move(out)));
   }
 
   std::optional<Response> check_amount(const RefundBody& body, Decimals& decimals,
@@ -448,36 +548,65 @@ class PayPal final : public Provider {
     return std::nullopt;
   }
 
-  std::string refund_json(const Call& call, std::string_view id, const RefundBody& body) const {
-    bool representation = header(call.request, "Prefer").find("return=representation") != std::string_view::npos;
-    std::string out;
-    out.reserve(256);
-    out += "{\"id\":";
-    common::append_json_string(out, id);
-    out += ",\"status\":\"COMPLETED\"";
-    if (body.has_amount) {
-      out += ",\"amount\":{\"value\":";
-      common::append_json_string(out, body.value);
-      out += ",\"currency_code\":";
-      common::append_json_string(out, body.currency);
-      out += '}';
+  // {"value":"149.00","currency_code":"USD"} for ISO minor units.
+  static void append_money(std::string& out, std::int64_t minor, std::string_view currency) {
+    std::string code(currency);
+    for (char& c : code) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    Decimals decimals = decimals_of(code);
+    for (int i = decimals.paypal; i < decimals.iso; ++i) minor /= 10;
+    std::string digits = std::to_string(minor);
+    if (decimals.paypal > 0) {
+      auto places = static_cast<std::size_t>(decimals.paypal);
+      if (digits.size() <= places) digits.insert(0, places + 1 - digits.size(), '0');
+      digits.insert(digits.size() - places, 1, '.');
     }
+    out += "{\"value\":";
+    common::append_json_string(out, digits);
+    out += ",\"currency_code\":";
+    common::append_json_string(out, code);
+    out += '}';
+  }
+
+  static std::string_view paypal_status(RefundStatus status) {
+    switch (status) {
+      case RefundStatus::pending: return "PENDING";
+      case RefundStatus::succeeded: return "COMPLETED";
+      case RefundStatus::failed: return "FAILED";
+    }
+    return "FAILED";
+  }
+
+  std::string refund_json(const RefundRecord& refund, bool representation) const {
+    std::string out;
+    out.reserve(320);
+    out += "{\"id\":";
+    common::append_json_string(out, refund.id);
+    out += ",\"status\":\"";
+    out += paypal_status(refund.status);
+    out += '"';
+    if (refund.status != RefundStatus::succeeded) out += ",\"status_details\":{\"reason\":\"ECHECK\"}";
+    out += ",\"amount\":";
+    append_money(out, refund.amount, refund.currency);
     if (representation) {
-      if (!body.invoice_id.empty()) {
+      if (!refund.invoice_id.empty()) {
         out += ",\"invoice_id\":";
-        common::append_json_string(out, body.invoice_id);
+        common::append_json_string(out, refund.invoice_id);
       }
-      if (!body.note_to_payer.empty()) {
+      if (!refund.reason.empty()) {
         out += ",\"note_to_payer\":";
-        common::append_json_string(out, body.note_to_payer);
+        common::append_json_string(out, refund.reason);
       }
       out += ",\"create_time\":\"";
-      append_rfc3339_ms(out, call.now);
+      append_rfc3339_ms(out, refund.created);
       out += "\",\"update_time\":\"";
-      append_rfc3339_ms(out, call.now);
+      append_rfc3339_ms(out, refund.created);
       out += '"';
     }
-    out += ",\"links\":[]}";
+    out += ",\"links\":[{\"href\":";
+    common::append_json_string(out, std::string(refunds_prefix) + refund.id);
+    out += ",\"rel\":\"self\",\"method\":\"GET\"},{\"href\":";
+    common::append_json_string(out, std::string(captures_prefix) + refund.payment);
+    out += ",\"rel\":\"up\",\"method\":\"GET\"}]}";
     return out;
   }
 
@@ -486,7 +615,7 @@ class PayPal final : public Provider {
   mutable std::mt19937_64 random_;  // debug ids and tokens; called under the sandbox's lock
   std::unordered_map<std::string, std::chrono::system_clock::time_point, TextHash, std::equal_to<>>
       tokens_;  // → expiry
-  std::unordered_set<std::string> fully_refunded_;  // capture ids
+  PaymentBook book_{"paypal"};
   std::uint64_t next_refund_ = 1;  // never reset: refund ids stay unique for the process
 };
 

@@ -58,10 +58,15 @@ class Provider {
   // POST /__reset: forget per-provider state (canceled orders, webhook ids seen, …).
   virtual void reset() {}
   // POST /__<name>/<action>: the provider's own control endpoints; nullopt answers 404.
+  // `ledger` is there for controls that change what an effect became (a pending refund settled).
   virtual std::optional<Response> control(std::string_view /*action*/, Request& /*request*/,
-                                          std::chrono::system_clock::time_point /*now*/) {
+                                          std::chrono::system_clock::time_point /*now*/, Ledger& /*ledger*/) {
     return std::nullopt;
   }
+  // An injected failure about to be answered at `call`: a provider whose idempotency layer
+  // saves such an answer (Stripe saves a 500 under its Idempotency-Key once the endpoint began
+  // executing) answers it itself, replaying or saving; nullopt: answered with failure() as is.
+  virtual std::optional<Reply> on_fault(Call& /*call*/, const Failure& /*failure*/) { return std::nullopt; }
 };
 
 // The job id the wire format carries, for providers that have a place for it.

@@ -38,6 +38,9 @@ std::chrono::milliseconds Sandbox::delay_for(const Request& request) {
 }
 
 Outcome Sandbox::handle(Request& request, Instant now) {
+  std::chrono::seconds offset(clock_offset_s_.load());
+  now.steady += offset;
+  now.wall += offset;
   std::string_view path = target_path(request.target());
   Outcome outcome;
   if (path.starts_with("/__")) {
@@ -61,9 +64,16 @@ Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_
 
   bool faultable = provider.takes_faults(path);
   FaultVerdict verdict = faultable ? faults_.admit(index, now.steady) : FaultVerdict{};
+  Call call{request, path, header(request, "X-Rescind-Job"), now.wall, idempotency_};
   if (verdict.kind != FaultVerdict::Kind::pass) {
     ledger_.count_fault();
     Failure failure{static_cast<http::status>(verdict.status), verdict.retry_after_s, now.wall};
+    if (verdict.kind == FaultVerdict::Kind::fail && !verdict.echo_request) {
+      if (auto answered = provider.on_fault(call, failure)) {
+        if (answered->replayed) ledger_.count_replay();
+        return Outcome{std::move(answered->response), false};
+      }
+    }
     Response response = verdict.kind == FaultVerdict::Kind::provider_throttle
                             ? provider.throttled(failure)
                             : provider.failure(failure);
@@ -78,7 +88,6 @@ Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_
     return Outcome{std::move(response), false};
   }
 
-  Call call{request, path, header(request, "X-Rescind-Job"), now.wall, idempotency_};
   Reply reply = provider.handle(call);
   if (reply.replayed) ledger_.count_replay();
   if (reply.effect) ledger_.record(std::move(*reply.effect));

@@ -1,7 +1,10 @@
 // The fake providers behind one HTTP front: routes each request to a provider or to a
-// control endpoint (/__ledger, /__faults, /__reset, /__<provider>/…), applies the injected
-// faults and files every side effect in the ledger. Knows nothing of sockets.
+// control endpoint (/__ledger, /__faults, /__reset, /__clock, /__<provider>/…), applies the
+// injected faults and files every side effect in the ledger. Knows nothing of sockets.
+// POST /__clock {"advance_s":N} moves the providers' clock N seconds on (idempotency keys
+// expire, tokens lapse) without waiting; /__reset sets it back.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -46,6 +49,7 @@ class Sandbox {
 
   std::vector<std::unique_ptr<Provider>> providers_;  // fixed after construction
   std::vector<std::string_view> provider_names_;      // same order, for the fault set
+  std::atomic<long long> clock_offset_s_{0};          // POST /__clock: added to every Instant
 
   std::mutex mutex_;  // guards everything below
   Ledger ledger_;

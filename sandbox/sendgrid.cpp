@@ -267,7 +267,7 @@ class SendGrid final : public Provider {
   void reset() override { blocked_ = rate_limited_ = 0; }
 
   std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point) override {
+                                  std::chrono::system_clock::time_point, Ledger&) override {
     if (action != "block" && action != "rate-limit") return std::nullopt;
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");

@@ -552,7 +552,7 @@ class Shopify final : public Provider {
   // "latest_version":"2026-10"}: replaces the scenario (absent fields take their defaults);
   // GET shows what is left of it.
   std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point) override {
+                                  std::chrono::system_clock::time_point, Ledger&) override {
     if (action != "scenario") return std::nullopt;
     if (request.method() == http::verb::get) return json_response(http::status::ok, scenario_json());
     if (request.method() != http::verb::post) {

@@ -1,6 +1,14 @@
 // Square's RefundPayment (POST /v2/refunds): Bearer auth, a required Square-Version header,
 // the body's idempotency_key (at most 45 characters) with replay and reuse detection, and
-// Square's {"errors":[…]} shape.
+// Square's {"errors":[…]} shape. Only successes are saved under a key (Square documents the
+// replay of "the original response" for the same request; which errors it keeps is not
+// published, and retention neither: keys are kept for ever here).
+// Payments have state (sandbox/payments.hpp; POST /__square/payment, /refunds):
+// REFUND_AMOUNT_INVALID (more than is left), REFUND_ALREADY_PENDING, PAYMENT_NOT_REFUNDABLE.
+// A refund is COMPLETED at once unless POST /__square/refunds {"next_pending":N} asks for
+// PENDING (Square itself usually answers PENDING first): so jobs sharing a test payment do not
+// meet REFUND_ALREADY_PENDING. Reads: GET /v2/refunds/{id}, GET /v2/payments/{id}
+// (refund_ids, refunded_money = the completed refunds).
 #include <cstdio>
 
 #include "common/json_text.hpp"
@@ -8,6 +16,7 @@
 #include "sandbox/auth.hpp"
 #include "sandbox/clock.hpp"
 #include "sandbox/json_body.hpp"
+#include "sandbox/payments.hpp"
 #include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
@@ -16,6 +25,8 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::string_view refunds_path = "/v2/refunds";
+constexpr std::string_view refund_prefix = "/v2/refunds/";
+constexpr std::string_view payment_prefix = "/v2/payments/";
 // Square documents 45 as the limit of RefundPayment's idempotency_key (fewer characters
 // when they are multi-byte: the limit is on bytes).
 constexpr std::size_t max_idempotency_key = 45;
@@ -177,10 +188,16 @@ bool is_version(std::string_view text) {
 class Square final : public Provider {
  public:
   std::string_view name() const override { return "square"; }
-  bool owns(std::string_view path) const override { return path == refunds_path; }
+  bool owns(std::string_view path) const override {
+    return path == refunds_path || path.starts_with(refund_prefix) || path.starts_with(payment_prefix);
+  }
 
   Reply handle(Call& call) override {
     Request& request = call.request;
+    if (request.method() == http::verb::get && call.path != refunds_path) return read(call);
+    if (call.path != refunds_path) {
+      return refuse({http::status::not_found, "INVALID_REQUEST_ERROR", "NOT_FOUND", "Resource not found.", ""});
+    }
     if (auto refused = refuse_unless_post(request,
                                           "{\"errors\":[{\"category\":\"INVALID_REQUEST_ERROR\",\"code\":"
                                           "\"METHOD_NOT_ALLOWED\",\"detail\":\"Refunds are created with "
@@ -212,7 +229,7 @@ class Square final : public Provider {
     fingerprint.add(std::to_string(*refund.amount));
     fingerprint.add(*refund.currency);
     fingerprint.add(refund.reason);
-    auto seen = call.idempotency.find(name(), *refund.idempotency_key, fingerprint.value());
+    auto seen = call.idempotency.find(name(), *refund.idempotency_key, fingerprint.value(), call.now);
     if (seen.match == IdempotencyStore::Match::same_request) {
       return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body),
                    std::nullopt, true};
@@ -223,18 +240,47 @@ class Square final : public Provider {
                             "idempotency_key"));
     }
 
+    PaymentState& payment = book_.payment(*refund.payment_id, *refund.currency, call.now);
+    if (!payment.refundable) {
+      return refuse({http::status::bad_request, "INVALID_REQUEST_ERROR", "PAYMENT_NOT_REFUNDABLE",
+                     "The payment is not refundable.", ""});
+    }
+    if (book_.has_pending(payment)) {
+      return refuse({http::status::bad_request, "INVALID_REQUEST_ERROR", "REFUND_ALREADY_PENDING",
+                     "The payment already has a pending refund.", ""});
+    }
+    if (*refund.amount > book_.remaining(payment)) {
+      return refuse({http::status::bad_request, "INVALID_REQUEST_ERROR", "REFUND_AMOUNT_INVALID",
+                     "The requested refund amount exceeds the amount available to refund.", "amount_money.amount"});
+    }
+
     char suffix[24];
     std::snprintf(suffix, sizeof suffix, "_SBX%010llu", static_cast<unsigned long long>(next_refund_++));
-    std::string id = std::string(*refund.payment_id) + suffix;
-    std::string body = refund_json(refund, id, call.now);
-    call.idempotency.save(name(), *refund.idempotency_key, SavedResponse{fingerprint.value(), 200, body});
+    RefundRecord record;
+    record.id = std::string(*refund.payment_id) + suffix;
+    record.amount = *refund.amount;
+    record.currency = lower(*refund.currency);
+    record.reason = std::string(refund.reason);
+    record.job_id = std::string(call.job_id);
+    record.created = call.now;
+    const RefundRecord& filed = book_.add_refund(payment, std::move(record));
+    std::string body = "{\"refund\":" + refund_json(filed) + "}";
+    call.idempotency.save(name(), *refund.idempotency_key, SavedResponse{fingerprint.value(), 200, body, {}, call.now});
 
     Reply reply{json_response(http::status::ok, std::move(body)), std::nullopt, false};
-    Effect effect = effect_of(call, name(), Action::refund, std::move(id));
-    effect.amount_minor = refund.amount;
-    effect.currency = lower(*refund.currency);
+    Effect effect = effect_of(call, name(), Action::refund, filed.id);
+    effect.amount_minor = filed.amount;
+    effect.currency = filed.currency;
+    effect.status = status_word(filed.status);
     reply.effect = std::move(effect);
     return reply;
+  }
+
+  void reset() override { book_.clear(); }
+
+  std::optional<Response> control(std::string_view action, Request& request,
+                                  std::chrono::system_clock::time_point now, Ledger& ledger) override {
+    return book_.control(action, request, ledger, now);
   }
 
   Response failure(const Failure& failure) const override {
@@ -264,30 +310,87 @@ class Square final : public Provider {
   }
 
  private:
-  static std::string refund_json(const RefundRequest& refund, std::string_view id,
-                                 std::chrono::system_clock::time_point now) {
+  static std::string_view square_status(RefundStatus status) {
+    switch (status) {
+      case RefundStatus::pending: return "PENDING";
+      case RefundStatus::succeeded: return "COMPLETED";
+      case RefundStatus::failed: return "FAILED";
+    }
+    return "FAILED";
+  }
+
+  static void append_money(std::string& out, std::int64_t amount, std::string_view currency) {
+    std::string code(currency);
+    for (char& c : code) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    out += "{\"amount\":";
+    out += std::to_string(amount);
+    out += ",\"currency\":";
+    common::append_json_string(out, code);
+    out += '}';
+  }
+
+  static std::string refund_json(const RefundRecord& refund) {
     std::string out;
     out.reserve(320);
-    out += "{\"refund\":{\"id\":";
-    common::append_json_string(out, id);
-    out += ",\"status\":\"PENDING\",\"amount_money\":{\"amount\":";
-    out += std::to_string(*refund.amount);
-    out += ",\"currency\":";
-    common::append_json_string(out, *refund.currency);
-    out += "},\"payment_id\":";
-    common::append_json_string(out, *refund.payment_id);
+    out += "{\"id\":";
+    common::append_json_string(out, refund.id);
+    out += ",\"status\":\"";
+    out += square_status(refund.status);
+    out += "\",\"amount_money\":";
+    append_money(out, refund.amount, refund.currency);
+    out += ",\"payment_id\":";
+    common::append_json_string(out, refund.payment);
     if (!refund.reason.empty()) {
       out += ",\"reason\":";
       common::append_json_string(out, refund.reason);
     }
     out += ",\"created_at\":\"";
-    append_rfc3339_ms(out, now);
+    append_rfc3339_ms(out, refund.created);
     out += "\",\"updated_at\":\"";
-    append_rfc3339_ms(out, now);
-    out += "\"}}";
+    append_rfc3339_ms(out, refund.created);
+    out += "\"}";
     return out;
   }
 
+  // GET /v2/refunds/{id} and GET /v2/payments/{id}.
+  Reply read(Call& call) {
+    auto token = bearer_token(call.request);
+    if (!token || *token != sandbox_credentials::square_access_token) {
+      return refuse({http::status::unauthorized, "AUTHENTICATION_ERROR", "UNAUTHORIZED",
+                     "This request could not be authorized.", ""});
+    }
+    auto not_found = [] { return refuse({http::status::not_found, "INVALID_REQUEST_ERROR", "NOT_FOUND", "Resource not found.", ""}); };
+    if (call.path.starts_with(refund_prefix)) {
+      const RefundRecord* refund = book_.find_refund(call.path.substr(refund_prefix.size()));
+      if (!refund) return not_found();
+      return Reply{json_response(http::status::ok, "{\"refund\":" + refund_json(*refund) + "}"), std::nullopt, false};
+    }
+    std::string_view id = call.path.substr(payment_prefix.size());
+    if (id.empty() || id.size() > 192 || id.find('/') != std::string_view::npos) return not_found();
+    PaymentState& payment = book_.payment(id, "", call.now);
+    if (payment.currency.empty()) payment.currency = "usd";
+    std::string out = "{\"payment\":{\"id\":";
+    common::append_json_string(out, payment.id);
+    out += ",\"status\":\"COMPLETED\",\"amount_money\":";
+    append_money(out, payment.captured, payment.currency);
+    out += ",\"total_money\":";
+    append_money(out, payment.captured, payment.currency);
+    out += ",\"refunded_money\":";
+    append_money(out, book_.completed(payment), payment.currency);
+    out += ",\"refund_ids\":[";
+    for (std::size_t i = 0; i < payment.refunds.size(); ++i) {
+      if (i) out += ',';
+      common::append_json_string(out, book_.record(payment.refunds[i]).id);
+    }
+    out += "],\"created_at\":\"";
+    append_rfc3339_ms(out, payment.created);
+    out += "\",\"updated_at\":\"";
+    append_rfc3339_ms(out, payment.created);
+    out += "\"}}";
+    return Reply{json_response(http::status::ok, std::move(out)), std::nullopt, false};
+  }
+
+  PaymentBook book_{"square"};
   std::uint64_t next_refund_ = 1;  // never reset: refund ids stay unique for the process
 };
 

@@ -1,7 +1,18 @@
-// Stripe's refunds API (POST /v1/refunds): Bearer auth, form parameters, Idempotency-Key
-// replay, and Stripe's error shapes, so the worker's Stripe client meets the real contract.
+// Stripe's refunds API: POST /v1/refunds, GET /v1/refunds/{id}, GET /v1/refunds?payment_intent=
+// |charge= (limit, starting_after, has_more). Bearer auth, form parameters, Stripe's error
+// shapes, and its idempotency layer: the first answer under an Idempotency-Key once the
+// endpoint began executing — success, business refusal or a 500 — is saved for 24 h and
+// replayed; validation failures, 429s (the rate limiter runs first) and 409s are not.
+// Payments have state (sandbox/payments.hpp): refunds inherit the payment's currency (usd
+// unless set by POST /__stripe/payment); over-refunds answer charge_already_refunded or
+// amount_too_large; POST /__stripe/funds answers balance_insufficient; POST /__stripe/refunds
+// makes refunds pending and settles them.
+// Injected faults: a 500 on a keyed refund is Stripe's own (api_error, saved, replayed, with
+// Stripe-Should-Retry: false); 502-504 come from in front of Stripe's API (not saved); a 409
+// says Stripe-Should-Retry: true.
 #include <array>
 #include <charconv>
+#include <algorithm>
 #include <variant>
 
 #include "common/json_text.hpp"
@@ -9,13 +20,17 @@
 #include "sandbox/auth.hpp"
 #include "sandbox/clock.hpp"
 #include "sandbox/form.hpp"
+#include "sandbox/payments.hpp"
 #include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
 namespace {
 
 constexpr std::string_view refunds_path = "/v1/refunds";
+constexpr std::string_view refund_prefix = "/v1/refunds/";
 constexpr std::size_t max_idempotency_key = 255;
+constexpr std::chrono::seconds key_retention = std::chrono::hours(24);  // "at least 24 hours"
+
 
 constexpr std::array<std::string_view, 3> refund_reasons{"duplicate", "fraudulent",
                                                          "requested_by_customer"};
@@ -70,14 +85,6 @@ bool is_currency(std::string_view text) {
   return true;
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // "sk_test_****************dbox": Stripe shows only the end of a rejected key.
 std::string masked(std::string_view key) {
   std::size_t keep = key.size() > 4 ? 4 : 0;
@@ -91,10 +98,11 @@ std::string masked(std::string_view key) {
 struct RefundRequest {
   std::string_view payment_intent;
   std::string_view charge;
-  std::optional<std::int64_t> amount;  // nullopt: the full amount, which the sandbox cannot know
+  std::optional<std::int64_t> amount;  // nullopt: what is left of the payment
   std::string_view reason;
-  std::string currency;
   std::vector<const FormField*> metadata;
+
+  std::string_view payment() const { return payment_intent.empty() ? charge : payment_intent; }
 };
 
 // Validation in the order Stripe reports problems; the first one wins.
@@ -157,21 +165,11 @@ std::variant<RefundRequest, StripeError> validate(const Form& form) {
     }
     refund.reason = *reason;
   }
-  // Refunds inherit the charge's currency; the sandbox has no charge, so the worker says it.
-  std::string_view currency_param = "currency";
-  const std::string* currency = form.find(currency_param);
-  if (!currency) {
-    currency_param = "metadata[currency]";
-    currency = form.find(currency_param);
-  }
-  if (currency) {
-    if (!is_currency(*currency)) {
-      return StripeError{http::status::bad_request, "invalid_request_error", "",
-                         "Invalid currency: " + *currency, currency_param};
-    }
-    refund.currency = lower(*currency);
-  } else {
-    refund.currency = "usd";
+  // `currency` is for customer-balance refunds only: checked, never the refund's currency,
+  // which is the payment's (metadata[currency] is only metadata).
+  if (const std::string* currency = form.find("currency"); currency && !is_currency(*currency)) {
+    return StripeError{http::status::bad_request, "invalid_request_error", "",
+                       "Invalid currency: " + *currency, "currency"};
   }
   for (const auto& field : form.fields()) {
     if (field.name.starts_with("metadata[")) refund.metadata.push_back(&field);
@@ -179,43 +177,68 @@ std::variant<RefundRequest, StripeError> validate(const Form& form) {
   return refund;
 }
 
-std::string refund_json(const RefundRequest& refund, std::string_view id, long long created) {
-  std::string out;
-  out.reserve(384);
+// The charge behind a payment: a PaymentIntent's is named after it (ch_ + the same suffix).
+std::string charge_of(std::string_view payment) {
+  return payment.starts_with("pi_") ? "ch_" + std::string(payment.substr(3)) : std::string(payment);
+}
+
+std::string_view stripe_status(RefundStatus status) { return status_word(status); }  // Stripe's own words
+
+void append_refund_json(std::string& out, const RefundRecord& refund) {
   out += "{\"id\":";
-  common::append_json_string(out, id);
+  common::append_json_string(out, refund.id);
   out += ",\"object\":\"refund\",\"amount\":";
-  out += refund.amount ? std::to_string(*refund.amount) : std::string("null");
+  out += std::to_string(refund.amount);
   out += ",\"balance_transaction\":null,\"charge\":";
-  out += refund.charge.empty() ? std::string("null") : common::json_string(refund.charge);
+  common::append_json_string(out, charge_of(refund.payment));
   out += ",\"created\":";
-  out += std::to_string(created);
+  out += std::to_string(unix_seconds(refund.created));
   out += ",\"currency\":";
   common::append_json_string(out, refund.currency);
+  if (refund.status == RefundStatus::failed) out += ",\"failure_reason\":\"declined\"";
   out += ",\"metadata\":{";
   for (std::size_t i = 0; i < refund.metadata.size(); ++i) {
-    std::string_view name = refund.metadata[i]->name;
-    name = name.substr(9, name.size() - 10);  // metadata[<name>]
     if (i) out += ',';
-    common::append_json_string(out, name);
+    common::append_json_string(out, refund.metadata[i].first);
     out += ':';
-    common::append_json_string(out, refund.metadata[i]->value);
+    common::append_json_string(out, refund.metadata[i].second);
   }
   out += "},\"payment_intent\":";
-  out += refund.payment_intent.empty() ? std::string("null") : common::json_string(refund.payment_intent);
+  out += refund.payment.starts_with("pi_") ? common::json_string(refund.payment) : std::string("null");
   out += ",\"reason\":";
   out += refund.reason.empty() ? std::string("null") : common::json_string(refund.reason);
-  out += ",\"status\":\"succeeded\"}";
+  out += ",\"status\":";
+  common::append_json_string(out, stripe_status(refund.status));
+  out += '}';
+}
+
+std::string refund_json(const RefundRecord& refund) {
+  std::string out;
+  out.reserve(384);
+  append_refund_json(out, refund);
   return out;
+}
+
+// "$1.50" in the error texts: Stripe shows amounts as money; the sandbox shows minor units.
+std::string money_text(std::int64_t minor, std::string_view currency) {
+  return std::to_string(minor) + " " + std::string(currency);
 }
 
 class Stripe final : public Provider {
  public:
   std::string_view name() const override { return "stripe"; }
-  bool owns(std::string_view path) const override { return path == refunds_path; }
+  bool owns(std::string_view path) const override {
+    return path == refunds_path || path.starts_with(refund_prefix);
+  }
 
   Reply handle(Call& call) override {
     const Request& request = call.request;
+    if (request.method() == http::verb::get) return read(call);
+    if (call.path != refunds_path) {
+      return refuse({http::status::not_found, "invalid_request_error", "",
+                     "Unrecognized request URL (" + std::string(request.method_string()) + ": " +
+                         std::string(call.path) + ").", ""});
+    }
     if (auto refused = refuse_unless_post(request,
                                           "{\"error\":{\"type\":\"invalid_request_error\",\"message\":"
                                           "\"Unrecognized request URL. Refunds are created with POST.\"}}")) {
@@ -236,41 +259,89 @@ class Stripe final : public Provider {
         return refuse({http::status::bad_request, "invalid_request_error", "",
                        "Idempotency-Key must be at most 255 characters long.", ""});
       }
-      fingerprint.add(call.path);
-      for (const FormField* field : form->sorted()) {
-        fingerprint.add(field->name);
-        fingerprint.add(field->value);
-      }
-      auto seen = call.idempotency.find(name(), key, fingerprint.value());
-      if (seen.match == IdempotencyStore::Match::same_request) return replay(*seen.saved, key);
-      if (seen.match == IdempotencyStore::Match::different_request) {
-        return refuse({http::status::bad_request, "idempotency_error", "",
-                       "Keys for idempotent requests can only be used with the same parameters "
-                       "they were first used with. Try using a key other than '" +
-                           std::string(key) + "' if you meant to execute a different request.",
-                       ""});
-      }
+      fingerprint = fingerprint_of(call.path, *form);
+      if (auto answered = replay_or_mismatch(call, key, fingerprint)) return std::move(*answered);
     }
 
+    // Validation failures are not saved: the request never reached the endpoint.
     auto checked = validate(*form);
     if (auto* error = std::get_if<StripeError>(&checked)) return refuse(std::move(*error));
     const RefundRequest& refund = std::get<RefundRequest>(checked);
 
-    std::string id = "re_" + std::to_string(next_refund_++);
-    std::string body = refund_json(refund, id, unix_seconds(call.now));
-    if (!key.empty()) {
-      call.idempotency.save(name(), key, SavedResponse{fingerprint.value(), 200, body});
+    // From here the endpoint is executing: whatever it answers is saved under the key.
+    auto keep = [&](Response response, std::optional<Effect> effect = std::nullopt) {
+      if (!key.empty()) {
+        call.idempotency.save(name(), key,
+                              SavedResponse{fingerprint.value(), response.result_int(), response.body(), {}, call.now});
+        response.set("Idempotency-Key", key);
+      }
+      return Reply{std::move(response), std::move(effect), false};
+    };
+    PaymentState& payment = book_.payment(refund.payment(), "", call.now);
+    std::string charge = charge_of(payment.id);
+    if (!payment.refundable) {
+      return keep(error_response({http::status::bad_request, "invalid_request_error", "charge_not_refundable",
+                                  "Charge " + charge + " cannot be refunded.", ""}));
+    }
+    if (book_.fully_refunded(payment)) {
+      return keep(error_response({http::status::bad_request, "invalid_request_error", "charge_already_refunded",
+                                  "Charge " + charge + " has already been refunded.", ""}));
+    }
+    std::int64_t amount = refund.amount.value_or(book_.remaining(payment));
+    if (amount > book_.remaining(payment)) {
+      return keep(error_response({http::status::bad_request, "invalid_request_error", "amount_too_large",
+                                  "Refund amount (" + money_text(amount, payment.currency) +
+                                      ") is greater than unrefunded amount on charge (" +
+                                      money_text(book_.remaining(payment), payment.currency) + ")",
+                                  "amount"}));
+    }
+    if (book_.insufficient_funds()) {
+      return keep(error_response({http::status::bad_request, "invalid_request_error", "balance_insufficient",
+                                  "You have insufficient funds in your Stripe account for this refund.", ""}));
     }
 
-    Reply reply{json_response(http::status::ok, std::move(body)), std::nullopt, false};
-    if (!key.empty()) reply.response.set("Idempotency-Key", key);
     const std::string* metadata_job = form->find("metadata[rescind_job_id]");
-    Effect effect = effect_of(call, name(), Action::refund, std::move(id),
-                              metadata_job ? std::string_view(*metadata_job) : "");
-    effect.amount_minor = refund.amount;
-    effect.currency = refund.currency;
-    reply.effect = std::move(effect);
-    return reply;
+    RefundRecord record;
+    record.id = "re_" + std::to_string(next_refund_++);
+    record.amount = amount;
+    record.reason = std::string(refund.reason);
+    record.job_id = std::string(job_id_or(call.job_id, metadata_job ? std::string_view(*metadata_job) : ""));
+    record.created = call.now;
+    for (const FormField* field : refund.metadata) {
+      std::string_view meta = field->name;
+      record.metadata.emplace_back(std::string(meta.substr(9, meta.size() - 10)), field->value);  // metadata[<name>]
+    }
+    const RefundRecord& filed = book_.add_refund(payment, std::move(record));
+
+    Effect effect = effect_of(call, name(), Action::refund, filed.id, filed.job_id);
+    effect.amount_minor = filed.amount;
+    effect.currency = filed.currency;
+    effect.status = status_word(filed.status);
+    return keep(json_response(http::status::ok, refund_json(filed)), std::move(effect));
+  }
+
+  // The idempotency layer sits behind the rate limiter and in front of the endpoint: a 500
+  // is the endpoint's (saved, replayed, "do not retry": the retry would get the same 500);
+  // a key in use is a 409 worth retrying; anything else is answered as injected.
+  std::optional<Reply> on_fault(Call& call, const Failure& failure) override {
+    unsigned code = static_cast<unsigned>(failure.status);
+    if (code == 409) {
+      Reply reply = refuse_with(this->failure(failure));
+      reply.response.set("Stripe-Should-Retry", "true");
+      return reply;
+    }
+    if (code != 500 || call.path != refunds_path || call.request.method() != http::verb::post) return std::nullopt;
+    std::string_view key = header(call.request, "Idempotency-Key");
+    auto form = Form::parse(call.request.body());
+    if (key.empty() || key.size() > max_idempotency_key || !form || check_key(call.request)) return std::nullopt;
+    Fingerprint fingerprint = fingerprint_of(call.path, *form);
+    if (auto answered = replay_or_mismatch(call, key, fingerprint)) return answered;
+    Response response = this->failure(failure);
+    response.set("Stripe-Should-Retry", "false");
+    response.set("Idempotency-Key", key);
+    call.idempotency.save(name(), key,
+                          SavedResponse{fingerprint.value(), code, response.body(), {{"Stripe-Should-Retry", "false"}}, call.now});
+    return refuse_with(std::move(response));
   }
 
   Response failure(const Failure& failure) const override {
@@ -296,7 +367,40 @@ class Stripe final : public Provider {
     return error_response(error);
   }
 
+  void reset() override { book_.clear(); }
+
+  std::optional<Response> control(std::string_view action, Request& request,
+                                  std::chrono::system_clock::time_point now, Ledger& ledger) override {
+    return book_.control(action, request, ledger, now);
+  }
+
  private:
+  static Reply refuse_with(Response response) { return Reply{std::move(response), std::nullopt, false}; }
+
+  static Fingerprint fingerprint_of(std::string_view path, const Form& form) {
+    Fingerprint fingerprint;
+    fingerprint.add(path);
+    for (const FormField* field : form.sorted()) {
+      fingerprint.add(field->name);
+      fingerprint.add(field->value);
+    }
+    return fingerprint;
+  }
+
+  // The saved answer for `key` (replayed), the mismatch error, or nullopt for a new key.
+  std::optional<Reply> replay_or_mismatch(Call& call, std::string_view key, const Fingerprint& fingerprint) const {
+    auto seen = call.idempotency.find(name(), key, fingerprint.value(), call.now, key_retention);
+    if (seen.match == IdempotencyStore::Match::same_request) return replay(*seen.saved, key);
+    if (seen.match == IdempotencyStore::Match::different_request) {
+      return refuse({http::status::bad_request, "idempotency_error", "",
+                     "Keys for idempotent requests can only be used with the same parameters "
+                     "they were first used with. Try using a key other than '" +
+                         std::string(key) + "' if you meant to execute a different request.",
+                     ""});
+    }
+    return std::nullopt;
+  }
+
   static std::optional<StripeError> check_key(const Request& request) {
     auto token = bearer_token(request);
     if (!token || token->empty()) {
@@ -317,11 +421,75 @@ class Stripe final : public Provider {
   Reply replay(const SavedResponse& saved, std::string_view key) const {
     Reply reply{json_response(static_cast<http::status>(saved.status), saved.body), std::nullopt,
                 true};
+    for (const auto& [field, value] : saved.headers) reply.response.set(field, value);
     reply.response.set("Idempotency-Key", key);
     reply.response.set("Idempotent-Replayed", "true");
     return reply;
   }
 
+  // GET /v1/refunds/{id} and GET /v1/refunds?payment_intent=|charge=&limit=&starting_after=.
+  Reply read(Call& call) {
+    if (auto error = check_key(call.request)) return refuse(std::move(*error));
+    if (call.path != refunds_path) {
+      std::string_view id = call.path.substr(refund_prefix.size());
+      const RefundRecord* refund = book_.find_refund(id);
+      if (!refund) {
+        return refuse({http::status::not_found, "invalid_request_error", "resource_missing",
+                       "No such refund: '" + std::string(id) + "'", "id"});
+      }
+      return refuse_with(json_response(http::status::ok, refund_json(*refund)));
+    }
+    auto query = Form::parse(target_query(call.request.target()));
+    if (!query) return refuse({http::status::bad_request, "invalid_request_error", "", "Invalid query string.", ""});
+    std::string payment_intent, charge, starting_after;
+    long long limit = 10;
+    for (const auto& field : query->fields()) {
+      if (field.name == "payment_intent") {
+        payment_intent = field.value;
+      } else if (field.name == "charge") {
+        charge = field.value;
+      } else if (field.name == "starting_after") {
+        starting_after = field.value;
+      } else if (field.name == "limit") {
+        auto [end, ec] = std::from_chars(field.value.data(), field.value.data() + field.value.size(), limit);
+        if (ec != std::errc{} || end != field.value.data() + field.value.size() || limit < 1 || limit > 100) {
+          return refuse({http::status::bad_request, "invalid_request_error", "parameter_invalid_integer",
+                         "This value must be between 1 and 100 (inclusive).", "limit"});
+        }
+      } else {
+        return refuse({http::status::bad_request, "invalid_request_error", "parameter_unknown",
+                       "Received unknown parameter: " + field.name, field.name});
+      }
+    }
+    // Newest first, as Stripe lists.
+    auto matching = book_.refunds_where([&](const RefundRecord& refund) {
+      if (!payment_intent.empty() && refund.payment != payment_intent) return false;
+      if (!charge.empty() && charge_of(refund.payment) != charge) return false;
+      return true;
+    });
+    std::reverse(matching.begin(), matching.end());
+    std::size_t first = 0;
+    if (!starting_after.empty()) {
+      while (first < matching.size() && matching[first]->id != starting_after) ++first;
+      if (first == matching.size()) {
+        return refuse({http::status::bad_request, "invalid_request_error", "resource_missing",
+                       "No such refund: '" + starting_after + "'", "starting_after"});
+      }
+      ++first;
+    }
+    std::size_t last = std::min(matching.size(), first + static_cast<std::size_t>(limit));
+    std::string body = "{\"object\":\"list\",\"data\":[";
+    for (std::size_t i = first; i < last; ++i) {
+      if (i > first) body += ',';
+      append_refund_json(body, *matching[i]);
+    }
+    body += "],\"has_more\":";
+    body += last < matching.size() ? "true" : "false";
+    body += ",\"url\":\"/v1/refunds\"}";
+    return refuse_with(json_response(http::status::ok, std::move(body)));
+  }
+
+  PaymentBook book_{"stripe", "usd"};
   std::uint64_t next_refund_ = 1;  // never reset: refund ids stay unique for the process
 };
 

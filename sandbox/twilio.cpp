@@ -210,7 +210,7 @@ class Twilio final : public Provider {
   void reset() override { queue_full_ = 0; }
 
   std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point) override {
+                                  std::chrono::system_clock::time_point, Ledger&) override {
     if (action != "queue-full") return std::nullopt;
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");

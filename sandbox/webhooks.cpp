@@ -101,7 +101,7 @@ class Webhooks final : public Provider {
   }
 
   std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point) override {
+                                  std::chrono::system_clock::time_point, Ledger&) override {
     if (action != "receiver") return std::nullopt;
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");

@@ -179,8 +179,15 @@ TEST(Money, StripeAmountsAreInStripesOwnMinorUnits) {
   RedisServer redis;
   Sandbox sandbox;
   auto worker = start_worker(redis, sandbox, {"--retry", "base=20ms,cap=100ms"});
-  ASSERT_EQ(enqueue(redis, job_json("evt_mga", 150000, "MGA") + "\n" + job_json("evt_isk", 1490, "ISK") + "\n" +
-                           job_json("evt_usd", 14900, "USD") + "\n" + job_json("evt_mga_fraction", 150050, "MGA") + "\n")
+  // A Stripe refund takes its payment's currency: each currency has its own payment.
+  sandbox.control("stripe", "payment", R"({"id":"pi_mga","currency":"mga"})");
+  sandbox.control("stripe", "payment", R"({"id":"pi_isk","currency":"isk"})");
+  auto paid_with = [](std::string job, const std::string& payment) {
+    return replaced(job, "pi_3MtwBwLkdIwHu7ix28a3tqPa", payment);
+  };
+  ASSERT_EQ(enqueue(redis, paid_with(job_json("evt_mga", 150000, "MGA"), "pi_mga") + "\n" +
+                           paid_with(job_json("evt_isk", 1490, "ISK"), "pi_isk") + "\n" + job_json("evt_usd", 14900, "USD") +
+                           "\n" + paid_with(job_json("evt_mga_fraction", 150050, "MGA"), "pi_mga") + "\n")
                 .exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 4); }, 30s)) << worker->stderr_text();
 
@@ -191,7 +198,9 @@ TEST(Money, StripeAmountsAreInStripesOwnMinorUnits) {
   EXPECT_EQ(refunds["evt_mga"].amount_minor, 1500) << "1,500.00 ariary: zero-decimal at Stripe, not 150000";
   EXPECT_EQ(refunds["evt_mga"].currency, "mga");
   EXPECT_EQ(refunds["evt_isk"].amount_minor, 149000) << "1,490 krónur: two-decimal in Stripe's API";
+  EXPECT_EQ(refunds["evt_isk"].currency, "isk");
   EXPECT_EQ(refunds["evt_usd"].amount_minor, 14900);
+  EXPECT_EQ(refunds["evt_usd"].currency, "usd");
   EXPECT_FALSE(refunds.contains("evt_mga_fraction")) << "half an ariary cannot be refunded at Stripe: never rounded";
   auto dead = stream_entries(redis, "rescind:dlq");
   ASSERT_EQ(dead.size(), 1u);

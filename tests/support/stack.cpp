@@ -236,6 +236,7 @@ std::vector<Effect> Sandbox::ledger() {
     if (auto currency = item["currency"].get_string(); !currency.error()) effect.currency = std::string(currency.value());
     if (auto to = item["to"].get_string(); !to.error()) effect.to = std::string(to.value());
     if (auto text = item["text"].get_string(); !text.error()) effect.text = std::string(text.value());
+    if (auto status = item["status"].get_string(); !status.error()) effect.status = std::string(status.value());
     if (auto at = item["at"].get_string(); !at.error()) {  // 2026-11-25T11:49:28.643Z
       std::tm tm{};
       std::string text(at.value());
@@ -253,6 +254,19 @@ std::map<std::string, int> Sandbox::per_job(const std::string& action) {
     if (effect.action == action) ++counts[effect.job_id];
   }
   return counts;
+}
+
+std::string Sandbox::control(const std::string& provider, const std::string& action, const std::string& json) {
+  auto answer = http_call("POST", url_ + "/__" + provider + "/" + action, json);
+  if (answer.status != 200) {
+    throw std::runtime_error("POST /__" + provider + "/" + action + " answered " + std::to_string(answer.status) + " " + answer.body);
+  }
+  return answer.body;
+}
+
+void Sandbox::advance_clock(long long seconds) {
+  auto answer = http_call("POST", url_ + "/__clock", "{\"advance_s\":" + std::to_string(seconds) + "}");
+  if (answer.status != 200) throw std::runtime_error("POST /__clock answered " + std::to_string(answer.status) + " " + answer.body);
 }
 
 std::map<std::string, long long> Sandbox::count_by_action() {

@@ -75,6 +75,7 @@ class RedisServer {
 struct Effect {
   std::string provider, action, job_id, currency, ref;
   std::string to, text;  // messages: the recipients as the provider split them; Slack's text
+  std::string status;    // refunds: pending, succeeded or failed (a pending one's changes as it settles)
   long long amount_minor = -1;  // -1: not a money effect
   long long at_ms = 0;          // when the sandbox performed it (epoch ms)
 };
@@ -99,6 +100,9 @@ class Sandbox {
   std::map<std::string, long long> count_by_action();
   std::map<std::string, int> per_job(const std::string& action);  // job id → how often `action` happened
   void set_faults(const std::string& json);
+  // POST /__<provider>/<action> with `json` (payment state, pending refunds, funds); throws unless 200.
+  std::string control(const std::string& provider, const std::string& action, const std::string& json);
+  void advance_clock(long long seconds);  // POST /__clock
   long long summary(const std::string& field);  // a number from GET /__ledger/summary
 
  private:
