@@ -260,6 +260,9 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       if (!parsed) throw UsageError(std::string(d.flag) + ": '" + d.text + "' is not a duration like 250ms, 30s, 5m");
       *d.target = *parsed;
     }
+    // A call waits for a pooled connection as long as one call may take: every connection
+    // then busy that long means the provider (or the pool size) is the trouble, not our turn.
+    config.http.max_connection_wait = config.http.request_timeout;
     if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
     if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");
