@@ -220,6 +220,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    config.secrets_on_command_line = secrets.hide_from_process_list(argc, argv);
     if (auto unreadable = secrets.read_files()) throw UsageError(*unreadable);
 
     std::string error;

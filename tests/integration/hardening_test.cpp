@@ -271,6 +271,40 @@ TEST(Secrets, AnUnreadableOrDoubleGivenSecretFileIsAUsageError) {
   EXPECT_EQ(ctl.exit_code, 2) << ctl.err;
 }
 
+// L8. A secret given as a flag is in /proc/PID/cmdline, which any user of the host reads
+// (ps): the worker stars it there once parsed, says so, and still uses the real value.
+TEST(Secrets, SecretFlagsAreStarredInTheProcessList) {
+  namespace creds = sandbox_credentials;
+  RedisServer redis;
+  Sandbox sandbox;
+  std::vector<std::string> args{"--redis", redis.url(), "--metrics-listen", "127.0.0.1:0", "--block", "100ms"};
+  for (auto& flag : provider_flags(sandbox.url())) args.push_back(flag);
+  auto worker = std::make_unique<Process>(RESCIND_WORKER_BIN, args);
+  metrics_base(*worker);  // started: past the parsing
+  std::ifstream in("/proc/" + std::to_string(worker->pid()) + "/cmdline", std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto cmdline = text.str();
+  ASSERT_NE(cmdline.find("--stripe-api-key"), std::string::npos) << "read the worker's own command line";
+  for (std::string_view secret : {creds::stripe_api_key, creds::sendgrid_api_key, creds::twilio_auth_token, creds::slack_webhook_path}) {
+    EXPECT_EQ(cmdline.find(secret), std::string::npos) << "ps shows " << secret;
+  }
+  EXPECT_NE(cmdline.find(std::string(creds::stripe_api_key.size(), '*')), std::string::npos);
+  EXPECT_NE(cmdline.find(std::string(creds::twilio_account_sid)), std::string::npos) << "not a secret: left as given";
+
+  ASSERT_EQ(enqueue(redis, job_json("evt_starred") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  auto done = sandbox.count_by_action();
+  EXPECT_EQ(done["refund"], 1) << "the real key was used, not the stars";
+  EXPECT_EQ(done["email"], 1);
+  EXPECT_EQ(done["sms"], 1);
+  EXPECT_EQ(done["staff"], 1);
+  auto log = worker->stderr_text();
+  for (const char* flag : {"--stripe-api-key", "--sendgrid-api-key", "--twilio-auth-token", "--slack-webhook-url"}) {
+    EXPECT_NE(log.find(std::string(R"("flag":")") + flag + "\""), std::string::npos) << "warned about " << flag << ": " << log;
+  }
+}
+
 // L8. A core file would hold every credential in clear.
 TEST(Secrets, TheWorkerWritesNoCoreDump) {
   RedisServer redis;
