@@ -23,6 +23,11 @@ std::string job_notifying(const std::string& id, const std::string& notify) {
   return replace(job_json(id), R"("notify":["email","sms","staff"])", R"("notify":[)" + notify + "]");
 }
 
+std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 struct Stack {
   RedisServer redis;
   Sandbox sandbox;
@@ -359,6 +364,15 @@ TEST(Injection, RescindctlShowsControlCharactersEscaped) {
   EXPECT_NE(shown.out.find("\\x1b[31mFAKE\\x1b[0m\\x7f"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("\\x9b31mred"), std::string::npos) << "a C1 control in valid JSON: " << shown.out;
   EXPECT_NE(shown.out.find("not json \\x1b[2J\\x9b2J\\x9b"), std::string::npos) << "the raw dump: " << shown.out;
+  // JSON may carry DEL and C1 raw, but its readers are terminals too (jq, less, a log
+  // viewer): escaped as \u007f and \u009b, the same text to any JSON parser.
+  for (std::vector<std::string> json : {std::vector<std::string>{"dlq", "list", "--json"}, {"dlq", "export"},
+                                        plus(show, {"--json"})}) {
+    auto out = ctl(json);
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_TRUE(no_raw_controls(out.out)) << json[1] << ": " << out.out;
+    EXPECT_NE(out.out.find("\\u009b31mred"), std::string::npos) << json[1] << ": " << out.out;
+  }
 }
 
 }  // namespace

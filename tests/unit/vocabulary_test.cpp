@@ -157,6 +157,8 @@ TEST(Encoding, FormAndBase64) {
 
 TEST(JsonText, EscapesControlCharacters) {
   EXPECT_EQ(common::json_string("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+  // DEL and C1 escaped too; other non-ASCII text (é is C3 A9, U+00A0 is C2 A0) kept as it is.
+  EXPECT_EQ(common::json_string("\x7f\xc2\x9b" "31m\xc2\x80\xc3\xa9\xc2\xa0"), "\"\\u007f\\u009b31m\\u0080\xc3\xa9\xc2\xa0\"");
 }
 
 TEST(Log, RedactsSecretsAndKeyShapedTokens) {
