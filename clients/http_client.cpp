@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <deque>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
@@ -94,16 +95,29 @@ ssl::context client_tls_or_throw(const std::string& ca_file) {
   return tls;
 }
 
+class PoolCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "rescind.http_pool"; }
+  std::string message(int) const override {
+    return "no connection to the provider came free in time (all --http-max-connections busy)";
+  }
+};
+
+const PoolCategory pool_category;
+
 }  // namespace
+
+error_code no_free_connection() { return {1, pool_category}; }
 
 struct HttpClient::Impl {
   struct Pool {
-    explicit Pool(asio::any_io_executor ex) : released(ex, asio::steady_timer::time_point::max()) {}
     std::optional<tcp::resolver::results_type> endpoints;
     std::vector<std::unique_ptr<Connection>> idle;
-    std::size_t open = 0;          // idle plus in use
-    std::size_t senders = 0;       // send() calls holding this pool: it is not evicted meanwhile
-    asio::steady_timer released;   // never expires: cancel_one() wakes one waiter
+    std::size_t open = 0;     // idle plus in use
+    std::size_t senders = 0;  // send() calls holding this pool: it is not evicted meanwhile
+    // Callers waiting for a connection, oldest first, each on its own timer set to its
+    // deadline: a connection coming free wakes the oldest (cancel), a deadline ends that wait.
+    std::deque<asio::steady_timer*> waiting;
   };
 
   Impl(asio::any_io_executor ex, HttpOptions opts, Clock clock_)
@@ -114,7 +128,7 @@ struct HttpClient::Impl {
     if (now - last_sweep >= options.max_idle) sweep(now);
     auto key = origin.key();
     auto it = pools.find(key);
-    if (it == pools.end()) it = pools.emplace(key, std::make_unique<Pool>(executor)).first;
+    if (it == pools.end()) it = pools.emplace(key, std::make_unique<Pool>()).first;
     return *it->second;
   }
 
@@ -137,22 +151,52 @@ struct HttpClient::Impl {
 
   void release(Pool& pool) {
     --pool.open;
-    pool.released.cancel_one();
+    wake_one(pool);
   }
 
   void check_in(Pool& pool, std::unique_ptr<Connection> connection) {
     connection->reused = true;
     connection->idle_since = clock();
     pool.idle.push_back(std::move(connection));
-    pool.released.cancel_one();
+    wake_one(pool);
+  }
+
+  // Taken off the queue as it is woken: the next free connection wakes the next waiter.
+  static void wake_one(Pool& pool) {
+    if (pool.waiting.empty()) return;
+    pool.waiting.front()->cancel();
+    pool.waiting.pop_front();
+  }
+
+  // False: the deadline came first. The deadline is on the real steady clock, not the
+  // injected one (which only ages pooled connections).
+  asio::awaitable<bool> wait_for_connection(Pool& pool, std::chrono::steady_clock::time_point deadline) {
+    asio::steady_timer woken(executor, deadline);
+    pool.waiting.push_back(&woken);
+    struct Leave {  // however this frame ends, wake_one() must not find a timer that is gone
+      std::deque<asio::steady_timer*>& waiting;
+      asio::steady_timer* timer;
+      ~Leave() { std::erase(waiting, timer); }
+    } leave{pool.waiting, &woken};
+    auto [error] = co_await woken.async_wait(use_tuple);
+    co_return error == asio::error::operation_aborted;
   }
 
   // A pooled connection the server may have dropped (closed, or idle past what servers
   // commonly keep) is discarded here rather than failing a request; `fresh` skips the pool.
+  // A full pool is waited on for max_connection_wait at most, however often a connection
+  // comes free and a newer caller takes it first: then the caller is answered no_free_connection().
   asio::awaitable<std::unique_ptr<Connection>> check_out(const Origin& origin, Pool& pool, error_code& ec, bool fresh) {
+    auto deadline = std::chrono::steady_clock::now() + options.max_connection_wait;
     for (;;) {
       while (pool.idle.empty() && pool.open >= options.max_connections_per_origin && !stopped) {
-        co_await pool.released.async_wait(use_tuple);
+        // A deadline that came with a connection freed for this caller (the wake-up then
+        // finds the timer expired) is not a refusal: that connection would wake nobody.
+        if (!co_await wait_for_connection(pool, deadline) && pool.idle.empty() &&
+            pool.open >= options.max_connections_per_origin && !stopped) {
+          ec = no_free_connection();
+          co_return nullptr;
+        }
       }
       if (stopped) {
         ec = not_sent;
@@ -243,7 +287,9 @@ std::size_t HttpClient::open_connections() const {
 
 void HttpClient::stop_sending() {
   impl_->stopped = true;
-  for (auto& [origin, pool] : impl_->pools) pool->released.cancel();  // every waiter learns it now
+  for (auto& [origin, pool] : impl_->pools) {  // every waiter learns it now
+    while (!pool->waiting.empty()) Impl::wake_one(*pool);
+  }
 }
 
 asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest request) {

@@ -25,6 +25,11 @@ using HttpResponse = http::response<http::string_body>;
 // What send() answers once stop_sending() was called: the request never left this process.
 inline constexpr auto not_sent = boost::asio::error::operation_aborted;
 
+// What send() answers when every connection to the origin stayed busy for max_connection_wait:
+// the request never left this process either, but the worker is not stopping, so it is a
+// transport failure, retried with backoff like a connect that timed out.
+boost::system::error_code no_free_connection();
+
 struct Exchange {
   boost::system::error_code error;  // set: no (complete) response arrived
   HttpResponse response;
@@ -33,7 +38,8 @@ struct Exchange {
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};
-  std::size_t max_connections_per_origin = 256;  // callers past it wait for a free one
+  std::size_t max_connections_per_origin = 256;  // callers past it wait for a free one…
+  std::chrono::milliseconds max_connection_wait{30000};  // …this long at most, then no_free_connection()
   std::string ca_file;                           // empty: the system's trust store
   std::size_t max_response_bytes = 1 << 20;      // provider answers are small; a huge one is an error
   // Pooled connections idle longer are not reused: servers close idle keep-alive connections

@@ -5,7 +5,25 @@ namespace rescind::common {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : text) {
+  auto escaped = [&](unsigned char c) {
+    out += "\\u00";
+    out.push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xf]);
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    // DEL and the C1 controls (U+0080-U+009F, C2 80-C2 9F in UTF-8) are legal in JSON, but
+    // what reads it is often a terminal (jq, less, kubectl logs), where C1's CSI (U+009B)
+    // starts an escape sequence as ESC [ does. Escaped, they are the same text to a parser.
+    if (c == 0x7f) {
+      escaped(c);
+      continue;
+    }
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f &&
+        static_cast<unsigned char>(text[i + 1]) >= 0x80) {
+      escaped(static_cast<unsigned char>(text[++i]));
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -14,9 +32,7 @@ void append_json_string(std::string& out, std::string_view text) {
       case '\t': out += "\\t"; break;
       default:
         if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 0xf]);
+          escaped(c);
         } else {
           out.push_back(static_cast<char>(c));
         }

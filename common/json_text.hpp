@@ -6,7 +6,7 @@
 
 namespace rescind::common {
 
-// Appends `text` as a quoted JSON string.
+// Appends `text` as a quoted JSON string; every control character (C0, DEL, C1) as \u00XX.
 void append_json_string(std::string& out, std::string_view text);
 
 std::string json_string(std::string_view text);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.hpp"
@@ -67,7 +68,52 @@ class SecretOptions {
     return std::nullopt;
   }
 
+  // After parsing (the parser keeps its own copies): each secret given as a flag's value is
+  // overwritten with '*' in argv, which is what ps and /proc/PID/cmdline read, so the process
+  // list shows it no longer, though it did from exec until here: the -file form and the
+  // variables are the ways that never show it. In a URL only the user info is starred. The
+  // answer: the flags that carried a secret, for a warning.
+  std::vector<std::string> hide_from_process_list(int argc, char** argv) const {
+    std::vector<std::string> given;
+    for (int i = 1; i < argc; ++i) {
+      std::string_view arg = argv[i];
+      if (arg == "--") break;
+      for (const auto& secret : secrets_) {
+        bool hid = false;
+        if (arg == secret.flag) {
+          // The value follows; a list takes every argument up to the next option.
+          for (int j = i + 1; j < argc && (j == i + 1 || argv[j][0] != '-'); ++j) {
+            hid |= star(argv[j], secret.whole_value);
+            if (secret.single) break;
+          }
+        } else if (arg.starts_with(secret.flag + "=")) {
+          hid = star(argv[i] + secret.flag.size() + 1, secret.whole_value);
+        } else {
+          continue;
+        }
+        if (hid) given.push_back(secret.flag);
+        break;
+      }
+    }
+    return given;
+  }
+
  private:
+  // Whole: every character; otherwise a URL's user info (between "://" and the last '@').
+  static bool star(char* value, bool whole) {
+    std::string_view text = value;
+    std::size_t from = 0, to = text.size();
+    if (!whole) {
+      auto scheme = text.find("://");
+      auto at = text.rfind('@');
+      if (scheme == std::string_view::npos || at == std::string_view::npos || at < scheme + 3) return false;
+      from = scheme + 3;
+      to = at;
+    }
+    for (auto k = from; k < to; ++k) value[k] = '*';
+    return to > from;
+  }
+
   struct Secret {
     std::string flag;
     std::string path;  // CLI11 writes it: std::list keeps its address

@@ -35,6 +35,8 @@ class CommandLine {
   const std::string& redis_url() const { return redis_url_; }
   // After parsing: --redis-file / RESCIND_REDIS_FILE read into the URL; the error, if any.
   std::optional<std::string> read_secret_files() { return secrets_.read_files(); }
+  // A --redis password in argv becomes '*' (see SecretOptions::hide_from_process_list).
+  void hide_secret_arguments(int argc, char** argv) const { secrets_.hide_from_process_list(argc, argv); }
   const redis::TlsFiles& redis_tls() const { return redis_tls_; }
   // Every verb but enqueue measures against Redis's clock. enqueue does not read it, so an
   // upstream's ACL user needs XADD and nothing else.

@@ -35,6 +35,12 @@ int enqueue(RedisSession& redis, std::istream& input, const EnqueueOptions& opti
         << "--no-validate to enqueue as is (invalid jobs then go to the dead-letter queue).\n";
     return 2;
   }
+  if (jobs.empty()) {
+    // Most likely the wrong file, or an export that failed upstream: a pipeline must not
+    // read "enqueued 0" as success.
+    err << "rescindctl: no job in the input (" << line_number << " line(s), none with a job); nothing was enqueued\n";
+    return 2;
+  }
 
   std::size_t sent = 0;
   while (sent < jobs.size()) {

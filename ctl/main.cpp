@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   ctl::CommandLine cli;
   try {
     cli.app().parse(argc, argv);
+    cli.hide_secret_arguments(argc, argv);
   } catch (const CLI::ParseError& e) {
     return cli.app().exit(e) == 0 ? ctl::exit_ok : ctl::exit_usage;
   }

@@ -37,7 +37,8 @@ std::optional<std::string> percent_decode(std::string_view text) {
 }  // namespace
 
 std::string Endpoint::display() const {
-  return (tls ? "rediss://" : "redis://") + host + ":" + port + "/" + std::to_string(db);
+  auto shown = host.find(':') == std::string::npos ? host : "[" + host + "]";  // an IPv6 address
+  return (tls ? "rediss://" : "redis://") + shown + ":" + port + "/" + std::to_string(db);
 }
 
 std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error) {
@@ -81,6 +82,17 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
     }
     rest = rest.substr(0, slash);
   }
+  // An IPv6 address is written in brackets (RFC 3986), its colons then are not the port's.
+  std::optional<std::string_view> bracketed;
+  if (rest.starts_with('[')) {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos || close == 1 || (close + 1 < rest.size() && rest[close + 1] != ':')) {
+      error = "the host in the redis URL '" + common::url_for_display(url) + "…' is not a [bracketed] IPv6 address";
+      return std::nullopt;
+    }
+    bracketed = rest.substr(1, close - 1);
+    rest = rest.substr(close + 1);  // "" or ":PORT"
+  }
   if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
     ep.port = std::string(rest.substr(colon + 1));
     rest = rest.substr(0, colon);
@@ -91,7 +103,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
       return std::nullopt;
     }
   }
-  if (!rest.empty()) ep.host = std::string(rest);
+  if (bracketed) ep.host = std::string(*bracketed);
+  else if (!rest.empty()) ep.host = std::string(rest);
   return ep;
 }
 

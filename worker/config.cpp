@@ -226,6 +226,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    config.secrets_on_command_line = secrets.hide_from_process_list(argc, argv);
     if (auto unreadable = secrets.read_files()) throw UsageError(*unreadable);
 
     std::string error;
@@ -269,6 +270,9 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       *d.target = *parsed;
     }
     if (config.queue.pending_refund_check < std::chrono::milliseconds(100)) throw UsageError("--pending-refund-check must be at least 100ms");
+    // A call waits for a pooled connection as long as one call may take: every connection
+    // then busy that long means the provider (or the pool size) is the trouble, not our turn.
+    config.http.max_connection_wait = config.http.request_timeout;
     if (config.queue.idempotency_window < std::chrono::seconds(1)) throw UsageError("--idempotency-window must be at least 1s");
     if (config.sample_interval < std::chrono::milliseconds(50)) throw UsageError("--sample-interval must be at least 50ms");
     if (config.queue.housekeeping_interval < std::chrono::milliseconds(100)) throw UsageError("--housekeeping-interval must be at least 100ms");

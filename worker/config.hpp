@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 #include <variant>
 
 #include "clients/http_client.hpp"
@@ -96,6 +97,8 @@ struct Config {
   // Set: every provider call goes to this rescind-sandbox with its test credentials (said
   // in the log at start, so a production worker started with it by mistake is noticed).
   std::string sandbox;
+  // Secret flags given a value on the command line (starred in argv since): warned about at start.
+  std::vector<std::string> secrets_on_command_line;
 };
 
 // Either a config, or the exit code to leave with (0 after --help, 2 on a usage error);

@@ -50,6 +50,11 @@ long long raise_open_files_limit() {
 int Engine::run() {
   log::set_level(config_.log_level);
   auto open_files = raise_open_files_limit();
+  for (const auto& flag : config_.secrets_on_command_line) {
+    log::warn("a secret was given on the command line, where the process list showed it until start-up; use " + flag +
+                  "-file or the environment instead",
+              {{"flag", flag}});
+  }
   if (!config_.sandbox.empty()) {
     log::warn("sandbox mode: every provider call goes to a rescind-sandbox with its test credentials; nothing real is refunded or sent",
               {{"sandbox", config_.sandbox}});

@@ -228,5 +228,34 @@ TEST(Bounds, APoolIdlePastMaxIdleIsClosedAndForgotten) {
   EXPECT_EQ(fetch(io, http, shop_a.url() + "/__ledger/summary").response.result_int(), 200u) << "and comes back when needed";
 }
 
+TEST(Bounds, AWaitForAPooledConnectionEndsAtMaxConnectionWait) {
+  Sandbox provider;
+  provider.set_faults(R"({"stripe":{"delay_ms":3000}})");  // holds the only connection a while
+  boost::asio::io_context io;
+  clients::HttpOptions options;
+  options.max_connections_per_origin = 1;
+  options.max_connection_wait = std::chrono::milliseconds(50);
+  clients::HttpClient http(io.get_executor(), options);
+  std::string error;
+  auto origin = clients::parse_url(provider.url(), error)->origin;
+
+  std::vector<std::string> finished;  // in the order the two calls came back
+  clients::Exchange slow, waiting;
+  auto call = [&](clients::Exchange& into, std::string name) -> boost::asio::awaitable<void> {
+    into = co_await http.send(origin, clients::HttpRequest{clients::http::verb::get, "/v1/refunds", 11});
+    finished.push_back(std::move(name));
+  };
+  auto rethrow = [](std::exception_ptr e) { if (e) std::rethrow_exception(e); };
+  boost::asio::co_spawn(io, call(slow, "slow"), rethrow);
+  boost::asio::co_spawn(io, call(waiting, "waiting"), rethrow);  // finds the pool full
+  io.run();
+
+  EXPECT_EQ(waiting.error, clients::no_free_connection()) << waiting.error.message();
+  EXPECT_FALSE(slow.error) << slow.error.message();
+  EXPECT_NE(slow.response.result_int(), 0u) << "the call that held the connection got its answer";
+  EXPECT_EQ(finished, (std::vector<std::string>{"waiting", "slow"})) << "the wait ended before the call it waited for";
+  EXPECT_EQ(provider.summary("requests"), 1) << "only the slow call reached the provider";
+}
+
 }  // namespace
 }  // namespace rescind::testing

@@ -585,6 +585,17 @@ TEST(Ctl, ExitCodesAndHelpAtEveryLevel) {
   EXPECT_EQ(unreachable.exit_code, 1);
   EXPECT_TRUE(contains(unreachable.err, "Is Redis running")) << unreachable.err;
   EXPECT_EQ(run_command(RESCIND_CTL_BIN, {"--redis", "http://nope", "stats"}).exit_code, 2);
+
+  // An input with no job (an export that came out empty, the wrong file) is not a success,
+  // with Redis there or not: it used to say "enqueued 0 job(s)" and exit 0 either way.
+  for (const std::string& input : {std::string(), std::string("\n  \t\n\r\n")}) {
+    auto empty = ctl(redis, {"enqueue", "-"}, input);
+    EXPECT_EQ(empty.exit_code, 2) << empty.out << empty.err;
+    EXPECT_TRUE(contains(empty.err, "no job in the input")) << empty.err;
+    auto nowhere = run_command(RESCIND_CTL_BIN, {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "enqueue", "-"}, input);
+    EXPECT_EQ(nowhere.exit_code, 2) << nowhere.out << nowhere.err;
+  }
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:jobs"}), 0);
 }
 
 // The pure parts, without Redis: what operators type and what they read.

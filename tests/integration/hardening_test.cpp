@@ -23,6 +23,11 @@ std::string job_notifying(const std::string& id, const std::string& notify) {
   return replace(job_json(id), R"("notify":["email","sms","staff"])", R"("notify":[)" + notify + "]");
 }
 
+std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 struct Stack {
   RedisServer redis;
   Sandbox sandbox;
@@ -271,6 +276,40 @@ TEST(Secrets, AnUnreadableOrDoubleGivenSecretFileIsAUsageError) {
   EXPECT_EQ(ctl.exit_code, 2) << ctl.err;
 }
 
+// L8. A secret given as a flag is in /proc/PID/cmdline, which any user of the host reads
+// (ps): the worker stars it there once parsed, says so, and still uses the real value.
+TEST(Secrets, SecretFlagsAreStarredInTheProcessList) {
+  namespace creds = sandbox_credentials;
+  RedisServer redis;
+  Sandbox sandbox;
+  std::vector<std::string> args{"--redis", redis.url(), "--metrics-listen", "127.0.0.1:0", "--block", "100ms"};
+  for (auto& flag : provider_flags(sandbox.url())) args.push_back(flag);
+  auto worker = std::make_unique<Process>(RESCIND_WORKER_BIN, args);
+  metrics_base(*worker);  // started: past the parsing
+  std::ifstream in("/proc/" + std::to_string(worker->pid()) + "/cmdline", std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto cmdline = text.str();
+  ASSERT_NE(cmdline.find("--stripe-api-key"), std::string::npos) << "read the worker's own command line";
+  for (std::string_view secret : {creds::stripe_api_key, creds::sendgrid_api_key, creds::twilio_auth_token, creds::slack_webhook_path}) {
+    EXPECT_EQ(cmdline.find(secret), std::string::npos) << "ps shows " << secret;
+  }
+  EXPECT_NE(cmdline.find(std::string(creds::stripe_api_key.size(), '*')), std::string::npos);
+  EXPECT_NE(cmdline.find(std::string(creds::twilio_account_sid)), std::string::npos) << "not a secret: left as given";
+
+  ASSERT_EQ(enqueue(redis, job_json("evt_starred") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  auto done = sandbox.count_by_action();
+  EXPECT_EQ(done["refund"], 1) << "the real key was used, not the stars";
+  EXPECT_EQ(done["email"], 1);
+  EXPECT_EQ(done["sms"], 1);
+  EXPECT_EQ(done["staff"], 1);
+  auto log = worker->stderr_text();
+  for (const char* flag : {"--stripe-api-key", "--sendgrid-api-key", "--twilio-auth-token", "--slack-webhook-url"}) {
+    EXPECT_NE(log.find(std::string(R"("flag":")") + flag + "\""), std::string::npos) << "warned about " << flag << ": " << log;
+  }
+}
+
 // L8. A core file would hold every credential in clear.
 TEST(Secrets, TheWorkerWritesNoCoreDump) {
   RedisServer redis;
@@ -325,6 +364,15 @@ TEST(Injection, RescindctlShowsControlCharactersEscaped) {
   EXPECT_NE(shown.out.find("\\x1b[31mFAKE\\x1b[0m\\x7f"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("\\x9b31mred"), std::string::npos) << "a C1 control in valid JSON: " << shown.out;
   EXPECT_NE(shown.out.find("not json \\x1b[2J\\x9b2J\\x9b"), std::string::npos) << "the raw dump: " << shown.out;
+  // JSON may carry DEL and C1 raw, but its readers are terminals too (jq, less, a log
+  // viewer): escaped as \u007f and \u009b, the same text to any JSON parser.
+  for (std::vector<std::string> json : {std::vector<std::string>{"dlq", "list", "--json"}, {"dlq", "export"},
+                                        plus(show, {"--json"})}) {
+    auto out = ctl(json);
+    ASSERT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_TRUE(no_raw_controls(out.out)) << json[1] << ": " << out.out;
+    EXPECT_NE(out.out.find("\\u009b31mred"), std::string::npos) << json[1] << ": " << out.out;
+  }
 }
 
 }  // namespace

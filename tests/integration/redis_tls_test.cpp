@@ -268,6 +268,40 @@ TEST(RedisAuth, SendsTheUserNameAndNeverEchoesThePassword) {
   EXPECT_EQ(right->wait(15s), 0);
 }
 
+TEST(RedisAuth, TheShippedUsersWorkOnAnotherDatabaseThroughABracketedIpv6Host) {
+  Certificates certs;  // only for its folder: this server is plain TCP
+  RedisOptions options;
+  options.acl_file = shipped_acl_file(certs.dir);
+  options.password = admin_password;
+  options.bind = {"127.0.0.1", "::1"};
+  RedisServer redis(options);
+  Sandbox sandbox;
+  // redis://user:password@[::1]:PORT/3: the URL an operator writes for an IPv6-only Redis
+  // with Rescind in database 3 (SELECT, which each shipped user must be allowed).
+  auto on_db3 = [&](const std::string& user, const std::string& password) {
+    auto url = redis.url_for(user, password);
+    url.replace(url.rfind("127.0.0.1"), 9, "[::1]");
+    return std::vector<std::string>{"--redis", url + "/3"};
+  };
+  auto ctl = [&](const std::string& user, const std::string& password, std::vector<std::string> args,
+                 const std::string& input = {}) {
+    return run_command(RESCIND_CTL_BIN, plus(on_db3(user, password), args), input);
+  };
+
+  auto enqueued = ctl("rescind-upstream", upstream_password, {"enqueue", "-"}, job_json("evt_db3_1") + "\n");
+  ASSERT_EQ(enqueued.exit_code, 0) << enqueued.err;
+  auto worker = start_worker(redis, sandbox, on_db3("rescind-worker", worker_password));
+  ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["staff"] == 1; }, 30s)) << worker->stderr_text();
+  EXPECT_NE(worker->stderr_text().find("redis://[::1]:" + std::to_string(redis.port()) + "/3"), std::string::npos)
+      << "the address shown as it was given: " << worker->stderr_text();
+  auto stats = ctl("rescind-operator", operator_password, {"stats"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:jobs"}), 0) << "database 0 was not used";
+  worker->signal(SIGTERM);
+  EXPECT_EQ(worker->wait(15s), 0);
+  EXPECT_EQ(acl_denials(redis), "") << "nothing the shipped lines lack";
+}
+
 TEST(RedisTls, BadFilesAndUrlsAreUsageErrorsThatQuoteNoSecret) {
   Certificates certs;
   auto url = "rediss://rescind-worker:S3cretPW@127.0.0.1:6390";

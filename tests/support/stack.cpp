@@ -86,7 +86,9 @@ redis::Endpoint RedisServer::endpoint() const {
 }
 
 void RedisServer::start() {
-  std::vector<std::string> args{"--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"};
+  std::vector<std::string> args{"--bind"};
+  args.insert(args.end(), options_.bind.begin(), options_.bind.end());
+  args.insert(args.end(), {"--save", "", "--protected-mode", "no"});
   if (options_.tls) {
     const auto& tls = *options_.tls;
     args.insert(args.end(), {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", tls.cert,

@@ -35,6 +35,7 @@ struct RedisOptions {
   std::optional<RedisTls> tls;
   std::string acl_file;  // --aclfile: the users; then `password` is the default user's
   std::string password;  // the test's own connection authenticates as the default user with it
+  std::vector<std::string> bind{"127.0.0.1"};  // its --bind addresses (add "::1" for IPv6)
 };
 
 class RedisServer {

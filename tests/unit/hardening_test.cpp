@@ -7,6 +7,7 @@
 #include "clients/slack.hpp"
 #include "clients/url.hpp"
 #include "common/log.hpp"
+#include "common/secret_options.hpp"
 #include "common/text.hpp"
 #include "redis/endpoint.hpp"
 #include "retry/job_queue.hpp"
@@ -24,6 +25,40 @@ TEST(Utf8Prefix, CutsBeforeASequenceNeverInsideIt) {
   EXPECT_EQ(common::utf8_prefix(text, 7), "ab\xc3\xa9\xe2\x82\xac");
   EXPECT_EQ(common::utf8_prefix(text, 10), "ab\xc3\xa9\xe2\x82\xac");
   EXPECT_EQ(common::utf8_prefix(std::string(1599, 'x') + "\xc3\xa9", 1600), std::string(1599, 'x'));
+}
+
+TEST(SecretArguments, AreStarredInArgvAfterParsingAndOnlyThey) {
+  CLI::App app;
+  common::SecretOptions secrets(app);
+  std::string key, redis_url, plain;
+  std::vector<std::string> keys_for;
+  secrets.add("--api-key", key, "", "T_API_KEY", "g");
+  secrets.add("--key-for", keys_for, "", "T_KEYS", "g");
+  secrets.add("--redis", redis_url, "", "T_REDIS", "g", false);
+  app.add_option("--plain", plain);
+  std::vector<std::string> given{"worker", "--api-key", "sk_1", "--key-for", "a=sk_2", "b=sk_3", "--plain", "sk_4",
+                                 "--redis=redis://u:pw@h:1/2"};
+  std::vector<char*> argv;
+  for (auto& arg : given) argv.push_back(arg.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  auto flags = secrets.hide_from_process_list(static_cast<int>(argv.size()), argv.data());
+
+  EXPECT_EQ(flags, (std::vector<std::string>{"--api-key", "--key-for", "--redis"}));
+  EXPECT_EQ(given[2], "****");
+  EXPECT_EQ(given[4], "******");
+  EXPECT_EQ(given[5], "******") << "every item of a list";
+  EXPECT_EQ(given[7], "sk_4") << "not a secret option";
+  EXPECT_EQ(given[8], "--redis=redis://****@h:1/2") << "a URL keeps its host";
+  EXPECT_EQ(key, "sk_1") << "the parsed values are the parser's own copies";
+  EXPECT_EQ(keys_for, (std::vector<std::string>{"a=sk_2", "b=sk_3"}));
+  EXPECT_EQ(redis_url, "redis://u:pw@h:1/2");
+
+  std::string bare = "redis://h:1";  // no user info: nothing to hide, nothing to warn about
+  std::vector<char*> no_secret{given[0].data(), bare.data()};
+  std::string flag = "--redis";
+  no_secret.insert(no_secret.begin() + 1, flag.data());
+  EXPECT_TRUE(secrets.hide_from_process_list(3, no_secret.data()).empty());
+  EXPECT_EQ(bare, "redis://h:1");
 }
 
 TEST(EscapeControls, WritesC0DelAndC1AsHexAndKeepsText) {

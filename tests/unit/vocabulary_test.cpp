@@ -117,6 +117,24 @@ TEST(RedisEndpoint, TlsAndAclUsersWithPercentEncodedUserInfo) {
   EXPECT_EQ(raw->host, "h");
 }
 
+TEST(RedisEndpoint, BracketedIpv6Hosts) {
+  std::string error;
+  auto ep = redis::parse_endpoint("rediss://rescind-worker:pw@[fd00::2]:6380/1", error);
+  ASSERT_TRUE(ep) << error;
+  EXPECT_EQ(ep->host, "fd00::2");
+  EXPECT_EQ(ep->port, "6380");
+  EXPECT_EQ(ep->db, 1);
+  EXPECT_EQ(ep->display(), "rediss://[fd00::2]:6380/1");
+  auto no_port = redis::parse_endpoint("redis://[::1]", error);
+  ASSERT_TRUE(no_port) << error;
+  EXPECT_EQ(no_port->host, "::1");
+  EXPECT_EQ(no_port->port, "6379");
+  EXPECT_EQ(no_port->display(), "redis://[::1]:6379/0");
+  for (const char* url : {"redis://[::1", "redis://[]:6379", "redis://[::1]6379", "redis://[::1]:0"}) {
+    EXPECT_FALSE(redis::parse_endpoint(url, error)) << url;
+  }
+}
+
 TEST(RedisEndpoint, ErrorsNeverQuoteTheUserInfo) {
   for (const char* url : {"rediss://u:S3cret%zz@h:1", "rediss://u:S3cret%4@h", "https://u:S3cret@h", "u:S3cret@h:1"}) {
     std::string error;
@@ -139,6 +157,8 @@ TEST(Encoding, FormAndBase64) {
 
 TEST(JsonText, EscapesControlCharacters) {
   EXPECT_EQ(common::json_string("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+  // DEL and C1 escaped too; other non-ASCII text (é is C3 A9, U+00A0 is C2 A0) kept as it is.
+  EXPECT_EQ(common::json_string("\x7f\xc2\x9b" "31m\xc2\x80\xc3\xa9\xc2\xa0"), "\"\\u007f\\u009b31m\\u0080\xc3\xa9\xc2\xa0\"");
 }
 
 TEST(Log, RedactsSecretsAndKeyShapedTokens) {
