@@ -179,6 +179,7 @@ asio::awaitable<RefundState> PayPalRefunds::find_refund(const jobs::Job& job) {
                    " and does not say whose refunds those are; a new PayPal-Request-Id is still refused for this job "
                    "(DUPLICATE_INVOICE_ID) if its refund exists";
   unknown.lookup = outcome;
+  unknown.guarded = true;
   co_return unknown;
 }
 

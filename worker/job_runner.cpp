@@ -531,7 +531,11 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
     exists.pending = found.kind == Kind::pending;
     co_return exists;
   }
-  if (found.kind == Kind::unknown) {
+  if (found.kind == Kind::unknown && found.guarded) {
+    // The provider cannot tell, but would refuse a second refund for the job itself.
+    log::info("reconcile: the provider cannot tell whose refunds the payment has, but refuses a second one for the job",
+              {{"job_id", job.id}, {"provider", provider}, {"detail", found.detail}});
+  } else if (found.kind == Kind::unknown) {
     metrics_.refund_reconciled(provider, "unknown");
     auto lookup = found.lookup;
     if (lookup.ok()) lookup = Outcome::transport_failure(found.detail);  // never "done" without a refund
@@ -549,7 +553,7 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
     co_return Outcome::transport_failure("recording the refund's new key: " +
                                          (written.ok() ? written.replies[0].text : written.error.message()));
   }
-  metrics_.refund_reconciled(provider, "none");
+  metrics_.refund_reconciled(provider, found.kind == Kind::unknown ? "guarded" : "none");
   log::info("reconcile: no refund exists for the job; refunding under a new idempotency key",
             {{"job_id", job.id}, {"provider", provider}, {"generation", next.generation}});
   attempt.refund_key = next.text();

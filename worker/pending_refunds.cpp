@@ -198,6 +198,9 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
   redis::Request next;
   next.push("ZADD", set, "XX", millis(now + wait), job_id);
   next.push("HINCRBY", key, "checks", 1);
+  // The job's step states live as long as its refund is pending: a failure found after the
+  // idempotency window must not leave a replay that sends every message again.
+  next.push("PEXPIRE", state_key, queue_.idempotency_window.count());
   co_await redis_.exec(std::move(next));
 }
 

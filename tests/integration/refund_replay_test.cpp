@@ -136,6 +136,52 @@ TEST(RefundReplay, AReconcileThatFindsTheJobsRefundRecordsItAndRefundsNothing) {
   EXPECT_EQ(metric(metrics_base(*worker), "rescind_refund_reconciles_total", {"result=\"found\""}), 1);
 }
 
+// A PayPal job whose capture was partly refunded by hand: the capture cannot say whose
+// refunds it has, so a reconcile cannot prove "none". PayPal itself refuses a second refund
+// for the job (invoice_id), so the new request id is safe: refunded once after the fix.
+std::string paypal_job(const std::string& id, const std::string& capture) {
+  return replace(job_json(id), R"("provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")",
+                 R"("provider":"paypal","reference":")" + capture + "\"");
+}
+
+TEST(RefundReplay, PayPalRefusedForFundsOnAPartlyRefundedCaptureIsRefundedOnceAfterTheFix) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto worker = start_worker(redis, sandbox, fast_worker);
+  sandbox.control("paypal", "payment", R"({"id":"CAP_PARTLY","captured_minor":100000,"refunded_minor":500})");
+  sandbox.control("paypal", "funds", R"({"insufficient":true})");
+  ASSERT_EQ(enqueue(redis, paypal_job("evt_pp_funds", "CAP_PARTLY") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  EXPECT_EQ(stream_entries(redis, "rescind:dlq")[0]["code"], "REFUND_FAILED_INSUFFICIENT_FUNDS");
+  EXPECT_EQ(refund_state(redis, "evt_pp_funds"), "refused:0");
+
+  sandbox.control("paypal", "funds", R"({"insufficient":false})");
+  ASSERT_EQ(ctl(redis, {"dlq", "replay", "--all", "--yes"}).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 0 && queue_settled(redis, 2) &&
+                                      refund_state(redis, "evt_pp_funds").starts_with("done:"); }, 30s))
+      << worker->stderr_text();
+  EXPECT_EQ(refunds_of(sandbox, "evt_pp_funds").succeeded, 1);
+  EXPECT_EQ(metric(metrics_base(*worker), "rescind_refund_reconciles_total", {"provider=\"paypal\"", "result=\"guarded\""}), 1);
+}
+
+// The guard is real: the job's PayPal refund exists but a refusal was recorded instead; the
+// reconcile cannot tell, the new request id is refused as DUPLICATE_INVOICE_ID, which is done.
+TEST(RefundReplay, PayPalRefusesASecondRefundForTheJobUnderANewRequestId) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto worker = start_worker(redis, sandbox, fast_worker);
+  auto job = paypal_job("evt_pp_twice", "CAP_TWICE");
+  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1) && refund_state(redis, "evt_pp_twice").starts_with("done:"); }, 30s));
+  redis.command({"DEL", "rescind:job:evt_pp_twice"});
+  redis.command({"HSET", "rescind:job:evt_pp_twice", "refund", "refused:0"});
+  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2) && refund_state(redis, "evt_pp_twice").starts_with("done:"); }, 30s))
+      << worker->stderr_text();
+  EXPECT_EQ(refunds_of(sandbox, "evt_pp_twice").succeeded, 1) << "not refunded twice";
+  EXPECT_EQ(dlq_length(redis), 0);
+}
+
 // A pending refund is on its way, not done: the customer is told so, it is counted and
 // shown, and when it fails it is dead-lettered once; the replay refunds under a new key.
 TEST(PendingRefunds, APendingRefundThatFailsIsDeadLetteredAndItsReplayRefundsOnce) {
