@@ -23,10 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Ran ctl(const RedisServer& redis, std::vector<std::string> args, const std::string& input = {}) {
-  args.insert(args.begin(), {"--redis", redis.url()});
-  return run_command(RESCIND_CTL_BIN, args, input);
-}
 
 // A dead letter written the way the worker writes one.
 struct Dead {

@@ -12,10 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Ran ctl(const RedisServer& redis, std::vector<std::string> args, const std::string& input = {}) {
-  args.insert(args.begin(), {"--redis", redis.url()});
-  return run_command(RESCIND_CTL_BIN, args, input);
-}
 
 // Each job refunds its own Stripe payment, so one job's refunds never meet another's.
 std::string stripe_job(const std::string& id) {
@@ -52,6 +48,21 @@ long long dlq_length(RedisServer& redis) { return redis.integer({"XLEN", "rescin
 std::string refund_state(RedisServer& redis, const std::string& job_id) {
   auto reply = redis.command({"HGET", "rescind:job:" + job_id, "refund"});
   return reply.is_nil() ? "<none>" : reply.text;
+}
+
+// Runs `job` until its refund is done, then replaces its step state with a refusal of key
+// generation 0 — as if the success had been lost and a refusal recorded instead — and enqueues
+// it again. The refund reference first recorded, or empty if a run did not finish.
+std::string rerun_as_if_refused(RedisServer& redis, const std::string& job, const std::string& id) {
+  auto done = [&](long long runs) {
+    return wait_until([&] { return queue_settled(redis, runs) && refund_state(redis, id).starts_with("done:"); }, 30s);
+  };
+  if (enqueue(redis, job + "\n").exit_code != 0 || !done(1)) return {};
+  auto reference = refund_state(redis, id).substr(5);
+  redis.command({"DEL", "rescind:job:" + id});
+  redis.command({"HSET", "rescind:job:" + id, "refund", "refused:0"});
+  if (enqueue(redis, job + "\n").exit_code != 0 || !done(2)) return {};
+  return reference;
 }
 
 // The issue's case: Stripe refuses for insufficient balance, the job is dead-lettered; the
@@ -121,16 +132,8 @@ TEST(RefundReplay, AReconcileThatFindsTheJobsRefundRecordsItAndRefundsNothing) {
   RedisServer redis;
   Sandbox sandbox;
   auto worker = start_worker(redis, sandbox, fast_worker);
-  auto job = stripe_job("evt_found");
-  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1) && refund_state(redis, "evt_found").starts_with("done:"); }, 30s));
-  auto reference = refund_state(redis, "evt_found").substr(5);
-  // As if the success had been lost and a refusal recorded under the key instead.
-  redis.command({"DEL", "rescind:job:evt_found"});
-  redis.command({"HSET", "rescind:job:evt_found", "refund", "refused:0"});
-  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2) && refund_state(redis, "evt_found").starts_with("done:"); }, 30s))
-      << worker->stderr_text();
+  auto reference = rerun_as_if_refused(redis, stripe_job("evt_found"), "evt_found");
+  ASSERT_FALSE(reference.empty()) << worker->stderr_text();
   EXPECT_EQ(refund_state(redis, "evt_found"), "done:" + reference) << "the refund found is the one recorded";
   EXPECT_EQ(refunds_of(sandbox, "evt_found").succeeded, 1) << "not refunded twice";
   EXPECT_EQ(metric(metrics_base(*worker), "rescind_refund_reconciles_total", {"result=\"found\""}), 1);
@@ -170,13 +173,7 @@ TEST(RefundReplay, PayPalRefusesASecondRefundForTheJobUnderANewRequestId) {
   RedisServer redis;
   Sandbox sandbox;
   auto worker = start_worker(redis, sandbox, fast_worker);
-  auto job = paypal_job("evt_pp_twice", "CAP_TWICE");
-  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1) && refund_state(redis, "evt_pp_twice").starts_with("done:"); }, 30s));
-  redis.command({"DEL", "rescind:job:evt_pp_twice"});
-  redis.command({"HSET", "rescind:job:evt_pp_twice", "refund", "refused:0"});
-  ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2) && refund_state(redis, "evt_pp_twice").starts_with("done:"); }, 30s))
+  ASSERT_FALSE(rerun_as_if_refused(redis, paypal_job("evt_pp_twice", "CAP_TWICE"), "evt_pp_twice").empty())
       << worker->stderr_text();
   EXPECT_EQ(refunds_of(sandbox, "evt_pp_twice").succeeded, 1) << "not refunded twice";
   EXPECT_EQ(dlq_length(redis), 0);

@@ -19,10 +19,6 @@ std::string write_jobs(const std::vector<std::string>& lines) {
   return path;
 }
 
-Ran ctl(const RedisServer& redis, std::vector<std::string> args, const std::string& input = {}) {
-  args.insert(args.begin(), {"--redis", redis.url()});
-  return run_command(RESCIND_CTL_BIN, args, input);
-}
 
 bool all_acked(RedisServer& redis, long long entries) {
   auto state = group_state(redis);

@@ -421,6 +421,11 @@ double metric(const std::string& base, const std::string& name, const std::vecto
   return sum;
 }
 
+Ran ctl(const RedisServer& redis, std::vector<std::string> args, const std::string& input) {
+  args.insert(args.begin(), {"--redis", redis.url()});
+  return run_command(RESCIND_CTL_BIN, args, input);
+}
+
 std::string job_json(const std::string& id, long long total_minor, const std::string& currency) {
   return R"({"v":1,"id":")" + id + R"(","kind":"order.canceled","occurred_at":"2026-11-22T16:00:00Z",)"
          R"("shop":{"platform":"shopify","domain":"acme-crafts.myshopify.com"},)"

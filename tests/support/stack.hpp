@@ -144,6 +144,9 @@ std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redi
 // Runs a coroutine to completion on a private io_context (for driving library code in tests).
 void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_io_executor)>& body);
 
+// rescindctl with `args`, as the default user of `redis` (on-call's view), reading `input`.
+Ran ctl(const RedisServer& redis, std::vector<std::string> args, const std::string& input = {});
+
 // `rescindctl enqueue -` with these NDJSON lines, as an upstream system would.
 Ran enqueue(const RedisServer& redis, const std::string& ndjson, bool validate = true);
 
