@@ -11,6 +11,7 @@
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
 #include "common/log.hpp"
+#include "jobs/money.hpp"
 
 namespace rescind::clients {
 
@@ -25,6 +26,10 @@ constexpr std::string_view job_result_since = "2026-10";     // OrderCancelPaylo
 
 constexpr std::string_view job_query = "query CancelJob($id: ID!) { job(id: $id) { id done } }";
 constexpr std::string_view order_query = "query OrderState($id: ID!) { order(id: $id) { id cancelledAt } }";
+// Both amounts: the job's currency is the customer's, which may not be the shop's.
+constexpr std::string_view order_refunds_query =
+    "query OrderRefunds($id: ID!) { order(id: $id) { id cancelledAt displayFinancialStatus "
+    "totalRefundedSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } }";
 
 std::string cancel_mutation(std::string_view version) {
   bool refund_method = version >= refund_method_since;
@@ -63,6 +68,34 @@ bool json_null_at(std::string_view body, std::string_view pointer) {
   if (parser.iterate(padded).get(doc)) return false;
   auto value = doc.at_pointer(pointer);
   return !value.error() && !value.is_null().get(null) && null;
+}
+
+// A Decimal ("149.0", "149.00", "149") in minor units of `exponent`; nullopt when it is not
+// a plain non-negative decimal or has a fraction finer than the currency's.
+std::optional<std::int64_t> minor_of(std::string_view decimal, int exponent) {
+  auto dot = decimal.find('.');
+  std::string_view whole = decimal.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : decimal.substr(dot + 1);
+  if (whole.empty() || whole.size() > 15) return std::nullopt;
+  while (fraction.size() > static_cast<std::size_t>(exponent) && fraction.back() == '0') fraction.remove_suffix(1);
+  if (fraction.size() > static_cast<std::size_t>(exponent)) return std::nullopt;
+  std::int64_t minor = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    minor = minor * 10 + (c - '0');
+  }
+  for (int i = 0; i < exponent; ++i) {
+    char c = static_cast<std::size_t>(i) < fraction.size() ? fraction[i] : '0';
+    if (c < '0' || c > '9') return std::nullopt;
+    minor = minor * 10 + (c - '0');
+  }
+  return minor;
+}
+
+bool same_currency(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+         });
 }
 
 // The HTTP status first, then GraphQL's own errors, which come inside an HTTP 200: THROTTLED
@@ -164,14 +197,9 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
     // Refused, or no job: the order may be canceled all the same (by hand, or by an earlier
     // attempt whose answer was lost), and then the step has what it wants. Shopify has no
     // code for "already canceled" (SH7) and its wording is not documented: cancelledAt is.
-    auto state = co_await order_state(shop, job, order_gid);
+    auto state = co_await order_state(shop, job, order_gid, plan.refund_by_platform);
     if (!state.outcome.ok()) co_return state.outcome;
-    if (state.canceled) {
-      auto done = Outcome::success(order_gid);
-      done.code = "already_canceled";
-      done.slow_down = state.outcome.slow_down;
-      co_return done;
-    }
+    if (state.canceled) co_return judge_already_canceled(job, plan, state, order_gid);
     if (answer.refused) co_return answer.outcome;
     co_return Outcome{Outcome::Kind::retryable, 200, "no_cancel_job", "Shopify answered orderCancel without a job or an error",
                       {}, {}};
@@ -221,13 +249,45 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const job
   co_return Outcome{Outcome::Kind::retryable, 200, "cancel_pending", "Shopify's cancel job " + job_gid + " is not done yet", {}, {}};
 }
 
-asio::awaitable<OrderState> ShopifyOrders::order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid) {
+asio::awaitable<OrderState> ShopifyOrders::order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid,
+                                                       bool with_refunds) {
   std::string body = R"({"query":)";
-  append_json_string(body, order_query);
+  append_json_string(body, with_refunds ? order_refunds_query : order_query);
   body += R"(,"variables":{"id":)";
   append_json_string(body, order_gid);
   body += "}}";
-  co_return interpret_order(co_await post(shop, job, std::move(body)));
+  co_return interpret_order(co_await post(shop, job, std::move(body)),
+                            with_refunds ? std::string_view(job.order.currency) : std::string_view());
+}
+
+Outcome ShopifyOrders::judge_already_canceled(const jobs::Job& job, const jobs::Plan& plan, const OrderState& state,
+                                              const std::string& order_gid) {
+  const auto& refund = job.refund;
+  if (!plan.refund_by_platform || (state.refunded_minor && *state.refunded_minor >= refund.amount_minor)) {
+    auto done = Outcome::success(order_gid);
+    done.code = "already_canceled";
+    done.slow_down = state.outcome.slow_down;
+    return done;
+  }
+  // Canceled by someone else (a merchant in the admin, most likely) without refunding what
+  // this job was to refund: counting the step as done would tell the customer "refunded".
+  // Not a retry either: only a person can refund the rest (then replay the job).
+  Outcome stop{Outcome::Kind::permanent, 200, "canceled_without_refund", {}, order_gid, {}};
+  const auto& currency = job.order.currency;
+  if (state.refunded_minor) {
+    stop.message = "order " + order_gid + " was already canceled at Shopify, and only " +
+                   jobs::format_minor(*state.refunded_minor, currency) + " " + currency + " of the " +
+                   jobs::format_minor(refund.amount_minor, currency) + " " + currency + " this job was to refund is refunded";
+  } else {
+    stop.code = "refund_unconfirmed";
+    stop.message = "order " + order_gid + " was already canceled at Shopify, and its refunded total is not in " + currency +
+                   ", so the " + jobs::format_minor(refund.amount_minor, currency) + " " + currency +
+                   " this job was to refund cannot be confirmed";
+  }
+  if (!state.financial_status.empty()) stop.message += " (Shopify shows it as " + state.financial_status + ")";
+  stop.message += ": refund the customer in the Shopify admin if that is due, then replay the job; no customer was told";
+  stop.slow_down = state.outcome.slow_down;
+  return stop;
 }
 
 void ShopifyOrders::note_version(const Exchange& exchange) {
@@ -300,7 +360,7 @@ CancelAnswer ShopifyOrders::interpret_cancel(const Exchange& exchange) {
   return answer;
 }
 
-OrderState ShopifyOrders::interpret_order(const Exchange& exchange) {
+OrderState ShopifyOrders::interpret_order(const Exchange& exchange, std::string_view refund_currency) {
   OrderState state;
   state.outcome = answered(exchange);
   if (!state.outcome.ok()) return state;
@@ -313,6 +373,24 @@ OrderState ShopifyOrders::interpret_order(const Exchange& exchange) {
     state.outcome.kind = json_null_at(body, "/data/order") ? Outcome::Kind::permanent : Outcome::Kind::retryable;
     state.outcome.code = json_null_at(body, "/data/order") ? "order_not_found" : "unexpected_answer";
     state.outcome.message = "Shopify's answer to order(id:) has no cancelledAt";
+    return state;
+  }
+  if (refund_currency.empty() || !state.canceled) return state;  // the amounts matter only then
+  state.financial_status = json_string_at(body, "/data/order/displayFinancialStatus").value_or("");
+  bool answered_amount = false;
+  for (std::string_view money : {"/data/order/totalRefundedSet/presentmentMoney", "/data/order/totalRefundedSet/shopMoney"}) {
+    auto amount = json_string_at(body, std::string(money) + "/amount");
+    auto currency = json_string_at(body, std::string(money) + "/currencyCode");
+    answered_amount = answered_amount || (amount && currency);
+    if (!amount || !currency || !same_currency(*currency, refund_currency) || state.refunded_minor) continue;
+    auto exponent = jobs::currency_exponent(*currency);
+    if (exponent) state.refunded_minor = minor_of(*amount, *exponent);
+  }
+  if (!answered_amount) {
+    // An answer without the amounts (not what the query asked for): no verdict, ask again.
+    state.outcome.kind = Outcome::Kind::retryable;
+    state.outcome.code = "unexpected_answer";
+    state.outcome.message = "Shopify's answer to order(id:) has no totalRefundedSet";
   }
   return state;
 }

@@ -5,10 +5,14 @@
 // when the answer already has it, otherwise the client follows the job until it is done and
 // reads the order's cancelledAt. A refusal ("already canceled" included) is also judged by
 // cancelledAt, never by its wording. The steps after it (the refund, the customer's
-// message) therefore start only on an order that is canceled.
+// message) therefore start only on an order that is canceled. When the cancel was to refund
+// (the platform holds the payment) and the order is canceled already, by hand perhaps, it
+// counts as done only if Shopify's refunded total (totalRefundedSet) covers the job's refund:
+// otherwise it ends permanent (canceled_without_refund), so that no one is told "refunded".
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "clients/http_client.hpp"
@@ -41,10 +45,16 @@ struct CancelAnswer {
   bool refused = false;
 };
 
-// What order(id:){cancelledAt} says.
+// What order(id:){cancelledAt …} says.
 struct OrderState {
   retry::Outcome outcome;  // not ok: the question was not answered
   bool canceled = false;
+  // Asked for only when the cancel was to refund: totalRefundedSet in the job's currency, in
+  // its minor units (the shop's or the customer's amount, whichever is in that currency);
+  // nullopt when neither is. And displayFinancialStatus, which Shopify calls a display
+  // summary: it goes into on-call's message, the amount decides.
+  std::optional<std::int64_t> refunded_minor;
+  std::string financial_status;
 };
 
 class ShopifyOrders {
@@ -56,7 +66,12 @@ class ShopifyOrders {
   // The answers, sorted out without sockets: throttling, transient and other GraphQL errors,
   // user errors by code, jobResult.
   static CancelAnswer interpret_cancel(const Exchange& exchange);
-  static OrderState interpret_order(const Exchange& exchange);
+  // With a currency, the answer to the query that also asks for the refunded total.
+  static OrderState interpret_order(const Exchange& exchange, std::string_view refund_currency = {});
+  // An order canceled before this attempt's orderCancel: done when the platform was not to
+  // refund, or its refunded total covers the job's refund; else a permanent outcome.
+  static retry::Outcome judge_already_canceled(const jobs::Job& job, const jobs::Plan& plan, const OrderState& state,
+                                               const std::string& order_gid);
   // Whether job(id:) says done; `outcome` not ok when the poll itself failed.
   static bool interpret_job(const Exchange& exchange, retry::Outcome& outcome);
   static std::string cancel_reason(const jobs::Job& job);  // CUSTOMER, DECLINED, FRAUD, INVENTORY, …
@@ -72,7 +87,8 @@ class ShopifyOrders {
   asio::awaitable<Exchange> post(const Shop& shop, const jobs::Job& job, std::string body);
   asio::awaitable<retry::Outcome> wait_for_job(const Shop& shop, const jobs::Job& job, const std::string& job_gid,
                                                const std::string& order_gid);
-  asio::awaitable<OrderState> order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid);
+  asio::awaitable<OrderState> order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid,
+                                          bool with_refunds = false);
   std::string cancel_body(const jobs::Job& job, const jobs::Plan& plan, const std::string& order_gid) const;
   // Logs the version Shopify answered with whenever it changes, as a warning when it is not
   // the pinned one (Shopify falls forward from a version it no longer serves).

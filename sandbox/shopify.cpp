@@ -1,9 +1,12 @@
 // Shopify Admin GraphQL (POST /shops/{shop}/admin/api/{version}/graphql.json): orderCancel,
-// job(id:) and order(id:){cancelledAt}, validated against the schema of the API version the
-// URL names (served from the oldest supported version up, as Shopify falls forward; the
-// answer says which in X-Shopify-API-Version). Orders have state; cancel jobs run after a set
-// number of requests and can fail; X-Shopify-Access-Token, query-cost extensions, THROTTLED
-// and INTERNAL_SERVER_ERROR inside HTTP 200. Scenario controls: POST /__shopify/scenario.
+// job(id:) and order(id:){cancelledAt displayFinancialStatus totalRefundedSet}, validated
+// against the schema of the API version the URL names (served from the oldest supported
+// version up, as Shopify falls forward; the answer says which in X-Shopify-API-Version).
+// Orders have state: canceled or not, what was paid and what was refunded; cancel jobs run
+// after a set number of requests and can fail; X-Shopify-Access-Token, query-cost extensions,
+// THROTTLED and INTERNAL_SERVER_ERROR inside HTTP 200. Scenario controls (and orders canceled
+// by hand in the admin, with or without a refund): POST /__shopify/scenario.
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -114,7 +117,17 @@ const std::vector<ObjectDef>& objects() {
        true},
       {"OrderCancelUserError", {{"field", "[String!]"}, {"message", "String!"}, {"code", "OrderCancelUserErrorCode"}}, true},
       {"UserError", {{"field", "[String!]"}, {"message", "String!"}}, true},
-      {"Order", {{"id", "ID!"}, {"cancelledAt", "DateTime"}, {"cancelReason", "OrderCancelReason"}}, false},
+      // displayFinancialStatus and totalRefundedSet are in every version served (both are in
+      // the 2024-04 reference already).
+      {"Order",
+       {{"id", "ID!"},
+        {"cancelledAt", "DateTime"},
+        {"cancelReason", "OrderCancelReason"},
+        {"displayFinancialStatus", "OrderDisplayFinancialStatus"},
+        {"totalRefundedSet", "MoneyBag!"}},
+       false},
+      {"MoneyBag", {{"presentmentMoney", "MoneyV2!"}, {"shopMoney", "MoneyV2!"}}, true},
+      {"MoneyV2", {{"amount", "Decimal!"}, {"currencyCode", "CurrencyCode!"}}, true},
   };
   return all;
 }
@@ -395,9 +408,52 @@ struct UserError {
   std::string code;
 };
 
+// Money in thousandths of the currency's unit: enough for every ISO 4217 exponent (KWD 3),
+// so the sandbox needs no table of them.
+using Milli = std::int64_t;
+constexpr Milli default_total = 10'000'000;  // 10,000.00: an order no scenario described
+
+// "149.00" → 149000; at most three decimals, no sign; nullopt otherwise.
+std::optional<Milli> milli_of(std::string_view text) {
+  auto dot = text.find('.');
+  std::string_view whole = text.substr(0, dot), fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+  if (whole.empty() || whole.size() > 15 || fraction.size() > 3 || (dot != std::string_view::npos && fraction.empty())) {
+    return std::nullopt;
+  }
+  Milli out = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    out = out * 10 + (c - '0');
+  }
+  for (std::size_t i = 0; i < 3; ++i) {
+    char c = i < fraction.size() ? fraction[i] : '0';
+    if (c < '0' || c > '9') return std::nullopt;
+    out = out * 10 + (c - '0');
+  }
+  return out;
+}
+
+// 149000 → "149.0", 1234 → "1.234": a Decimal as Ruby's BigDecimal prints it, trailing zeros
+// dropped (Shopify's own formatting of amounts was not verified; a client must not count on
+// two decimals).
+std::string decimal_text(Milli amount) {
+  std::string out = std::to_string(amount / 1000) + '.';
+  std::string fraction = std::to_string(1000 + amount % 1000).substr(1);
+  while (fraction.size() > 1 && fraction.back() == '0') fraction.pop_back();
+  return out + fraction;
+}
+
 struct OrderState {
   std::optional<std::string> cancelled_at;  // RFC 3339
   std::string cancel_reason;
+  Milli total = default_total;  // what the customer paid (the order is paid)
+  std::string currency = "USD";  // the shop's and the customer's: one currency per order here
+  Milli refunded = 0;
+
+  // OrderDisplayFinancialStatus, as the admin shows it: a summary, the amounts are the facts.
+  std::string_view financial_status() const {
+    return refunded == 0 ? "PAID" : refunded >= total ? "REFUNDED" : "PARTIALLY_REFUNDED";
+  }
 };
 
 struct CancelJob {
@@ -551,14 +607,20 @@ class Shopify final : public Provider {
   // "internal_errors":1,"internal_server_errors":1,"unrestockable_orders":["1001"],
   // "latest_version":"2026-10"}: replaces the scenario (absent fields take their defaults);
   // GET shows what is left of it.
+  // "canceled_by_hand":[{"shop":"acme-crafts.myshopify.com","order":"450789469",
+  // "total":"149.00","currency":"USD","refund":true}] is no scenario but something a merchant
+  // did in the admin: the orders are canceled now, paid `total` (default 10000.00 USD) and
+  // refunded all of it (refund: true), `refunded` of it ("50.00": a partial refund) or
+  // nothing (neither). No ledger effect: Rescind did none of it.
   std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point, Ledger&) override {
+                                  std::chrono::system_clock::time_point now, Ledger&) override {
     if (action != "scenario") return std::nullopt;
     if (request.method() == http::verb::get) return json_response(http::status::ok, scenario_json());
     if (request.method() != http::verb::post) {
       return method_not_allowed("GET, POST", "application/json", "{\"error\":\"method not allowed\"}");
     }
     Scenario next;
+    std::vector<std::pair<std::string, OrderState>> by_hand;  // "shop\norder gid" → its state
     std::string error;
     auto count = [&](od::value value, long long& out, std::string_view key) {
       std::int64_t n = 0;
@@ -605,9 +667,22 @@ class Shopify final : public Provider {
         }
         return true;
       }
+      if (key == "canceled_by_hand") {
+        Value orders;
+        if (!read_json(value, orders) || !orders.is(Kind::list)) {
+          error = "canceled_by_hand: a list of orders";
+          return false;
+        }
+        for (const auto& order : orders.items) {
+          auto hand = canceled_by_hand(order, now, error);
+          if (!hand) return false;
+          by_hand.push_back(std::move(*hand));
+        }
+        return true;
+      }
       error = std::string(key) +
               ": unknown; the fields are job_polls, failing_jobs, failing_job_code, internal_errors, "
-              "internal_server_errors, unrestockable_orders, latest_version";
+              "internal_server_errors, unrestockable_orders, latest_version, canceled_by_hand";
       return false;
     });
     if (read != BodyRead::ok) {
@@ -617,10 +692,72 @@ class Shopify final : public Provider {
       return json_response(http::status::bad_request, std::move(body));
     }
     scenario_ = std::move(next);
+    for (auto& [key, state] : by_hand) orders_[key] = std::move(state);
     return json_response(http::status::ok, scenario_json());
   }
 
  private:
+  // One entry of canceled_by_hand, as the order's key and state; nullopt with `error` set.
+  static std::optional<std::pair<std::string, OrderState>> canceled_by_hand(const Value& entry,
+                                                                           std::chrono::system_clock::time_point now,
+                                                                           std::string& error) {
+    auto text = [&](std::string_view name) -> const Value* {
+      const Value* value = entry.field(name);
+      return value && value->is(Kind::string) ? value : nullptr;
+    };
+    const Value* shop = text("shop");
+    const Value* order = text("order");
+    if (!entry.is(Kind::object) || !shop || shop->text.empty() || !order || order->text.empty()) {
+      error = "canceled_by_hand: each order is {\"shop\":…,\"order\":…} and optionally total, currency, refund or refunded";
+      return std::nullopt;
+    }
+    for (const auto& [key, field] : entry.fields) {
+      if (key != "shop" && key != "order" && key != "total" && key != "currency" && key != "refund" && key != "refunded") {
+        error = "canceled_by_hand: " + key + ": unknown; the fields are shop, order, total, currency, refund, refunded";
+        return std::nullopt;
+      }
+    }
+    OrderState state;
+    std::string at;
+    append_rfc3339_ms(at, now);
+    state.cancelled_at = at;
+    state.cancel_reason = "STAFF";
+    if (const Value* total = entry.field("total")) {
+      auto amount = total->is(Kind::string) ? milli_of(total->text) : std::nullopt;
+      if (!amount || *amount == 0) {
+        error = "canceled_by_hand: total: a decimal string such as \"149.00\", more than 0";
+        return std::nullopt;
+      }
+      state.total = *amount;
+    }
+    if (const Value* currency = entry.field("currency")) {
+      bool code = currency->is(Kind::string) && currency->text.size() == 3 &&
+                  std::all_of(currency->text.begin(), currency->text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+      if (!code) {
+        error = "canceled_by_hand: currency: an upper-case ISO 4217 code such as \"USD\"";
+        return std::nullopt;
+      }
+      state.currency = currency->text;
+    }
+    const Value* refund = entry.field("refund");
+    const Value* refunded = entry.field("refunded");
+    if ((refund && !refund->is(Kind::boolean)) || (refund && refunded)) {
+      error = "canceled_by_hand: refund: true or false, and not together with refunded";
+      return std::nullopt;
+    }
+    if (refund && refund->text == "true") state.refunded = state.total;
+    if (refunded) {
+      auto amount = refunded->is(Kind::string) ? milli_of(refunded->text) : std::nullopt;
+      if (!amount || *amount > state.total) {
+        error = "canceled_by_hand: refunded: a decimal string such as \"50.00\", at most the total";
+        return std::nullopt;
+      }
+      state.refunded = *amount;
+    }
+    std::string gid = order->text.starts_with(order_gid_prefix) ? order->text : std::string(order_gid_prefix) + order->text;
+    return std::pair{shop->text + '\n' + gid, std::move(state)};
+  }
+
   // The version that answers a request for `requested`, or nullopt when none does.
   std::optional<int> served_version(std::string_view requested) const {
     auto version = version_key(requested);
@@ -925,6 +1062,7 @@ class Shopify final : public Provider {
     append_rfc3339_ms(at, now);
     order.cancelled_at = at;
     order.cancel_reason = job.reason;
+    if (job.refund) order.refunded = order.total;  // to the original payment methods, all that was paid
     auto effect = [&](Action action) {
       Effect e;
       e.provider = name();
@@ -1028,8 +1166,10 @@ class Shopify final : public Provider {
   // Every well-formed order id is an order of the shop, open until canceled.
   void write_order(std::string& out, const std::vector<graphql::Field>& selections, const std::string& shop,
                    const std::string& order) {
+    static const OrderState untouched;
     auto it = orders_.find(shop + '\n' + order);
     const OrderState* state = it == orders_.end() ? nullptr : &it->second;
+    const OrderState& money = state ? *state : untouched;
     out += '{';
     bool first = true;
     for (const auto& field : selections) {
@@ -1051,8 +1191,45 @@ class Shopify final : public Provider {
         } else {
           out += "null";
         }
+      } else if (field.name == "displayFinancialStatus") {
+        common::append_json_string(out, money.financial_status());
+      } else if (field.name == "totalRefundedSet") {
+        write_money_bag(out, field.selections, money.refunded, money.currency);
       } else {
         out += "\"Order\"";
+      }
+    }
+    out += '}';
+  }
+
+  static void write_money_bag(std::string& out, const std::vector<graphql::Field>& selections, Milli amount,
+                              std::string_view currency) {
+    out += '{';
+    bool first = true;
+    for (const auto& field : selections) {
+      if (!first) out += ',';
+      first = false;
+      common::append_json_string(out, field.key());
+      out += ':';
+      if (field.name == "shopMoney" || field.name == "presentmentMoney") {
+        out += '{';
+        bool first_money = true;
+        for (const auto& money : field.selections) {
+          if (!first_money) out += ',';
+          first_money = false;
+          common::append_json_string(out, money.key());
+          out += ':';
+          if (money.name == "amount") {
+            common::append_json_string(out, decimal_text(amount));
+          } else if (money.name == "currencyCode") {
+            common::append_json_string(out, currency);
+          } else {
+            out += "\"MoneyV2\"";
+          }
+        }
+        out += '}';
+      } else {
+        out += "\"MoneyBag\"";
       }
     }
     out += '}';

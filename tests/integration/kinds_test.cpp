@@ -197,6 +197,60 @@ std::map<std::string, int> audit_of(RedisServer& redis, const std::string& job_i
   return trail;
 }
 
+// The customer-facing texts (SMS, Slack) the sandbox took for one job, one per line.
+std::string texts_of(Flow& run, const std::string& job_id) {
+  std::string texts;
+  for (const auto& e : run.sandbox.ledger()) {
+    if (e.job_id == job_id && !e.text.empty()) texts += e.provider + ": " + e.text + "\n";
+  }
+  return texts;
+}
+
+// Shopify holds the payment: the cancel is what refunds (refundMethod originalPaymentMethodsRefund).
+std::string platform_paid(const std::string& id) {
+  return make({.id = id, .kind = "order.unfulfillable", .payment = "shopify", .reference = "450789469"});
+}
+
+TEST(Kinds, AnOrderCanceledByHandWithItsRefundCountsAsCanceledAndRefunded) {
+  Flow run;
+  // A merchant canceled and refunded order 450789469 (paid 149.00 USD) in the admin first.
+  shopify_scenario(run, R"({"canceled_by_hand":[{"shop":"acme-crafts.myshopify.com","order":"450789469","total":"149.00","currency":"USD","refund":true}]})");
+  run.enqueue({platform_paid("evt_hand_refunded")});
+  ASSERT_TRUE(wait_until([&] { return run.settled(1); }, 30s)) << run.worker->stderr_text();
+  EXPECT_EQ(run.effects_of("evt_hand_refunded"), (Effects{{"sendgrid/email", 1}, {"twilio/sms", 1}, {"slack/staff", 1}}))
+      << "no second cancel (the merchant's was the one), no refund of Rescind's own, and the customer is told";
+  EXPECT_EQ(run.sandbox.count_by_action()["cancel"], 0) << "the order was canceled once, by hand";
+  auto texts = texts_of(run, "evt_hand_refunded");
+  EXPECT_NE(texts.find("twilio: Sorry, order #1001 could not be fulfilled and was canceled. Refund of"), std::string::npos) << texts;
+  EXPECT_NE(texts.find("Refunded"), std::string::npos) << "the staff alert says refunded: " << texts;
+  EXPECT_EQ(audit_of(run.redis, "evt_hand_refunded")["cancel:ok"], 1);
+  EXPECT_EQ(run.redis.integer({"XLEN", "rescind:dlq"}), 0);
+}
+
+TEST(Kinds, AnOrderCanceledByHandWithoutARefundIsDeadLetteredAndNoOneIsToldRefunded) {
+  Flow run;
+  // Canceled in the admin, refunded nothing (evt_hand_kept) or 50.00 of 149.00 (evt_hand_partial).
+  shopify_scenario(run, R"({"canceled_by_hand":[)"
+                        R"({"shop":"acme-crafts.myshopify.com","order":"450789469","total":"149.00","currency":"USD"},)"
+                        R"({"shop":"north.myshopify.com","order":"450789469","total":"149.00","currency":"USD","refunded":"50.00"}]})");
+  run.enqueue({platform_paid("evt_hand_kept"), replace(platform_paid("evt_hand_partial"), "acme-crafts.myshopify.com", "north.myshopify.com")});
+  ASSERT_TRUE(wait_until([&] { return run.settled(2); }, 30s)) << run.worker->stderr_text();
+  for (const std::string id : {"evt_hand_kept", "evt_hand_partial"}) {
+    EXPECT_EQ(run.effects_of(id), Effects{}) << id << ": no cancel, no refund, no email, SMS or staff alert";
+    EXPECT_EQ(texts_of(run, id), "") << id;
+  }
+  std::set<std::string> dead;
+  for (auto& entry : stream_entries(run.redis, "rescind:dlq")) {
+    EXPECT_EQ(entry["step"], "cancel");
+    EXPECT_EQ(entry["code"], "canceled_without_refund") << entry["error"];
+    EXPECT_NE(entry["error"].find("Shopify"), std::string::npos) << entry["error"];
+    dead.insert(entry["job"].find("evt_hand_kept") != std::string::npos ? "evt_hand_kept" : "evt_hand_partial");
+  }
+  EXPECT_EQ(dead, (std::set<std::string>{"evt_hand_kept", "evt_hand_partial"}));
+  EXPECT_EQ(run.redis.integer({"ZCARD", "rescind:retry"}), 0) << "permanent: only a person can refund the rest";
+  EXPECT_EQ(run.sandbox.count_by_action()["refund"], 0);
+}
+
 TEST(Kinds, ACancelThatFailsInsideItsJobIsNoCancelAndTheCustomerIsNotToldSo) {
   Flow run;
   // Shopify's job runs and fails (jobResult FAILED); the order stays open.

@@ -427,6 +427,80 @@ TEST(SandboxProviders, ShopifyAnswersInternalErrorsAndRefusalsOnRequest) {
   EXPECT_EQ(http_call("POST", sandbox.url() + "/__shopify/scenario", R"({"job_poll":1})").status, 400);
 }
 
+TEST(SandboxProviders, ShopifyOrdersKnowWhatWasRefundedByACancelOrByHand) {
+  Sandbox sandbox;
+  const std::string money_query =
+      "query Order($id: ID!) { order(id: $id) { cancelledAt displayFinancialStatus "
+      "totalRefundedSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } } } }";
+  auto order = [&](const std::string& id, const std::string& version = "2026-10") {
+    return at_version(sandbox, version, money_query, R"({"id":"gid://shopify/Order/)" + id + R"("})").body;
+  };
+  auto cancel = [&](const std::string& id, bool refund) {
+    return at_version(sandbox, "2026-10", cancel_2026_10,
+                      R"({"orderId":"gid://shopify/Order/)" + id + R"(","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":)" +
+                          (refund ? "true" : "false") + R"(},"restock":false})");
+  };
+  // An order no scenario described: paid 10000.00 USD, nothing refunded.
+  auto open = order("51");
+  EXPECT_EQ(at(open, "/data/order/displayFinancialStatus"), "PAID") << open;
+  EXPECT_EQ(at(open, "/data/order/totalRefundedSet/shopMoney/amount"), "0.0");
+  EXPECT_EQ(at(open, "/data/order/totalRefundedSet/presentmentMoney/currencyCode"), "USD");
+
+  // A cancel that refunds to the original payment methods refunds all that was paid; one that
+  // does not, nothing.
+  EXPECT_EQ(at(cancel("51", true).body, "/data/orderCancel/jobResult/status"), "SUCCEEDED");
+  EXPECT_EQ(at(order("51"), "/data/order/displayFinancialStatus"), "REFUNDED");
+  EXPECT_EQ(at(order("51"), "/data/order/totalRefundedSet/shopMoney/amount"), "10000.0");
+  EXPECT_EQ(at(cancel("52", false).body, "/data/orderCancel/jobResult/status"), "SUCCEEDED");
+  EXPECT_NE(at(order("52"), "/data/order/cancelledAt"), "null");
+  EXPECT_EQ(at(order("52"), "/data/order/displayFinancialStatus"), "PAID");
+  // The deprecated `refund: true` of 2026-01 (what 2024-10 falls forward to) refunds as well.
+  auto legacy = shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/53","reason":"OTHER","refund":true,"restock":false})");
+  EXPECT_EQ(at(legacy.body, "/data/orderCancel/orderCancelUserErrors"), "[]") << legacy.body;
+  EXPECT_EQ(at(order("53", "2024-10"), "/data/order/displayFinancialStatus"), "REFUNDED");
+
+  // Canceled by hand in the admin: with its refund, a part of it, or none; then a cancel is refused.
+  shopify_scenario(sandbox, R"({"canceled_by_hand":[)"
+                            R"({"shop":"demo.myshopify.com","order":"61","total":"149.00","currency":"EUR","refund":true},)"
+                            R"({"shop":"demo.myshopify.com","order":"gid://shopify/Order/62","total":"149.00","refunded":"50.5"},)"
+                            R"({"shop":"demo.myshopify.com","order":"63","total":"1.234","currency":"KWD"},)"
+                            R"({"shop":"other.myshopify.com","order":"64"}]})");
+  auto refunded = order("61");
+  EXPECT_NE(at(refunded, "/data/order/cancelledAt"), "null") << refunded;
+  EXPECT_EQ(at(refunded, "/data/order/displayFinancialStatus"), "REFUNDED");
+  EXPECT_EQ(at(refunded, "/data/order/totalRefundedSet/shopMoney/amount"), "149.0");
+  EXPECT_EQ(at(refunded, "/data/order/totalRefundedSet/shopMoney/currencyCode"), "EUR");
+  EXPECT_EQ(at(order("62"), "/data/order/displayFinancialStatus"), "PARTIALLY_REFUNDED");
+  EXPECT_EQ(at(order("62"), "/data/order/totalRefundedSet/presentmentMoney/amount"), "50.5");
+  EXPECT_EQ(at(order("63"), "/data/order/displayFinancialStatus"), "PAID");
+  EXPECT_EQ(at(order("63"), "/data/order/totalRefundedSet/shopMoney/amount"), "0.0");
+  EXPECT_EQ(at(order("64"), "/data/order/cancelledAt"), "null") << "another shop's order 64";
+  EXPECT_EQ(at(cancel("63", true).body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INVALID");
+  EXPECT_EQ(at(order("63"), "/data/order/displayFinancialStatus"), "PAID") << "a refused cancel refunds nothing";
+  EXPECT_EQ(sandbox.count_by_action()["cancel"], 3) << "what the merchant did is no effect of the API";
+  EXPECT_EQ(sandbox.count_by_action()["refund"], 2);
+
+  // The schema: money is an object (selections needed), its fields are Shopify's.
+  auto bare = at_version(sandbox, "2026-10", "query O($id: ID!) { order(id: $id) { totalRefundedSet } }",
+                         R"({"id":"gid://shopify/Order/61"})");
+  EXPECT_EQ(at(bare.body, "/errors/0/extensions/code"), "selectionMismatch") << bare.body;
+  auto wrong = at_version(sandbox, "2026-10", "query O($id: ID!) { order(id: $id) { totalRefundedSet { shopMoney { value } } } }",
+                          R"({"id":"gid://shopify/Order/61"})");
+  EXPECT_EQ(at(wrong.body, "/errors/0/extensions/code"), "undefinedField") << wrong.body;
+
+  for (const char* bad : {R"({"canceled_by_hand":[{"order":"70"}]})",
+                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","refund":true,"refunded":"1.00"}]})",
+                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","total":"10.00","refunded":"10.01"}]})",
+                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","total":"1.2345"}]})",
+                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","currency":"usd"}]})",
+                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","refund":"yes"}]})",
+                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","note":"x"}]})",
+                          R"({"canceled_by_hand":{"shop":"demo.myshopify.com","order":"70"}})"}) {
+    EXPECT_EQ(http_call("POST", sandbox.url() + "/__shopify/scenario", bad).status, 400) << bad;
+  }
+  EXPECT_EQ(at(order("70"), "/data/order/cancelledAt"), "null") << "a refused scenario cancels nothing";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Mailgun
 

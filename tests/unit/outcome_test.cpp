@@ -250,6 +250,73 @@ TEST(Shopify, TheOrdersStateIsReadFromCancelledAt) {
   EXPECT_TRUE(polled.ok());
 }
 
+// An already canceled order, as the refund query answers for it.
+clients::OrderState refunds_answer(const std::string& bag, std::string_view currency = "USD") {
+  return clients::ShopifyOrders::interpret_order(
+      answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":"2026-12-01T10:00:00Z",)"
+                  R"("displayFinancialStatus":"PAID","totalRefundedSet":)" + bag + "}}}"),
+      currency);
+}
+
+std::string bag(const std::string& shop, const std::string& shop_currency, const std::string& customer,
+                const std::string& customer_currency) {
+  return R"({"shopMoney":{"amount":")" + shop + R"(","currencyCode":")" + shop_currency + R"("},"presentmentMoney":{"amount":")" +
+         customer + R"(","currencyCode":")" + customer_currency + R"("}})";
+}
+
+TEST(Shopify, TheRefundedTotalIsReadInTheJobsCurrency) {
+  EXPECT_EQ(refunds_answer(bag("149.0", "USD", "149.0", "USD")).refunded_minor, 14900) << "BigDecimal's one decimal";
+  EXPECT_EQ(refunds_answer(bag("149.00", "USD", "149.00", "USD")).refunded_minor, 14900);
+  EXPECT_EQ(refunds_answer(bag("149", "USD", "149", "USD")).refunded_minor, 14900);
+  EXPECT_EQ(refunds_answer(bag("0.0", "USD", "0.0", "USD")).refunded_minor, 0);
+  // A customer who paid in euros in a dollar shop: the job's amount is the customer's.
+  EXPECT_EQ(refunds_answer(bag("160.00", "USD", "149.00", "EUR"), "EUR").refunded_minor, 14900);
+  EXPECT_EQ(refunds_answer(bag("160.00", "USD", "149.00", "EUR"), "usd").refunded_minor, 16000);
+  EXPECT_EQ(refunds_answer(bag("1490.0", "JPY", "1490.0", "JPY"), "JPY").refunded_minor, 1490);
+  EXPECT_EQ(refunds_answer(bag("1.234", "KWD", "1.234", "KWD"), "KWD").refunded_minor, 1234);
+  EXPECT_EQ(refunds_answer(bag("1.5", "JPY", "1.5", "JPY"), "JPY").refunded_minor, std::nullopt) << "no half yen";
+  EXPECT_EQ(refunds_answer(bag("149.00", "USD", "149.00", "USD"), "GBP").refunded_minor, std::nullopt);
+  EXPECT_EQ(refunds_answer(bag("-1.00", "USD", "-1.00", "USD")).refunded_minor, std::nullopt);
+  EXPECT_EQ(refunds_answer(bag("149.00", "USD", "149.00", "USD")).financial_status, "PAID");
+  auto shapeless = refunds_answer("null");
+  EXPECT_EQ(shapeless.outcome.kind, Kind::retryable) << "no amounts: no verdict";
+  // Without a currency (no platform refund) the amounts are not asked for and not needed.
+  auto plain = clients::ShopifyOrders::interpret_order(
+      answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":"2026-12-01T10:00:00Z"}}})"));
+  EXPECT_TRUE(plain.outcome.ok());
+  EXPECT_EQ(plain.refunded_minor, std::nullopt);
+}
+
+TEST(Shopify, AnOrderCanceledWithoutTheRefundIsNoCancelThatRefunded) {
+  jobs::Job job;
+  job.order.currency = "USD";
+  job.refund.amount_minor = 14900;
+  jobs::Plan platform;
+  platform.refund_by_platform = true;
+  const std::string gid = "gid://shopify/Order/1";
+  auto judge = [&](const jobs::Plan& plan, const clients::OrderState& state) {
+    return clients::ShopifyOrders::judge_already_canceled(job, plan, state, gid);
+  };
+  auto refunded = judge(platform, refunds_answer(bag("149.0", "USD", "149.0", "USD")));
+  EXPECT_TRUE(refunded.ok());
+  EXPECT_EQ(refunded.code, "already_canceled");
+  EXPECT_TRUE(judge(platform, refunds_answer(bag("200.0", "USD", "200.0", "USD"))).ok()) << "more than this job's refund";
+  auto kept = judge(platform, refunds_answer(bag("0.0", "USD", "0.0", "USD")));
+  EXPECT_EQ(kept.kind, Kind::permanent);
+  EXPECT_EQ(kept.code, "canceled_without_refund");
+  EXPECT_NE(kept.message.find("only 0.00 USD of the 149.00 USD"), std::string::npos) << kept.message;
+  EXPECT_NE(kept.message.find("PAID"), std::string::npos) << kept.message;
+  auto partial = judge(platform, refunds_answer(bag("50.0", "USD", "50.0", "USD")));
+  EXPECT_EQ(partial.code, "canceled_without_refund");
+  auto other_currency = judge(platform, refunds_answer(bag("149.0", "GBP", "149.0", "GBP")));
+  EXPECT_EQ(other_currency.kind, Kind::permanent);
+  EXPECT_EQ(other_currency.code, "refund_unconfirmed");
+  // No platform refund wanted: canceled is all the step needs, as before.
+  clients::OrderState canceled;
+  canceled.canceled = true;
+  EXPECT_TRUE(judge(jobs::Plan{}, canceled).ok());
+}
+
 TEST(Shopify, ALowCostBucketSlowsDownBeforeAThrottle) {
   auto low = clients::ShopifyOrders::interpret_cancel(answer(200,
       R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":false},"orderCancelUserErrors":[]}},)"
