@@ -11,8 +11,8 @@ namespace {
 void percent_encode(std::string& out, std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   for (unsigned char c : text) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || c == '.' || c == '~';
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                 c == '.' || c == '~';
     if (plain) {
       out.push_back(static_cast<char>(c));
     } else {

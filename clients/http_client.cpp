@@ -1,5 +1,6 @@
 #include "clients/http_client.hpp"
 
+#include <sys/socket.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <deque>
@@ -63,9 +63,8 @@ asio::awaitable<error_code> round_trip(Stream& stream, beast::flat_buffer& buffe
 }
 
 bool stale_connection_error(const error_code& ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == ssl::error::stream_truncated;
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
 }
 
 // The client side of TLS to providers, pinned rather than left to the library's defaults

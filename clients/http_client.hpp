@@ -38,10 +38,10 @@ struct Exchange {
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000};
-  std::size_t max_connections_per_origin = 256;  // callers past it wait for a free one…
+  std::size_t max_connections_per_origin = 256;          // callers past it wait for a free one…
   std::chrono::milliseconds max_connection_wait{30000};  // …this long at most, then no_free_connection()
-  std::string ca_file;                           // empty: the system's trust store
-  std::size_t max_response_bytes = 1 << 20;      // provider answers are small; a huge one is an error
+  std::string ca_file;                                   // empty: the system's trust store
+  std::size_t max_response_bytes = 1 << 20;              // provider answers are small; a huge one is an error
   // Pooled connections idle longer are not reused: servers close idle keep-alive connections
   // (often after 30-60 s) and a request racing that close fails.
   std::chrono::milliseconds max_idle{15000};
@@ -53,8 +53,9 @@ class HttpClient {
 
   // Throws std::runtime_error if options.ca_file cannot be loaded (check_ca_file() first).
   // `clock` is injected for tests: it decides when a pooled connection is too old.
-  HttpClient(asio::any_io_executor executor, HttpOptions options,
-             Clock clock = [] { return std::chrono::steady_clock::now(); });
+  HttpClient(
+      asio::any_io_executor executor, HttpOptions options,
+      Clock clock = [] { return std::chrono::steady_clock::now(); });
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

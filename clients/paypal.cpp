@@ -1,8 +1,8 @@
 #include "clients/paypal.hpp"
 
+#include <simdjson.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <simdjson.h>
 
 #include <algorithm>
 
@@ -81,7 +81,12 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
       common::log::register_secret(account.token);  // once per renewal; a provider may echo it bare
       account.expires_at = std::chrono::steady_clock::now() + token_lifetime(expires_in);
     } else {
-      outcome = Outcome{Outcome::Kind::retryable, outcome.status, "bad_token_response", "PayPal's token answer had no access_token", {}, {}};
+      outcome = Outcome{Outcome::Kind::retryable,
+                        outcome.status,
+                        "bad_token_response",
+                        "PayPal's token answer had no access_token",
+                        {},
+                        {}};
     }
   } else {
     outcome.code = json_string_at(exchange.response.body(), "/error").value_or(outcome.code);
@@ -105,8 +110,13 @@ asio::awaitable<std::optional<Exchange>> PayPalRefunds::send(const jobs::Job& jo
                                                              Outcome& failure) {
   Account* account = account_for(job);
   if (!account) {
-    failure = Outcome{Outcome::Kind::permanent, 0, "not_configured",
-                      "PayPal is not configured for " + job.shop.domain + " (PAYPAL_CLIENT_ID or --paypal-credentials-for)", {}, {}};
+    failure =
+        Outcome{Outcome::Kind::permanent,
+                0,
+                "not_configured",
+                "PayPal is not configured for " + job.shop.domain + " (PAYPAL_CLIENT_ID or --paypal-credentials-for)",
+                {},
+                {}};
     co_return std::nullopt;
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -124,8 +134,12 @@ asio::awaitable<std::optional<Exchange>> PayPalRefunds::send(const jobs::Job& jo
 asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
   auto value = paypal_value(job.refund.amount_minor, job.order.currency);
   if (!value) {
-    co_return Outcome{Outcome::Kind::permanent, 0, "DECIMAL_PRECISION",
-                      "PayPal takes whole " + job.order.currency + " amounts only; refund.amount_minor has a fraction", {}, {}};
+    co_return Outcome{Outcome::Kind::permanent,
+                      0,
+                      "DECIMAL_PRECISION",
+                      "PayPal takes whole " + job.order.currency + " amounts only; refund.amount_minor has a fraction",
+                      {},
+                      {}};
   }
   std::string body = R"({"amount":{"value":)";
   common::append_json_string(body, *value);
@@ -138,14 +152,17 @@ asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string
   body += '}';
   auto path = "/v2/payments/captures/" + path_segment(job.payment.reference) + "/refund";
   Outcome failure;
-  auto exchange = co_await send(job, [&](const std::string& bearer) {
-    auto request = make_post(settings_.base, path, job.id, "application/json");
-    request.set(http::field::authorization, "Bearer " + bearer);
-    request.set("PayPal-Request-Id", request_id);
-    request.set("Prefer", "return=representation");
-    request.body() = body;
-    return request;
-  }, failure);
+  auto exchange = co_await send(
+      job,
+      [&](const std::string& bearer) {
+        auto request = make_post(settings_.base, path, job.id, "application/json");
+        request.set(http::field::authorization, "Bearer " + bearer);
+        request.set("PayPal-Request-Id", request_id);
+        request.set("Prefer", "return=representation");
+        request.body() = body;
+        return request;
+      },
+      failure);
   if (!exchange) co_return failure;
   co_return interpret(*exchange);
 }
@@ -162,11 +179,14 @@ RefundState::Kind paypal_state(std::string_view status) {
 asio::awaitable<RefundState> PayPalRefunds::find_refund(const jobs::Job& job) {
   auto target = "/v2/payments/captures/" + path_segment(job.payment.reference);
   Outcome failure;
-  auto exchange = co_await send(job, [&](const std::string& bearer) {
-    auto request = make_get(settings_.base, target, job.id);
-    request.set(http::field::authorization, "Bearer " + bearer);
-    return request;
-  }, failure);
+  auto exchange = co_await send(
+      job,
+      [&](const std::string& bearer) {
+        auto request = make_get(settings_.base, target, job.id);
+        request.set(http::field::authorization, "Bearer " + bearer);
+        return request;
+      },
+      failure);
   if (!exchange) co_return lookup_failed(std::move(failure), "PayPal's capture");
   auto outcome = outcome_from(*exchange);
   if (!outcome.ok()) co_return lookup_failed(interpret(*exchange), "PayPal's capture");
@@ -186,11 +206,14 @@ asio::awaitable<RefundState> PayPalRefunds::find_refund(const jobs::Job& job) {
 asio::awaitable<RefundState> PayPalRefunds::refund_status(const jobs::Job& job, std::string_view reference) {
   auto target = "/v2/payments/refunds/" + path_segment(reference);
   Outcome failure;
-  auto exchange = co_await send(job, [&](const std::string& bearer) {
-    auto request = make_get(settings_.base, target, job.id);
-    request.set(http::field::authorization, "Bearer " + bearer);
-    return request;
-  }, failure);
+  auto exchange = co_await send(
+      job,
+      [&](const std::string& bearer) {
+        auto request = make_get(settings_.base, target, job.id);
+        request.set(http::field::authorization, "Bearer " + bearer);
+        return request;
+      },
+      failure);
   if (!exchange) co_return lookup_failed(std::move(failure), "PayPal's refund " + std::string(reference));
   auto outcome = outcome_from(*exchange);
   if (!outcome.ok()) co_return lookup_failed(interpret(*exchange), "PayPal's refund " + std::string(reference));
@@ -198,9 +221,11 @@ asio::awaitable<RefundState> PayPalRefunds::refund_status(const jobs::Job& job, 
   RefundState state{paypal_state(status), std::string(reference), status, {}};
   if (state.kind == RefundState::Kind::failed) {
     state.detail = "PayPal refund " + std::string(reference) + " ended " + status + " (" +
-                   json_string_at(exchange->response.body(), "/status_details/reason").value_or("no reason given") + ")";
+                   json_string_at(exchange->response.body(), "/status_details/reason").value_or("no reason given") +
+                   ")";
   }
-  if (state.kind == RefundState::Kind::unknown) co_return lookup_failed(outcome, "PayPal's refund status '" + status + "'");
+  if (state.kind == RefundState::Kind::unknown)
+    co_return lookup_failed(outcome, "PayPal's refund status '" + status + "'");
   co_return state;
 }
 
@@ -219,7 +244,8 @@ Outcome PayPalRefunds::interpret(const Exchange& exchange) {
   if (auto message = json_string_at(body, "/message")) outcome.message = *message;
   // The money is back already: the whole capture, or this job's refund (invoice_id is the
   // job's, and PayPal refuses it only when a refund with it exists).
-  if (outcome.code == "CAPTURE_FULLY_REFUNDED" || outcome.code == "DUPLICATE_INVOICE_ID") outcome.kind = Outcome::Kind::ok;
+  if (outcome.code == "CAPTURE_FULLY_REFUNDED" || outcome.code == "DUPLICATE_INVOICE_ID")
+    outcome.kind = Outcome::Kind::ok;
   // Not yet possible: an e-check capture still clearing.
   if (outcome.code == "PENDING_CAPTURE") outcome.kind = Outcome::Kind::retryable;
   if (outcome.code == "RATE_LIMIT_REACHED") outcome.kind = Outcome::Kind::rate_limited;

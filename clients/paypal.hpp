@@ -57,7 +57,8 @@ class PayPalRefunds {
   Account* account_for(const jobs::Job& job);
   // Sends make(token) with a valid token, once more with a fresh one on a 401; nullopt with
   // `failure` set when no token could be had (or the account is not configured).
-  asio::awaitable<std::optional<Exchange>> send(const jobs::Job& job, const std::function<HttpRequest(const std::string&)>& make,
+  asio::awaitable<std::optional<Exchange>> send(const jobs::Job& job,
+                                                const std::function<HttpRequest(const std::string&)>& make,
                                                 retry::Outcome& failure);
   // A valid token, fetching one if needed; nullopt with `failure` set if PayPal refused.
   asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, retry::Outcome& failure);

@@ -7,8 +7,7 @@
 
 namespace rescind::clients {
 
-HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id,
-                      std::string_view content_type) {
+HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id, std::string_view content_type) {
   HttpRequest request{http::verb::post, base.path + std::string(path), 11};
   request.set(http::field::user_agent, "rescind/0.1");
   request.set(http::field::content_type, content_type);
@@ -46,12 +45,14 @@ void fail_if_refund_ended(retry::Outcome& outcome, std::string_view provider, st
     if (status != state) continue;
     outcome.kind = retry::Outcome::Kind::permanent;
     outcome.code = "refund_" + std::string(status);
-    outcome.message = std::string(provider) + " accepted refund " + outcome.reference + " but it ended " + std::string(status);
+    outcome.message =
+        std::string(provider) + " accepted refund " + outcome.reference + " but it ended " + std::string(status);
     return;
   }
 }
 
-void mark_if_pending(retry::Outcome& outcome, std::string_view status, std::initializer_list<std::string_view> pending) {
+void mark_if_pending(retry::Outcome& outcome, std::string_view status,
+                     std::initializer_list<std::string_view> pending) {
   if (!outcome.ok()) return;
   for (auto state : pending) outcome.pending = outcome.pending || status == state;
 }

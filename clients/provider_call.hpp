@@ -14,8 +14,7 @@ namespace rescind::clients {
 
 // POST base.path + path, with User-Agent and X-Rescind-Job (real providers ignore it;
 // the sandbox files the effect under it).
-HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id,
-                      std::string_view content_type);
+HttpRequest make_post(const Url& base, std::string_view path, std::string_view job_id, std::string_view content_type);
 
 // GET base.path + target (path and query, already encoded), for the reads that reconcile.
 HttpRequest make_get(const Url& base, std::string_view target, std::string_view job_id);

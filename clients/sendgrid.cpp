@@ -20,14 +20,16 @@ namespace {
 // permanent. (The exact body SendGrid sends for the block is not documented.)
 bool temporary_block(std::string_view message) {
   std::string lower(message);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return lower.find("temporar") != std::string::npos && lower.find("block") != std::string::npos;
 }
 
 // X-RateLimit-Reset: the epoch second the window ends (SendGrid's rate-limit page). Clamped
 // to 1 s-1 h like a Retry-After: a clock apart from SendGrid's, or a nonsense number, must
 // neither retry in a loop nor park the job past its horizon.
-std::optional<std::chrono::milliseconds> until_reset(std::string_view value, std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::milliseconds> until_reset(std::string_view value,
+                                                     std::chrono::system_clock::time_point now) {
   long long reset = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), reset);
   if (ec != std::errc{} || end != value.data() + value.size()) return std::nullopt;

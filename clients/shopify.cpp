@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
+#include <simdjson.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <simdjson.h>
 
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
@@ -35,8 +35,9 @@ std::string cancel_mutation(std::string_view version) {
   bool refund_method = version >= refund_method_since;
   std::string out = "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, ";
   out += refund_method ? "$refundMethod: OrderCancelRefundMethodInput!" : "$refund: Boolean!";
-  out += ", $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) { orderCancel(orderId: $orderId, "
-         "reason: $reason, ";
+  out +=
+      ", $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String) { orderCancel(orderId: $orderId, "
+      "reason: $reason, ";
   out += refund_method ? "refundMethod: $refundMethod" : "refund: $refund";
   out += ", restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote) { job { id done } ";
   if (version >= job_result_since) out += "jobResult { id done status errors { field message code } } ";
@@ -135,10 +136,14 @@ void refuse(Outcome& outcome, std::string code, std::string message) {
 
 std::string ShopifyOrders::cancel_reason(const jobs::Job& job) {
   switch (job.kind) {
-    case jobs::Kind::dispute_opened: return job.dispute.reason == "fraudulent" ? "FRAUD" : "OTHER";
-    case jobs::Kind::order_unfulfillable: return job.reason == "declined" || job.reason == "payment_voided" ? "DECLINED" : "INVENTORY";
-    case jobs::Kind::refund_requested: return "CUSTOMER";
-    case jobs::Kind::order_canceled: break;
+    case jobs::Kind::dispute_opened:
+      return job.dispute.reason == "fraudulent" ? "FRAUD" : "OTHER";
+    case jobs::Kind::order_unfulfillable:
+      return job.reason == "declined" || job.reason == "payment_voided" ? "DECLINED" : "INVENTORY";
+    case jobs::Kind::refund_requested:
+      return "CUSTOMER";
+    case jobs::Kind::order_canceled:
+      break;
   }
   auto reason = lower(job.reason);
   if (reason == "inventory" || reason == "fraud" || reason == "declined" || reason == "staff") {
@@ -149,7 +154,8 @@ std::string ShopifyOrders::cancel_reason(const jobs::Job& job) {
   return reason == "customer" ? "CUSTOMER" : "OTHER";
 }
 
-std::string ShopifyOrders::cancel_body(const jobs::Job& job, const jobs::Plan& plan, const std::string& order_gid) const {
+std::string ShopifyOrders::cancel_body(const jobs::Job& job, const jobs::Plan& plan,
+                                       const std::string& order_gid) const {
   std::string body = R"({"query":)";
   append_json_string(body, cancel_mutation(settings_.api_version));
   body += R"(,"variables":{"orderId":)";
@@ -182,7 +188,8 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
     shop.token = settings_.default_token;
   }
   if (shop.token.empty()) {
-    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "no Shopify access token for shop " + domain, {}, {}};
+    co_return Outcome{
+        Outcome::Kind::permanent, 0, "not_configured", "no Shopify access token for shop " + domain, {}, {}};
   }
   std::string base = settings_.url_template;
   if (auto at = base.find("{shop}"); at != std::string::npos) base.replace(at, 6, domain);
@@ -201,8 +208,12 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
     if (!state.outcome.ok()) co_return state.outcome;
     if (state.canceled) co_return judge_already_canceled(job, plan, state, order_gid);
     if (answer.refused) co_return answer.outcome;
-    co_return Outcome{Outcome::Kind::retryable, 200, "no_cancel_job", "Shopify answered orderCancel without a job or an error",
-                      {}, {}};
+    co_return Outcome{Outcome::Kind::retryable,
+                      200,
+                      "no_cancel_job",
+                      "Shopify answered orderCancel without a job or an error",
+                      {},
+                      {}};
   }
   if (!answer.outcome.ok()) co_return answer.outcome;
   if (answer.job == CancelAnswer::Job::succeeded) co_return Outcome::success(answer.job_id);
@@ -210,7 +221,8 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
 }
 
 asio::awaitable<Exchange> ShopifyOrders::post(const Shop& shop, const jobs::Job& job, std::string body) {
-  auto request = make_post(shop.api, "/admin/api/" + settings_.api_version + "/graphql.json", job.id, "application/json");
+  auto request =
+      make_post(shop.api, "/admin/api/" + settings_.api_version + "/graphql.json", job.id, "application/json");
   request.set("X-Shopify-Access-Token", shop.token);
   request.body() = std::move(body);
   auto exchange = co_await http_.send(shop.api.origin, std::move(request));
@@ -238,19 +250,24 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const job
       auto state = co_await order_state(shop, job, order_gid);
       if (!state.outcome.ok()) co_return state.outcome;
       if (state.canceled) co_return Outcome::success(job_gid);
-      co_return Outcome{Outcome::Kind::retryable, 200, "cancel_failed",
-                        "Shopify's cancel job " + job_gid + " finished but order " + order_gid + " is not canceled", {}, {}};
+      co_return Outcome{Outcome::Kind::retryable,
+                        200,
+                        "cancel_failed",
+                        "Shopify's cancel job " + job_gid + " finished but order " + order_gid + " is not canceled",
+                        {},
+                        {}};
     }
     asio::steady_timer wait(executor, pause);
     co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
     pause *= 2;
   }
   // Still running: retry later; by then the order is canceled (its state says so) or not.
-  co_return Outcome{Outcome::Kind::retryable, 200, "cancel_pending", "Shopify's cancel job " + job_gid + " is not done yet", {}, {}};
+  co_return Outcome{
+      Outcome::Kind::retryable, 200, "cancel_pending", "Shopify's cancel job " + job_gid + " is not done yet", {}, {}};
 }
 
-asio::awaitable<OrderState> ShopifyOrders::order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid,
-                                                       bool with_refunds) {
+asio::awaitable<OrderState> ShopifyOrders::order_state(const Shop& shop, const jobs::Job& job,
+                                                       const std::string& order_gid, bool with_refunds) {
   std::string body = R"({"query":)";
   append_json_string(body, with_refunds ? order_refunds_query : order_query);
   body += R"(,"variables":{"id":)";
@@ -277,15 +294,17 @@ Outcome ShopifyOrders::judge_already_canceled(const jobs::Job& job, const jobs::
   if (state.refunded_minor) {
     stop.message = "order " + order_gid + " was already canceled at Shopify, and only " +
                    jobs::format_minor(*state.refunded_minor, currency) + " " + currency + " of the " +
-                   jobs::format_minor(refund.amount_minor, currency) + " " + currency + " this job was to refund is refunded";
+                   jobs::format_minor(refund.amount_minor, currency) + " " + currency +
+                   " this job was to refund is refunded";
   } else {
     stop.code = "refund_unconfirmed";
-    stop.message = "order " + order_gid + " was already canceled at Shopify, and its refunded total is not in " + currency +
-                   ", so the " + jobs::format_minor(refund.amount_minor, currency) + " " + currency +
+    stop.message = "order " + order_gid + " was already canceled at Shopify, and its refunded total is not in " +
+                   currency + ", so the " + jobs::format_minor(refund.amount_minor, currency) + " " + currency +
                    " this job was to refund cannot be confirmed";
   }
   if (!state.financial_status.empty()) stop.message += " (Shopify shows it as " + state.financial_status + ")";
-  stop.message += ": refund the customer in the Shopify admin if that is due, then replay the job; no customer was told";
+  stop.message +=
+      ": refund the customer in the Shopify admin if that is due, then replay the job; no customer was told";
   stop.slow_down = state.outcome.slow_down;
   return stop;
 }
@@ -301,9 +320,10 @@ void ShopifyOrders::note_version(const Exchange& exchange) {
   if (served == settings_.api_version) {
     common::log::info("Shopify answers from the pinned API version", {{"api_version", served_version_}});
   } else {
-    common::log::warn("Shopify answers from another API version than the pinned one: it falls forward from a version "
-                      "it no longer serves; move --shopify-api-version to a supported one",
-                      {{"requested", settings_.api_version}, {"served", served_version_}});
+    common::log::warn(
+        "Shopify answers from another API version than the pinned one: it falls forward from a version "
+        "it no longer serves; move --shopify-api-version to a supported one",
+        {{"requested", settings_.api_version}, {"served", served_version_}});
   }
 }
 
@@ -320,9 +340,12 @@ std::optional<std::chrono::milliseconds> ShopifyOrders::slow_down(std::string_vi
     std::string_view key;
     double value = 0;
     if (field.unescaped_key().get(key) || field.value().get_double().get(value)) continue;
-    if (key == "currentlyAvailable") available = value;
-    else if (key == "maximumAvailable") maximum = value;
-    else if (key == "restoreRate") restore = value;
+    if (key == "currentlyAvailable")
+      available = value;
+    else if (key == "maximumAvailable")
+      maximum = value;
+    else if (key == "restoreRate")
+      restore = value;
   }
   // Below a tenth of the bucket: wait until it has refilled to that tenth, so concurrent
   // calls space themselves out instead of draining it into THROTTLED answers.
@@ -340,7 +363,8 @@ CancelAnswer ShopifyOrders::interpret_cancel(const Exchange& exchange) {
   const auto& body = exchange.response.body();
   if (auto message = json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/message")) {
     answer.refused = true;
-    refuse(answer.outcome, json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/code").value_or(""), *message);
+    refuse(answer.outcome, json_string_at(body, "/data/orderCancel/orderCancelUserErrors/0/code").value_or(""),
+           *message);
     return answer;
   }
   answer.job_id = json_string_at(body, "/data/orderCancel/job/id").value_or("");
@@ -378,7 +402,8 @@ OrderState ShopifyOrders::interpret_order(const Exchange& exchange, std::string_
   if (refund_currency.empty() || !state.canceled) return state;  // the amounts matter only then
   state.financial_status = json_string_at(body, "/data/order/displayFinancialStatus").value_or("");
   bool answered_amount = false;
-  for (std::string_view money : {"/data/order/totalRefundedSet/presentmentMoney", "/data/order/totalRefundedSet/shopMoney"}) {
+  for (std::string_view money :
+       {"/data/order/totalRefundedSet/presentmentMoney", "/data/order/totalRefundedSet/shopMoney"}) {
     auto amount = json_string_at(body, std::string(money) + "/amount");
     auto currency = json_string_at(body, std::string(money) + "/currencyCode");
     answered_amount = answered_amount || (amount && currency);

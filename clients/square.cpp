@@ -42,8 +42,13 @@ asio::awaitable<Exchange> SquareRefunds::get(const jobs::Job& job, std::string t
 asio::awaitable<Outcome> SquareRefunds::refund(const jobs::Job& job, std::string_view idempotency_source) {
   const auto& token = token_for(job);
   if (token.empty()) {
-    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured",
-                      "Square is not configured for " + job.shop.domain + " (SQUARE_ACCESS_TOKEN or --square-token-for)", {}, {}};
+    co_return Outcome{
+        Outcome::Kind::permanent,
+        0,
+        "not_configured",
+        "Square is not configured for " + job.shop.domain + " (SQUARE_ACCESS_TOKEN or --square-token-for)",
+        {},
+        {}};
   }
   std::string body = R"({"idempotency_key":)";
   common::append_json_string(body, idempotency_key(idempotency_source));
@@ -103,13 +108,15 @@ asio::awaitable<Outcome> SquareRefunds::reconcile(const jobs::Job& job, Outcome 
 
 asio::awaitable<RefundState> SquareRefunds::find_refund(const jobs::Job& job) {
   auto exchange = co_await get(job, "/v2/payments/" + path_segment(job.payment.reference));
-  if (exchange.error || exchange.response.result_int() != 200) co_return lookup_failed(interpret(exchange), "Square's payment");
+  if (exchange.error || exchange.response.result_int() != 200)
+    co_return lookup_failed(interpret(exchange), "Square's payment");
   std::vector<std::string> ids;
   {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (parser.parse(exchange.response.body()).get(root)) {
-      co_return lookup_failed(Outcome{Outcome::Kind::retryable, 200, "unreadable", "not a payment", {}, {}}, "Square's payment");
+      co_return lookup_failed(Outcome{Outcome::Kind::retryable, 200, "unreadable", "not a payment", {}, {}},
+                              "Square's payment");
     }
     simdjson::dom::array refund_ids;
     if (!root["payment"]["refund_ids"].get_array().get(refund_ids)) {
@@ -120,11 +127,14 @@ asio::awaitable<RefundState> SquareRefunds::find_refund(const jobs::Job& job) {
     }
   }
   std::optional<RefundState> found;
-  auto rank = [](RefundState::Kind kind) { return kind == RefundState::Kind::succeeded ? 3 : kind == RefundState::Kind::pending ? 2 : 1; };
+  auto rank = [](RefundState::Kind kind) {
+    return kind == RefundState::Kind::succeeded ? 3 : kind == RefundState::Kind::pending ? 2 : 1;
+  };
   auto marker = job_marker(job);
   for (const auto& id : ids) {
     auto read = co_await get(job, "/v2/refunds/" + path_segment(id));
-    if (read.error || read.response.result_int() != 200) co_return lookup_failed(interpret(read), "Square's refund " + id);
+    if (read.error || read.response.result_int() != 200)
+      co_return lookup_failed(interpret(read), "Square's refund " + id);
     auto reason = json_string_at(read.response.body(), "/refund/reason").value_or("");
     if (!reason.ends_with(marker)) continue;
     auto status = json_string_at(read.response.body(), "/refund/status").value_or("");
@@ -141,7 +151,8 @@ asio::awaitable<RefundState> SquareRefunds::refund_status(const jobs::Job& job, 
   }
   auto status = json_string_at(exchange.response.body(), "/refund/status").value_or("");
   RefundState state{square_state(status), std::string(reference), status, {}};
-  if (state.kind == RefundState::Kind::failed) state.detail = "Square refund " + std::string(reference) + " ended " + status;
+  if (state.kind == RefundState::Kind::failed)
+    state.detail = "Square refund " + std::string(reference) + " ended " + status;
   if (state.kind == RefundState::Kind::unknown) {
     co_return lookup_failed(outcome_from(exchange), "Square's refund status '" + status + "'");
   }
@@ -161,7 +172,8 @@ Outcome SquareRefunds::interpret(const Exchange& exchange) {
   }
   outcome.code = json_string_at(body, "/errors/0/code").value_or("");
   if (auto detail = json_string_at(body, "/errors/0/detail")) outcome.message = *detail;
-  if (json_string_at(body, "/errors/0/category").value_or("") == "RATE_LIMIT_ERROR") outcome.kind = Outcome::Kind::rate_limited;
+  if (json_string_at(body, "/errors/0/category").value_or("") == "RATE_LIMIT_ERROR")
+    outcome.kind = Outcome::Kind::rate_limited;
   // Not yet possible: another refund of the payment is still pending (refund() first checks it is not this job's).
   if (outcome.code == "REFUND_ALREADY_PENDING") outcome.kind = Outcome::Kind::retryable;
   return outcome;

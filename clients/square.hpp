@@ -20,7 +20,7 @@ namespace rescind::clients {
 struct SquareSettings {
   Url base;  // https://connect.squareup.com
   std::string access_token;
-  std::string version = "2024-10-17";  // Square-Version header
+  std::string version = "2024-10-17";                       // Square-Version header
   std::map<std::string, std::string> access_token_by_shop;  // domain → its own seller account's token
 };
 

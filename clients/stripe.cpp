@@ -22,7 +22,8 @@ std::optional<std::int64_t> stripe_amount(const jobs::Job& job, std::string& pro
               jobs::format_minor(job.refund.amount_minor, currency) + " " + currency + " has no exact amount there";
   } else if (stripe == 3 && *amount % 10 != 0) {
     // Stripe's three-decimal currencies: "the least-significant (last) digit must be 0".
-    problem = "Stripe takes " + currency + " amounts in multiples of 0.010; " + jobs::format_minor(*amount, 3) + " is not one";
+    problem = "Stripe takes " + currency + " amounts in multiples of 0.010; " + jobs::format_minor(*amount, 3) +
+              " is not one";
     amount.reset();
   }
   return amount;
@@ -32,7 +33,8 @@ std::optional<std::int64_t> stripe_amount(const jobs::Job& job, std::string& pro
 asio::awaitable<retry::Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
   std::string problem;
   auto amount = stripe_amount(job, problem);
-  if (!amount) co_return retry::Outcome{retry::Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
+  if (!amount)
+    co_return retry::Outcome{retry::Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
   std::string body;
   // A charge id (ch_…) and a PaymentIntent id (pi_…) are both accepted by Stripe.
   bool charge = job.payment.reference.starts_with("ch_");
@@ -77,7 +79,9 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
   filter += "&limit=100";
   // The job's refunds, best first: one that moved (or is moving) money beats a failed one.
   std::optional<RefundState> found;
-  auto rank = [](RefundState::Kind kind) { return kind == RefundState::Kind::succeeded ? 3 : kind == RefundState::Kind::pending ? 2 : 1; };
+  auto rank = [](RefundState::Kind kind) {
+    return kind == RefundState::Kind::succeeded ? 3 : kind == RefundState::Kind::pending ? 2 : 1;
+  };
   std::string after;
   for (int page = 0; page < 1000; ++page) {  // 100,000 refunds on one payment: beyond any real one
     std::string target = "/v1/refunds?" + filter;
@@ -94,8 +98,9 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     bool more = false;
     if (parser.parse(exchange.response.body()).get(root) || root["data"].get_array().get(data) ||
         root["has_more"].get_bool().get(more)) {
-      co_return lookup_failed(Outcome{retry::Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
-                              "Stripe's refund list");
+      co_return lookup_failed(
+          Outcome{retry::Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
+          "Stripe's refund list");
     }
     for (auto item : data) {
       std::string_view id, status, job_id;
@@ -109,8 +114,9 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     if (!more) co_return found.value_or(RefundState{RefundState::Kind::none, {}, {}, {}});
     if (data.size() == 0) break;
   }
-  co_return lookup_failed(Outcome{retry::Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
-                          "Stripe's refund list");
+  co_return lookup_failed(
+      Outcome{retry::Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
+      "Stripe's refund list");
 }
 
 asio::awaitable<RefundState> StripeRefunds::refund_status(const jobs::Job& job, std::string_view reference) {
@@ -126,7 +132,8 @@ asio::awaitable<RefundState> StripeRefunds::refund_status(const jobs::Job& job, 
     state.detail = "Stripe refund " + std::string(reference) + " ended " + status + ": " +
                    json_string_at(exchange.response.body(), "/failure_reason").value_or("no reason given");
   }
-  if (state.kind == RefundState::Kind::unknown) co_return lookup_failed(outcome, "Stripe's refund status '" + status + "'");
+  if (state.kind == RefundState::Kind::unknown)
+    co_return lookup_failed(outcome, "Stripe's refund status '" + status + "'");
   co_return state;
 }
 

@@ -15,10 +15,10 @@
 namespace rescind::clients {
 
 struct StripeSettings {
-  Url base;             // https://api.stripe.com
-  std::string api_key;  // sk_live_… / sk_test_…
+  Url base;                                            // https://api.stripe.com
+  std::string api_key;                                 // sk_live_… / sk_test_…
   std::map<std::string, std::string> api_key_by_shop;  // shop domain → its own Stripe account's key
-  std::string api_version;  // Stripe-Version header; empty: the account's default
+  std::string api_version;                             // Stripe-Version header; empty: the account's default
 };
 
 class StripeRefunds {

@@ -8,9 +8,7 @@ namespace {
 
 // Twilio error codes that mean "later", whatever the HTTP status says: too many requests
 // (20429) and its own service errors (20500, 20503).
-bool retryable_twilio_code(std::string_view code) {
-  return code == "20429" || code == "20500" || code == "20503";
-}
+bool retryable_twilio_code(std::string_view code) { return code == "20429" || code == "20500" || code == "20503"; }
 
 // The longest prefix of `text` (valid UTF-8) of at most `limit` characters, cut between
 // characters. Twilio's limit is 1600 characters, not bytes: counting bytes cut a text in a
@@ -32,8 +30,7 @@ std::string_view characters_prefix(std::string_view text, std::size_t limit) {
 
 }  // namespace
 
-TwilioSms::TwilioSms(HttpClient& http, TwilioSettings settings)
-    : http_(http), settings_(std::move(settings)) {
+TwilioSms::TwilioSms(HttpClient& http, TwilioSettings settings) : http_(http), settings_(std::move(settings)) {
   authorization_ = basic_auth(settings_.account_sid, settings_.auth_token);
   path_ = "/2010-04-01/Accounts/" + path_segment(settings_.account_sid) + "/Messages.json";
 }

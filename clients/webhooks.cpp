@@ -44,8 +44,8 @@ std::string decode_webhook_secret(std::string_view secret) {
   if (!secret.starts_with("whsec_")) return {};
   secret.remove_prefix(6);
   std::string out(secret.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(secret.data()),
-                          static_cast<int>(secret.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(secret.data()), static_cast<int>(secret.size()));
   if (n < 0) return {};
   auto padding = secret.size() - secret.find_last_not_of('=') - 1;
   out.resize(static_cast<std::size_t>(n) - padding);
@@ -66,12 +66,18 @@ std::string BackOfficeWebhooks::sign(std::string_view key, std::string_view id, 
 
 BackOfficeWebhooks::BackOfficeWebhooks(HttpClient& http, WebhookSettings settings, GoneReceivers* gone)
     : http_(http), settings_(std::move(settings)), gone_(gone), key_(decode_webhook_secret(settings_.secret)) {
-  for (const auto& [receiver, secret] : settings_.secret_by_receiver) own_keys_[receiver] = decode_webhook_secret(secret);
+  for (const auto& [receiver, secret] : settings_.secret_by_receiver)
+    own_keys_[receiver] = decode_webhook_secret(secret);
 }
 
 asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::Situation situation, bool refunded) {
   if (!configured_for(job.shop.domain)) {
-    co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "no --record-webhook is configured for " + job.shop.domain, {}, {}};
+    co_return Outcome{Outcome::Kind::permanent,
+                      0,
+                      "not_configured",
+                      "no --record-webhook is configured for " + job.shop.domain,
+                      {},
+                      {}};
   }
   std::vector<Receiver> receivers;
   auto add = [&](const Url& url) {
@@ -114,7 +120,7 @@ asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::
   if (gone_) gone = co_await gone_->load();
   Outcome last = Outcome::success("");
   for (const auto& receiver : receivers) {
-    if (gone.contains(receiver.id)) continue;  // it said 410: on-call re-enables it, not a job
+    if (gone.contains(receiver.id)) continue;   // it said 410: on-call re-enables it, not a job
     auto id = message_id(job.id, receiver.id);  // stable: a retry is recognised as a repeat
     auto request = make_post(*receiver.url, "", job.id, "application/json");
     request.set("webhook-id", id);

@@ -20,9 +20,9 @@
 namespace rescind::clients {
 
 struct WebhookSettings {
-  std::vector<Url> receivers;                          // every shop's records go here
-  std::map<std::string, std::vector<Url>> by_shop;     // and a shop's own systems, here too
-  std::string secret;  // whsec_<base64 key>: every receiver without its own
+  std::vector<Url> receivers;                       // every shop's records go here
+  std::map<std::string, std::vector<Url>> by_shop;  // and a shop's own systems, here too
+  std::string secret;                               // whsec_<base64 key>: every receiver without its own
   // A receiver's own secret, by its receiver_id() ("signing keys should be unique per endpoint").
   std::map<std::string, std::string> secret_by_receiver;
 };
@@ -68,8 +68,8 @@ class BackOfficeWebhooks {
   HttpClient& http_;
   WebhookSettings settings_;
   GoneReceivers* gone_;
-  std::string key_;                                 // decoded shared secret
-  std::map<std::string, std::string> own_keys_;     // receiver id → its decoded own key
+  std::string key_;                              // decoded shared secret
+  std::map<std::string, std::string> own_keys_;  // receiver id → its decoded own key
 };
 
 // "whsec_…" → the raw key bytes; empty if it is not of that shape.

@@ -16,7 +16,9 @@ ZendeskTickets::ZendeskTickets(HttpClient& http, ZendeskSettings settings)
 
 asio::awaitable<Outcome> ZendeskTickets::open(const jobs::Job& job, const jobs::TicketMessage& ticket,
                                               std::string_view external_id, std::string_view idempotency_key) {
-  if (!configured()) co_return Outcome{Outcome::Kind::permanent, 0, "not_configured", "Zendesk is not configured (ZENDESK_API_TOKEN)", {}, {}};
+  if (!configured())
+    co_return Outcome{
+        Outcome::Kind::permanent, 0, "not_configured", "Zendesk is not configured (ZENDESK_API_TOKEN)", {}, {}};
   std::string body = R"({"ticket":{"subject":)";
   append_json_string(body, ticket.subject);
   body += R"(,"comment":{"body":)";

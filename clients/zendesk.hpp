@@ -23,8 +23,8 @@ class ZendeskTickets {
  public:
   ZendeskTickets(HttpClient& http, ZendeskSettings settings);
 
-  asio::awaitable<retry::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket, std::string_view external_id,
-                                       std::string_view idempotency_key);
+  asio::awaitable<retry::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket,
+                                       std::string_view external_id, std::string_view idempotency_key);
 
   static retry::Outcome interpret(const Exchange& exchange);
   bool configured() const { return !settings_.api_token.empty(); }

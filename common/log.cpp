@@ -19,12 +19,12 @@ constexpr std::array<std::string_view, 4> level_names{"debug", "info", "warn", "
 
 // Prefixes of credentials whose shape is public: the token that follows is masked.
 // "Basic " is followed by base64(user:password): Twilio, Mailgun, Zendesk, PayPal's client.
-constexpr std::array<std::string_view, 9> secret_prefixes{
-    "sk_live_", "sk_test_", "rk_live_", "rk_test_", "SG.", "shpat_", "whsec_", "Bearer ", "Basic "};
+constexpr std::array<std::string_view, 9> secret_prefixes{"sk_live_", "sk_test_", "rk_live_", "rk_test_", "SG.",
+                                                          "shpat_",   "whsec_",   "Bearer ",  "Basic "};
 
 bool token_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.' || c == '+' || c == '/' || c == '=';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '+' || c == '/' || c == '=';
 }
 
 void append_timestamp(std::string& out) {
@@ -34,8 +34,8 @@ void append_timestamp(std::string& out) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   out += buf;
 }
 
@@ -56,8 +56,10 @@ bool luhn_valid(const std::string& digits) {
 bool card_grouping(std::string_view run) {
   std::vector<std::size_t> groups{0};
   for (char c : run) {
-    if (c == ' ' || c == '-') groups.push_back(0);
-    else ++groups.back();
+    if (c == ' ' || c == '-')
+      groups.push_back(0);
+    else
+      ++groups.back();
   }
   if (groups.size() == 1) return true;
   if (groups == std::vector<std::size_t>{4, 6, 5}) return true;

@@ -23,7 +23,8 @@ class SecretOptions {
   // (the password in a Redis URL, registered by whoever parses the URL).
   CLI::Option* add(const std::string& flag, std::string& target, const std::string& help, const std::string& env,
                    const std::string& group, bool whole_value = true) {
-    return add_pair(flag, help, env, group, app_.add_option(flag, target, help), Secret{flag, {}, nullptr, &target, nullptr, whole_value});
+    return add_pair(flag, help, env, group, app_.add_option(flag, target, help),
+                    Secret{flag, {}, nullptr, &target, nullptr, whole_value});
   }
   // A list option: ';'-separated in its variable, one item per line (or ';'-separated) in its file.
   CLI::Option* add(const std::string& flag, std::vector<std::string>& target, const std::string& help,
@@ -39,7 +40,8 @@ class SecretOptions {
   std::optional<std::string> read_files() {
     for (auto& secret : secrets_) {
       if (!secret.path.empty()) {
-        if (secret.value_option->count() > 0) return secret.flag + " and " + secret.flag + "-file are both set; give one of them";
+        if (secret.value_option->count() > 0)
+          return secret.flag + " and " + secret.flag + "-file are both set; give one of them";
         std::ifstream in(secret.path, std::ios::binary);
         std::stringstream text;
         if (in) text << in.rdbuf();
@@ -123,11 +125,12 @@ class SecretOptions {
     bool whole_value;
   };
 
-  CLI::Option* add_pair(const std::string& flag, const std::string& help, const std::string& env, const std::string& group,
-                        CLI::Option* value_option, Secret secret) {
+  CLI::Option* add_pair(const std::string& flag, const std::string& help, const std::string& env,
+                        const std::string& group, CLI::Option* value_option, Secret secret) {
     secret.value_option = value_option;
     auto& kept = secrets_.emplace_back(std::move(secret));
-    app_.add_option(flag + "-file", kept.path, "File holding " + flag + " (" + help + "); a trailing newline is ignored")
+    app_.add_option(flag + "-file", kept.path,
+                    "File holding " + flag + " (" + help + "); a trailing newline is ignored")
         ->envname(env + "_FILE")
         ->group(group);
     return value_option->envname(env)->group(group);

@@ -135,7 +135,10 @@ CommandLine::CommandLine()
   app_.footer(
       "Exit codes: 0 ok, 1 operational failure (Redis unreachable…), 2 usage error.\n"
       "On-call procedures: docs/runbook.md.");
-  secrets_.add("--redis", redis_url_, "Redis URL: redis://[[user]:password@]host[:port][/db], rediss:// for TLS (user info percent-encoded)", "RESCIND_REDIS", "Options", false)
+  secrets_
+      .add("--redis", redis_url_,
+           "Redis URL: redis://[[user]:password@]host[:port][/db], rediss:// for TLS (user info percent-encoded)",
+           "RESCIND_REDIS", "Options", false)
       ->capture_default_str();
   app_.add_option("--redis-ca-file", redis_tls_.ca_file,
                   "rediss://: PEM bundle of the CAs that sign Redis's certificate (default: system store)")

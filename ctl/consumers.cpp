@@ -120,8 +120,8 @@ int consumers_prune(Context& ctx, const PruneOptions& options) {
       ++deleted;
     } else if (outcome != "gone") {
       ++kept;
-      ctx.err << "kept " << common::escape_controls(name) << ": " << (outcome == "owns" ? "it took entries meanwhile" : "it became active again")
-              << "\n";
+      ctx.err << "kept " << common::escape_controls(name) << ": "
+              << (outcome == "owns" ? "it took entries meanwhile" : "it became active again") << "\n";
     }
   }
   ctx.out << "deleted " << counted(deleted, "consumer", "consumers");

@@ -161,7 +161,8 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
   if (entry.job_id.empty()) {
     ctx.out << ": none (the job has no readable id)\n";
   } else if (states.steps.empty()) {
-    ctx.out << " (" << common::escape_controls(ctx.keys.job_state(entry.job_id)) << "): none recorded; a replay runs every step\n";
+    ctx.out << " (" << common::escape_controls(ctx.keys.job_state(entry.job_id))
+            << "): none recorded; a replay runs every step\n";
   } else {
     ctx.out << " (" << common::escape_controls(ctx.keys.job_state(entry.job_id));
     if (states.ttl_ms >= 0) ctx.out << ", expires in " << format_age(states.ttl_ms);

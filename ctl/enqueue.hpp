@@ -8,8 +8,8 @@
 namespace rescind::ctl {
 
 struct EnqueueOptions {
-  std::string stream;      // prefix:jobs
-  bool validate = true;    // refuse the whole input if any line is not a valid job
+  std::string stream;    // prefix:jobs
+  bool validate = true;  // refuse the whole input if any line is not a valid job
   std::size_t batch = 1000;
 };
 

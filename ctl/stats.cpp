@@ -502,8 +502,9 @@ void print_table(Context& ctx, const Snapshot& s, const StatsOptions& options) {
 
   ctx.out << "\npending refunds " << ctx.keys.pending_refunds() << "\n";
   Fields refunds;
-  refunds.add("pending", std::to_string(s.pending_refunds) +
-                             (s.pending_refunds > 0 ? "  (accepted by the provider, not completed; workers check them)" : ""));
+  refunds.add("pending",
+              std::to_string(s.pending_refunds) +
+                  (s.pending_refunds > 0 ? "  (accepted by the provider, not completed; workers check them)" : ""));
   refunds.add("next check", s.pending_next_check_ms ? ago(*s.pending_next_check_ms, ctx.now_ms) : "-");
   refunds.print(ctx.out);
 }

@@ -41,7 +41,8 @@ void limit(std::string_view text) {
       if (!std::isfinite(l.burst) || l.burst < 1) violated("a burst is a finite number >= 1", text);
       // What the limiter does with it (ratelimit/limiter.cpp): one bucket, one turn.
       auto gcra = rescind::ratelimit::Gcra::of(l.per_second, l.burst);
-      if (gcra.interval.count() < 0 || gcra.tolerance.count() < 0) violated("a bucket's interval and tolerance are not negative", text);
+      if (gcra.interval.count() < 0 || gcra.tolerance.count() < 0)
+        violated("a bucket's interval and tolerance are not negative", text);
       auto tat = std::chrono::microseconds(0);
       (void)gcra.reserve(tat, std::chrono::microseconds(1'000'000), std::chrono::microseconds(2'000'000));
       auto slash = who.find('/');
@@ -65,7 +66,8 @@ void policy(std::string_view text) {
     auto delay = rescind::retry::backoff(p, attempt, std::nullopt, random);
     if (delay.count() < 0 || delay > p.cap) violated("a backoff delay is within 0..cap", text);
     auto after = rescind::retry::backoff(p, attempt, std::chrono::milliseconds(3'600'000), random);
-    if (after < std::chrono::milliseconds(3'600'000)) violated("a backoff delay is never sooner than Retry-After", text);
+    if (after < std::chrono::milliseconds(3'600'000))
+      violated("a backoff delay is never sooner than Retry-After", text);
     (void)rescind::retry::next_step(p, attempt, delay);
   }
 }
@@ -104,10 +106,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 4) {
-    case 0: limit(text); break;
-    case 1: policy(text); break;
-    case 2: duration(text); break;
-    case 3: endpoint(text); break;
+    case 0:
+      limit(text);
+      break;
+    case 1:
+      policy(text);
+      break;
+    case 2:
+      duration(text);
+      break;
+    case 3:
+      endpoint(text);
+      break;
   }
   return 0;
 }

@@ -29,8 +29,8 @@ using namespace rescind::jobs;
   std::fprintf(stderr, "\nINVARIANT VIOLATED: %s\n  %.*s\n", promise, static_cast<int>(detail.size()), detail.data());
   std::abort();
 }
-#define REQUIRE(condition, detail) \
-  do {                             \
+#define REQUIRE(condition, detail)                  \
+  do {                                              \
     if (!(condition)) violated(#condition, detail); \
   } while (0)
 
@@ -125,11 +125,13 @@ void check_plan(const Job& job, const Plan& plan) {
     REQUIRE((roles_seen & bit) == 0, "a role appears once in a plan: " + std::string(to_string(step.role)));
     roles_seen |= bit;
     if (step.role == Role::refund) {
-      REQUIRE(job.order.paid() && job.refund.amount_minor > 0, "money moves only for a paid order with something to refund");
+      REQUIRE(job.order.paid() && job.refund.amount_minor > 0,
+              "money moves only for a paid order with something to refund");
       REQUIRE(plan.situation != Situation::outside_policy && plan.situation != Situation::disputed &&
                   plan.situation != Situation::return_needed,
               "no refund outside the policy window, in a dispute or before a return");
-      REQUIRE(!job.payment.provider.empty() && is_safe_id(job.payment.reference, 255), "a refund has a payment to refund");
+      REQUIRE(!job.payment.provider.empty() && is_safe_id(job.payment.reference, 255),
+              "a refund has a payment to refund");
     }
   }
 }
@@ -139,7 +141,8 @@ void check_messages(const Job& job) {
                          Situation::outside_policy, Situation::disputed, Situation::unfulfillable}) {
     for (auto refunded : {RefundProgress::none, RefundProgress::pending, RefundProgress::refunded}) {
       auto email = customer_email(job, situation, refunded);
-      REQUIRE(free_of_controls(email.subject), "an email subject (a header) has no control character: " + email.subject);
+      REQUIRE(free_of_controls(email.subject),
+              "an email subject (a header) has no control character: " + email.subject);
       REQUIRE(free_of_controls(email.text, "\n"), "an email body has only the template's line breaks");
       auto sms = customer_sms(job, situation, refunded);
       REQUIRE(free_of_controls(sms), "an SMS has no control character: " + sms);
@@ -165,7 +168,8 @@ void check_accepted(std::string_view payload, const Job& job) {
   REQUIRE(job.refund.amount_minor <= job.order.total_minor, "the refund is at most the order total");
   REQUIRE(real_timestamp(job.occurred_at), job.occurred_at);
   REQUIRE(job.order.created_at.empty() || real_timestamp(job.order.created_at), job.order.created_at);
-  REQUIRE(job.dispute.evidence_due_by.empty() || real_timestamp(job.dispute.evidence_due_by), job.dispute.evidence_due_by);
+  REQUIRE(job.dispute.evidence_due_by.empty() || real_timestamp(job.dispute.evidence_due_by),
+          job.dispute.evidence_due_by);
   REQUIRE(!job.notify.email || !job.customer.email.empty(), "email needs an address");
   REQUIRE(!job.notify.sms || !job.customer.phone.empty(), "sms needs a number");
   REQUIRE(!job.order.paid() || !job.payment.provider.empty(), "a paid order has a payment");
@@ -173,7 +177,8 @@ void check_accepted(std::string_view payload, const Job& job) {
     REQUIRE(line.quantity > 0, "a line item has a positive quantity");
     REQUIRE(free_of_controls(line.sku), line.sku);
   }
-  for (const auto* text : {&job.customer.name, &job.customer.email, &job.order.name, &job.reason, &job.dispute.reason}) {
+  for (const auto* text :
+       {&job.customer.name, &job.customer.email, &job.order.name, &job.reason, &job.dispute.reason}) {
     REQUIRE(free_of_controls(*text), "names and reasons have no control character: " + *text);
   }
   (void)timestamp_ms(job.occurred_at);

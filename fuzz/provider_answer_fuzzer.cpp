@@ -66,9 +66,13 @@ void check(const clients::Exchange& exchange, const Outcome& outcome, std::strin
   std::string where = std::string(provider) + " " + std::to_string(outcome.status) + " " +
                       std::string(to_string(outcome.kind)) + " code=" + outcome.code;
   switch (outcome.kind) {
-    case Outcome::Kind::ok: case Outcome::Kind::retryable: case Outcome::Kind::permanent:
-    case Outcome::Kind::rate_limited: break;
-    default: violated("the outcome is one of ok, retryable, permanent, rate_limited", where);
+    case Outcome::Kind::ok:
+    case Outcome::Kind::retryable:
+    case Outcome::Kind::permanent:
+    case Outcome::Kind::rate_limited:
+      break;
+    default:
+      violated("the outcome is one of ok, retryable, permanent, rate_limited", where);
   }
   if (exchange.error) {
     if (outcome.ok() || outcome.status != 0) violated("no answer is never ok and has no status", where);
@@ -77,7 +81,8 @@ void check(const clients::Exchange& exchange, const Outcome& outcome, std::strin
   auto status = static_cast<int>(exchange.response.result_int());
   if (outcome.status != status) violated("the outcome keeps the answer's status", where);
   if (outcome.retry_after && (*outcome.retry_after < std::chrono::milliseconds(0) || *outcome.retry_after > an_hour)) {
-    violated("a Retry-After is read as 0 s to 1 h", where + " retry_after=" + std::to_string(outcome.retry_after->count()));
+    violated("a Retry-After is read as 0 s to 1 h",
+             where + " retry_after=" + std::to_string(outcome.retry_after->count()));
   }
   if (outcome.slow_down && (*outcome.slow_down < std::chrono::milliseconds(0) || *outcome.slow_down > an_hour)) {
     violated("a slow-down pause is 0 s to 1 h", where + " slow_down=" + std::to_string(outcome.slow_down->count()));
@@ -96,16 +101,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view wire(reinterpret_cast<const char*>(data + 1), size - 1);
   auto exchange = exchange_from(wire);
   switch (data[0] % 12) {
-    case 0: check(exchange, clients::StripeRefunds::interpret(exchange), "stripe"); break;
-    case 1: check(exchange, clients::PayPalRefunds::interpret(exchange), "paypal"); break;
-    case 2: check(exchange, clients::SquareRefunds::interpret(exchange), "square"); break;
-    case 3: check(exchange, clients::ShopifyOrders::interpret_cancel(exchange).outcome, "shopify"); break;
-    case 4: check(exchange, clients::SendGridEmail::interpret(exchange), "sendgrid"); break;
-    case 5: check(exchange, clients::MailgunEmail::interpret(exchange), "mailgun"); break;
-    case 6: check(exchange, clients::TwilioSms::interpret(exchange), "twilio"); break;
-    case 7: check(exchange, clients::SlackStaffAlert::interpret(exchange), "slack"); break;
-    case 8: check(exchange, clients::ZendeskTickets::interpret(exchange), "zendesk"); break;
-    case 9: check(exchange, clients::outcome_from(exchange), "webhooks"); break;  // back-office records use it as is
+    case 0:
+      check(exchange, clients::StripeRefunds::interpret(exchange), "stripe");
+      break;
+    case 1:
+      check(exchange, clients::PayPalRefunds::interpret(exchange), "paypal");
+      break;
+    case 2:
+      check(exchange, clients::SquareRefunds::interpret(exchange), "square");
+      break;
+    case 3:
+      check(exchange, clients::ShopifyOrders::interpret_cancel(exchange).outcome, "shopify");
+      break;
+    case 4:
+      check(exchange, clients::SendGridEmail::interpret(exchange), "sendgrid");
+      break;
+    case 5:
+      check(exchange, clients::MailgunEmail::interpret(exchange), "mailgun");
+      break;
+    case 6:
+      check(exchange, clients::TwilioSms::interpret(exchange), "twilio");
+      break;
+    case 7:
+      check(exchange, clients::SlackStaffAlert::interpret(exchange), "slack");
+      break;
+    case 8:
+      check(exchange, clients::ZendeskTickets::interpret(exchange), "zendesk");
+      break;
+    case 9:
+      check(exchange, clients::outcome_from(exchange), "webhooks");
+      break;    // back-office records use it as is
     case 10: {  // Shopify's cost bucket, read from every GraphQL answer, ok or not
       if (auto pause = clients::ShopifyOrders::slow_down(wire);
           pause && (*pause < std::chrono::milliseconds(0) || *pause > an_hour)) {

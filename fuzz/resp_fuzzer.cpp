@@ -66,11 +66,21 @@ std::vector<Reply> read_all(std::string_view bytes, std::size_t chunk, bool& pro
 
 void write_resp(const Reply& reply, std::string& out) {
   switch (reply.type) {
-    case Reply::Type::string: out += "$" + std::to_string(reply.text.size()) + "\r\n" + reply.text + "\r\n"; break;
-    case Reply::Type::status: out += "+" + reply.text + "\r\n"; break;
-    case Reply::Type::error: out += "-" + reply.text + "\r\n"; break;
-    case Reply::Type::integer: out += ":" + std::to_string(reply.integer) + "\r\n"; break;
-    case Reply::Type::nil: out += "$-1\r\n"; break;
+    case Reply::Type::string:
+      out += "$" + std::to_string(reply.text.size()) + "\r\n" + reply.text + "\r\n";
+      break;
+    case Reply::Type::status:
+      out += "+" + reply.text + "\r\n";
+      break;
+    case Reply::Type::error:
+      out += "-" + reply.text + "\r\n";
+      break;
+    case Reply::Type::integer:
+      out += ":" + std::to_string(reply.integer) + "\r\n";
+      break;
+    case Reply::Type::nil:
+      out += "$-1\r\n";
+      break;
     case Reply::Type::array:
       out += "*" + std::to_string(reply.elements.size()) + "\r\n";
       for (const auto& element : reply.elements) write_resp(element, out);
@@ -89,8 +99,10 @@ bool same(const Reply& a, const Reply& b) {
 }
 
 void check_reply(const Reply& reply) {
-  if (reply.type != Reply::Type::integer && reply.integer != 0) violated("only integer replies carry a number", describe(reply));
-  if (reply.type != Reply::Type::array && !reply.elements.empty()) violated("only arrays have elements", describe(reply));
+  if (reply.type != Reply::Type::integer && reply.integer != 0)
+    violated("only integer replies carry a number", describe(reply));
+  if (reply.type != Reply::Type::array && !reply.elements.empty())
+    violated("only arrays have elements", describe(reply));
   if ((reply.type == Reply::Type::nil || reply.type == Reply::Type::array || reply.type == Reply::Type::integer) &&
       !reply.text.empty()) {
     violated("nil, arrays and integers carry no text", describe(reply));
@@ -129,7 +141,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto whole = read_all(bytes, bytes.size(), whole_error);
   if (error != whole_error) violated("socket reads of any size find the same protocol error", std::to_string(chunk));
   if (!error) {
-    if (whole.size() != replies.size()) violated("socket reads of any size give the same replies", std::to_string(chunk));
+    if (whole.size() != replies.size())
+      violated("socket reads of any size give the same replies", std::to_string(chunk));
     for (std::size_t i = 0; i < whole.size(); ++i) {
       if (!same(whole[i], replies[i])) violated("socket reads of any size give the same replies", describe(whole[i]));
     }

@@ -26,7 +26,7 @@ struct Shop {
 
 struct Order {
   std::string id;
-  std::string name;  // what the customer sees: "#1001"
+  std::string name;      // what the customer sees: "#1001"
   std::string currency;  // ISO 4217
   std::int64_t total_minor = 0;
   std::string created_at;          // optional RFC 3339: when the order was placed (refund policy)
@@ -49,7 +49,7 @@ struct Payment {
 };
 
 struct Refund {
-  std::int64_t amount_minor = 0;                // defaults to the order total
+  std::int64_t amount_minor = 0;                 // defaults to the order total
   std::string reason = "requested_by_customer";  // requested_by_customer | duplicate | fraudulent
 };
 

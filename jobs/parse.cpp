@@ -65,13 +65,12 @@ bool is_rfc3339(std::string_view t) {
     for (std::size_t i = from; i < from + n; ++i) v = v * 10 + (t[i] - '0');
     return v;
   };
-  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) ||
-      (t[10] != 'T' && t[10] != 't') || !digits(11, 2) || t[13] != ':' || !digits(14, 2) ||
-      t[16] != ':' || !digits(17, 2)) {
+  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) || (t[10] != 'T' && t[10] != 't') ||
+      !digits(11, 2) || t[13] != ':' || !digits(14, 2) || t[16] != ':' || !digits(17, 2)) {
     return false;
   }
-  int year = number(0, 4), month = number(5, 2), day = number(8, 2), hour = number(11, 2),
-      minute = number(14, 2), second = number(17, 2);
+  int year = number(0, 4), month = number(5, 2), day = number(8, 2), hour = number(11, 2), minute = number(14, 2),
+      second = number(17, 2);
   // A date that does not exist (February 31st) would still give timestamp_ms a number, and
   // that number decides whether a refund is inside the policy window.
   if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
@@ -144,9 +143,7 @@ bool is_word(std::string_view w, std::size_t max = 32) {
   return true;
 }
 
-bool is_currency_code(std::string_view c) {
-  return c.size() == 3 && currency_exponent(c).has_value();
-}
+bool is_currency_code(std::string_view c) { return c.size() == 3 && currency_exponent(c).has_value(); }
 
 // The dotted name of `key` inside `where`. JSON allows an empty key; it is named "" so that
 // a refusal never names no field at all (the fuzzer found `{"":tru,…}`).
@@ -203,7 +200,8 @@ class Reader {
     od::json_type type;
     if (auto error = v.type().get(type)) return mismatch(error, field, "must be an integer");
     if (type != od::json_type::number) return fail(field, "must be an integer");
-    if (auto error = v.get_int64().get(out)) return mismatch(error, field, "must be an integer (minor units, no decimals)");
+    if (auto error = v.get_int64().get(out))
+      return mismatch(error, field, "must be an integer (minor units, no decimals)");
     return true;
   }
 
@@ -240,9 +238,7 @@ class Reader {
 
   // A field the job does not use (upstream may add to the schema): ignored, but it must be
   // valid JSON, or the payload is not one JSON document and another reader would see another job.
-  bool unknown(od::value& v, std::string_view where, std::string_view key) {
-    return skip(v, where, key, 0);
-  }
+  bool unknown(od::value& v, std::string_view where, std::string_view key) { return skip(v, where, key, 0); }
 
  private:
   // Validates a value by visiting all of it; a defect names the unknown field it is in.
@@ -340,22 +336,29 @@ class JobReader {
       seen.v = true;
       std::int64_t version = 0;
       if (!r_.integer(v, "v", version)) return false;
-      if (version != 1) return r_.fail("v", "schema version " + std::to_string(version) + " is not supported (expected 1)");
+      if (version != 1)
+        return r_.fail("v", "schema version " + std::to_string(version) + " is not supported (expected 1)");
     } else if (key == "id") {
       seen.id = true;
       if (!r_.string(v, "id", job.id, 1024)) return false;
-      if (!is_safe_id(job.id)) return r_.fail("id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
+      if (!is_safe_id(job.id))
+        return r_.fail("id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
     } else if (key == "kind") {
       seen.kind = true;
       std::string kind;
       if (!r_.string(v, "kind", kind, 64)) return false;
       auto parsed = kind_from(kind);
-      if (!parsed) return r_.fail("kind", "'" + kind + "' is not one of order.canceled, refund.requested, dispute.opened, order.unfulfillable");
+      if (!parsed)
+        return r_.fail(
+            "kind",
+            "'" + kind + "' is not one of order.canceled, refund.requested, dispute.opened, order.unfulfillable");
       job.kind = *parsed;
     } else if (key == "occurred_at") {
       seen.occurred_at = true;
       if (!r_.string(v, "occurred_at", job.occurred_at, 64)) return false;
-      if (!is_rfc3339(job.occurred_at)) return r_.fail("occurred_at", "'" + job.occurred_at + "' is not an RFC 3339 timestamp like 2026-11-22T16:00:00Z");
+      if (!is_rfc3339(job.occurred_at))
+        return r_.fail("occurred_at",
+                       "'" + job.occurred_at + "' is not an RFC 3339 timestamp like 2026-11-22T16:00:00Z");
     } else if (key == "shop") {
       seen.shop = true;
       return shop(v);
@@ -397,15 +400,15 @@ class JobReader {
     if (!seen.order) return r_.fail("order", "is required");
     if (!seen.refund_amount) job.refund.amount_minor = job.order.total_minor;
     if (job.refund.amount_minor > job.order.total_minor) {
-      return r_.fail("refund.amount_minor", std::to_string(job.refund.amount_minor) +
-                                                " is more than the order total " +
+      return r_.fail("refund.amount_minor", std::to_string(job.refund.amount_minor) + " is more than the order total " +
                                                 std::to_string(job.order.total_minor));
     }
     if (!seen.notify) {
       job.notify = job.kind == Kind::dispute_opened ? Notify{false, false, true} : Notify{true, true, true};
     }
     if (job.order.paid() && !seen.payment) return r_.fail("payment", "is required for a paid order");
-    if (job.notify.email && job.customer.email.empty()) return r_.fail("customer.email", "is required to notify by email");
+    if (job.notify.email && job.customer.email.empty())
+      return r_.fail("customer.email", "is required to notify by email");
     if (job.notify.sms && job.customer.phone.empty()) return r_.fail("customer.phone", "is required to notify by sms");
     return true;
   }
@@ -426,7 +429,8 @@ class JobReader {
       } else if (key == "domain") {
         domain = true;
         if (!r_.string(f, "shop.domain", job.shop.domain, 253)) return false;
-        if (!is_hostname(job.shop.domain)) return r_.fail("shop.domain", "'" + job.shop.domain + "' is not a host name");
+        if (!is_hostname(job.shop.domain))
+          return r_.fail("shop.domain", "'" + job.shop.domain + "' is not a host name");
       } else {
         return r_.unknown(f, "shop", key);
       }
@@ -447,17 +451,20 @@ class JobReader {
       if (key == "id") {
         id = true;
         if (!r_.string(f, "order.id", o.id, 1024)) return false;
-        if (!is_safe_id(o.id)) return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
+        if (!is_safe_id(o.id))
+          return r_.fail("order.id", "must be 1-128 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
       } else if (key == "name") {
         return r_.text(f, "order.name", o.name, 128);
       } else if (key == "created_at") {
         if (r_.is_null(f)) return true;
         if (!r_.string(f, "order.created_at", o.created_at, 64)) return false;
-        if (!is_rfc3339(o.created_at)) return r_.fail("order.created_at", "'" + o.created_at + "' is not an RFC 3339 timestamp");
+        if (!is_rfc3339(o.created_at))
+          return r_.fail("order.created_at", "'" + o.created_at + "' is not an RFC 3339 timestamp");
       } else if (key == "currency") {
         currency = true;
         if (!r_.string(f, "order.currency", o.currency, 16)) return false;
-        if (!is_currency_code(o.currency)) return r_.fail("order.currency", "'" + o.currency + "' is not an ISO 4217 currency code");
+        if (!is_currency_code(o.currency))
+          return r_.fail("order.currency", "'" + o.currency + "' is not an ISO 4217 currency code");
       } else if (key == "total_minor") {
         total = true;
         if (!r_.integer(f, "order.total_minor", o.total_minor)) return false;
@@ -473,7 +480,8 @@ class JobReader {
           return true;
         }
         if (!r_.string(f, "order.fulfillment_status", o.fulfillment_status, 32)) return false;
-        if (!is_word(o.fulfillment_status)) return r_.fail("order.fulfillment_status", "must be a status like unfulfilled");
+        if (!is_word(o.fulfillment_status))
+          return r_.fail("order.fulfillment_status", "must be a status like unfulfilled");
       } else if (key == "line_items") {
         return line_items(f);
       } else {
@@ -505,7 +513,9 @@ class JobReader {
         if (key == "sku") return r_.text(f, where + ".sku", line.sku, 128);
         if (key == "location_id") {
           if (!r_.string(f, where + ".location_id", line.location_id, 128)) return false;
-          if (!is_safe_id(line.location_id)) return r_.fail(where + ".location_id", "must be characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
+          if (!is_safe_id(line.location_id))
+            return r_.fail(where + ".location_id",
+                           "must be characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
         } else if (key == "quantity") {
           quantity = true;
           if (!r_.integer(f, where + ".quantity", line.quantity)) return false;
@@ -558,7 +568,9 @@ class JobReader {
       } else if (key == "reference") {
         reference = true;
         if (!r_.string(f, "payment.reference", p.reference, 1024)) return false;
-        if (!is_safe_id(p.reference, 255)) return r_.fail("payment.reference", "must be 1-255 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
+        if (!is_safe_id(p.reference, 255))
+          return r_.fail("payment.reference",
+                         "must be 1-255 characters of A-Z a-z 0-9 . _ : -, the first a letter or digit");
       } else {
         return r_.unknown(f, "payment", key);
       }
@@ -598,7 +610,8 @@ class JobReader {
       if (key == "reason") return r_.text(f, "dispute.reason", job.dispute.reason, 64);
       if (key == "evidence_due_by") {
         if (!r_.string(f, "dispute.evidence_due_by", job.dispute.evidence_due_by, 64)) return false;
-        if (!is_rfc3339(job.dispute.evidence_due_by)) return r_.fail("dispute.evidence_due_by", "is not an RFC 3339 timestamp");
+        if (!is_rfc3339(job.dispute.evidence_due_by))
+          return r_.fail("dispute.evidence_due_by", "is not an RFC 3339 timestamp");
         return true;
       }
       return r_.unknown(f, "dispute", key);
@@ -613,11 +626,16 @@ class JobReader {
       std::string where = "notify[" + std::to_string(index++) + "]";
       od::value channel_value;
       std::string_view channel;
-      if (element.get(channel_value) || channel_value.get_string().get(channel)) return r_.fail(where, "must be a string");
-      if (channel == "email") job.notify.email = true;
-      else if (channel == "sms") job.notify.sms = true;
-      else if (channel == "staff") job.notify.staff = true;
-      else return r_.fail(where, "'" + std::string(channel) + "' is not one of email, sms, staff");
+      if (element.get(channel_value) || channel_value.get_string().get(channel))
+        return r_.fail(where, "must be a string");
+      if (channel == "email")
+        job.notify.email = true;
+      else if (channel == "sms")
+        job.notify.sms = true;
+      else if (channel == "staff")
+        job.notify.staff = true;
+      else
+        return r_.fail(where, "'" + std::string(channel) + "' is not one of email, sms, staff");
     }
     return true;
   }
@@ -634,8 +652,8 @@ bool is_safe_id(std::string_view text, std::size_t max) {
   char first = text.front();
   if (!((first >= 'a' && first <= 'z') || (first >= 'A' && first <= 'Z') || is_digit(first))) return false;
   for (char c : text) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '_' ||
-          c == ':' || c == '-')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '_' || c == ':' ||
+          c == '-')) {
       return false;
     }
   }
@@ -645,7 +663,7 @@ bool is_safe_id(std::string_view text, std::size_t max) {
 struct JobParser::Impl {
   ParseLimits limits;
   od::parser parser;
-  std::string buffer;  // the payload plus the padding simdjson reads past the end
+  std::string buffer;                  // the payload plus the padding simdjson reads past the end
   std::vector<std::string_view> keys;  // Reader's scratch space for repeated-key checks
 };
 

@@ -7,10 +7,19 @@
 namespace rescind::jobs {
 namespace {
 
-constexpr std::array<std::string_view, role_count> role_names{
-    "refund", "cancel", "restock", "email", "sms", "staff", "ticket", "record"};
+constexpr std::array<std::string_view, role_count> role_names{"refund", "cancel", "restock", "email",
+                                                              "sms",    "staff",  "ticket",  "record"};
 
-enum class When { always, refund_via_provider, platform_refunds, notify_email, notify_sms, notify_staff, unfulfilled, record };
+enum class When {
+  always,
+  refund_via_provider,
+  platform_refunds,
+  notify_email,
+  notify_sms,
+  notify_staff,
+  unfulfilled,
+  record
+};
 
 struct Rule {
   Role role;
@@ -21,10 +30,8 @@ struct Rule {
 // The customer hears about a refund only once it happened; a cancellation at the platform
 // (which restocks) comes before money moves, so a shipped order is never refunded blind.
 const Rule canceled[] = {
-    {Role::refund, When::refund_via_provider, {}},
-    {Role::email, When::notify_email, {Role::refund}},
-    {Role::sms, When::notify_sms, {Role::refund}},
-    {Role::staff, When::notify_staff, {Role::refund}},
+    {Role::refund, When::refund_via_provider, {}}, {Role::email, When::notify_email, {Role::refund}},
+    {Role::sms, When::notify_sms, {Role::refund}}, {Role::staff, When::notify_staff, {Role::refund}},
     {Role::record, When::record, {Role::refund}},
 };
 const Rule refund_approved[] = {
@@ -61,24 +68,36 @@ bool platform_holds_payment(const Job& job) { return job.payment.provider == job
 
 bool applies(When when, const Job& job, const PlanContext& context) {
   switch (when) {
-    case When::always: return true;
-    case When::refund_via_provider: return money_to_return(job) && !platform_holds_payment(job);
-    case When::platform_refunds: return money_to_return(job) && platform_holds_payment(job);
-    case When::notify_email: return job.notify.email;
-    case When::notify_sms: return job.notify.sms;
-    case When::notify_staff: return job.notify.staff;
-    case When::unfulfilled: return job.order.fulfillment_status == "unfulfilled";
-    case When::record: return context.record_configured;
+    case When::always:
+      return true;
+    case When::refund_via_provider:
+      return money_to_return(job) && !platform_holds_payment(job);
+    case When::platform_refunds:
+      return money_to_return(job) && platform_holds_payment(job);
+    case When::notify_email:
+      return job.notify.email;
+    case When::notify_sms:
+      return job.notify.sms;
+    case When::notify_staff:
+      return job.notify.staff;
+    case When::unfulfilled:
+      return job.order.fulfillment_status == "unfulfilled";
+    case When::record:
+      return context.record_configured;
   }
   return false;
 }
 
 Situation situation_of(const Job& job, const PlanContext& context) {
   switch (job.kind) {
-    case Kind::order_canceled: return Situation::canceled;
-    case Kind::dispute_opened: return Situation::disputed;
-    case Kind::order_unfulfillable: return Situation::unfulfillable;
-    case Kind::refund_requested: break;
+    case Kind::order_canceled:
+      return Situation::canceled;
+    case Kind::dispute_opened:
+      return Situation::disputed;
+    case Kind::order_unfulfillable:
+      return Situation::unfulfillable;
+    case Kind::refund_requested:
+      break;
   }
   if (job.order.fulfillment_status != "unfulfilled") return Situation::return_needed;
   // From the order's creation to the request, both in the job: every delivery and retry of
@@ -92,12 +111,18 @@ Situation situation_of(const Job& job, const PlanContext& context) {
 
 std::span<const Rule> rules_for(Situation situation) {
   switch (situation) {
-    case Situation::canceled: return canceled;
-    case Situation::refund_approved: return refund_approved;
-    case Situation::return_needed: return return_needed;
-    case Situation::outside_policy: return outside_policy;
-    case Situation::disputed: return disputed;
-    case Situation::unfulfillable: return unfulfillable;
+    case Situation::canceled:
+      return canceled;
+    case Situation::refund_approved:
+      return refund_approved;
+    case Situation::return_needed:
+      return return_needed;
+    case Situation::outside_policy:
+      return outside_policy;
+    case Situation::disputed:
+      return disputed;
+    case Situation::unfulfillable:
+      return unfulfillable;
   }
   return {};
 }
@@ -108,12 +133,18 @@ std::string_view to_string(Role role) { return role_names[static_cast<std::size_
 
 std::string_view to_string(Situation situation) {
   switch (situation) {
-    case Situation::canceled: return "canceled";
-    case Situation::refund_approved: return "refund_approved";
-    case Situation::return_needed: return "return_needed";
-    case Situation::outside_policy: return "outside_policy";
-    case Situation::disputed: return "disputed";
-    case Situation::unfulfillable: return "unfulfillable";
+    case Situation::canceled:
+      return "canceled";
+    case Situation::refund_approved:
+      return "refund_approved";
+    case Situation::return_needed:
+      return "return_needed";
+    case Situation::outside_policy:
+      return "outside_policy";
+    case Situation::disputed:
+      return "disputed";
+    case Situation::unfulfillable:
+      return "unfulfillable";
   }
   return "unknown";
 }
@@ -121,8 +152,9 @@ std::string_view to_string(Situation situation) {
 Plan plan_for(const Job& job, const PlanContext& context) {
   Plan plan;
   plan.situation = situation_of(job, context);
-  plan.refund_by_platform = applies(When::platform_refunds, job, context) &&
-                            (plan.situation == Situation::refund_approved || plan.situation == Situation::unfulfillable);
+  plan.refund_by_platform =
+      applies(When::platform_refunds, job, context) &&
+      (plan.situation == Situation::refund_approved || plan.situation == Situation::unfulfillable);
   for (const auto& rule : rules_for(plan.situation)) {
     if (!applies(rule.when, job, context)) continue;
     Step step{rule.role, 0};

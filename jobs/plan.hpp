@@ -37,7 +37,7 @@ struct Step {
 
 struct Plan {
   Situation situation = Situation::canceled;
-  std::vector<Step> steps;  // every dependency points to an earlier index
+  std::vector<Step> steps;          // every dependency points to an earlier index
   bool refund_by_platform = false;  // the shop's platform holds the payment: cancel refunds
 };
 

@@ -39,8 +39,13 @@ constexpr Templates outside_policy{
     "Refund request for {order} ({shop}) refused: outside the policy window. Event {event}.",
 };
 constexpr Templates disputed{
-    "", "", "", "", "",
-    ":rotating_light: Dispute on order {order} ({shop}), reason {reason}: shipment stopped, evidence due {due}. Event {event}.",
+    "",
+    "",
+    "",
+    "",
+    "",
+    ":rotating_light: Dispute on order {order} ({shop}), reason {reason}: shipment stopped, evidence due {due}. Event "
+    "{event}.",
 };
 constexpr Templates unfulfillable{
     "We are sorry: order {order} cannot be delivered",
@@ -55,12 +60,18 @@ constexpr Templates unfulfillable{
 
 const Templates& templates_for(Situation situation) {
   switch (situation) {
-    case Situation::canceled: return canceled;
-    case Situation::refund_approved: return refund_approved;
-    case Situation::return_needed: return return_needed;
-    case Situation::outside_policy: return outside_policy;
-    case Situation::disputed: return disputed;
-    case Situation::unfulfillable: return unfulfillable;
+    case Situation::canceled:
+      return canceled;
+    case Situation::refund_approved:
+      return refund_approved;
+    case Situation::return_needed:
+      return return_needed;
+    case Situation::outside_policy:
+      return outside_policy;
+    case Situation::disputed:
+      return disputed;
+    case Situation::unfulfillable:
+      return unfulfillable;
   }
   return canceled;
 }

@@ -35,37 +35,99 @@ class LabelCache {
 };
 
 // Fine between 0.1 and 5 s, where jobs of a busy worker land, so p50/p99 estimates are usable.
-const prometheus::Histogram::BucketBoundaries job_buckets{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75,
-                                                          1, 1.5, 2, 3, 4, 5, 7.5, 10, 30, 60, 300};
-const prometheus::Histogram::BucketBoundaries request_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const prometheus::Histogram::BucketBoundaries job_buckets{
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 30, 60, 300};
+const prometheus::Histogram::BucketBoundaries request_buckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                              0.25,  0.5,    1,     2.5,  5,     10};
 }  // namespace
 
 struct Metrics::Families {
   explicit Families(prometheus::Registry& r)
-      : jobs(prometheus::BuildCounter().Name("rescind_jobs_total").Help("Jobs finished, by kind and outcome (succeeded, retried, dead_lettered, invalid)").Register(r)),
-        job_duration(prometheus::BuildHistogram().Name("rescind_job_duration_seconds").Help("Time from enqueue to acknowledgement").Register(r)),
-        requests(prometheus::BuildCounter().Name("rescind_provider_requests_total").Help("Provider calls by provider, step and HTTP status (or transport)").Register(r)),
-        request_duration(prometheus::BuildHistogram().Name("rescind_provider_request_duration_seconds").Help("Provider call latency").Register(r)),
-        in_flight(prometheus::BuildGauge().Name("rescind_jobs_in_flight").Help("Jobs this worker is running now").Register(r).Add({})),
-        stale(prometheus::BuildCounter().Name("rescind_stale_results_total").Help("Results dropped because another consumer had claimed the entry").Register(r).Add({})),
-        redeliveries(prometheus::BuildCounter().Name("rescind_redeliveries_total").Help("Entries claimed from consumers that went silent").Register(r).Add({})),
-        promoted(prometheus::BuildCounter().Name("rescind_retries_promoted_total").Help("Due retries moved back into the jobs stream").Register(r).Add({})),
-        removed(prometheus::BuildCounter().Name("rescind_housekeeping_removed_total").Help("What housekeeping removed: jobs_entries (acknowledged history), dlq_entries (retention), consumers").Register(r)),
-        rate_limited(prometheus::BuildCounter().Name("rescind_rate_limited_total").Help("429 answers from providers").Register(r)),
-        deferred(prometheus::BuildCounter().Name("rescind_jobs_deferred_total").Help("Jobs put back without running or using an attempt: running_elsewhere (their job id was running in another entry), handed_back (a stopping worker)").Register(r)),
-        write_failures(prometheus::BuildCounter().Name("rescind_queue_write_failures_total").Help("Writes Redis did not take after retries, by action (ack, reschedule, dead_letter, step_state): the entry waits for the visibility timeout").Register(r)),
-        pending_refunds_total(prometheus::BuildCounter().Name("rescind_pending_refunds_total").Help("Refunds a provider reported pending (outcome pending), and how pending refunds ended (succeeded, failed: dead-lettered)").Register(r)),
-        reconciled(prometheus::BuildCounter().Name("rescind_refund_reconciles_total").Help("Lookups of a job's refund at the provider before a new idempotency key: found, none (new key used), unknown (retried)").Register(r)),
-        pending_refunds(gauge(r, "rescind_refunds_pending", "Refunds accepted by the provider but not yet completed (sampled)")),
-        receivers_disabled(prometheus::BuildCounter().Name("rescind_record_receivers_disabled_total").Help("Back-office receivers that answered 410 Gone and are no longer called (on-call re-enables them)").Register(r).Add({})),
+      : jobs(prometheus::BuildCounter()
+                 .Name("rescind_jobs_total")
+                 .Help("Jobs finished, by kind and outcome (succeeded, retried, dead_lettered, invalid)")
+                 .Register(r)),
+        job_duration(prometheus::BuildHistogram()
+                         .Name("rescind_job_duration_seconds")
+                         .Help("Time from enqueue to acknowledgement")
+                         .Register(r)),
+        requests(prometheus::BuildCounter()
+                     .Name("rescind_provider_requests_total")
+                     .Help("Provider calls by provider, step and HTTP status (or transport)")
+                     .Register(r)),
+        request_duration(prometheus::BuildHistogram()
+                             .Name("rescind_provider_request_duration_seconds")
+                             .Help("Provider call latency")
+                             .Register(r)),
+        in_flight(prometheus::BuildGauge()
+                      .Name("rescind_jobs_in_flight")
+                      .Help("Jobs this worker is running now")
+                      .Register(r)
+                      .Add({})),
+        stale(prometheus::BuildCounter()
+                  .Name("rescind_stale_results_total")
+                  .Help("Results dropped because another consumer had claimed the entry")
+                  .Register(r)
+                  .Add({})),
+        redeliveries(prometheus::BuildCounter()
+                         .Name("rescind_redeliveries_total")
+                         .Help("Entries claimed from consumers that went silent")
+                         .Register(r)
+                         .Add({})),
+        promoted(prometheus::BuildCounter()
+                     .Name("rescind_retries_promoted_total")
+                     .Help("Due retries moved back into the jobs stream")
+                     .Register(r)
+                     .Add({})),
+        removed(prometheus::BuildCounter()
+                    .Name("rescind_housekeeping_removed_total")
+                    .Help("What housekeeping removed: jobs_entries (acknowledged history), dlq_entries (retention), "
+                          "consumers")
+                    .Register(r)),
+        rate_limited(prometheus::BuildCounter()
+                         .Name("rescind_rate_limited_total")
+                         .Help("429 answers from providers")
+                         .Register(r)),
+        deferred(prometheus::BuildCounter()
+                     .Name("rescind_jobs_deferred_total")
+                     .Help("Jobs put back without running or using an attempt: running_elsewhere (their job id was "
+                           "running in another entry), handed_back (a stopping worker)")
+                     .Register(r)),
+        write_failures(prometheus::BuildCounter()
+                           .Name("rescind_queue_write_failures_total")
+                           .Help("Writes Redis did not take after retries, by action (ack, reschedule, dead_letter, "
+                                 "step_state): the entry waits for the visibility timeout")
+                           .Register(r)),
+        pending_refunds_total(prometheus::BuildCounter()
+                                  .Name("rescind_pending_refunds_total")
+                                  .Help("Refunds a provider reported pending (outcome pending), and how pending "
+                                        "refunds ended (succeeded, failed: dead-lettered)")
+                                  .Register(r)),
+        reconciled(prometheus::BuildCounter()
+                       .Name("rescind_refund_reconciles_total")
+                       .Help("Lookups of a job's refund at the provider before a new idempotency key: found, none (new "
+                             "key used), unknown (retried)")
+                       .Register(r)),
+        pending_refunds(
+            gauge(r, "rescind_refunds_pending", "Refunds accepted by the provider but not yet completed (sampled)")),
+        receivers_disabled(
+            prometheus::BuildCounter()
+                .Name("rescind_record_receivers_disabled_total")
+                .Help("Back-office receivers that answered 410 Gone and are no longer called (on-call re-enables them)")
+                .Register(r)
+                .Add({})),
         lag(gauge(r, "rescind_stream_lag", "Entries of the jobs stream not yet delivered to the group (sampled)")),
         pending(gauge(r, "rescind_stream_pending", "Entries delivered but not yet acknowledged (sampled)")),
         length(gauge(r, "rescind_stream_length", "Entries in the jobs stream (sampled)")),
         retry_scheduled(gauge(r, "rescind_retry_scheduled", "Jobs waiting in the retry set (sampled)")),
         dlq_depth(gauge(r, "rescind_dlq_depth", "Entries in the dead-letter queue (sampled)")),
-        http_pools(gauge(r, "rescind_http_pools", "Provider origins with a connection pool in this worker (idle ones are dropped)")),
-        http_connections(gauge(r, "rescind_http_connections", "Provider connections open in this worker, idle or in use")),
-        limiter_accounts(gauge(r, "rescind_limiter_accounts", "Provider accounts (a Shopify shop, a Twilio sender…) with quota state in this worker")) {}
+        http_pools(gauge(r, "rescind_http_pools",
+                         "Provider origins with a connection pool in this worker (idle ones are dropped)")),
+        http_connections(
+            gauge(r, "rescind_http_connections", "Provider connections open in this worker, idle or in use")),
+        limiter_accounts(
+            gauge(r, "rescind_limiter_accounts",
+                  "Provider accounts (a Shopify shop, a Twilio sender…) with quota state in this worker")) {}
 
   static prometheus::Gauge& gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
     return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
@@ -109,23 +171,41 @@ Metrics::~Metrics() = default;
 
 void Metrics::job_finished(std::string_view kind, std::string_view outcome, double seconds) {
   auto& f = *families_;
-  f.jobs_by_kind_outcome.get({kind, outcome}, [&]() -> auto& {
-    return f.jobs.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}});
-  }).Increment();
+  f.jobs_by_kind_outcome
+      .get(
+          {kind, outcome},
+          [&]() -> auto& {
+            return f.jobs.Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}});
+          })
+      .Increment();
   if (seconds < 0) return;
-  f.job_duration_by_kind.get({kind}, [&]() -> auto& {
-    return f.job_duration.Add({{"kind", std::string(kind)}}, job_buckets);
-  }).Observe(seconds);
+  f.job_duration_by_kind
+      .get(
+          {kind},
+          [&]() -> auto& {
+            return f.job_duration.Add({{"kind", std::string(kind)}}, job_buckets);
+          })
+      .Observe(seconds);
 }
 
-void Metrics::provider_request(std::string_view provider, std::string_view step, std::string_view code, double seconds) {
+void Metrics::provider_request(std::string_view provider, std::string_view step, std::string_view code,
+                               double seconds) {
   auto& f = *families_;
-  f.requests_by_provider_step_code.get({provider, step, code}, [&]() -> auto& {
-    return f.requests.Add({{"provider", std::string(provider)}, {"step", std::string(step)}, {"code", std::string(code)}});
-  }).Increment();
-  f.request_duration_by_provider.get({provider}, [&]() -> auto& {
-    return f.request_duration.Add({{"provider", std::string(provider)}}, request_buckets);
-  }).Observe(seconds);
+  f.requests_by_provider_step_code
+      .get(
+          {provider, step, code},
+          [&]() -> auto& {
+            return f.requests.Add(
+                {{"provider", std::string(provider)}, {"step", std::string(step)}, {"code", std::string(code)}});
+          })
+      .Increment();
+  f.request_duration_by_provider
+      .get(
+          {provider},
+          [&]() -> auto& {
+            return f.request_duration.Add({{"provider", std::string(provider)}}, request_buckets);
+          })
+      .Observe(seconds);
 }
 
 void Metrics::jobs_in_flight(long long count) { families_->in_flight.Set(static_cast<double>(count)); }
@@ -153,7 +233,8 @@ void Metrics::queue_write_failed(std::string_view action) {
 }
 
 void Metrics::pending_refund(std::string_view provider, std::string_view outcome) {
-  families_->pending_refunds_total.Add({{"provider", std::string(provider)}, {"outcome", std::string(outcome)}}).Increment();
+  families_->pending_refunds_total.Add({{"provider", std::string(provider)}, {"outcome", std::string(outcome)}})
+      .Increment();
 }
 
 void Metrics::refund_reconciled(std::string_view provider, std::string_view result) {

@@ -23,8 +23,8 @@ class Metrics {
   void job_finished(std::string_view kind, std::string_view outcome, double seconds);
   void provider_request(std::string_view provider, std::string_view step, std::string_view code, double seconds);
   void jobs_in_flight(long long count);
-  void stale_completion();                  // a result dropped: another consumer owned the entry
-  void redelivered(long long entries);      // entries claimed from silent consumers
+  void stale_completion();              // a result dropped: another consumer owned the entry
+  void redelivered(long long entries);  // entries claimed from silent consumers
   void retries_promoted(long long entries);
   // what: jobs_entries (acknowledged history trimmed), dlq_entries (retention), consumers
   void housekeeping_removed(std::string_view what, long long count);

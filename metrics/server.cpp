@@ -23,7 +23,11 @@ using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 Server::Server(asio::any_io_executor executor, prometheus::Registry& registry, Readiness readiness, ServerLimits limits)
-    : executor_(executor), registry_(registry), readiness_(std::move(readiness)), limits_(limits), acceptor_(executor) {}
+    : executor_(executor),
+      registry_(registry),
+      readiness_(std::move(readiness)),
+      limits_(limits),
+      acceptor_(executor) {}
 
 unsigned short Server::listen(const std::string& host_port) {
   auto colon = host_port.rfind(':');

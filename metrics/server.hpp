@@ -41,8 +41,7 @@ class Server {
   // nullopt when ready; otherwise why not (the body of the 503).
   using Readiness = std::function<std::optional<std::string>()>;
 
-  Server(asio::any_io_executor executor, prometheus::Registry& registry, Readiness readiness,
-         ServerLimits limits = {});
+  Server(asio::any_io_executor executor, prometheus::Registry& registry, Readiness readiness, ServerLimits limits = {});
 
   // Binds HOST:PORT (port 0: any free one) and returns the bound port; throws
   // std::runtime_error with a readable message if it cannot.

@@ -60,7 +60,8 @@ std::string account_key(std::string_view provider, std::string_view account) {
 
 }  // namespace
 
-Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix, Clock clock)
+Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
+                 Clock clock)
     : executor_(executor),
       limits_(std::move(limits)),
       redis_(redis),
@@ -88,7 +89,8 @@ void Limiter::evict_idle(TimePoint now) {
   std::erase_if(accounts_, [&](const auto& item) {
     const Account& a = *item.second;
     return a.callers == 0 && a.in_flight == 0 && a.waiting.empty() && !a.fleet_pause_reading &&
-           a.probe != Probe::in_flight && a.paused_until <= now && a.tat <= now_micros && now - a.last_used >= evict_after;
+           a.probe != Probe::in_flight && a.paused_until <= now && a.tat <= now_micros &&
+           now - a.last_used >= evict_after;
   });
 }
 
@@ -201,24 +203,27 @@ asio::awaitable<bool> Limiter::nap(Account& state, TimePoint deadline) {
 
 void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
   state.fleet_pause_reading = true;
-  asio::co_spawn(executor_, [this, key = pause_key, &state]() -> asio::awaitable<void> {
-    redis::Request request;
-    request.push("PTTL", key);
-    auto result = co_await redis_.exec(std::move(request));
-    auto now = clock_();
-    state.fleet_pause_reading = false;
-    state.fleet_pause_read = now;  // a failed read counts too: Redis down must not stop every call
-    // PTTL: milliseconds left; -2 no pause; -1 a key without expiry, which pause() never writes.
-    if (result.ok() && !result.replies.empty() && result.replies[0].type == redis::Reply::Type::integer &&
-        result.replies[0].integer > 0) {
-      auto until = now + std::min(milliseconds(result.replies[0].integer), milliseconds(std::chrono::hours(1)));
-      if (until > state.paused_until) {
-        state.paused_until = until;
-        state.probe = Probe::due;
-      }
-    }
-    wake(state);
-  }, asio::detached);
+  asio::co_spawn(
+      executor_,
+      [this, key = pause_key, &state]() -> asio::awaitable<void> {
+        redis::Request request;
+        request.push("PTTL", key);
+        auto result = co_await redis_.exec(std::move(request));
+        auto now = clock_();
+        state.fleet_pause_reading = false;
+        state.fleet_pause_read = now;  // a failed read counts too: Redis down must not stop every call
+        // PTTL: milliseconds left; -2 no pause; -1 a key without expiry, which pause() never writes.
+        if (result.ok() && !result.replies.empty() && result.replies[0].type == redis::Reply::Type::integer &&
+            result.replies[0].integer > 0) {
+          auto until = now + std::min(milliseconds(result.replies[0].integer), milliseconds(std::chrono::hours(1)));
+          if (until > state.paused_until) {
+            state.paused_until = until;
+            state.probe = Probe::due;
+          }
+        }
+        wake(state);
+      },
+      asio::detached);
 }
 
 void Limiter::wake(Account& state) {
@@ -264,11 +269,14 @@ void Limiter::pause(std::string_view provider, std::string_view account_name, mi
   state.probe = Probe::due;
   if (limits_.scope != Scope::fleet || for_how_long.count() <= 0) return;
   auto key = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name) + ":pause";
-  asio::co_spawn(executor_, [this, key, for_how_long]() -> asio::awaitable<void> {
-    redis::Request request;
-    request.push("SET", key, "1", "PX", for_how_long.count());
-    co_await redis_.exec(std::move(request));
-  }, asio::detached);
+  asio::co_spawn(
+      executor_,
+      [this, key, for_how_long]() -> asio::awaitable<void> {
+        redis::Request request;
+        request.push("SET", key, "1", "PX", for_how_long.count());
+        co_await redis_.exec(std::move(request));
+      },
+      asio::detached);
 }
 
 }  // namespace rescind::ratelimit

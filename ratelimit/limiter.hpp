@@ -37,8 +37,9 @@ class Limiter {
 
   // `redis` is used in fleet scope only; keys are `{prefix}:rl:{provider}:{account}`, the
   // fleet-wide pause `{prefix}:rl:{provider}:{account}:pause`. `clock` is injected for tests.
-  Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
-          Clock clock = [] { return std::chrono::steady_clock::now(); });
+  Limiter(
+      asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
+      Clock clock = [] { return std::chrono::steady_clock::now(); });
 
   asio::awaitable<Admission> acquire(std::string_view provider, std::string_view account);
   // The call admitted by acquire() has ended. A 429 answer is reported with pause() right
@@ -63,7 +64,7 @@ class Limiter {
   enum class Probe { none, due, in_flight };
 
   struct Account {
-    Gcra::Micros tat{0};      // local scope
+    Gcra::Micros tat{0};       // local scope
     TimePoint paused_until{};  // after a 429, this worker's or (fleet scope) any worker's
     Probe probe = Probe::none;
     std::size_t in_flight = 0;

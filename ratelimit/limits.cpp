@@ -25,7 +25,8 @@ const Limit* Limits::find(std::string_view provider, std::string_view account) c
 
 bool parse_limit(std::string_view text, Limits& limits, std::string& error) {
   auto fail = [&](std::string why) {
-    error = "'" + std::string(text) + "': " + why + " (expected PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=100/s:20)";
+    error = "'" + std::string(text) + "': " + why +
+            " (expected PROVIDER[/ACCOUNT]=RATE/s[:BURST[:INFLIGHT]], e.g. stripe=100/s:20)";
     return false;
   };
   auto eq = text.find('=');

@@ -11,8 +11,8 @@
 namespace rescind::ratelimit {
 
 struct Limit {
-  double per_second = 0;  // 0: unlimited
-  double burst = 1;       // requests admitted at once from a full bucket
+  double per_second = 0;          // 0: unlimited
+  double burst = 1;               // requests admitted at once from a full bucket
   std::size_t max_in_flight = 0;  // 0: no cap
 };
 

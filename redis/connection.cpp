@@ -1,7 +1,7 @@
 #include "redis/connection.hpp"
 
-#include <hiredis/read.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/read.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,9 +25,7 @@ using boost::system::error_code;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto connect_timeout = std::chrono::seconds(5);
 
-error_code protocol_error() {
-  return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
-}
+error_code protocol_error() { return boost::system::errc::make_error_code(boost::system::errc::protocol_error); }
 
 class ConnectCategory final : public boost::system::error_category {
  public:
@@ -151,15 +149,16 @@ asio::awaitable<error_code> Connection::connect() {
 
   Request hello;
   // AUTH user password (Redis 6 ACLs) when the URL names a user; AUTH password is the default user.
-  if (!endpoint_.user.empty()) hello.push("AUTH", endpoint_.user, endpoint_.password);
-  else if (!endpoint_.password.empty()) hello.push("AUTH", endpoint_.password);
+  if (!endpoint_.user.empty())
+    hello.push("AUTH", endpoint_.user, endpoint_.password);
+  else if (!endpoint_.password.empty())
+    hello.push("AUTH", endpoint_.password);
   bool auth = !hello.empty();
   if (endpoint_.db != 0) hello.push("SELECT", endpoint_.db);
   if (!hello.empty()) {
-    auto [hec, replies] = co_await asio::async_initiate<decltype(use_tuple),
-                                                        void(error_code, std::vector<Reply>)>(
-        [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); },
-        use_tuple, std::move(hello));
+    auto [hec, replies] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, std::vector<Reply>)>(
+        [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); }, use_tuple,
+        std::move(hello));
     if (hec) co_return finish(hec);
     for (std::size_t i = 0; i < replies.size(); ++i) {
       if (!replies[i].is_error()) continue;
@@ -175,19 +174,17 @@ asio::awaitable<Result> Connection::exec(Request request) {
     if (auto ec = co_await connect()) co_return Result{ec, {}};
     if (!state_) co_return Result{asio::error::operation_aborted, {}};  // closed meanwhile
   }
-  auto [ec, replies] = co_await asio::async_initiate<decltype(use_tuple),
-                                                      void(error_code, std::vector<Reply>)>(
-      [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); },
-      use_tuple, std::move(request));
+  auto [ec, replies] = co_await asio::async_initiate<decltype(use_tuple), void(error_code, std::vector<Reply>)>(
+      [this](auto handler, Request req) { start_exec(std::move(req), Handler(std::move(handler))); }, use_tuple,
+      std::move(request));
   co_return Result{ec, std::move(replies)};
 }
 
 void Connection::start_exec(Request request, Handler handler) {
   auto& state = *state_;
   if (state.broken) {
-    asio::post(executor_, [h = std::move(handler)]() mutable {
-      std::move(h)(asio::error::not_connected, std::vector<Reply>{});
-    });
+    asio::post(executor_,
+               [h = std::move(handler)]() mutable { std::move(h)(asio::error::not_connected, std::vector<Reply>{}); });
     return;
   }
   state.outbox += request.payload();
@@ -275,9 +272,8 @@ void Connection::fail_all(State& state, error_code error) {
   state.lowest().close(ignored);  // no TLS close_notify: the reader and writer may be mid-operation
   state.outbox.clear();
   for (auto& pending : state.pending) {
-    asio::post(state.executor, [h = std::move(pending.handler), error]() mutable {
-      std::move(h)(error, std::vector<Reply>{});
-    });
+    asio::post(state.executor,
+               [h = std::move(pending.handler), error]() mutable { std::move(h)(error, std::vector<Reply>{}); });
   }
   state.pending.clear();
 }

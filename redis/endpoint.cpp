@@ -53,8 +53,9 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
     // Only the scheme is quoted: the rest may be a password.
     auto scheme = url.find("://");
     error = std::string("expected ") + shape +
-            (scheme == std::string_view::npos ? std::string(", got no scheme")
-                                              : ", got a " + std::string(url.substr(0, std::min<std::size_t>(scheme, 20))) + ":// URL");
+            (scheme == std::string_view::npos
+                 ? std::string(", got no scheme")
+                 : ", got a " + std::string(url.substr(0, std::min<std::size_t>(scheme, 20))) + ":// URL");
     return std::nullopt;
   }
   // The last '@': a password may hold an unencoded one, a host never does.
@@ -103,8 +104,10 @@ std::optional<Endpoint> parse_endpoint(std::string_view url, std::string& error)
       return std::nullopt;
     }
   }
-  if (bracketed) ep.host = std::string(*bracketed);
-  else if (!rest.empty()) ep.host = std::string(rest);
+  if (bracketed)
+    ep.host = std::string(*bracketed);
+  else if (!rest.empty())
+    ep.host = std::string(rest);
   return ep;
 }
 

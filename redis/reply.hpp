@@ -21,9 +21,7 @@ struct Reply {
   bool is_nil() const { return type == Type::nil; }
   bool is_array() const { return type == Type::array; }
   // Error replies start with their code: "BUSYGROUP Consumer Group name already exists".
-  bool error_is(std::string_view code) const {
-    return is_error() && text.compare(0, code.size(), code) == 0;
-  }
+  bool error_is(std::string_view code) const { return is_error() && text.compare(0, code.size(), code) == 0; }
 };
 
 std::string describe(const Reply& reply);  // for logs and error messages

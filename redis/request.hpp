@@ -33,8 +33,7 @@ class Request {
   std::string_view as_arg(const std::string& s) { return s; }
   std::string_view as_arg(const char* s) { return s; }
   template <class T>
-    requires std::is_integral_v<T>
-  std::string_view as_arg(T n) {
+  requires std::is_integral_v<T> std::string_view as_arg(T n) {
     auto& slot = scratch_[scratch_index_++ % 8];
     slot = std::to_string(n);
     return slot;

@@ -81,8 +81,9 @@ std::shared_ptr<ssl::context> make_tls_context(const TlsFiles& files, std::strin
 bool use_tls_files(Endpoint& endpoint, const TlsFiles& files, std::string& error) {
   bool any = !files.ca_file.empty() || !files.cert_file.empty() || !files.key_file.empty();
   if (any && !endpoint.tls) {
-    error = "--redis-ca-file, --redis-tls-cert and --redis-tls-key need a rediss:// URL in --redis "
-            "(with redis:// the connection is not encrypted)";
+    error =
+        "--redis-ca-file, --redis-tls-cert and --redis-tls-key need a rediss:// URL in --redis "
+        "(with redis:// the connection is not encrypted)";
     return false;
   }
   if (files.cert_file.empty() != files.key_file.empty()) {

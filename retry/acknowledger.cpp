@@ -59,8 +59,10 @@ asio::awaitable<void> Acknowledger::flush() {
   // forever when a standard algorithm copies one.)
   std::vector<std::size_t> order;
   order.reserve(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) if (!batch[i].lease_key.empty()) order.push_back(i);
-  for (std::size_t i = 0; i < batch.size(); ++i) if (batch[i].lease_key.empty()) order.push_back(i);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (!batch[i].lease_key.empty()) order.push_back(i);
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].lease_key.empty()) order.push_back(i);
   for (std::size_t from = 0; from < order.size(); from += max_batch) {
     auto to = std::min(order.size(), from + max_batch);
     std::vector<std::string_view> keys{keys_.jobs};
@@ -71,10 +73,11 @@ asio::awaitable<void> Acknowledger::flush() {
     auto result = co_await script_.run(redis_, keys, args);
     bool answered = result.ok() && result.replies[0].is_array() && result.replies[0].elements.size() == to - from;
     for (auto i = from; i < to; ++i) {
-      auto finished = !answered ? Finished::failed
+      auto finished = !answered                                           ? Finished::failed
                       : result.replies[0].elements[i - from].integer == 1 ? Finished::done
-                                                                           : Finished::stale;
-      asio::post(executor_, [done = std::move(batch[order[i]].done), finished]() mutable { std::move(done)(finished); });
+                                                                          : Finished::stale;
+      asio::post(executor_,
+                 [done = std::move(batch[order[i]].done), finished]() mutable { std::move(done)(finished); });
     }
   }
 }

@@ -57,8 +57,9 @@ asio::awaitable<std::optional<long long>> Housekeeping::trim_jobs(redis::Connect
 
 asio::awaitable<std::optional<long long>> Housekeeping::expire_dead_letters(redis::Connection& redis,
                                                                             std::chrono::milliseconds retention) const {
-  auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch()) - retention;
+  auto horizon =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()) -
+      retention;
   redis::Request trim;
   trim.push("XTRIM", dlq_key_, "MINID", std::to_string(horizon.count()));
   auto result = co_await redis.exec(std::move(trim));
@@ -79,9 +80,12 @@ asio::awaitable<std::vector<std::string>> Housekeeping::remove_idle_consumers(re
     long long pending = 0, idle_ms = 0;
     for (std::size_t i = 0; i + 1 < consumer.elements.size(); i += 2) {
       const auto& key = consumer.elements[i].text;
-      if (key == "name") name = consumer.elements[i + 1].text;
-      else if (key == "pending") pending = consumer.elements[i + 1].integer;
-      else if (key == "idle") idle_ms = consumer.elements[i + 1].integer;
+      if (key == "name")
+        name = consumer.elements[i + 1].text;
+      else if (key == "pending")
+        pending = consumer.elements[i + 1].integer;
+      else if (key == "idle")
+        idle_ms = consumer.elements[i + 1].integer;
     }
     if (name.empty() || name == self || pending > 0 || idle_ms < idle.count()) continue;
     std::vector<std::string_view> keys{jobs_key_}, args{group_, name};

@@ -100,20 +100,26 @@ Envelope Envelope::of(const redis::StreamEntry& entry) {
   constexpr long long absent = -1;  // no valid field is negative
   if (const auto* text = entry.field("attempt")) {
     auto attempt = to_number(text, absent);
-    if (attempt < 1) envelope.corrected.push_back("attempt");  // stays 1
-    else envelope.attempt = static_cast<int>(std::min<long long>(attempt, max_attempt));
+    if (attempt < 1)
+      envelope.corrected.push_back("attempt");  // stays 1
+    else
+      envelope.attempt = static_cast<int>(std::min<long long>(attempt, max_attempt));
     if (attempt > max_attempt) envelope.corrected.push_back("attempt");
   }
   envelope.first_at_ms = added_ms;
   if (const auto* text = entry.field("first_at")) {
     auto first_at = to_number(text, absent);
-    if (first_at >= 0 && first_at <= added_ms) envelope.first_at_ms = first_at;
-    else envelope.corrected.push_back("first_at");
+    if (first_at >= 0 && first_at <= added_ms)
+      envelope.first_at_ms = first_at;
+    else
+      envelope.corrected.push_back("first_at");
   }
   envelope.origin_id = entry.id;
   if (const auto* origin = entry.field("origin_id"); origin && !origin->empty()) {
-    if (is_stream_id(*origin)) envelope.origin_id = *origin;
-    else envelope.corrected.push_back("origin_id");
+    if (is_stream_id(*origin))
+      envelope.origin_id = *origin;
+    else
+      envelope.corrected.push_back("origin_id");
   }
   return envelope;
 }
@@ -125,8 +131,8 @@ std::string rfc3339_now() {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 
@@ -148,8 +154,9 @@ std::string error_of(const redis::Result& result, const redis::Reply* reply) {
 }
 }  // namespace
 
-asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::string& entry_id, const std::string& lease_key,
-                                       const std::string& state_key, std::chrono::milliseconds lease_for) const {
+asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::string& entry_id,
+                                       const std::string& lease_key, const std::string& state_key,
+                                       std::chrono::milliseconds lease_for) const {
   auto ttl = std::to_string(lease_for.count());
   Begun begun;
   // The common case, a free lease, in one pipelined round trip without Lua: SET NX and the
@@ -162,9 +169,10 @@ asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::stri
   fast.push("HGETALL", state_key);
   auto quick = co_await redis.exec(std::move(fast));
   if (!quick.ok() || quick.replies.size() != 2 || !quick.replies[1].is_array() || quick.replies[0].is_error()) {
-    begun.error = error_of(quick, quick.ok() && !quick.replies.empty() && quick.replies[0].is_error() ? &quick.replies[0]
-                                  : quick.ok() && quick.replies.size() == 2                          ? &quick.replies[1]
-                                                                                                     : nullptr);
+    begun.error =
+        error_of(quick, quick.ok() && !quick.replies.empty() && quick.replies[0].is_error() ? &quick.replies[0]
+                        : quick.ok() && quick.replies.size() == 2                           ? &quick.replies[1]
+                                                                                            : nullptr);
     co_return begun;
   }
   if (!quick.replies[0].is_nil()) {
@@ -202,7 +210,8 @@ asio::awaitable<Finished> JobQueue::finish(redis::Connection& redis, std::vector
 
 asio::awaitable<Finished> JobQueue::acknowledge(redis::Connection& redis, const std::string& entry_id,
                                                 std::string_view lease_key) const {
-  std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "ack"};  // named: g++ 12 miscompiles a braced list in co_await
+  std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id,
+                                     "ack"};  // named: g++ 12 miscompiles a braced list in co_await
   co_return co_await finish(redis, std::move(args), lease_key);
 }
 
@@ -210,8 +219,8 @@ asio::awaitable<Finished> JobQueue::reschedule(redis::Connection& redis, const s
                                                const std::string& job, const Envelope& envelope,
                                                std::chrono::system_clock::time_point due, bool uses_attempt,
                                                std::string_view lease_key) const {
-  auto member = std::to_string(envelope.attempt + (uses_attempt ? 1 : 0)) + ":" + std::to_string(envelope.first_at_ms) + ":" +
-                envelope.origin_id + ":" + job;
+  auto member = std::to_string(envelope.attempt + (uses_attempt ? 1 : 0)) + ":" + std::to_string(envelope.first_at_ms) +
+                ":" + envelope.origin_id + ":" + job;
   auto due_ms = std::to_string(millis(due));
   std::vector<std::string_view> args{keys_.group, keys_.consumer, entry_id, "retry", due_ms, member};
   co_return co_await finish(redis, std::move(args), lease_key);

@@ -30,9 +30,9 @@ struct QueueKeys {
 struct Envelope {
   static constexpr int max_attempt = 1000;  // the most any retry policy allows
 
-  int attempt = 1;           // 1 for the first delivery
+  int attempt = 1;            // 1 for the first delivery
   long long first_at_ms = 0;  // when the job first entered the stream: bounds its age
-  std::string origin_id;     // its first stream id: what the DLQ names
+  std::string origin_id;      // its first stream id: what the DLQ names
   // The fields `of` found unusable and replaced (empty when all were fine), for a log line.
   std::vector<std::string_view> corrected;
 
@@ -52,8 +52,8 @@ struct Begun {
   enum class State { leased, busy, failed };
   State state = State::failed;
   std::vector<std::pair<std::string, std::string>> steps;  // role → "done:<ref>" (leased)
-  std::chrono::milliseconds busy_for{0};  // busy: how long the other entry's lease has left
-  std::string error;                      // failed: why Redis did not answer
+  std::chrono::milliseconds busy_for{0};                   // busy: how long the other entry's lease has left
+  std::string error;                                       // failed: why Redis did not answer
 };
 
 // An entry in flight here, and the lease of its job id once it holds one (else empty).
@@ -87,12 +87,13 @@ class JobQueue {
   asio::awaitable<Finished> reschedule(redis::Connection& redis, const std::string& entry_id, const std::string& job,
                                        const Envelope& envelope, std::chrono::system_clock::time_point due,
                                        bool uses_attempt = true, std::string_view lease_key = {}) const;
-  asio::awaitable<Finished> dead_letter(redis::Connection& redis, const std::string& entry_id,
-                                        const DeadLetter& letter, std::string_view lease_key = {}) const;
+  asio::awaitable<Finished> dead_letter(redis::Connection& redis, const std::string& entry_id, const DeadLetter& letter,
+                                        std::string_view lease_key = {}) const;
 
   // Moves retries due by `now` back into the stream (at most `limit`); how many moved.
   asio::awaitable<std::optional<long long>> promote_due(redis::Connection& redis,
-                                                        std::chrono::system_clock::time_point now, long long limit) const;
+                                                        std::chrono::system_clock::time_point now,
+                                                        long long limit) const;
 
   // Resets the idle time of the entries this consumer still owns (a heartbeat for jobs
   // still running), so nobody claims them, and extends their leases by `lease_for`;
@@ -102,8 +103,9 @@ class JobQueue {
 
   // Takes over up to `count` entries idle for at least `min_idle` (their worker died or
   // hung). Returns the entries with their delivery counts (after this claim).
-  asio::awaitable<std::vector<std::pair<redis::StreamEntry, long long>>> claim_idle(
-      redis::Connection& redis, std::chrono::milliseconds min_idle, long long count) const;
+  asio::awaitable<std::vector<std::pair<redis::StreamEntry, long long>>> claim_idle(redis::Connection& redis,
+                                                                                    std::chrono::milliseconds min_idle,
+                                                                                    long long count) const;
 
  private:
   asio::awaitable<Finished> finish(redis::Connection& redis, std::vector<std::string_view> args,

@@ -8,10 +8,14 @@ namespace rescind::retry {
 
 std::string_view to_string(Outcome::Kind kind) {
   switch (kind) {
-    case Outcome::Kind::ok: return "ok";
-    case Outcome::Kind::retryable: return "retryable";
-    case Outcome::Kind::permanent: return "permanent";
-    case Outcome::Kind::rate_limited: return "rate_limited";
+    case Outcome::Kind::ok:
+      return "ok";
+    case Outcome::Kind::retryable:
+      return "retryable";
+    case Outcome::Kind::permanent:
+      return "permanent";
+    case Outcome::Kind::rate_limited:
+      return "rate_limited";
   }
   return "unknown";
 }
@@ -19,9 +23,14 @@ std::string_view to_string(Outcome::Kind kind) {
 Outcome::Kind classify_status(int status) {
   if (status >= 200 && status < 300) return Outcome::Kind::ok;
   switch (status) {
-    case 429: return Outcome::Kind::rate_limited;
-    case 408: case 409: case 425: return Outcome::Kind::retryable;
-    default: break;
+    case 429:
+      return Outcome::Kind::rate_limited;
+    case 408:
+    case 409:
+    case 425:
+      return Outcome::Kind::retryable;
+    default:
+      break;
   }
   if (status >= 500) return Outcome::Kind::retryable;
   return Outcome::Kind::permanent;
@@ -45,7 +54,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   std::string text(value);
   if (!strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
   // In whole seconds first: a far-future date would overflow the clock's nanoseconds.
-  long long delta_s = static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::chrono::system_clock::to_time_t(now));
+  long long delta_s =
+      static_cast<long long>(timegm(&tm)) - static_cast<long long>(std::chrono::system_clock::to_time_t(now));
   return std::chrono::milliseconds(std::chrono::seconds(std::clamp(delta_s, 0LL, 3600LL)));
 }
 

@@ -13,10 +13,10 @@ struct Outcome {
   enum class Kind { ok, retryable, permanent, rate_limited };
 
   Kind kind = Kind::ok;
-  int status = 0;               // HTTP status; 0 when no answer came back
-  std::string code;             // the provider's error code ("charge_already_refunded", "21211")
-  std::string message;          // human text for logs and the dead-letter queue
-  std::string reference;        // the provider's id for what it did (re_…, SM…)
+  int status = 0;         // HTTP status; 0 when no answer came back
+  std::string code;       // the provider's error code ("charge_already_refunded", "21211")
+  std::string message;    // human text for logs and the dead-letter queue
+  std::string reference;  // the provider's id for what it did (re_…, SM…)
   std::optional<std::chrono::milliseconds> retry_after;
   // Set on any outcome, even ok, when the provider's own budget signals say it is nearly out
   // (Shopify's query-cost bucket): pause this account that long before the next call, so
@@ -39,7 +39,8 @@ struct Outcome {
   // The worker is stopping and did not make the call: the job goes back to the queue at
   // once, without using an attempt, for another worker to run the step.
   static Outcome not_sent() {
-    return {Kind::rate_limited, 0, "not_sent", "the worker is stopping: the call was not made", {}, std::chrono::milliseconds(0), {}};
+    return {Kind::rate_limited,           0, "not_sent", "the worker is stopping: the call was not made", {},
+            std::chrono::milliseconds(0), {}};
   }
   bool was_not_sent() const { return kind == Kind::rate_limited && code == "not_sent"; }
 };

@@ -33,9 +33,12 @@ bool parse_policy(std::string_view text, Policy& policy, std::string& error) {
       error = std::string(name) + ": '" + std::string(value) + "' is not a duration like 250ms, 30s, 5m";
       return false;
     }
-    if (name == "base") policy.base = *duration;
-    else if (name == "cap") policy.cap = *duration;
-    else if (name == "max_age") policy.max_age = *duration;
+    if (name == "base")
+      policy.base = *duration;
+    else if (name == "cap")
+      policy.cap = *duration;
+    else if (name == "max_age")
+      policy.max_age = *duration;
     else {
       error = "unknown setting '" + std::string(name) + "' (attempts, base, cap, max_age)";
       return false;

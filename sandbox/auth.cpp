@@ -35,9 +35,7 @@ int base64_value(char c) {
 
 }  // namespace
 
-std::optional<std::string_view> bearer_token(const Request& request) {
-  return credentials_for(request, "bearer");
-}
+std::optional<std::string_view> bearer_token(const Request& request) { return credentials_for(request, "bearer"); }
 
 std::optional<BasicCredentials> basic_credentials(const Request& request) {
   auto encoded = credentials_for(request, "basic");

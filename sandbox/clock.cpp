@@ -23,8 +23,8 @@ void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point a
   int ms = static_cast<int>((since_epoch - secs).count());
   std::tm tm = utc(std::chrono::system_clock::time_point(secs));
   char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
   out.append(buf, static_cast<std::size_t>(n));
 }
 

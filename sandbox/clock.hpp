@@ -10,9 +10,7 @@ struct Instant {
   std::chrono::steady_clock::time_point steady;  // for quotas: never jumps
   std::chrono::system_clock::time_point wall;    // for timestamps in answers and the ledger
 
-  static Instant now() {
-    return {std::chrono::steady_clock::now(), std::chrono::system_clock::now()};
-  }
+  static Instant now() { return {std::chrono::steady_clock::now(), std::chrono::system_clock::now()}; }
 };
 
 // 2026-11-22T16:00:00.123Z

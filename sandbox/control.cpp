@@ -88,8 +88,7 @@ Response Sandbox::control(Request& request, std::string_view path, Instant now) 
   return control_error(http::status::not_found, "no control endpoint " + std::string(path));
 }
 
-std::optional<Response> Sandbox::provider_control(Request& request, std::string_view path,
-                                                  Instant now) {
+std::optional<Response> Sandbox::provider_control(Request& request, std::string_view path, Instant now) {
   std::string_view rest = path.substr(3);  // after "/__"
   auto slash = rest.find('/');
   if (slash == std::string_view::npos) return std::nullopt;

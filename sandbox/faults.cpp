@@ -16,13 +16,11 @@ constexpr std::string_view known_fields =
     "status, count, retry_after_s, delay_ms, quota_rps, burst, lose_response, throttled, echo_request";
 
 std::string integer_error(std::string_view where, long long min, long long max) {
-  return std::string(where) + ": must be an integer from " + std::to_string(min) + " to " +
-         std::to_string(max);
+  return std::string(where) + ": must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
 }
 
 // Reads one integer field; an empty string means it was fine.
-std::string read_integer(od::value value, std::string_view where, long long min, long long max,
-                         long long& out) {
+std::string read_integer(od::value value, std::string_view where, long long min, long long max, long long& out) {
   std::int64_t number = 0;
   if (value.get_int64().get(number) || number < min || number > max) {
     return integer_error(where, min, max);
@@ -120,8 +118,7 @@ FaultSet::ParseResult FaultSet::parse(std::string& body, std::span<const std::st
     std::size_t index = 0;
     while (index < providers.size() && providers[index] != name) ++index;
     if (index == providers.size()) {
-      return fail("unknown provider " + common::json_string(name) +
-                  " (known: " + known_providers(providers) + ")");
+      return fail("unknown provider " + common::json_string(name) + " (known: " + known_providers(providers) + ")");
     }
     if (seen[index]) return fail(std::string(name) + ": given twice");
     seen[index] = true;

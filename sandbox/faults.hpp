@@ -27,9 +27,7 @@ struct ProviderFaults {
   // worker's error texts (they must be redacted).
   bool echo_request = false;
 
-  bool empty() const {
-    return !status && delay.count() == 0 && !quota && lose_response == 0 && throttled == 0;
-  }
+  bool empty() const { return !status && delay.count() == 0 && !quota && lose_response == 0 && throttled == 0; }
 };
 
 // What the faults decide about one call before the provider sees it.

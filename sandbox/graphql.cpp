@@ -120,17 +120,28 @@ class Reader {
       if (at_ >= text_.size()) break;
       char e = text_[at_++];
       switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
         case 'u': {
           // Kept as written: the sandbox compares ids and enum names, never escaped text.
           out += "\\u";
           break;
         }
-        default: out += e;
+        default:
+          out += e;
       }
     }
     if (at_ >= text_.size() || text_[at_] != '"') {
@@ -281,10 +292,23 @@ class Reader {
     if (depth_ > max_depth) return fail("Sandbox: the document nests too deeply");
     if (error_) return false;
     switch (token_.kind) {
-      case Token::Kind::end: return unexpected();
-      case Token::Kind::integer: value.kind = Value::Kind::integer; value.text = token_.text; advance(); return !error_;
-      case Token::Kind::floating: value.kind = Value::Kind::floating; value.text = token_.text; advance(); return !error_;
-      case Token::Kind::string: value.kind = Value::Kind::string; value.text = token_.text; advance(); return !error_;
+      case Token::Kind::end:
+        return unexpected();
+      case Token::Kind::integer:
+        value.kind = Value::Kind::integer;
+        value.text = token_.text;
+        advance();
+        return !error_;
+      case Token::Kind::floating:
+        value.kind = Value::Kind::floating;
+        value.text = token_.text;
+        advance();
+        return !error_;
+      case Token::Kind::string:
+        value.kind = Value::Kind::string;
+        value.text = token_.text;
+        advance();
+        return !error_;
       case Token::Kind::name:
         value.text = token_.text;
         value.kind = token_.text == "true" || token_.text == "false" ? Value::Kind::boolean
@@ -292,7 +316,8 @@ class Reader {
                                                                      : Value::Kind::enumeration;
         advance();
         return !error_;
-      case Token::Kind::punctuator: break;
+      case Token::Kind::punctuator:
+        break;
     }
     if (punctuator("$")) {
       if (constant) return unexpected();
@@ -346,14 +371,19 @@ const Value* Value::field(std::string_view name) const {
 
 std::string Value::printed() const {
   switch (kind) {
-    case Kind::absent: return "";
-    case Kind::variable: return "$" + text;
-    case Kind::null: return "null";
-    case Kind::string: return "\"" + text + "\"";
+    case Kind::absent:
+      return "";
+    case Kind::variable:
+      return "$" + text;
+    case Kind::null:
+      return "null";
+    case Kind::string:
+      return "\"" + text + "\"";
     case Kind::boolean:
     case Kind::integer:
     case Kind::floating:
-    case Kind::enumeration: return text;
+    case Kind::enumeration:
+      return text;
     case Kind::list: {
       std::string out = "[";
       for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i].printed();

@@ -20,8 +20,8 @@ struct Location {
 struct Value {
   enum class Kind { absent, variable, null, boolean, integer, floating, string, enumeration, list, object };
   Kind kind = Kind::absent;
-  std::string text;  // variable name, number, string contents, enum name; "true"/"false"
-  std::vector<Value> items;                            // list
+  std::string text;          // variable name, number, string contents, enum name; "true"/"false"
+  std::vector<Value> items;  // list
   std::vector<std::pair<std::string, Value>> fields;  // object, in the order written
 
   bool is(Kind k) const { return kind == k; }
@@ -50,7 +50,7 @@ struct Field {
 
 struct VariableDefinition {
   std::string name;
-  std::string type;  // as written, without spaces: "ID!", "[String!]"
+  std::string type;     // as written, without spaces: "ID!", "[String!]"
   Value default_value;  // absent when none
   Location at;
 };

@@ -38,9 +38,7 @@ Response method_not_allowed(std::string_view allow, std::string_view content_typ
   return response;
 }
 
-std::string_view target_path(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
+std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
 
 std::string_view target_query(std::string_view target) {
   auto mark = target.find('?');

@@ -24,8 +24,7 @@ std::string IdempotencyStore::slot(std::string_view scope, std::string_view key)
   return out;
 }
 
-IdempotencyStore::Lookup IdempotencyStore::find(std::string_view scope, std::string_view key,
-                                                std::uint64_t fingerprint,
+IdempotencyStore::Lookup IdempotencyStore::find(std::string_view scope, std::string_view key, std::uint64_t fingerprint,
                                                 std::chrono::system_clock::time_point now,
                                                 std::optional<std::chrono::seconds> retention) {
   auto it = saved_.find(slot(scope, key));

@@ -44,8 +44,7 @@ class IdempotencyStore {
   // Keys are per provider (`scope`): a Stripe key never collides with a PayPal one. A key
   // saved longer than `retention` ago is forgotten (nullopt: kept for ever) and unseen.
   Lookup find(std::string_view scope, std::string_view key, std::uint64_t fingerprint,
-              std::chrono::system_clock::time_point now,
-              std::optional<std::chrono::seconds> retention = std::nullopt);
+              std::chrono::system_clock::time_point now, std::optional<std::chrono::seconds> retention = std::nullopt);
   void save(std::string_view scope, std::string_view key, SavedResponse response);
   void clear() { saved_.clear(); }
   std::size_t size() const { return saved_.size(); }

@@ -17,9 +17,8 @@ simdjson::padded_string_view padded(std::string& text);
 // Malformed JSON, as opposed to valid JSON of an unexpected shape (INCORRECT_TYPE,
 // NO_SUCH_FIELD): only the former makes the whole body unreadable.
 inline bool is_malformed(simdjson::error_code error) {
-  return error != simdjson::SUCCESS && error != simdjson::INCORRECT_TYPE &&
-         error != simdjson::NO_SUCH_FIELD && error != simdjson::NUMBER_OUT_OF_RANGE &&
-         error != simdjson::NUMBER_ERROR;
+  return error != simdjson::SUCCESS && error != simdjson::INCORRECT_TYPE && error != simdjson::NO_SUCH_FIELD &&
+         error != simdjson::NUMBER_OUT_OF_RANGE && error != simdjson::NUMBER_ERROR;
 }
 
 // True once the whole document has been read: catches trailing text after the root value.

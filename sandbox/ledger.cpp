@@ -7,8 +7,8 @@
 namespace rescind::sandbox {
 namespace {
 
-constexpr std::array<std::string_view, action_count> action_names{
-    "refund", "cancel", "restock", "email", "sms", "staff", "ticket", "record"};
+constexpr std::array<std::string_view, action_count> action_names{"refund", "cancel", "restock", "email",
+                                                                  "sms",    "staff",  "ticket",  "record"};
 
 void append_effect(std::string& out, const Effect& effect) {
   out += "{\"provider\":";
@@ -46,9 +46,7 @@ void append_effect(std::string& out, const Effect& effect) {
 
 }  // namespace
 
-std::string_view action_name(Action action) {
-  return action_names[static_cast<std::size_t>(action)];
-}
+std::string_view action_name(Action action) { return action_names[static_cast<std::size_t>(action)]; }
 
 void Ledger::record(Effect effect) {
   ++effect_count_;

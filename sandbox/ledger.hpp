@@ -19,7 +19,7 @@ std::string_view action_name(Action action);
 struct Effect {
   std::string_view provider;  // a provider's name(): lives as long as the sandbox
   Action action = Action::record;
-  std::string job_id;  // X-Rescind-Job, else the id the wire format carries, else empty
+  std::string job_id;                        // X-Rescind-Job, else the id the wire format carries, else empty
   std::optional<std::int64_t> amount_minor;  // money effects only
   std::string currency;                      // lower-case ISO 4217, money effects only
   std::string ref;                           // the provider's id for it (re_…, SM…)

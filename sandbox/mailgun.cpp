@@ -23,14 +23,12 @@ Response message_response(http::status status, std::string_view message) {
 
 // The domain of /v3/{domain}/messages, or empty.
 std::string_view domain_of(std::string_view path) {
-  std::string_view domain =
-      path.substr(api_prefix.size(), path.size() - api_prefix.size() - messages_suffix.size());
+  std::string_view domain = path.substr(api_prefix.size(), path.size() - api_prefix.size() - messages_suffix.size());
   return domain.find('/') == std::string_view::npos ? domain : std::string_view{};
 }
 
 // "<20261122160000.1.5F3A@mg.example>": Mailgun's ids are a timestamp, a serial and the domain.
-std::string message_id(std::chrono::system_clock::time_point now, std::uint64_t serial,
-                       std::string_view domain) {
+std::string message_id(std::chrono::system_clock::time_point now, std::uint64_t serial, std::string_view domain) {
   std::time_t secs = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -61,8 +59,10 @@ std::optional<std::vector<std::string>> recipients_of(std::string_view to) {
         if (escaped) {
           escaped = false;
         } else if (in_quotes) {
-          if (c == '\\') escaped = true;
-          else if (c == '"') in_quotes = false;
+          if (c == '\\')
+            escaped = true;
+          else if (c == '"')
+            in_quotes = false;
         } else if (c == '"') {
           in_quotes = true;
         } else if (std::string_view("<>[]:;@\\").find(c) != std::string_view::npos) {
@@ -85,8 +85,10 @@ std::optional<std::vector<std::string>> recipients_of(std::string_view to) {
     if (escaped) {
       escaped = false;
     } else if (quoted) {
-      if (c == '\\') escaped = true;
-      else if (c == '"') quoted = false;
+      if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        quoted = false;
     } else if (c == '"') {
       quoted = true;
     } else if (c == '<') {
@@ -116,8 +118,7 @@ class Mailgun final : public Provider {
       return std::move(*refused);
     }
     auto credentials = basic_credentials(request);
-    if (!credentials || credentials->user != "api" ||
-        credentials->password != sandbox_credentials::mailgun_api_key) {
+    if (!credentials || credentials->user != "api" || credentials->password != sandbox_credentials::mailgun_api_key) {
       return refuse(text_response(http::status::unauthorized, "Forbidden"));
     }
     std::string_view domain = domain_of(call.path);
@@ -135,8 +136,7 @@ class Mailgun final : public Provider {
     for (std::string_view field : {"from", "to", "subject"}) {
       const std::string* value = form->find(field);
       if (!value || value->empty()) {
-        return refuse(message_response(http::status::bad_request,
-                                       "'" + std::string(field) + "' parameter is missing"));
+        return refuse(message_response(http::status::bad_request, "'" + std::string(field) + "' parameter is missing"));
       }
     }
     auto recipients = recipients_of(*form->find("to"));
@@ -161,8 +161,8 @@ class Mailgun final : public Provider {
     body += ",\"message\":\"Queued. Thank you.\"}";
     Reply reply = refuse(json_response(http::status::ok, std::move(body)));
     const std::string* job = form->find("v:rescind_job_id");
-    reply.effect = effect_of(call, name(), Action::email, std::move(id),
-                             job ? std::string_view(*job) : std::string_view{});
+    reply.effect =
+        effect_of(call, name(), Action::email, std::move(id), job ? std::string_view(*job) : std::string_view{});
     // One message to every recipient, as Mailgun sends it: all of them are in the ledger.
     for (const auto& address : *recipients) reply.effect->to += (reply.effect->to.empty() ? "" : ",") + address;
     return reply;

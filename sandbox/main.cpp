@@ -77,8 +77,7 @@ int main(int argc, char** argv) {
       ->envname("RESCIND_PAYPAL_TOKEN_TTL")
       ->check([](const std::string& text) {
         auto d = common::parse_duration(text);
-        return d && *d >= std::chrono::seconds(1) ? std::string{}
-                                                  : "not a duration of at least 1s such as 9h or 90s";
+        return d && *d >= std::chrono::seconds(1) ? std::string{} : "not a duration of at least 1s such as 9h or 90s";
       })
       ->capture_default_str();
   app.add_option("--paypal-claim-expires-in", options.paypal_expires_in,
@@ -102,8 +101,7 @@ int main(int argc, char** argv) {
 
   auto listen = sandbox::parse_listen_address(options.listen);
   if (!listen) {
-    std::cerr << "--listen: expected HOST:PORT with a numeric address, got '" << options.listen
-              << "'\n";
+    std::cerr << "--listen: expected HOST:PORT with a numeric address, got '" << options.listen << "'\n";
     return exit_usage;
   }
   common::log::Level level = common::log::Level::info;
@@ -112,9 +110,10 @@ int main(int argc, char** argv) {
 
   auto mode = options.ledger_mode == "counts" ? sandbox::LedgerMode::counts : sandbox::LedgerMode::full;
   sandbox::ProviderOptions provider_options;
-  provider_options.paypal_token_ttl = std::chrono::duration_cast<std::chrono::seconds>(
-      *common::parse_duration(options.paypal_token_ttl));
-  if (!options.paypal_expires_in.empty()) provider_options.paypal_claimed_expires_in = std::stoll(options.paypal_expires_in);
+  provider_options.paypal_token_ttl =
+      std::chrono::duration_cast<std::chrono::seconds>(*common::parse_duration(options.paypal_token_ttl));
+  if (!options.paypal_expires_in.empty())
+    provider_options.paypal_claimed_expires_in = std::stoll(options.paypal_expires_in);
   sandbox::Sandbox fakes(mode, provider_options);
   boost::asio::io_context io(static_cast<int>(options.threads));
 
@@ -138,8 +137,7 @@ int main(int argc, char** argv) {
   std::printf("listening on %s\n", bound.c_str());
   std::fflush(stdout);
   common::log::info("sandbox listening",
-                    {{"address", bound}, {"ledger_mode", options.ledger_mode},
-                     {"threads", options.threads}});
+                    {{"address", bound}, {"ledger_mode", options.ledger_mode}, {"threads", options.threads}});
 
   std::vector<std::thread> extra;
   for (unsigned i = 1; i < options.threads; ++i) extra.emplace_back([&io] { io.run(); });

@@ -28,9 +28,12 @@ std::string lower(std::string_view text) {
 
 std::string_view status_word(RefundStatus status) {
   switch (status) {
-    case RefundStatus::pending: return "pending";
-    case RefundStatus::succeeded: return "succeeded";
-    case RefundStatus::failed: return "failed";
+    case RefundStatus::pending:
+      return "pending";
+    case RefundStatus::succeeded:
+      return "succeeded";
+    case RefundStatus::failed:
+      return "failed";
   }
   return "failed";
 }
@@ -150,7 +153,8 @@ std::optional<Response> PaymentBook::control(std::string_view action, Request& r
   if (action == "funds") {
     if (!insufficient) return control_error("funds.insufficient: is required");
     insufficient_funds_ = *insufficient;
-    return json_response(http::status::ok, std::string("{\"insufficient\":") + (insufficient_funds_ ? "true" : "false") + "}");
+    return json_response(http::status::ok,
+                         std::string("{\"insufficient\":") + (insufficient_funds_ ? "true" : "false") + "}");
   }
   if (action == "refunds") {
     std::size_t settled = 0;
@@ -187,8 +191,8 @@ std::optional<Response> PaymentBook::control(std::string_view action, Request& r
   }
   std::string body = "{\"id\":";
   common::append_json_string(body, state.id);
-  body += ",\"captured_minor\":" + std::to_string(state.captured) + ",\"refunded_minor\":" +
-          std::to_string(refunded(state)) + ",\"currency\":";
+  body += ",\"captured_minor\":" + std::to_string(state.captured) +
+          ",\"refunded_minor\":" + std::to_string(refunded(state)) + ",\"currency\":";
   common::append_json_string(body, state.currency);
   body += '}';
   return json_response(http::status::ok, std::move(body));

@@ -41,9 +41,9 @@ struct RefundRecord {
   std::int64_t amount = 0;  // the provider's minor units
   std::string currency;     // lower-case ISO 4217
   RefundStatus status = RefundStatus::succeeded;
-  std::string job_id;      // empty: made by hand
-  std::string invoice_id;  // PayPal
-  std::string reason;      // Stripe's reason word, Square's free text
+  std::string job_id;                                         // empty: made by hand
+  std::string invoice_id;                                     // PayPal
+  std::string reason;                                         // Stripe's reason word, Square's free text
   std::vector<std::pair<std::string, std::string>> metadata;  // Stripe
   std::chrono::system_clock::time_point created;
 };

@@ -44,12 +44,11 @@ struct Decimals {
 
 // Currencies whose decimals are not 2. PayPal refuses decimals for HUF, JPY and TWD
 // (developer.paypal.com currency codes), although ISO 4217 gives HUF and TWD two.
-constexpr std::array<Decimals, 25> non_two_decimals{{
-    {"BHD", 3, 3}, {"BIF", 0, 0}, {"CLP", 0, 0}, {"DJF", 0, 0}, {"GNF", 0, 0},
-    {"HUF", 0, 2}, {"IQD", 3, 3}, {"ISK", 0, 0}, {"JOD", 3, 3}, {"JPY", 0, 0},
-    {"KMF", 0, 0}, {"KRW", 0, 0}, {"KWD", 3, 3}, {"LYD", 3, 3}, {"OMR", 3, 3},
-    {"PYG", 0, 0}, {"RWF", 0, 0}, {"TND", 3, 3}, {"TWD", 0, 2}, {"UGX", 0, 0},
-    {"VND", 0, 0}, {"VUV", 0, 0}, {"XAF", 0, 0}, {"XOF", 0, 0}, {"XPF", 0, 0}}};
+constexpr std::array<Decimals, 25> non_two_decimals{
+    {{"BHD", 3, 3}, {"BIF", 0, 0}, {"CLP", 0, 0}, {"DJF", 0, 0}, {"GNF", 0, 0}, {"HUF", 0, 2}, {"IQD", 3, 3},
+     {"ISK", 0, 0}, {"JOD", 3, 3}, {"JPY", 0, 0}, {"KMF", 0, 0}, {"KRW", 0, 0}, {"KWD", 3, 3}, {"LYD", 3, 3},
+     {"OMR", 3, 3}, {"PYG", 0, 0}, {"RWF", 0, 0}, {"TND", 3, 3}, {"TWD", 0, 2}, {"UGX", 0, 0}, {"VND", 0, 0},
+     {"VUV", 0, 0}, {"XAF", 0, 0}, {"XOF", 0, 0}, {"XPF", 0, 0}}};
 
 Decimals decimals_of(std::string_view code) {
   for (const auto& entry : non_two_decimals) {
@@ -65,8 +64,8 @@ struct Issue {
 };
 
 // {"name":…,"message":…,"debug_id":…,"details":[…]}: the shape of every PayPal REST error.
-Response error_response(http::status status, std::string_view name, std::string_view message,
-                        std::string_view debug_id, const std::optional<Issue>& issue = {}) {
+Response error_response(http::status status, std::string_view name, std::string_view message, std::string_view debug_id,
+                        const std::optional<Issue>& issue = {}) {
   std::string body = "{\"name\":";
   common::append_json_string(body, name);
   body += ",\"message\":";
@@ -121,9 +120,7 @@ Parse read_amount(od::value value, RefundBody& refund) {
   for (auto member : amount) {
     std::string_view key;
     if (member.unescaped_key().get(key)) return Parse::malformed;
-    std::string_view* slot = key == "value"           ? &refund.value
-                             : key == "currency_code" ? &refund.currency
-                                                      : nullptr;
+    std::string_view* slot = key == "value" ? &refund.value : key == "currency_code" ? &refund.currency : nullptr;
     if (!slot) continue;
     error = member.value().get_string().get(*slot);
     if (error) return is_malformed(error) ? Parse::malformed : Parse::bad_type;
@@ -229,27 +226,27 @@ class PayPal final : public Provider {
     unsigned code = static_cast<unsigned>(failure.status);
     switch (code) {
       case 429:
-        return error_response(failure.status, "RATE_LIMIT_REACHED",
-                              "Too many requests. Blocked due to rate limiting.", debug_id());
+        return error_response(failure.status, "RATE_LIMIT_REACHED", "Too many requests. Blocked due to rate limiting.",
+                              debug_id());
       case 401:
         return error_response(failure.status, "AUTHENTICATION_FAILURE",
                               "Authentication failed due to invalid authentication credentials or "
                               "a missing Authorization header.",
                               debug_id());
       case 403:
-        return error_response(failure.status, "NOT_AUTHORIZED",
-                              "Authorization failed due to insufficient permissions.", debug_id());
+        return error_response(failure.status, "NOT_AUTHORIZED", "Authorization failed due to insufficient permissions.",
+                              debug_id());
       case 404:
-        return error_response(failure.status, "RESOURCE_NOT_FOUND",
-                              "The specified resource does not exist.", debug_id());
+        return error_response(failure.status, "RESOURCE_NOT_FOUND", "The specified resource does not exist.",
+                              debug_id());
       case 422:
         return error_response(failure.status, "UNPROCESSABLE_ENTITY", unprocessable_message, debug_id());
       case 503:
         return error_response(failure.status, "SERVICE_UNAVAILABLE", "Service Unavailable.", debug_id());
       default:
         if (code >= 500) {
-          return error_response(failure.status, "INTERNAL_SERVER_ERROR",
-                                "An internal server error has occurred.", debug_id());
+          return error_response(failure.status, "INTERNAL_SERVER_ERROR", "An internal server error has occurred.",
+                                debug_id());
         }
         return error_response(failure.status, "INVALID_REQUEST", bad_request_message, debug_id());
     }
@@ -259,8 +256,8 @@ class PayPal final : public Provider {
 
   // POST /__paypal/expire-tokens: every token issued so far stops working, as when PayPal
   // drops a token before its expires_in.
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point now, Ledger& ledger) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point now,
+                                  Ledger& ledger) override {
     if (action != "expire-tokens") return book_.control(action, request, ledger, now);
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
@@ -274,8 +271,8 @@ class PayPal final : public Provider {
   // The {capture_id} of /v2/payments/captures/{capture_id}/refund, or empty.
   static std::string_view capture_id(std::string_view path) {
     if (!path.starts_with(captures_prefix) || !path.ends_with(refund_suffix)) return {};
-    std::string_view id = path.substr(captures_prefix.size(),
-                                      path.size() - captures_prefix.size() - refund_suffix.size());
+    std::string_view id =
+        path.substr(captures_prefix.size(), path.size() - captures_prefix.size() - refund_suffix.size());
     return is_resource_id(id) ? id : std::string_view{};
   }
 
@@ -306,8 +303,7 @@ class PayPal final : public Provider {
     auto credentials = basic_credentials(call.request);
     if (!credentials || credentials->user != sandbox_credentials::paypal_client_id ||
         credentials->password != sandbox_credentials::paypal_secret) {
-      return refuse(oauth_error(http::status::unauthorized, "invalid_client",
-                                "Client Authentication failed"));
+      return refuse(oauth_error(http::status::unauthorized, "invalid_client", "Client Authentication failed"));
     }
     auto form = Form::parse(call.request.body());
     const std::string* grant = form ? form->find("grant_type") : nullptr;
@@ -315,8 +311,8 @@ class PayPal final : public Provider {
       return refuse(oauth_error(http::status::bad_request, "unsupported_grant_type", "Grant Type is NULL"));
     }
     if (*grant != "client_credentials") {
-      return refuse(oauth_error(http::status::bad_request, "unsupported_grant_type",
-                                "Grant Type is not supported: " + *grant));
+      return refuse(
+          oauth_error(http::status::bad_request, "unsupported_grant_type", "Grant Type is not supported: " + *grant));
     }
     if (tokens_.size() >= max_tokens_kept) {
       std::erase_if(tokens_, [&](const auto& entry) { return entry.second <= call.now; });
@@ -329,8 +325,9 @@ class PayPal final : public Provider {
     nonce += hex(16);
     std::string body;
     body.reserve(512);
-    body += "{\"scope\":\"https://uri.paypal.com/services/payments/refund "
-            "https://uri.paypal.com/services/payments/payment/authcapture\",\"access_token\":";
+    body +=
+        "{\"scope\":\"https://uri.paypal.com/services/payments/refund "
+        "https://uri.paypal.com/services/payments/payment/authcapture\",\"access_token\":";
     common::append_json_string(body, token);
     body += ",\"token_type\":\"Bearer\",\"app_id\":\"APP-80W284485P519543T\",\"expires_in\":";
     body += std::to_string(claimed_expires_in_.value_or(token_ttl_.count()));
@@ -359,8 +356,7 @@ class PayPal final : public Provider {
     if (auto refused = check_token(call)) return refuse(std::move(*refused));
     if (!header(call.request, http::field::content_type).starts_with("application/json")) {
       return refuse(error_response(http::status::unsupported_media_type, "UNSUPPORTED_MEDIA_TYPE",
-                                   "The server does not support the request payload's media type.",
-                                   debug_id()));
+                                   "The server does not support the request payload's media type.", debug_id()));
     }
     // PayPal answers a repeated PayPal-Request-Id with the previous answer, whatever the body,
     // failures included, for 45 days.
@@ -368,13 +364,14 @@ class PayPal final : public Provider {
     if (!request_id.empty()) {
       auto seen = call.idempotency.find(name(), request_id, 0, call.now, request_id_retention);
       if (seen.saved) {
-        return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body),
-                     std::nullopt, true};
+        return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body), std::nullopt,
+                     true};
       }
     }
     auto keep = [&](Response response, std::optional<Effect> effect = std::nullopt) {
       if (!request_id.empty()) {
-        call.idempotency.save(name(), request_id, SavedResponse{0, response.result_int(), response.body(), {}, call.now});
+        call.idempotency.save(name(), request_id,
+                              SavedResponse{0, response.result_int(), response.body(), {}, call.now});
       }
       return Reply{std::move(response), std::move(effect), false};
     };
@@ -386,28 +383,26 @@ class PayPal final : public Provider {
     RefundBody body;
     switch (read_refund(call.request.body(), body)) {
       case Parse::malformed:
-        return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
-                                   debug_id(),
-                                   Issue{"/", "MALFORMED_REQUEST_JSON",
-                                         "The request JSON is not well formed."}));
+        return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
+                                   Issue{"/", "MALFORMED_REQUEST_JSON", "The request JSON is not well formed."}));
       case Parse::bad_type:
-        return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message,
-                                   debug_id(),
+        return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
                                    Issue{"/", "INVALID_PARAMETER_SYNTAX",
                                          "The value of a field does not conform to the expected "
                                          "format."}));
-      case Parse::ok: break;
+      case Parse::ok:
+        break;
     }
     // refund_request: invoice_id and custom_id 1-127 characters, note_to_payer at most 255.
     if (body.has_invoice_id && (body.invoice_id.empty() || body.invoice_id.size() > 127)) {
-      return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
-                                 Issue{"/invoice_id", "INVALID_STRING_LENGTH",
-                                       "The value of a field is either too short or too long."}));
+      return keep(error_response(
+          http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
+          Issue{"/invoice_id", "INVALID_STRING_LENGTH", "The value of a field is either too short or too long."}));
     }
     if (body.note_to_payer.size() > 255) {
-      return keep(error_response(http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
-                                 Issue{"/note_to_payer", "INVALID_STRING_LENGTH",
-                                       "The value of a field is either too short or too long."}));
+      return keep(error_response(
+          http::status::bad_request, "INVALID_REQUEST", bad_request_message, debug_id(),
+          Issue{"/note_to_payer", "INVALID_STRING_LENGTH", "The value of a field is either too short or too long."}));
     }
     Decimals decimals{};
     std::optional<std::int64_t> amount_minor;
@@ -421,8 +416,9 @@ class PayPal final : public Provider {
       return business("REFUND_TIME_LIMIT_EXCEEDED", "You are over the time limit to perform a refund on this capture.");
     }
     if (payment.pending_capture) {
-      return business("PENDING_CAPTURE", "Cannot initiate a refund as the capture is pending. Capture is typically "
-                                         "pending when the payer has funded the transaction by e-check.");
+      return business("PENDING_CAPTURE",
+                      "Cannot initiate a refund as the capture is pending. Capture is typically "
+                      "pending when the payer has funded the transaction by e-check.");
     }
     if (book_.fully_refunded(payment)) {
       return business("CAPTURE_FULLY_REFUNDED", "The capture has already been fully refunded.");
@@ -435,12 +431,12 @@ class PayPal final : public Provider {
     }
     std::int64_t amount = amount_minor.value_or(book_.remaining(payment));
     if (amount > book_.remaining(payment)) {
-      return business("REFUND_AMOUNT_EXCEEDED",
-                      "The refund amount must be less than or equal to the capture amount that has not yet been refunded.");
+      return business(
+          "REFUND_AMOUNT_EXCEEDED",
+          "The refund amount must be less than or equal to the capture amount that has not yet been refunded.");
     }
     if (book_.insufficient_funds()) {
-      return business("REFUND_FAILED_INSUFFICIENT_FUNDS",
-                      "Capture could not be refunded due to insufficient funds.");
+      return business("REFUND_FAILED_INSUFFICIENT_FUNDS", "Capture could not be refunded due to insufficient funds.");
     }
 
     char id[24];
@@ -482,7 +478,7 @@ class PayPal final : public Provider {
     PaymentState& payment = book_.payment(capture, "", call.now);
     if (payment.currency.empty()) payment.currency = "usd";
     std::int64_t completed = book_.completed(payment);
-    std::string_view status = payment.pending_capture       ? "PENDING"
+    std::string_view status = payment.pending_capture         ? "PENDING"
                               : completed >= payment.captured ? "REFUNDED"
                               : completed > 0                 ? "PARTIALLY_REFUNDED"
                                                               : "COMPLETED";
@@ -508,8 +504,7 @@ class PayPal final : public Provider {
 
   std::optional<Response> check_amount(const RefundBody& body, Decimals& decimals,
                                        std::optional<std::int64_t>& amount_minor) const {
-    auto invalid = [&](http::status status, std::string_view field, std::string_view issue,
-                       std::string description) {
+    auto invalid = [&](http::status status, std::string_view field, std::string_view issue, std::string description) {
       bool schema = status == http::status::bad_request;
       return error_response(status, schema ? "INVALID_REQUEST" : "UNPROCESSABLE_ENTITY",
                             schema ? bad_request_message : unprocessable_message, debug_id(),
@@ -537,8 +532,8 @@ class PayPal final : public Provider {
     if (places != static_cast<std::size_t>(decimals.paypal)) {
       return invalid(http::status::unprocessable_entity, "/amount/value", "DECIMAL_PRECISION",
                      "If the currency supports decimals, only two decimal place precision is "
-                     "supported. " + std::string(body.currency) + " takes " +
-                         std::to_string(decimals.paypal) + " decimal places.");
+                     "supported. " +
+                         std::string(body.currency) + " takes " + std::to_string(decimals.paypal) + " decimal places.");
     }
     amount_minor = to_minor(body.value, decimals);
     if (!amount_minor || *amount_minor <= 0) {
@@ -569,9 +564,12 @@ class PayPal final : public Provider {
 
   static std::string_view paypal_status(RefundStatus status) {
     switch (status) {
-      case RefundStatus::pending: return "PENDING";
-      case RefundStatus::succeeded: return "COMPLETED";
-      case RefundStatus::failed: return "FAILED";
+      case RefundStatus::pending:
+        return "PENDING";
+      case RefundStatus::succeeded:
+        return "COMPLETED";
+      case RefundStatus::failed:
+        return "FAILED";
     }
     return "FAILED";
   }

@@ -27,7 +27,7 @@ struct Call {
 struct Reply {
   Response response;
   std::optional<Effect> effect;
-  bool replayed = false;  // answered from the idempotency store
+  bool replayed = false;                  // answered from the idempotency store
   std::vector<Effect> more_effects = {};  // a call that does several things (Shopify cancel + restock)
 };
 

@@ -16,8 +16,7 @@ Response not_found(std::string_view path) {
 
 }  // namespace
 
-Sandbox::Sandbox(LedgerMode mode, const ProviderOptions& options)
-    : providers_(make_providers(options)), ledger_(mode) {
+Sandbox::Sandbox(LedgerMode mode, const ProviderOptions& options) : providers_(make_providers(options)), ledger_(mode) {
   for (const auto& provider : providers_) provider_names_.push_back(provider->name());
   faults_ = FaultSet(providers_.size());
 }
@@ -56,8 +55,7 @@ Outcome Sandbox::handle(Request& request, Instant now) {
   return outcome;
 }
 
-Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_view path,
-                               Instant now) {
+Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_view path, Instant now) {
   Provider& provider = *providers_[index];
   std::lock_guard lock(mutex_);
   ledger_.count_request();
@@ -74,9 +72,8 @@ Outcome Sandbox::call_provider(std::size_t index, Request& request, std::string_
         return Outcome{std::move(answered->response), false};
       }
     }
-    Response response = verdict.kind == FaultVerdict::Kind::provider_throttle
-                            ? provider.throttled(failure)
-                            : provider.failure(failure);
+    Response response =
+        verdict.kind == FaultVerdict::Kind::provider_throttle ? provider.throttled(failure) : provider.failure(failure);
     if (verdict.retry_after_s) {
       response.set(http::field::retry_after, std::to_string(*verdict.retry_after_s));
     }

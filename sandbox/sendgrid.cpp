@@ -110,8 +110,7 @@ bool read_personalizations(simdjson::simdjson_result<od::value> value, Mail& mai
   return true;
 }
 
-bool read_string_member(simdjson::simdjson_result<od::value> value, std::string_view name,
-                        std::string_view& out) {
+bool read_string_member(simdjson::simdjson_result<od::value> value, std::string_view name, std::string_view& out) {
   od::object object;
   auto error = value.get_object().get(object);
   if (error) return !is_malformed(error);
@@ -157,31 +156,36 @@ bool read_mail(std::string& body, Mail& mail) {
 std::vector<FieldError> mail_errors(const Mail& mail) {
   std::vector<FieldError> errors;
   if (!mail.has_personalization) {
-    errors.push_back({"The personalizations field is required and must have at least one "
-                      "personalization.",
-                      "personalizations"});
+    errors.push_back(
+        {"The personalizations field is required and must have at least one "
+         "personalization.",
+         "personalizations"});
   } else if (!mail.has_recipient) {
-    errors.push_back({"The to array is required for all personalization objects, and must have "
-                      "at least one email object with a valid email address.",
-                      "personalizations.0.to"});
+    errors.push_back(
+        {"The to array is required for all personalization objects, and must have "
+         "at least one email object with a valid email address.",
+         "personalizations.0.to"});
   } else if (mail.to_email.find('@') == std::string_view::npos) {
     errors.push_back({"Does not contain a valid address.", "personalizations.0.to.0.email"});
   }
   if (mail.from_email.empty()) {
-    errors.push_back({"The from object must be provided for every email send. It is an object "
-                      "that requires the email parameter, but may also contain a name parameter.",
-                      "from.email"});
+    errors.push_back(
+        {"The from object must be provided for every email send. It is an object "
+         "that requires the email parameter, but may also contain a name parameter.",
+         "from.email"});
   }
   if (mail.subject.empty() && mail.personalization_subject.empty() && !mail.has_template) {
-    errors.push_back({"The subject is required. You can get around this requirement if you use a "
-                      "template with a subject defined or if every personalization has a subject "
-                      "defined.",
-                      "subject"});
+    errors.push_back(
+        {"The subject is required. You can get around this requirement if you use a "
+         "template with a subject defined or if every personalization has a subject "
+         "defined.",
+         "subject"});
   }
   if (mail.content_value.empty() && !mail.has_template) {
-    errors.push_back({"Unless a valid template_id is provided, the content parameter is required. "
-                      "There must be at least one defined content block.",
-                      "content"});
+    errors.push_back(
+        {"Unless a valid template_id is provided, the content parameter is required. "
+         "There must be at least one defined content block.",
+         "content"});
   }
   return errors;
 }
@@ -193,8 +197,9 @@ class SendGrid final : public Provider {
 
   Reply handle(Call& call) override {
     Request& request = call.request;
-    if (auto refused = refuse_unless_post(request, "{\"errors\":[{\"message\":\"Method Not Allowed\","
-                                                   "\"field\":null,\"help\":null}]}")) {
+    if (auto refused = refuse_unless_post(request,
+                                          "{\"errors\":[{\"message\":\"Method Not Allowed\","
+                                          "\"field\":null,\"help\":null}]}")) {
       return std::move(*refused);
     }
     auto token = bearer_token(request);
@@ -249,13 +254,12 @@ class SendGrid final : public Provider {
   Response failure(const Failure& failure) const override {
     unsigned code = static_cast<unsigned>(failure.status);
     std::string message = code == 429 ? std::string("too many requests")
-                                       : "Sandbox: injected failure (HTTP " + std::to_string(code) + ")";
+                                      : "Sandbox: injected failure (HTTP " + std::to_string(code) + ")";
     std::vector<FieldError> errors{{message, ""}};
     Response response = errors_response(failure.status, errors);
     if (code == 429) {
       // SendGrid announces its window with these rather than (only) Retry-After.
-      auto reset = std::chrono::duration_cast<std::chrono::seconds>(
-                       failure.now.time_since_epoch()).count() +
+      auto reset = std::chrono::duration_cast<std::chrono::seconds>(failure.now.time_since_epoch()).count() +
                    (failure.retry_after_s ? *failure.retry_after_s : 1);
       response.set("X-RateLimit-Limit", "600");
       response.set("X-RateLimit-Remaining", "0");
@@ -266,8 +270,8 @@ class SendGrid final : public Provider {
 
   void reset() override { blocked_ = rate_limited_ = 0; }
 
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point, Ledger&) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point,
+                                  Ledger&) override {
     if (action != "block" && action != "rate-limit") return std::nullopt;
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
@@ -275,8 +279,9 @@ class SendGrid final : public Provider {
     std::map<std::string, long long> fields{{"count", 1}};
     if (action == "rate-limit") fields["reset_in_s"] = 60;
     if (!control_integers(request.body(), fields, 86'400)) {
-      return json_response(http::status::bad_request,
-                           "{\"error\":\"body: {\\\"count\\\":N} (rate-limit: and \\\"reset_in_s\\\":S), each from 0 to 86400\"}");
+      return json_response(
+          http::status::bad_request,
+          "{\"error\":\"body: {\\\"count\\\":N} (rate-limit: and \\\"reset_in_s\\\":S), each from 0 to 86400\"}");
     }
     if (action == "block") {
       blocked_ = static_cast<std::uint64_t>(fields["count"]);

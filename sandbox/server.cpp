@@ -69,16 +69,13 @@ Server::Server(asio::io_context& io, Sandbox& sandbox, ServerOptions options)
   acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void Server::start() {
-  asio::co_spawn(acceptor_.get_executor(), accept_loop(), log_failure("accept loop"));
-}
+void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), log_failure("accept loop")); }
 
 asio::awaitable<void> Server::accept_loop() {
   asio::steady_timer backoff(acceptor_.get_executor());
   for (;;) {
-    asio::any_io_executor executor = options_.strands
-                                         ? asio::any_io_executor(asio::make_strand(io_))
-                                         : asio::any_io_executor(io_.get_executor());
+    asio::any_io_executor executor =
+        options_.strands ? asio::any_io_executor(asio::make_strand(io_)) : asio::any_io_executor(io_.get_executor());
     auto [ec, socket] = co_await acceptor_.async_accept(executor, no_throw);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
@@ -142,8 +139,7 @@ std::optional<tcp::endpoint> parse_listen_address(std::string_view text) {
   }
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
-      port > 65535) {
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
     return std::nullopt;
   }
   if (host == "localhost") host = "127.0.0.1";

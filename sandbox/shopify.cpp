@@ -38,7 +38,8 @@ constexpr std::string_view user_error_codes[] = {"INTERNAL_ERROR", "INVALID", "N
 // The sandbox's wordings. Shopify's texts for these were not verified, and no client may
 // match on them: "already canceled" is known from the order's cancelledAt.
 constexpr std::string_view already_canceled = "Sandbox: this order cannot be canceled in its current state";
-constexpr std::string_view unrestockable = "Sandbox: the order is paid and its location is deactivated: it cannot be restocked";
+constexpr std::string_view unrestockable =
+    "Sandbox: the order is paid and its location is deactivated: it cannot be restocked";
 constexpr std::string_view job_failed = "Sandbox: the cancellation failed";
 constexpr std::string_view internal_error = "Sandbox: unexpected internal error";
 
@@ -113,9 +114,15 @@ const std::vector<ObjectDef>& objects() {
        true},
       {"Job", {{"id", "ID!"}, {"done", "Boolean!"}, {"query", "QueryRoot", always, false}}, true},
       {"OrderCancelJobResult",
-       {{"id", "ID!"}, {"done", "Boolean!"}, {"status", "OrderCancelStatus!"}, {"errors", "[OrderCancelUserError!]!"}, {"order", "Order"}},
+       {{"id", "ID!"},
+        {"done", "Boolean!"},
+        {"status", "OrderCancelStatus!"},
+        {"errors", "[OrderCancelUserError!]!"},
+        {"order", "Order"}},
        true},
-      {"OrderCancelUserError", {{"field", "[String!]"}, {"message", "String!"}, {"code", "OrderCancelUserErrorCode"}}, true},
+      {"OrderCancelUserError",
+       {{"field", "[String!]"}, {"message", "String!"}, {"code", "OrderCancelUserErrorCode"}},
+       true},
       {"UserError", {{"field", "[String!]"}, {"message", "String!"}}, true},
       // displayFinancialStatus and totalRefundedSet are in every version served (both are in
       // the 2024-04 reference already).
@@ -206,8 +213,8 @@ std::string coercion_problem(std::string_view type, const Value& value, bool fro
     bool method = inner == "OrderCancelRefundMethodInput";
     for (const auto& [key, field] : value.fields) {
       std::string_view field_type = method ? (key == "originalPaymentMethodsRefund" ? "Boolean"
-                                              : key == "storeCreditRefund"          ? "OrderCancelStoreCreditRefundInput"
-                                                                                    : "")
+                                              : key == "storeCreditRefund" ? "OrderCancelStoreCreditRefundInput"
+                                                                           : "")
                                            : (key == "expiresAt" ? "DateTime" : "");
       if (field_type.empty()) return "Field is not defined on " + std::string(inner);
       if (auto problem = coercion_problem(field_type, field, from_json); !problem.empty()) return problem;
@@ -257,9 +264,11 @@ struct Errors {
   // A variable whose JSON value does not fit its declared type.
   void invalid_variable(const graphql::VariableDefinition& definition, std::string_view explanation) {
     std::string e = "{\"message\":";
-    common::append_json_string(e, "Variable $" + definition.name + " of type " + definition.type + " was provided invalid value");
-    e += ",\"locations\":[{\"line\":" + std::to_string(definition.at.line) + ",\"column\":" +
-         std::to_string(definition.at.column) + "}],\"extensions\":{\"problems\":[{\"path\":[],\"explanation\":";
+    common::append_json_string(
+        e, "Variable $" + definition.name + " of type " + definition.type + " was provided invalid value");
+    e += ",\"locations\":[{\"line\":" + std::to_string(definition.at.line) +
+         ",\"column\":" + std::to_string(definition.at.column) +
+         "}],\"extensions\":{\"problems\":[{\"path\":[],\"explanation\":";
     common::append_json_string(e, explanation);
     e += "}]}}";
     items.push_back(std::move(e));
@@ -333,7 +342,8 @@ bool read_json(od::value value, Value& out) {
         return true;
       });
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -353,8 +363,8 @@ bool read_body(std::string& text, Body& body) {
     if (key == "variables") return read_json(value, body.variables);
     return true;
   });
-  return read == BodyRead::ok && (body.variables.is(Kind::absent) || body.variables.is(Kind::null) ||
-                                  body.variables.is(Kind::object));
+  return read == BodyRead::ok &&
+         (body.variables.is(Kind::absent) || body.variables.is(Kind::null) || body.variables.is(Kind::object));
 }
 
 bool is_gid(std::string_view text, std::string_view prefix, bool digits) {
@@ -417,7 +427,8 @@ constexpr Milli default_total = 10'000'000;  // 10,000.00: an order no scenario 
 std::optional<Milli> milli_of(std::string_view text) {
   auto dot = text.find('.');
   std::string_view whole = text.substr(0, dot), fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
-  if (whole.empty() || whole.size() > 15 || fraction.size() > 3 || (dot != std::string_view::npos && fraction.empty())) {
+  if (whole.empty() || whole.size() > 15 || fraction.size() > 3 ||
+      (dot != std::string_view::npos && fraction.empty())) {
     return std::nullopt;
   }
   Milli out = 0;
@@ -446,7 +457,7 @@ std::string decimal_text(Milli amount) {
 struct OrderState {
   std::optional<std::string> cancelled_at;  // RFC 3339
   std::string cancel_reason;
-  Milli total = default_total;  // what the customer paid (the order is paid)
+  Milli total = default_total;   // what the customer paid (the order is paid)
   std::string currency = "USD";  // the shop's and the customer's: one currency per order here
   Milli refunded = 0;
 
@@ -471,11 +482,11 @@ struct Scenario {
   // A cancel job is done at the job_polls-th request to its shop after the mutation (its own
   // polls, usually); 0: it has run by the time the mutation's answer is written.
   long long job_polls = 0;
-  long long failing_jobs = 0;  // the next jobs finish without canceling (done, order open)…
+  long long failing_jobs = 0;                // the next jobs finish without canceling (done, order open)…
   std::string failing_job_code = "INVALID";  // …with this OrderCancelUserError code in jobResult
-  long long internal_errors = 0;          // the next orderCancel calls: INTERNAL_ERROR user error
-  long long internal_server_errors = 0;   // the next requests: top-level INTERNAL_SERVER_ERROR
-  std::set<std::string> unrestockable;    // order gids: paid, at a deactivated location (SH8)
+  long long internal_errors = 0;             // the next orderCancel calls: INTERNAL_ERROR user error
+  long long internal_server_errors = 0;      // the next requests: top-level INTERNAL_SERVER_ERROR
+  std::set<std::string> unrestockable;       // order gids: paid, at a deactivated location (SH8)
 };
 
 struct Arguments {
@@ -518,7 +529,8 @@ class Shopify final : public Provider {
     }
     Body body;
     if (!read_body(call.request.body(), body) || body.query.empty()) {
-      return answer(json_response(http::status::bad_request, "{\"errors\":{\"query\":\"Required parameter missing or invalid\"}}"));
+      return answer(json_response(http::status::bad_request,
+                                  "{\"errors\":{\"query\":\"Required parameter missing or invalid\"}}"));
     }
     std::string shop(route->shop);
     std::vector<Effect> effects;
@@ -582,13 +594,20 @@ class Shopify final : public Provider {
         return errors_text(failure.status,
                            "[API] Invalid API key or access token (unrecognized login or wrong "
                            "password)");
-      case 402: return errors_text(failure.status, "Unavailable Shop");
-      case 403: return errors_text(failure.status, "Forbidden");
-      case 404: return errors_text(failure.status, "Not Found");
-      case 500: return errors_text(failure.status, "Internal Server Error");
-      case 502: return errors_text(failure.status, "Bad Gateway");
-      case 503: return errors_text(failure.status, "Service Unavailable");
-      case 504: return errors_text(failure.status, "Gateway Timeout");
+      case 402:
+        return errors_text(failure.status, "Unavailable Shop");
+      case 403:
+        return errors_text(failure.status, "Forbidden");
+      case 404:
+        return errors_text(failure.status, "Not Found");
+      case 500:
+        return errors_text(failure.status, "Internal Server Error");
+      case 502:
+        return errors_text(failure.status, "Bad Gateway");
+      case 503:
+        return errors_text(failure.status, "Service Unavailable");
+      case 504:
+        return errors_text(failure.status, "Gateway Timeout");
       default:
         return errors_text(failure.status, "Sandbox: injected failure (HTTP " +
                                                std::to_string(static_cast<unsigned>(failure.status)) + ")");
@@ -612,8 +631,8 @@ class Shopify final : public Provider {
   // did in the admin: the orders are canceled now, paid `total` (default 10000.00 USD) and
   // refunded all of it (refund: true), `refunded` of it ("50.00": a partial refund) or
   // nothing (neither). No ledger effect: Rescind did none of it.
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point now, Ledger&) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point now,
+                                  Ledger&) override {
     if (action != "scenario") return std::nullopt;
     if (request.method() == http::verb::get) return json_response(http::status::ok, scenario_json());
     if (request.method() != http::verb::post) {
@@ -662,8 +681,8 @@ class Shopify final : public Provider {
           return false;
         }
         for (const auto& order : orders.items) {
-          next.unrestockable.insert(order.text.starts_with(order_gid_prefix) ? order.text
-                                                                             : std::string(order_gid_prefix) + order.text);
+          next.unrestockable.insert(
+              order.text.starts_with(order_gid_prefix) ? order.text : std::string(order_gid_prefix) + order.text);
         }
         return true;
       }
@@ -699,8 +718,8 @@ class Shopify final : public Provider {
  private:
   // One entry of canceled_by_hand, as the order's key and state; nullopt with `error` set.
   static std::optional<std::pair<std::string, OrderState>> canceled_by_hand(const Value& entry,
-                                                                           std::chrono::system_clock::time_point now,
-                                                                           std::string& error) {
+                                                                            std::chrono::system_clock::time_point now,
+                                                                            std::string& error) {
     auto text = [&](std::string_view name) -> const Value* {
       const Value* value = entry.field(name);
       return value && value->is(Kind::string) ? value : nullptr;
@@ -708,11 +727,13 @@ class Shopify final : public Provider {
     const Value* shop = text("shop");
     const Value* order = text("order");
     if (!entry.is(Kind::object) || !shop || shop->text.empty() || !order || order->text.empty()) {
-      error = "canceled_by_hand: each order is {\"shop\":…,\"order\":…} and optionally total, currency, refund or refunded";
+      error =
+          "canceled_by_hand: each order is {\"shop\":…,\"order\":…} and optionally total, currency, refund or refunded";
       return std::nullopt;
     }
     for (const auto& [key, field] : entry.fields) {
-      if (key != "shop" && key != "order" && key != "total" && key != "currency" && key != "refund" && key != "refunded") {
+      if (key != "shop" && key != "order" && key != "total" && key != "currency" && key != "refund" &&
+          key != "refunded") {
         error = "canceled_by_hand: " + key + ": unknown; the fields are shop, order, total, currency, refund, refunded";
         return std::nullopt;
       }
@@ -731,8 +752,9 @@ class Shopify final : public Provider {
       state.total = *amount;
     }
     if (const Value* currency = entry.field("currency")) {
-      bool code = currency->is(Kind::string) && currency->text.size() == 3 &&
-                  std::all_of(currency->text.begin(), currency->text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+      bool code =
+          currency->is(Kind::string) && currency->text.size() == 3 &&
+          std::all_of(currency->text.begin(), currency->text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
       if (!code) {
         error = "canceled_by_hand: currency: an upper-case ISO 4217 code such as \"USD\"";
         return std::nullopt;
@@ -754,7 +776,8 @@ class Shopify final : public Provider {
       }
       state.refunded = *amount;
     }
-    std::string gid = order->text.starts_with(order_gid_prefix) ? order->text : std::string(order_gid_prefix) + order->text;
+    std::string gid =
+        order->text.starts_with(order_gid_prefix) ? order->text : std::string(order_gid_prefix) + order->text;
     return std::pair{shop->text + '\n' + gid, std::move(state)};
   }
 
@@ -792,7 +815,8 @@ class Shopify final : public Provider {
       auto base = graphql::base_type(definition.type);
       if (!input_type_defined(base, version)) {
         errors.add(std::string(base) + " isn't a defined input type (on $" + definition.name + ")", definition.at,
-                   {path}, {{"code", "variableRequiresValidType"}, {"typeName", base}, {"variableName", definition.name}});
+                   {path},
+                   {{"code", "variableRequiresValidType"}, {"typeName", base}, {"variableName", definition.name}});
       }
     }
     std::set<std::string, std::less<>> used;
@@ -812,19 +836,24 @@ class Shopify final : public Provider {
       if (!missing.empty()) {
         std::string list;
         for (auto name : missing) list += (list.empty() ? "" : ", ") + std::string(name);
-        errors.add("Field '" + field.name + "' is missing required arguments: " + list, field.at, {path, field.key()},
-                   {{"code", "missingRequiredArguments"}, {"className", "Field"}, {"name", field.name}, {"arguments", list}});
+        errors.add(
+            "Field '" + field.name + "' is missing required arguments: " + list, field.at, {path, field.key()},
+            {{"code", "missingRequiredArguments"}, {"className", "Field"}, {"name", field.name}, {"arguments", list}});
       }
       for (const auto& argument : field.arguments) {
         const ArgumentDef* argument_def = nullptr;
         for (const auto& candidate : defs) {
-          if (candidate.name == argument.name && version >= candidate.since && version < candidate.until) argument_def = &candidate;
+          if (candidate.name == argument.name && version >= candidate.since && version < candidate.until)
+            argument_def = &candidate;
         }
         mark_used(argument.value, used);
         if (!argument_def) {
           errors.add("Field '" + field.name + "' doesn't accept argument '" + argument.name + "'", argument.at,
                      {path, field.key(), argument.name},
-                     {{"code", "argumentNotAccepted"}, {"name", field.name}, {"typeName", "Field"}, {"argumentName", argument.name}});
+                     {{"code", "argumentNotAccepted"},
+                      {"name", field.name},
+                      {"typeName", "Field"},
+                      {"argumentName", argument.name}});
           continue;
         }
         if (argument.value.is(Kind::variable)) {
@@ -832,8 +861,9 @@ class Shopify final : public Provider {
           if (it == declared.end()) continue;  // reported below
           const auto& definition = *it->second;
           bool nullable_variable = !definition.type.ends_with('!') && definition.default_value.is(Kind::absent);
-          std::string_view bare = argument_def->type.ends_with('!') ? argument_def->type.substr(0, argument_def->type.size() - 1)
-                                                                    : argument_def->type;
+          std::string_view bare = argument_def->type.ends_with('!')
+                                      ? argument_def->type.substr(0, argument_def->type.size() - 1)
+                                      : argument_def->type;
           std::string_view variable_bare = definition.type.ends_with('!')
                                                ? std::string_view(definition.type).substr(0, definition.type.size() - 1)
                                                : std::string_view(definition.type);
@@ -841,8 +871,11 @@ class Shopify final : public Provider {
             errors.add("Type mismatch on variable $" + definition.name + " and argument " + argument.name + " (" +
                            definition.type + " / " + std::string(argument_def->type) + ")",
                        argument.at, {path, field.key(), argument.name},
-                       {{"code", "variableMismatch"}, {"variableName", definition.name}, {"typeName", definition.type},
-                        {"argumentName", argument.name}, {"errorMessage", "Type mismatch"}});
+                       {{"code", "variableMismatch"},
+                        {"variableName", definition.name},
+                        {"typeName", definition.type},
+                        {"argumentName", argument.name},
+                        {"errorMessage", "Type mismatch"}});
             continue;
           }
           const Value* given = variables.field(definition.name);
@@ -851,10 +884,11 @@ class Shopify final : public Provider {
         } else {
           auto problem = coercion_problem(argument_def->type, argument.value, false);
           if (!problem.empty()) {
-            errors.add("Argument '" + argument.name + "' on Field '" + field.name + "' has an invalid value (" +
-                           argument.value.printed() + "). Expected type '" + std::string(argument_def->type) + "'.",
-                       argument.at, {path, field.key(), argument.name},
-                       {{"code", "argumentLiteralsIncompatible"}, {"typeName", "Field"}, {"argumentName", argument.name}});
+            errors.add(
+                "Argument '" + argument.name + "' on Field '" + field.name + "' has an invalid value (" +
+                    argument.value.printed() + "). Expected type '" + std::string(argument_def->type) + "'.",
+                argument.at, {path, field.key(), argument.name},
+                {{"code", "argumentLiteralsIncompatible"}, {"typeName", "Field"}, {"argumentName", argument.name}});
             continue;
           }
           resolved[i].values[argument.name] = argument.value;
@@ -863,8 +897,8 @@ class Shopify final : public Provider {
     }
     for (const auto& name : used) {
       if (declared.count(name)) continue;
-      errors.add("Variable $" + name + " is used by " + operation.display_name() + " but not declared", operation.at, {path},
-                 {{"code", "variableNotDefined"}, {"variableName", name}});
+      errors.add("Variable $" + name + " is used by " + operation.display_name() + " but not declared", operation.at,
+                 {path}, {{"code", "variableNotDefined"}, {"variableName", name}});
     }
     for (const auto& definition : operation.variables) {
       if (used.count(definition.name)) continue;
@@ -907,21 +941,31 @@ class Shopify final : public Provider {
     static const FieldDef typename_def{"__typename", "String!"};
     if (field.name == "__typename") return &typename_def;
     path.push_back(field.key());
-    auto add_path = [&](std::string_view message, std::initializer_list<std::pair<std::string_view, std::string_view>> ext) {
+    auto add_path = [&](std::string_view message,
+                        std::initializer_list<std::pair<std::string_view, std::string_view>> ext) {
       // Paths are at most four deep here.
       std::string_view p[4] = {};
       for (std::size_t i = 0; i < path.size() && i < 4; ++i) p[i] = path[i];
       switch (path.size()) {
-        case 1: errors.add(message, field.at, {p[0]}, ext); break;
-        case 2: errors.add(message, field.at, {p[0], p[1]}, ext); break;
-        case 3: errors.add(message, field.at, {p[0], p[1], p[2]}, ext); break;
-        default: errors.add(message, field.at, {p[0], p[1], p[2], p[3]}, ext); break;
+        case 1:
+          errors.add(message, field.at, {p[0]}, ext);
+          break;
+        case 2:
+          errors.add(message, field.at, {p[0], p[1]}, ext);
+          break;
+        case 3:
+          errors.add(message, field.at, {p[0], p[1], p[2]}, ext);
+          break;
+        default:
+          errors.add(message, field.at, {p[0], p[1], p[2], p[3]}, ext);
+          break;
       }
     };
     for (const auto& def : object.fields) {
       if (def.name != field.name || version < def.since) continue;
       if (!def.served) {
-        add_path("Sandbox: " + std::string(object.name) + "." + field.name + " is not served", {{"code", "sandboxUnsupported"}});
+        add_path("Sandbox: " + std::string(object.name) + "." + field.name + " is not served",
+                 {{"code", "sandboxUnsupported"}});
         return nullptr;
       }
       return &def;
@@ -930,7 +974,8 @@ class Shopify final : public Provider {
       add_path("Field '" + field.name + "' doesn't exist on type '" + std::string(object.name) + "'",
                {{"code", "undefinedField"}, {"typeName", object.name}, {"fieldName", field.name}});
     } else {
-      add_path("Sandbox: " + std::string(object.name) + "." + field.name + " is not served", {{"code", "sandboxUnsupported"}});
+      add_path("Sandbox: " + std::string(object.name) + "." + field.name + " is not served",
+               {{"code", "sandboxUnsupported"}});
     }
     return nullptr;
   }
@@ -942,22 +987,25 @@ class Shopify final : public Provider {
     std::string node = "field '" + field.name + "'";
     std::string named(graphql::base_type(type));
     if (!object && field.has_selection_set) {
-      errors.add("Selections can't be made on scalars (" + node + " returns " + named + " but has selections)", field.at,
-                 {}, {{"code", "selectionMismatch"}, {"nodeName", node}, {"typeName", named}});
+      errors.add("Selections can't be made on scalars (" + node + " returns " + named + " but has selections)",
+                 field.at, {}, {{"code", "selectionMismatch"}, {"nodeName", node}, {"typeName", named}});
       return;
     }
     if (!object) return;
     if (!field.has_selection_set) {
-      errors.add("Field must have selections (" + node + " returns " + named + " but has no selections. Did you mean '" +
-                     field.name + " { ... }'?)",
+      errors.add("Field must have selections (" + node + " returns " + named +
+                     " but has no selections. Did you mean '" + field.name + " { ... }'?)",
                  field.at, {}, {{"code", "selectionMismatch"}, {"nodeName", node}, {"typeName", named}});
       return;
     }
     for (const auto& child : field.selections) {
       if (!child.arguments.empty()) {
-        errors.add("Field '" + child.name + "' doesn't accept argument '" + child.arguments[0].name + "'", child.arguments[0].at,
-                   {}, {{"code", "argumentNotAccepted"}, {"name", child.name}, {"typeName", "Field"},
-                        {"argumentName", child.arguments[0].name}});
+        errors.add("Field '" + child.name + "' doesn't accept argument '" + child.arguments[0].name + "'",
+                   child.arguments[0].at, {},
+                   {{"code", "argumentNotAccepted"},
+                    {"name", child.name},
+                    {"typeName", "Field"},
+                    {"argumentName", child.arguments[0].name}});
         continue;
       }
       const FieldDef* def = field_def(*object, child, version, path, errors);
@@ -990,8 +1038,17 @@ class Shopify final : public Provider {
     if (refused.empty()) {
       std::string id = std::string(job_gid_prefix) + uuid();
       job = &jobs_[id];
-      *job = CancelJob{id, shop, order, std::string(args.get("reason").text), std::string(call.job_id), restock, refund,
-                       static_cast<int>(scenario_.job_polls), false, false, {}};
+      *job = CancelJob{id,
+                       shop,
+                       order,
+                       std::string(args.get("reason").text),
+                       std::string(call.job_id),
+                       restock,
+                       refund,
+                       static_cast<int>(scenario_.job_polls),
+                       false,
+                       false,
+                       {}};
       if (job->requests_left == 0) {
         run(*job, call.now, effects);
       } else {
@@ -1265,9 +1322,9 @@ class Shopify final : public Provider {
   }
 
   std::mt19937_64 random_;
-  std::map<std::string, OrderState> orders_;  // "shop\norder gid"
-  std::map<std::string, CancelJob> jobs_;     // job gid
-  std::deque<std::string> started_;            // job gids, oldest first
+  std::map<std::string, OrderState> orders_;                 // "shop\norder gid"
+  std::map<std::string, CancelJob> jobs_;                    // job gid
+  std::deque<std::string> started_;                          // job gids, oldest first
   std::map<std::string, std::vector<std::string>> pending_;  // shop → gids of jobs not run yet
   Scenario scenario_;
 };

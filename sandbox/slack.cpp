@@ -67,9 +67,12 @@ class Slack final : public Provider {
     }
     std::string text;
     switch (check_payload(call.request.body(), text)) {
-      case Payload::invalid: return refuse(http::status::bad_request, "invalid_payload");
-      case Payload::no_text: return refuse(http::status::bad_request, "no_text");
-      case Payload::ok: break;
+      case Payload::invalid:
+        return refuse(http::status::bad_request, "invalid_payload");
+      case Payload::no_text:
+        return refuse(http::status::bad_request, "no_text");
+      case Payload::ok:
+        break;
     }
     Reply reply{text_response(http::status::ok, "ok"), std::nullopt, false};
     // Slack answers no id; the sandbox makes one so ledger entries can be told apart.
@@ -80,13 +83,20 @@ class Slack final : public Provider {
 
   Response failure(const Failure& failure) const override {
     switch (static_cast<unsigned>(failure.status)) {
-      case 400: return text_response(failure.status, "invalid_payload");
-      case 403: return text_response(failure.status, "action_prohibited");
-      case 404: return text_response(failure.status, "channel_not_found");
-      case 410: return text_response(failure.status, "channel_is_archived");
-      case 429: return text_response(failure.status, "rate_limited");
-      case 500: return text_response(failure.status, "rollup_error");
-      default: return text_response(failure.status, "service_unavailable");
+      case 400:
+        return text_response(failure.status, "invalid_payload");
+      case 403:
+        return text_response(failure.status, "action_prohibited");
+      case 404:
+        return text_response(failure.status, "channel_not_found");
+      case 410:
+        return text_response(failure.status, "channel_is_archived");
+      case 429:
+        return text_response(failure.status, "rate_limited");
+      case 500:
+        return text_response(failure.status, "rollup_error");
+      default:
+        return text_response(failure.status, "service_unavailable");
     }
   }
 

@@ -74,8 +74,7 @@ struct RefundRequest {
 };
 
 // nullopt when the body reads; otherwise the error to answer.
-std::optional<SquareError> read_string(od::value value, std::string_view field,
-                                       std::optional<std::string_view>& out) {
+std::optional<SquareError> read_string(od::value value, std::string_view field, std::optional<std::string_view>& out) {
   std::string_view text;
   auto error = value.get_string().get(text);
   if (is_malformed(error)) return malformed_body();
@@ -125,11 +124,14 @@ std::optional<SquareError> read_refund(std::string& body, RefundRequest& refund)
     return !problem;
   });
   switch (read) {
-    case BodyRead::ok: return std::nullopt;
-    case BodyRead::stopped: return problem;
+    case BodyRead::ok:
+      return std::nullopt;
+    case BodyRead::stopped:
+      return problem;
     case BodyRead::not_object:
       return invalid("EXPECTED_JSON_BODY", "The request body must be a JSON object.", "");
-    case BodyRead::malformed: break;
+    case BodyRead::malformed:
+      break;
   }
   return malformed_body();
 }
@@ -158,8 +160,7 @@ std::optional<SquareError> validate(const RefundRequest& refund) {
   bool code = refund.currency->size() == 3;
   for (char c : *refund.currency) code = code && c >= 'A' && c <= 'Z';
   if (!code) {
-    return invalid("INVALID_ENUM_VALUE",
-                   "Expected amount_money.currency to be a valid ISO 4217 currency code.",
+    return invalid("INVALID_ENUM_VALUE", "Expected amount_money.currency to be a valid ISO 4217 currency code.",
                    "amount_money.currency");
   }
   if (refund.reason.size() > max_reason) {
@@ -211,12 +212,11 @@ class Square final : public Provider {
     }
     std::string_view version = header(request, "Square-Version");
     if (version.empty()) {
-      return refuse(invalid("MISSING_REQUIRED_PARAMETER", "The Square-Version header is required.",
-                            "Square-Version"));
+      return refuse(invalid("MISSING_REQUIRED_PARAMETER", "The Square-Version header is required.", "Square-Version"));
     }
     if (!is_version(version)) {
-      return refuse(invalid("INVALID_SQUARE_VERSION_FORMAT",
-                            "Square-Version must be a date such as 2024-10-17.", "Square-Version"));
+      return refuse(invalid("INVALID_SQUARE_VERSION_FORMAT", "Square-Version must be a date such as 2024-10-17.",
+                            "Square-Version"));
     }
 
     RefundRequest refund;
@@ -231,13 +231,11 @@ class Square final : public Provider {
     fingerprint.add(refund.reason);
     auto seen = call.idempotency.find(name(), *refund.idempotency_key, fingerprint.value(), call.now);
     if (seen.match == IdempotencyStore::Match::same_request) {
-      return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body),
-                   std::nullopt, true};
+      return Reply{json_response(static_cast<http::status>(seen.saved->status), seen.saved->body), std::nullopt, true};
     }
     if (seen.match == IdempotencyStore::Match::different_request) {
       return refuse(invalid("IDEMPOTENCY_KEY_REUSED",
-                            "The idempotency key can only be retried with the same request data.",
-                            "idempotency_key"));
+                            "The idempotency key can only be retried with the same request data.", "idempotency_key"));
     }
 
     PaymentState& payment = book_.payment(*refund.payment_id, *refund.currency, call.now);
@@ -278,8 +276,8 @@ class Square final : public Provider {
 
   void reset() override { book_.clear(); }
 
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point now, Ledger& ledger) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point now,
+                                  Ledger& ledger) override {
     return book_.control(action, request, ledger, now);
   }
 
@@ -293,13 +291,31 @@ class Square final : public Provider {
         error.code = "RATE_LIMITED";
         error.detail = "Rate limited.";
         break;
-      case 401: error.category = "AUTHENTICATION_ERROR"; error.code = "UNAUTHORIZED"; break;
-      case 403: error.category = "AUTHENTICATION_ERROR"; error.code = "FORBIDDEN"; break;
-      case 404: error.category = "INVALID_REQUEST_ERROR"; error.code = "NOT_FOUND"; break;
-      case 409: error.category = "INVALID_REQUEST_ERROR"; error.code = "CONFLICT"; break;
-      case 502: error.code = "BAD_GATEWAY"; break;
-      case 503: error.code = "SERVICE_UNAVAILABLE"; break;
-      case 504: error.code = "GATEWAY_TIMEOUT"; break;
+      case 401:
+        error.category = "AUTHENTICATION_ERROR";
+        error.code = "UNAUTHORIZED";
+        break;
+      case 403:
+        error.category = "AUTHENTICATION_ERROR";
+        error.code = "FORBIDDEN";
+        break;
+      case 404:
+        error.category = "INVALID_REQUEST_ERROR";
+        error.code = "NOT_FOUND";
+        break;
+      case 409:
+        error.category = "INVALID_REQUEST_ERROR";
+        error.code = "CONFLICT";
+        break;
+      case 502:
+        error.code = "BAD_GATEWAY";
+        break;
+      case 503:
+        error.code = "SERVICE_UNAVAILABLE";
+        break;
+      case 504:
+        error.code = "GATEWAY_TIMEOUT";
+        break;
       default:
         if (code < 500) {
           error.category = "INVALID_REQUEST_ERROR";
@@ -312,9 +328,12 @@ class Square final : public Provider {
  private:
   static std::string_view square_status(RefundStatus status) {
     switch (status) {
-      case RefundStatus::pending: return "PENDING";
-      case RefundStatus::succeeded: return "COMPLETED";
-      case RefundStatus::failed: return "FAILED";
+      case RefundStatus::pending:
+        return "PENDING";
+      case RefundStatus::succeeded:
+        return "COMPLETED";
+      case RefundStatus::failed:
+        return "FAILED";
     }
     return "FAILED";
   }
@@ -359,7 +378,9 @@ class Square final : public Provider {
       return refuse({http::status::unauthorized, "AUTHENTICATION_ERROR", "UNAUTHORIZED",
                      "This request could not be authorized.", ""});
     }
-    auto not_found = [] { return refuse({http::status::not_found, "INVALID_REQUEST_ERROR", "NOT_FOUND", "Resource not found.", ""}); };
+    auto not_found = [] {
+      return refuse({http::status::not_found, "INVALID_REQUEST_ERROR", "NOT_FOUND", "Resource not found.", ""});
+    };
     if (call.path.starts_with(refund_prefix)) {
       const RefundRecord* refund = book_.find_refund(call.path.substr(refund_prefix.size()));
       if (!refund) return not_found();

@@ -10,9 +10,9 @@
 // Injected faults: a 500 on a keyed refund is Stripe's own (api_error, saved, replayed, with
 // Stripe-Should-Retry: false); 502-504 come from in front of Stripe's API (not saved); a 409
 // says Stripe-Should-Retry: true.
+#include <algorithm>
 #include <array>
 #include <charconv>
-#include <algorithm>
 #include <variant>
 
 #include "common/json_text.hpp"
@@ -31,15 +31,13 @@ constexpr std::string_view refund_prefix = "/v1/refunds/";
 constexpr std::size_t max_idempotency_key = 255;
 constexpr std::chrono::seconds key_retention = std::chrono::hours(24);  // "at least 24 hours"
 
-
-constexpr std::array<std::string_view, 3> refund_reasons{"duplicate", "fraudulent",
-                                                         "requested_by_customer"};
+constexpr std::array<std::string_view, 3> refund_reasons{"duplicate", "fraudulent", "requested_by_customer"};
 
 // Parameters the refunds endpoint takes besides metadata[…] and expand[…]; anything else
 // is rejected as Stripe does, which catches typos in the worker's client.
 constexpr std::array<std::string_view, 9> known_parameters{
-    "payment_intent", "charge",   "amount",         "reason",          "currency",
-    "customer",       "origin",   "instructions_email", "refund_application_fee"};
+    "payment_intent",        "charge", "amount", "reason", "currency", "customer", "origin", "instructions_email",
+    "refund_application_fee"};
 
 struct StripeError {
   http::status status = http::status::bad_request;
@@ -118,8 +116,7 @@ std::variant<RefundRequest, StripeError> validate(const Form& form) {
   const std::string* charge = form.find("charge");
   if (payment_intent && charge) {
     return StripeError{http::status::bad_request, "invalid_request_error", "parameters_exclusive",
-                       "You may only specify one of these parameters: charge, payment_intent.",
-                       "charge"};
+                       "You may only specify one of these parameters: charge, payment_intent.", "charge"};
   }
   if (!payment_intent && !charge) {
     return StripeError{http::status::bad_request, "invalid_request_error", "parameter_missing",
@@ -144,12 +141,11 @@ std::variant<RefundRequest, StripeError> validate(const Form& form) {
     std::int64_t value = 0;
     auto [end, ec] = std::from_chars(amount->data(), amount->data() + amount->size(), value);
     if (ec != std::errc{} || end != amount->data() + amount->size()) {
-      return StripeError{http::status::bad_request, "invalid_request_error",
-                         "parameter_invalid_integer", "Invalid integer: " + *amount, "amount"};
+      return StripeError{http::status::bad_request, "invalid_request_error", "parameter_invalid_integer",
+                         "Invalid integer: " + *amount, "amount"};
     }
     if (value < 1) {
-      return StripeError{http::status::bad_request, "invalid_request_error",
-                         "parameter_invalid_integer",
+      return StripeError{http::status::bad_request, "invalid_request_error", "parameter_invalid_integer",
                          "This value must be greater than or equal to 1.", "amount"};
     }
     refund.amount = value;
@@ -168,8 +164,8 @@ std::variant<RefundRequest, StripeError> validate(const Form& form) {
   // `currency` is for customer-balance refunds only: checked, never the refund's currency,
   // which is the payment's (metadata[currency] is only metadata).
   if (const std::string* currency = form.find("currency"); currency && !is_currency(*currency)) {
-    return StripeError{http::status::bad_request, "invalid_request_error", "",
-                       "Invalid currency: " + *currency, "currency"};
+    return StripeError{http::status::bad_request, "invalid_request_error", "", "Invalid currency: " + *currency,
+                       "currency"};
   }
   for (const auto& field : form.fields()) {
     if (field.name.starts_with("metadata[")) refund.metadata.push_back(&field);
@@ -227,17 +223,16 @@ std::string money_text(std::int64_t minor, std::string_view currency) {
 class Stripe final : public Provider {
  public:
   std::string_view name() const override { return "stripe"; }
-  bool owns(std::string_view path) const override {
-    return path == refunds_path || path.starts_with(refund_prefix);
-  }
+  bool owns(std::string_view path) const override { return path == refunds_path || path.starts_with(refund_prefix); }
 
   Reply handle(Call& call) override {
     const Request& request = call.request;
     if (request.method() == http::verb::get) return read(call);
     if (call.path != refunds_path) {
-      return refuse({http::status::not_found, "invalid_request_error", "",
-                     "Unrecognized request URL (" + std::string(request.method_string()) + ": " +
-                         std::string(call.path) + ").", ""});
+      return refuse(
+          {http::status::not_found, "invalid_request_error", "",
+           "Unrecognized request URL (" + std::string(request.method_string()) + ": " + std::string(call.path) + ").",
+           ""});
     }
     if (auto refused = refuse_unless_post(request,
                                           "{\"error\":{\"type\":\"invalid_request_error\",\"message\":"
@@ -339,8 +334,9 @@ class Stripe final : public Provider {
     Response response = this->failure(failure);
     response.set("Stripe-Should-Retry", "false");
     response.set("Idempotency-Key", key);
-    call.idempotency.save(name(), key,
-                          SavedResponse{fingerprint.value(), code, response.body(), {{"Stripe-Should-Retry", "false"}}, call.now});
+    call.idempotency.save(
+        name(), key,
+        SavedResponse{fingerprint.value(), code, response.body(), {{"Stripe-Should-Retry", "false"}}, call.now});
     return refuse_with(std::move(response));
   }
 
@@ -350,14 +346,16 @@ class Stripe final : public Provider {
     unsigned code = static_cast<unsigned>(failure.status);
     if (code == 429) {
       error.code = "rate_limit";
-      error.message = "Request rate limit exceeded. Learn more about rate limits here "
-                      "https://stripe.com/docs/rate-limits.";
+      error.message =
+          "Request rate limit exceeded. Learn more about rate limits here "
+          "https://stripe.com/docs/rate-limits.";
     } else if (code == 409) {
       error.type = "idempotency_error";
       error.code = "idempotency_key_in_use";
-      error.message = "There is currently another in-progress request using this Idempotent Key "
-                      "(that probably means you submitted twice, and the other request is still "
-                      "going through): please retry in a moment.";
+      error.message =
+          "There is currently another in-progress request using this Idempotent Key "
+          "(that probably means you submitted twice, and the other request is still "
+          "going through): please retry in a moment.";
     } else if (code >= 500) {
       error.type = "api_error";
       error.message = "Sandbox: injected failure (HTTP " + std::to_string(code) + ").";
@@ -369,8 +367,8 @@ class Stripe final : public Provider {
 
   void reset() override { book_.clear(); }
 
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point now, Ledger& ledger) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point now,
+                                  Ledger& ledger) override {
     return book_.control(action, request, ledger, now);
   }
 
@@ -419,8 +417,7 @@ class Stripe final : public Provider {
   }
 
   Reply replay(const SavedResponse& saved, std::string_view key) const {
-    Reply reply{json_response(static_cast<http::status>(saved.status), saved.body), std::nullopt,
-                true};
+    Reply reply{json_response(static_cast<http::status>(saved.status), saved.body), std::nullopt, true};
     for (const auto& [field, value] : saved.headers) reply.response.set(field, value);
     reply.response.set("Idempotency-Key", key);
     reply.response.set("Idempotent-Replayed", "true");

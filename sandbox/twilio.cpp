@@ -104,8 +104,8 @@ std::string message_json(const Message& message, std::string_view sid, std::stri
   out += ",\"to\":";
   common::append_json_string(out, message.to);
   out += ",\"uri\":";
-  common::append_json_string(out, std::string("/2010-04-01/Accounts/") + std::string(account) +
-                                      "/Messages/" + std::string(sid) + ".json");
+  common::append_json_string(
+      out, std::string("/2010-04-01/Accounts/") + std::string(account) + "/Messages/" + std::string(sid) + ".json");
   out += '}';
   return out;
 }
@@ -137,8 +137,7 @@ class Twilio final : public Provider {
     }
     auto credentials = basic_credentials(request);
     if (!credentials || credentials->user != sandbox_credentials::twilio_account_sid ||
-        credentials->password != sandbox_credentials::twilio_auth_token ||
-        account != credentials->user) {
+        credentials->password != sandbox_credentials::twilio_auth_token || account != credentials->user) {
       return refuse(http::status::unauthorized, 20003, "Authenticate");
     }
 
@@ -171,8 +170,7 @@ class Twilio final : public Provider {
     if (message.from.empty() &&
         (!message.messaging_service_sid.starts_with("MG") || message.messaging_service_sid.size() != 34)) {
       return refuse(http::status::bad_request, 21701,
-                    "The Messaging Service Sid " + std::string(message.messaging_service_sid) +
-                        " is invalid.");
+                    "The Messaging Service Sid " + std::string(message.messaging_service_sid) + " is invalid.");
     }
     if (message.body.empty()) {
       return refuse(http::status::bad_request, 21602, "Message body is required.");
@@ -191,8 +189,8 @@ class Twilio final : public Provider {
     }
 
     std::string sid = message_sid(next_message_++);
-    Reply reply{json_response(http::status::created, message_json(message, sid, account, call.now)),
-                std::nullopt, false};
+    Reply reply{json_response(http::status::created, message_json(message, sid, account, call.now)), std::nullopt,
+                false};
     reply.effect = effect_of(call, name(), Action::sms, std::move(sid));
     reply.effect->to = message.to;
     reply.effect->text = message.body;
@@ -209,8 +207,8 @@ class Twilio final : public Provider {
 
   void reset() override { queue_full_ = 0; }
 
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point, Ledger&) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point,
+                                  Ledger&) override {
     if (action != "queue-full") return std::nullopt;
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");

@@ -100,8 +100,8 @@ class Webhooks final : public Provider {
     hooks_.clear();
   }
 
-  std::optional<Response> control(std::string_view action, Request& request,
-                                  std::chrono::system_clock::time_point, Ledger&) override {
+  std::optional<Response> control(std::string_view action, Request& request, std::chrono::system_clock::time_point,
+                                  Ledger&) override {
     if (action != "receiver") return std::nullopt;
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
@@ -127,7 +127,8 @@ class Webhooks final : public Provider {
     });
     if (read != BodyRead::ok || hook.empty() || hook.find('/') != std::string::npos) {
       return refuse(http::status::bad_request,
-                    "body: {\\\"hook\\\":NAME[,\\\"secret\\\":\\\"whsec_...\\\"][,\\\"gone\\\":BOOL]}").response;
+                    "body: {\\\"hook\\\":NAME[,\\\"secret\\\":\\\"whsec_...\\\"][,\\\"gone\\\":BOOL]}")
+          .response;
     }
     Hook& state = hooks_[hook];
     if (keyed) state.key = key;
@@ -162,7 +163,7 @@ class Webhooks final : public Provider {
     return false;
   }
 
-  std::string key_;  // the sandbox's own: every hook without one of its own
+  std::string key_;                       // the sandbox's own: every hook without one of its own
   std::unordered_set<std::string> seen_;  // "hook:webhook-id"
   std::unordered_map<std::string, Hook> hooks_;
 };

@@ -79,9 +79,8 @@ bool read_ticket(od::value value, Ticket& ticket) {
 }
 
 bool read_body(std::string& text, Ticket& ticket) {
-  auto read = each_body_member(text, [&](std::string_view key, od::value value) {
-    return key != "ticket" || read_ticket(value, ticket);
-  });
+  auto read = each_body_member(
+      text, [&](std::string_view key, od::value value) { return key != "ticket" || read_ticket(value, ticket); });
   return read == BodyRead::ok;
 }
 
@@ -180,8 +179,7 @@ class Zendesk final : public Provider {
     std::string request_body = call.request.body();  // before parsing pads it
     Ticket ticket;
     if (!read_body(call.request.body(), ticket)) {
-      return refuse(error_response(http::status::bad_request, "InvalidJSON",
-                                   "Sandbox: the body is not valid JSON"));
+      return refuse(error_response(http::status::bad_request, "InvalidJSON", "Sandbox: the body is not valid JSON"));
     }
     std::string details = validation_details(ticket);
     if (!details.empty()) {
@@ -212,8 +210,8 @@ class Zendesk final : public Provider {
     auto query = Form::parse(target_query(call.request.target()));
     const std::string* external_id = query ? query->find("external_id") : nullptr;
     if (!external_id || external_id->empty()) {
-      return refuse(error_response(http::status::bad_request, "InvalidValue",
-                                   "Sandbox: list tickets with ?external_id=…"));
+      return refuse(
+          error_response(http::status::bad_request, "InvalidValue", "Sandbox: list tickets with ?external_id=…"));
     }
     std::string body = "{\"tickets\":[";
     std::size_t count = 0;
@@ -229,8 +227,7 @@ class Zendesk final : public Provider {
     return refuse(json_response(http::status::ok, std::move(body)));
   }
 
-  std::string ticket_json(const Ticket& ticket, std::int64_t id, std::string_view url,
-                          std::string_view when) const {
+  std::string ticket_json(const Ticket& ticket, std::int64_t id, std::string_view url, std::string_view when) const {
     std::string out;
     out.reserve(384 + ticket.comment_body.size());
     out += "{\"id\":";  // first: clients may read the id off the front of the answer

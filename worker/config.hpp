@@ -5,8 +5,8 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <vector>
 #include <variant>
+#include <vector>
 
 #include "clients/http_client.hpp"
 #include "clients/mailgun.hpp"
@@ -41,10 +41,10 @@ struct QueueConfig {
   int max_deliveries = 5;  // past it an entry is poison: it goes to the DLQ unread
   std::chrono::milliseconds promote_interval{500};
   std::chrono::milliseconds refund_window{std::chrono::hours(24 * 30)};  // refund.requested policy
-  long long audit_max_len = 1'000'000;  // rescind:audit is capped (approximately) at this
-  std::chrono::milliseconds housekeeping_interval{60000};  // trim, DLQ retention, consumer pruning
-  std::chrono::milliseconds dlq_retention{0};               // 0: keep every DLQ entry
-  std::chrono::milliseconds prune_consumers_after{3600000}; // 0: never remove idle consumers
+  long long audit_max_len = 1'000'000;                       // rescind:audit is capped (approximately) at this
+  std::chrono::milliseconds housekeeping_interval{60000};    // trim, DLQ retention, consumer pruning
+  std::chrono::milliseconds dlq_retention{0};                // 0: keep every DLQ entry
+  std::chrono::milliseconds prune_consumers_after{3600000};  // 0: never remove idle consumers
   // A refund the provider reports pending is checked after this, then at doubling intervals
   // up to 6 h, until the provider says it succeeded or failed.
   std::chrono::milliseconds pending_refund_check{std::chrono::minutes(5)};
@@ -72,7 +72,7 @@ struct ProviderConfig {
   clients::PayPalSettings paypal;
   clients::SquareSettings square;
   clients::ShopifySettings shopify;
-  std::string email_provider = "sendgrid";  // or mailgun
+  std::string email_provider = "sendgrid";                    // or mailgun
   std::map<std::string, std::string> email_provider_by_shop;  // shop domain → sendgrid | mailgun
   clients::SendGridSettings sendgrid;
   clients::MailgunSettings mailgun;
@@ -87,7 +87,7 @@ struct Config {
   ProviderConfig providers;
   ratelimit::Limits limits;
   clients::HttpOptions http;
-  std::string metrics_listen = "127.0.0.1:9464";  // empty: no metrics endpoint
+  std::string metrics_listen = "127.0.0.1:9464";    // empty: no metrics endpoint
   std::chrono::milliseconds sample_interval{5000};  // queue depth gauges and readiness
   std::chrono::milliseconds drain_timeout{30000};
   // After the drain timeout: how long calls already sent may take to answer (and be

@@ -1,10 +1,10 @@
 #include "worker/consumer.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 
 #include "common/duration.hpp"
 #include "common/log.hpp"
@@ -52,8 +52,8 @@ asio::awaitable<void> Consumer::run() {
     if (stopping_) break;
 
     redis::Request read;
-    read.push("XREADGROUP", "GROUP", queue_.group, queue_.consumer, "COUNT", std::min(queue_.read_batch, room()), "BLOCK",
-              queue_.block.count(), "STREAMS", queue_.jobs_key(), ">");
+    read.push("XREADGROUP", "GROUP", queue_.group, queue_.consumer, "COUNT", std::min(queue_.read_batch, room()),
+              "BLOCK", queue_.block.count(), "STREAMS", queue_.jobs_key(), ">");
     auto result = co_await reader_.exec(std::move(read));
     if (stopping_) break;
     if (!result.ok() || result.replies[0].is_error()) {
@@ -80,22 +80,21 @@ void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
   auto stream_id = entry.id;
   auto job = deliveries > queue_.max_deliveries ? runner_.dead_letter_poison(std::move(entry), deliveries)
                                                 : runner_.run(std::move(entry));
-  asio::co_spawn(reader_.executor(), std::move(job),
-                 [this, stream_id](std::exception_ptr error) {
-                   if (error) {
-                     // A bug, not bad data (that is handled as a value): log it, keep serving.
-                     try {
-                       std::rethrow_exception(error);
-                     } catch (const std::exception& e) {
-                       log::error("job coroutine threw; entry left pending", {{"stream_id", stream_id}, {"error", e.what()}});
-                     } catch (...) {
-                       log::error("job coroutine threw; entry left pending", {{"stream_id", stream_id}});
-                     }
-                   }
-                   running_.erase(stream_id);
-                   metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
-                   room_.cancel_one();
-                 });
+  asio::co_spawn(reader_.executor(), std::move(job), [this, stream_id](std::exception_ptr error) {
+    if (error) {
+      // A bug, not bad data (that is handled as a value): log it, keep serving.
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        log::error("job coroutine threw; entry left pending", {{"stream_id", stream_id}, {"error", e.what()}});
+      } catch (...) {
+        log::error("job coroutine threw; entry left pending", {{"stream_id", stream_id}});
+      }
+    }
+    running_.erase(stream_id);
+    metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
+    room_.cancel_one();
+  });
 }
 
 asio::awaitable<void> Consumer::upkeep() {
@@ -126,7 +125,8 @@ asio::awaitable<void> Consumer::upkeep() {
     }
     if (clock::now() >= next_claim && room() > 0 && !stopping_) {
       next_claim = clock::now() + claim_every;
-      auto claimed = co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
+      auto claimed =
+          co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
       if (!claimed.empty()) {
         metrics_.redelivered(static_cast<long long>(claimed.size()));
         log::info("claimed jobs of a silent consumer", {{"entries", claimed.size()}});
@@ -151,12 +151,13 @@ asio::awaitable<void> Consumer::keep_house() {
     auto expired = co_await housekeeping_.expire_dead_letters(commands_, queue_.dlq_retention);
     if (expired && *expired > 0) {
       metrics_.housekeeping_removed("dlq_entries", *expired);
-      log::warn("DLQ retention removed dead letters", {{"entries", *expired},
-                {"retention", common::format_duration(queue_.dlq_retention)}});
+      log::warn("DLQ retention removed dead letters",
+                {{"entries", *expired}, {"retention", common::format_duration(queue_.dlq_retention)}});
     }
   }
   if (queue_.prune_consumers_after.count() > 0) {
-    auto removed = co_await housekeeping_.remove_idle_consumers(commands_, queue_.prune_consumers_after, queue_.consumer);
+    auto removed =
+        co_await housekeeping_.remove_idle_consumers(commands_, queue_.prune_consumers_after, queue_.consumer);
     for (const auto& name : removed) log::info("removed an idle consumer that owned nothing", {{"consumer", name}});
     if (!removed.empty()) metrics_.housekeeping_removed("consumers", static_cast<long long>(removed.size()));
   }

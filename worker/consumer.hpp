@@ -52,7 +52,7 @@ class Consumer {
   JobRunner& runner_;
   metrics::Metrics& metrics_;
   retry::Housekeeping housekeeping_;
-  boost::asio::steady_timer room_;  // never expires: cancel_one() when a job finishes
+  boost::asio::steady_timer room_;           // never expires: cancel_one() when a job finishes
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
   bool stopping_ = false;
 };

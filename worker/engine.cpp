@@ -1,10 +1,10 @@
 #include "worker/engine.hpp"
 
+#include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -56,8 +56,10 @@ int Engine::run() {
               {{"flag", flag}});
   }
   if (!config_.sandbox.empty()) {
-    log::warn("sandbox mode: every provider call goes to a rescind-sandbox with its test credentials; nothing real is refunded or sent",
-              {{"sandbox", config_.sandbox}});
+    log::warn(
+        "sandbox mode: every provider call goes to a rescind-sandbox with its test credentials; nothing real is "
+        "refunded or sent",
+        {{"sandbox", config_.sandbox}});
   }
   // One thread, one io_context: jobs are I/O-bound coroutines; scale out with processes.
   asio::io_context io(1);
@@ -111,7 +113,8 @@ int Engine::run() {
     }
     stopping = true;
     log::info("stopping: no new jobs; waiting for those in flight",
-              {{"signal", signal}, {"in_flight", consumer.in_flight()},
+              {{"signal", signal},
+               {"in_flight", consumer.in_flight()},
                {"drain_timeout", common::format_duration(config_.drain_timeout)}});
     consumer.stop();
     sampler.stop();
@@ -120,39 +123,45 @@ int Engine::run() {
   };
   signals.async_wait(on_signal);
 
-  asio::co_spawn(ex, [&]() -> asio::awaitable<void> {
-    if (!co_await consumer.join_group()) {
-      std::cerr << "rescind-worker: cannot use Redis at " << config_.queue.redis.display()
-                << " (see the log line above); is it running, and are --redis (user, password)"
-                << (config_.queue.redis.tls ? " and --redis-ca-file" : "") << " right?\n";
-      exit_code = 1;
-      io.stop();
-      co_return;
-    }
-    log::info("worker started", {{"consumer", config_.queue.consumer}, {"redis", config_.queue.redis.display()},
-                                 {"stream", config_.queue.jobs_key()}, {"group", config_.queue.group},
-                                 {"max_in_flight", config_.queue.max_in_flight}, {"max_open_files", open_files},
-                                 {"metrics_port", static_cast<long long>(metrics_port)}});
-    asio::co_spawn(ex, consumer.upkeep(), asio::detached);
-    asio::co_spawn(ex, sampler.run(), asio::detached);
-    asio::co_spawn(ex, pending_refunds.run(), asio::detached);
-    co_await consumer.run();
-    bool drained = co_await consumer.drain(config_.drain_timeout);
-    if (!drained) {
-      // From here on nothing is sent that could not be recorded: calls already out get
-      // their answer written; every job still unfinished is handed back to the queue.
-      log::warn("drain timeout: no new provider calls; waiting for the calls already sent, then handing jobs back",
-                {{"in_flight", consumer.in_flight()}, {"grace", common::format_duration(config_.drain_grace)}});
-      runner.wind_down();
-      http.stop_sending();
-      drained = co_await consumer.drain(config_.drain_grace);
-    }
-    log::info(drained ? "stopped: every job in flight finished or was handed back"
-                      : "stopped: grace expired; unfinished jobs stay pending until claimed",
-              {{"in_flight", consumer.in_flight()}});
-    endpoint.stop();
-    io.stop();
-  }, asio::detached);
+  asio::co_spawn(
+      ex,
+      [&]() -> asio::awaitable<void> {
+        if (!co_await consumer.join_group()) {
+          std::cerr << "rescind-worker: cannot use Redis at " << config_.queue.redis.display()
+                    << " (see the log line above); is it running, and are --redis (user, password)"
+                    << (config_.queue.redis.tls ? " and --redis-ca-file" : "") << " right?\n";
+          exit_code = 1;
+          io.stop();
+          co_return;
+        }
+        log::info("worker started", {{"consumer", config_.queue.consumer},
+                                     {"redis", config_.queue.redis.display()},
+                                     {"stream", config_.queue.jobs_key()},
+                                     {"group", config_.queue.group},
+                                     {"max_in_flight", config_.queue.max_in_flight},
+                                     {"max_open_files", open_files},
+                                     {"metrics_port", static_cast<long long>(metrics_port)}});
+        asio::co_spawn(ex, consumer.upkeep(), asio::detached);
+        asio::co_spawn(ex, sampler.run(), asio::detached);
+        asio::co_spawn(ex, pending_refunds.run(), asio::detached);
+        co_await consumer.run();
+        bool drained = co_await consumer.drain(config_.drain_timeout);
+        if (!drained) {
+          // From here on nothing is sent that could not be recorded: calls already out get
+          // their answer written; every job still unfinished is handed back to the queue.
+          log::warn("drain timeout: no new provider calls; waiting for the calls already sent, then handing jobs back",
+                    {{"in_flight", consumer.in_flight()}, {"grace", common::format_duration(config_.drain_grace)}});
+          runner.wind_down();
+          http.stop_sending();
+          drained = co_await consumer.drain(config_.drain_grace);
+        }
+        log::info(drained ? "stopped: every job in flight finished or was handed back"
+                          : "stopped: grace expired; unfinished jobs stay pending until claimed",
+                  {{"in_flight", consumer.in_flight()}});
+        endpoint.stop();
+        io.stop();
+      },
+      asio::detached);
 
   io.run();
   if (consumer.in_flight() > 0) {

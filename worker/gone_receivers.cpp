@@ -24,8 +24,9 @@ boost::asio::awaitable<void> RedisGoneReceivers::add(std::string receiver, std::
   auto written = co_await redis_.exec(std::move(request));
   bool kept = written.ok() && !written.replies[0].is_error();
   metrics_.receiver_disabled();
-  log::warn(kept ? "record receiver answered 410 Gone: no worker calls it again until it is re-enabled"
-                 : "record receiver answered 410 Gone, but Redis did not take it: it will be called (and skipped) again",
+  log::warn(kept
+                ? "record receiver answered 410 Gone: no worker calls it again until it is re-enabled"
+                : "record receiver answered 410 Gone, but Redis did not take it: it will be called (and skipped) again",
             {{"receiver", receiver}, {"host", host}, {"job_id", job_id}, {"key", key_}});
 }
 

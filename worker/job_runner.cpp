@@ -1,11 +1,11 @@
 #include "worker/job_runner.hpp"
 
+#include <openssl/sha.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <chrono>
@@ -28,8 +28,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 double seconds_since_enqueue(const std::string& stream_id) {
   auto ms = redis::entry_id_millis(stream_id);
   if (!ms) return -1;
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   return static_cast<double>(now - *ms) / 1000.0;
 }
 
@@ -76,8 +76,8 @@ struct JobRunner::Attempt {
   jobs::Plan plan;
   std::string state_key;
   std::string lease_key;
-  std::uint32_t done = 0;  // bit per plan step
-  std::string refund_key;  // the refund step's state while not done: "key:<g>", "refused:<g>" (RefundKeyState)
+  std::uint32_t done = 0;       // bit per plan step
+  std::string refund_key;       // the refund step's state while not done: "key:<g>", "refused:<g>" (RefundKeyState)
   bool refund_pending = false;  // the refund is done but the provider reports it pending
   std::vector<std::pair<std::size_t, Outcome>> failures;  // step index and what it ended as
 };
@@ -101,7 +101,9 @@ retry::Envelope envelope_of(const redis::StreamEntry& entry) {
     std::string fields;
     for (auto field : envelope.corrected) fields += (fields.empty() ? "" : ",") + std::string(field);
     log::warn("stream entry's retry envelope was unusable; replaced as for a first delivery",
-              {{"stream_id", entry.id}, {"fields", fields}, {"attempt", envelope.attempt},
+              {{"stream_id", entry.id},
+               {"fields", fields},
+               {"attempt", envelope.attempt},
                {"origin_id", envelope.origin_id}});
   }
   return envelope;
@@ -119,7 +121,8 @@ std::string_view JobRunner::lease_of(const std::string& entry_id) const {
 }
 
 asio::awaitable<retry::Finished> JobRunner::until_answered(
-    std::string_view action, const std::string& entry_id, const std::function<asio::awaitable<retry::Finished>()>& finish) {
+    std::string_view action, const std::string& entry_id,
+    const std::function<asio::awaitable<retry::Finished>()>& finish) {
   auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
@@ -130,8 +133,10 @@ asio::awaitable<retry::Finished> JobRunner::until_answered(
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
   }
   metrics_.queue_write_failed(action);
-  log::warn("Redis did not take the job's next place; the entry stays pending and will be claimed after the visibility timeout",
-            {{"stream_id", entry_id}, {"action", action}});
+  log::warn(
+      "Redis did not take the job's next place; the entry stays pending and will be claimed after the visibility "
+      "timeout",
+      {{"stream_id", entry_id}, {"action", action}});
   co_return retry::Finished::failed;
 }
 
@@ -156,7 +161,8 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto parsed = payload ? parser_.parse(*payload)
                         : jobs::ParseResult{jobs::InvalidJob{"job", "the stream entry has no 'job' field"}};
   if (auto* invalid = std::get_if<jobs::InvalidJob>(&parsed)) {
-    Failure failure{"invalid_payload", "", "", "", invalid->reason(), 0};  // named: g++ 12 miscompiles braced temporaries in co_await
+    Failure failure{"invalid_payload", "", "", "",
+                    invalid->reason(), 0};  // named: g++ 12 miscompiles braced temporaries in co_await
     co_await dead_letter(entry, envelope, "unknown", failure);
     metrics_.job_finished("unknown", "invalid", -1);
     co_return;
@@ -175,14 +181,16 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
     co_await retry_or_dead_letter(attempt);
     co_return;
   }
-  auto finished = co_await until_answered("ack", attempt.entry.id, [&] {
-    return acknowledger_.acknowledge(attempt.entry.id, attempt.lease_key);
-  });
+  auto finished = co_await until_answered(
+      "ack", attempt.entry.id, [&] { return acknowledger_.acknowledge(attempt.entry.id, attempt.lease_key); });
   if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "ack");
   if (finished == retry::Finished::failed) co_return;
   metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(attempt.entry.id));
-  log::info("job done", {{"job_id", job.id}, {"kind", kind}, {"attempt", envelope.attempt},
-                         {"stream_id", attempt.entry.id}, {"steps", attempt.plan.steps.size()},
+  log::info("job done", {{"job_id", job.id},
+                         {"kind", kind},
+                         {"attempt", envelope.attempt},
+                         {"stream_id", attempt.entry.id},
+                         {"steps", attempt.plan.steps.size()},
                          {"seconds", seconds_since(started)}});
 }
 
@@ -205,8 +213,12 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   }
   const auto& [index, outcome] = *worst;
   auto role = attempt.plan.steps[index].role;
-  Failure failure{"permanent", std::string(jobs::to_string(role)), std::string(steps_.provider_for(role, job)),
-                  outcome.code, outcome.message, outcome.status};
+  Failure failure{"permanent",
+                  std::string(jobs::to_string(role)),
+                  std::string(steps_.provider_for(role, job)),
+                  outcome.code,
+                  outcome.message,
+                  outcome.status};
 
   if (outcome.kind != Outcome::Kind::permanent) {
     bool uses_attempt = outcome.kind == Outcome::Kind::retryable;
@@ -220,8 +232,8 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
       auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
                                 : wait_at_least.value_or(std::chrono::milliseconds(1000));
       auto finished = co_await until_answered("reschedule", attempt.entry.id, [&] {
-        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"), attempt.envelope, now + delay,
-                                     uses_attempt, attempt.lease_key);
+        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"), attempt.envelope,
+                                     now + delay, uses_attempt, attempt.lease_key);
       });
       if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "reschedule");
       if (finished == retry::Finished::failed) co_return;
@@ -233,15 +245,24 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
       } else {
         metrics_.job_finished(kind, "retried", -1);
       }
-      auto what = outcome.code == "running_elsewhere" ? "job id already running in another entry; this one waits its turn"
-                  : outcome.was_not_sent()            ? "worker stopping; job handed back to the queue"
-                  : uses_attempt                      ? "step failed; job rescheduled"
-                                                      : "rate-limited; job rescheduled without using an attempt";
+      auto what = outcome.code == "running_elsewhere"
+                      ? "job id already running in another entry; this one waits its turn"
+                  : outcome.was_not_sent() ? "worker stopping; job handed back to the queue"
+                  : uses_attempt           ? "step failed; job rescheduled"
+                                           : "rate-limited; job rescheduled without using an attempt";
       auto level = deferred ? log::Level::info : log::Level::warn;
-      if (log::enabled(level)) log::write(level, what,
-                 {{"job_id", job.id}, {"kind", kind}, {"attempt", attempt.envelope.attempt}, {"stream_id", attempt.entry.id},
-                  {"step", failure.step}, {"provider", failure.provider}, {"status", outcome.status},
-                  {"code", outcome.code}, {"error", outcome.message}, {"retry_in_ms", static_cast<long long>(delay.count())}});
+      if (log::enabled(level))
+        log::write(level, what,
+                   {{"job_id", job.id},
+                    {"kind", kind},
+                    {"attempt", attempt.envelope.attempt},
+                    {"stream_id", attempt.entry.id},
+                    {"step", failure.step},
+                    {"provider", failure.provider},
+                    {"status", outcome.status},
+                    {"code", outcome.code},
+                    {"error", outcome.message},
+                    {"retry_in_ms", static_cast<long long>(delay.count())}});
       co_return;
     }
     failure.reason = verdict == retry::Verdict::exhausted ? "exhausted" : "expired";
@@ -250,7 +271,8 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
 }
 
 asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
-                                             std::string_view kind, const Failure& failure, std::string_view lease_key) {
+                                             std::string_view kind, const Failure& failure,
+                                             std::string_view lease_key) {
   const std::string* payload = entry.field("job");
   bool oversize = payload && payload->size() > parser_.max_payload_bytes();
   auto error = log::redact(failure.error);  // provider texts may echo a credential
@@ -258,7 +280,9 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
     error += "; the DLQ keeps its first " + std::to_string(oversize_prefix_bytes) +
              " bytes (job), its size (job_bytes) and its SHA-256 (job_sha256)";
   }
-  retry::DeadLetter letter{{{"job", !payload ? std::string() : oversize ? payload->substr(0, oversize_prefix_bytes) : *payload},
+  retry::DeadLetter letter{{{"job", !payload   ? std::string()
+                                    : oversize ? payload->substr(0, oversize_prefix_bytes)
+                                               : *payload},
                             {"attempt", std::to_string(envelope.attempt)},
                             {"kind", std::string(kind)},
                             {"reason", failure.reason},
@@ -274,18 +298,23 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
     letter.fields.emplace_back("job_bytes", std::to_string(payload->size()));
     letter.fields.emplace_back("job_sha256", sha256_hex(*payload));
   }
-  auto finished = co_await until_answered("dead_letter", entry.id, [&] {
-    return job_queue_.dead_letter(redis_, entry.id, letter, lease_key);
-  });
+  auto finished = co_await until_answered("dead_letter", entry.id,
+                                          [&] { return job_queue_.dead_letter(redis_, entry.id, letter, lease_key); });
   if (finished == retry::Finished::stale) co_return report_stale(entry, "dead-letter");
   if (finished == retry::Finished::failed) co_return;
   if (failure.reason != "invalid_payload" && failure.reason != "unsupported_kind") {
     metrics_.job_finished(kind, "dead_lettered", -1);
   }
-  log::error("job dead-lettered", {{"stream_id", entry.id}, {"origin_id", envelope.origin_id}, {"kind", kind},
-                                   {"attempt", envelope.attempt}, {"reason", failure.reason}, {"step", failure.step},
-                                   {"provider", failure.provider}, {"status", failure.status},
-                                   {"code", failure.code}, {"error", failure.error}});
+  log::error("job dead-lettered", {{"stream_id", entry.id},
+                                   {"origin_id", envelope.origin_id},
+                                   {"kind", kind},
+                                   {"attempt", envelope.attempt},
+                                   {"reason", failure.reason},
+                                   {"step", failure.step},
+                                   {"provider", failure.provider},
+                                   {"status", failure.status},
+                                   {"code", failure.code},
+                                   {"error", failure.error}});
 }
 
 asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, long long deliveries) {
@@ -309,7 +338,8 @@ asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, lo
       });
     };
     if (begun.state == retry::Begun::State::leased && std::all_of(plan.steps.begin(), plan.steps.end(), done)) {
-      auto finished = co_await until_answered("ack", entry.id, [&] { return acknowledger_.acknowledge(entry.id, lease_key); });
+      auto finished =
+          co_await until_answered("ack", entry.id, [&] { return acknowledger_.acknowledge(entry.id, lease_key); });
       if (finished == retry::Finished::stale) co_return report_stale(entry, "ack");
       if (finished == retry::Finished::failed) co_return;
       metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(entry.id));
@@ -348,8 +378,13 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
     // Back through the retry set, no attempt used: once the other entry has finished, this
     // one finds its steps done and has no effect. Soon, but not in a tight loop.
     auto wait = std::clamp(begun.busy_for, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
-    attempt.failures.emplace_back(0, Outcome{Outcome::Kind::rate_limited, 0, "running_elsewhere",
-                                             "another entry of this job id is running", {}, wait, {}});
+    attempt.failures.emplace_back(0, Outcome{Outcome::Kind::rate_limited,
+                                             0,
+                                             "running_elsewhere",
+                                             "another entry of this job id is running",
+                                             {},
+                                             wait,
+                                             {}});
     co_return false;
   }
   leases_[attempt.entry.id] = attempt.lease_key;
@@ -371,8 +406,8 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   // The money is back once the refund step is done — or the cancel, when the platform refunds.
   std::uint32_t refund_bits = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    bool refunds = steps[i].role == jobs::Role::refund ||
-                   (steps[i].role == jobs::Role::cancel && attempt.plan.refund_by_platform);
+    bool refunds =
+        steps[i].role == jobs::Role::refund || (steps[i].role == jobs::Role::cancel && attempt.plan.refund_by_platform);
     if (refunds) refund_bits |= 1u << i;
   }
 
@@ -383,14 +418,13 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
       started |= bit;
       ++running;
       auto refunded = refund_bits == 0 || (attempt.done & refund_bits) != refund_bits ? jobs::RefundProgress::none
-                      : attempt.refund_pending                                            ? jobs::RefundProgress::pending
-                                                                                          : jobs::RefundProgress::refunded;
-      asio::co_spawn(executor, run_step(attempt, i, refunded),
-                     [&, i](std::exception_ptr error, Outcome outcome) {
-                       if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
-                       finished.emplace_back(i, std::move(outcome));
-                       wake.cancel();
-                     });
+                      : attempt.refund_pending                                        ? jobs::RefundProgress::pending
+                                                                                      : jobs::RefundProgress::refunded;
+      asio::co_spawn(executor, run_step(attempt, i, refunded), [&, i](std::exception_ptr error, Outcome outcome) {
+        if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
+        finished.emplace_back(i, std::move(outcome));
+        wake.cancel();
+      });
     }
     if (running == 0) break;
     if (finished.empty()) co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -429,7 +463,8 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   if (label != "other") admission = co_await limiter_.acquire(provider, account);
   if (!admission.admitted) {
     // Waiting would hold this job's slot past --max-limit-wait: come back through the retry set.
-    co_return Outcome{Outcome::Kind::rate_limited, 0, "quota", "waiting for the provider's quota", {}, admission.retry_in};
+    co_return Outcome{Outcome::Kind::rate_limited,        0,  "quota",
+                      "waiting for the provider's quota", {}, admission.retry_in};
   }
   auto started = std::chrono::steady_clock::now();
   // Released however perform() ends: a slot kept by an exception would lock the account.
@@ -440,7 +475,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   };
   std::optional<Slot> slot;
   if (label != "other") slot.emplace(limiter_, provider, account);  // in place: a temporary Slot would release at once
-  if (winding_down_) co_return Outcome::not_sent();  // stopped while it waited for its turn
+  if (winding_down_) co_return Outcome::not_sent();                 // stopped while it waited for its turn
   unsigned generation = 0;
   Outcome outcome;
   bool settled = false;  // the refund step ended by its reconcile, not by a refund call
@@ -479,13 +514,21 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   }
   bool moves_money = role == jobs::Role::refund || (role == jobs::Role::cancel && attempt.plan.refund_by_platform);
   auto amount = moves_money && outcome.ok() ? std::to_string(attempt.job.refund.amount_minor) : std::string("0");
-  auto status = std::to_string(outcome.status), attempt_number = std::to_string(attempt.envelope.attempt);  // named: views below
-  std::string_view audit[] = {"XADD", audit_key_, "MAXLEN", "~", audit_max_len_, "*",
-                              "job_id", attempt.job.id, "kind", jobs::to_string(attempt.job.kind),
-                              "step", jobs::to_string(role), "provider", provider,
-                              "outcome", retry::to_string(outcome.kind), "status", status,
-                              "ref", outcome.reference, "amount_minor", amount, "currency", attempt.job.order.currency,
-                              "attempt", attempt_number};
+  auto status = std::to_string(outcome.status),
+       attempt_number = std::to_string(attempt.envelope.attempt);  // named: views below
+  std::string_view audit[] = {"XADD",         audit_key_,
+                              "MAXLEN",       "~",
+                              audit_max_len_, "*",
+                              "job_id",       attempt.job.id,
+                              "kind",         jobs::to_string(attempt.job.kind),
+                              "step",         jobs::to_string(role),
+                              "provider",     provider,
+                              "outcome",      retry::to_string(outcome.kind),
+                              "status",       status,
+                              "ref",          outcome.reference,
+                              "amount_minor", amount,
+                              "currency",     attempt.job.order.currency,
+                              "attempt",      attempt_number};
   record.push_argv(audit);
   auto written = co_await redis_.exec(std::move(record));
   if (!outcome.ok()) co_return outcome;
@@ -505,9 +548,10 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     attempt.refund_pending = true;  // the messages that follow say "on its way"
     record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
     auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(record, {attempt.job.id, *attempt.entry.field("job"), attempt.job.payment.provider,
-                                    outcome.reference, generation},
-                           std::chrono::system_clock::now());
+    pending_refunds_.track(
+        record,
+        {attempt.job.id, *attempt.entry.field("job"), attempt.job.payment.provider, outcome.reference, generation},
+        std::chrono::system_clock::now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }
@@ -525,7 +569,9 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
   if (found.kind == Kind::succeeded || found.kind == Kind::pending) {
     metrics_.refund_reconciled(provider, "found");
     log::info("reconcile: the job's refund exists at the provider; recorded, not refunded again",
-              {{"job_id", job.id}, {"provider", provider}, {"ref", found.reference},
+              {{"job_id", job.id},
+               {"provider", provider},
+               {"ref", found.reference},
                {"pending", found.kind == Kind::pending}});
     auto exists = Outcome::success(found.reference);
     exists.pending = found.kind == Kind::pending;

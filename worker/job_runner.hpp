@@ -58,10 +58,12 @@ class JobRunner {
   // Runs a completion (ack, reschedule, dead-letter) again while Redis does not answer, for
   // up to the visibility timeout: an entry its live owner forgot would otherwise wait that
   // long to be claimed, and the job's next step (or its retry) with it.
-  boost::asio::awaitable<retry::Finished> until_answered(std::string_view action, const std::string& entry_id,
-                                                         const std::function<boost::asio::awaitable<retry::Finished>()>& finish);
+  boost::asio::awaitable<retry::Finished> until_answered(
+      std::string_view action, const std::string& entry_id,
+      const std::function<boost::asio::awaitable<retry::Finished>()>& finish);
   boost::asio::awaitable<void> dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
-                                           std::string_view kind, const Failure& failure, std::string_view lease_key = {});
+                                           std::string_view kind, const Failure& failure,
+                                           std::string_view lease_key = {});
   void report_stale(const redis::StreamEntry& entry, std::string_view what);
 
   const QueueConfig& queue_;

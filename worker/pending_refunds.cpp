@@ -89,14 +89,17 @@ RefundKeyState RefundKeyState::parse(std::string_view state) {
   return key;
 }
 
-PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redis, Steps& steps, metrics::Metrics& metrics)
+PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redis, Steps& steps,
+                               metrics::Metrics& metrics)
     : queue_(queue), redis_(redis), steps_(steps), metrics_(metrics) {}
 
-void PendingRefunds::track(redis::Request& record, const Refund& refund, std::chrono::system_clock::time_point now) const {
+void PendingRefunds::track(redis::Request& record, const Refund& refund,
+                           std::chrono::system_clock::time_point now) const {
   auto key = queue_.pending_refund_key(refund.job_id);
   auto since = std::to_string(millis(now)), generation = std::to_string(refund.generation);
-  std::string_view hash[] = {"HSET", key, "job", refund.payload, "provider", refund.provider, "ref", refund.reference,
-                             "generation", generation, "since_ms", since, "checks", "0"};
+  std::string_view hash[] = {
+      "HSET",           key,          "job",      refund.payload, "provider", refund.provider, "ref",
+      refund.reference, "generation", generation, "since_ms",     since,      "checks",        "0"};
   record.push_argv(hash);
   record.push("ZADD", queue_.pending_refunds_key(), millis(now + queue_.pending_refund_check), refund.job_id);
 }
@@ -121,7 +124,8 @@ asio::awaitable<std::size_t> PendingRefunds::check_due() {
        limit = std::to_string(checks_per_round);
   std::vector<std::string_view> keys{set}, args{at, until, limit};  // named: g++ 12 and braced temporaries in co_await
   auto claimed = co_await claim_due.run(redis_, keys, args);
-  if (!claimed.ok() || claimed.replies.empty() || !claimed.replies[0].is_array()) co_return 0;  // Redis away: next round
+  if (!claimed.ok() || claimed.replies.empty() || !claimed.replies[0].is_array())
+    co_return 0;  // Redis away: next round
   for (const auto& id : claimed.replies[0].elements) {
     if (stopping_) break;
     co_await check(id.text, now);
@@ -130,7 +134,8 @@ asio::awaitable<std::size_t> PendingRefunds::check_due() {
 }
 
 asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chrono::system_clock::time_point now) {
-  auto set = queue_.pending_refunds_key(), key = queue_.pending_refund_key(job_id), state_key = queue_.job_state_key(job_id);
+  auto set = queue_.pending_refunds_key(), key = queue_.pending_refund_key(job_id),
+       state_key = queue_.job_state_key(job_id);
   redis::Request read;
   read.push("HGETALL", key);
   auto hash = co_await redis_.exec(std::move(read));
@@ -156,7 +161,8 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     auto settled = co_await settle_succeeded.run(redis_, keys, args);
     if (settled.ok() && !settled.replies.empty() && settled.replies[0].integer == 1) {
       metrics_.pending_refund(provider, "succeeded");
-      log::info("pending refund succeeded", {{"job_id", job_id}, {"provider", provider}, {"ref", *reference}, {"checks", checks + 1}});
+      log::info("pending refund succeeded",
+                {{"job_id", job_id}, {"provider", provider}, {"ref", *reference}, {"checks", checks + 1}});
     }
     co_return;
   }
@@ -164,17 +170,41 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     auto generation = to_unsigned(field(hash.replies[0], "generation") ? *field(hash.replies[0], "generation") : "0");
     auto refused = RefundKeyState{generation, true}.text();
     auto window = std::to_string(queue_.idempotency_window.count());
-    auto error = log::redact("refund " + *reference + " was accepted as pending, then failed at " + std::string(provider) +
-                             (state.detail.empty() ? std::string() : ": " + state.detail) +
+    auto error = log::redact("refund " + *reference + " was accepted as pending, then failed at " +
+                             std::string(provider) + (state.detail.empty() ? std::string() : ": " + state.detail) +
                              ". The customer was told it is on its way. Fix the cause, then replay: the worker checks "
                              "that no refund exists for the job before it refunds under a new key");
     auto failed_at = retry::rfc3339_now();
     auto code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
-    std::vector<std::string_view> args{job_id, refused, window,
-                                       "job", *payload, "attempt", "0", "kind", jobs::to_string(job->kind),
-                                       "reason", "refund_failed", "step", "refund", "provider", provider,
-                                       "status", "0", "code", code, "error", error, "failed_at", failed_at,
-                                       "origin_id", "", "worker", queue_.consumer, "ref", *reference};
+    std::vector<std::string_view> args{job_id,
+                                       refused,
+                                       window,
+                                       "job",
+                                       *payload,
+                                       "attempt",
+                                       "0",
+                                       "kind",
+                                       jobs::to_string(job->kind),
+                                       "reason",
+                                       "refund_failed",
+                                       "step",
+                                       "refund",
+                                       "provider",
+                                       provider,
+                                       "status",
+                                       "0",
+                                       "code",
+                                       code,
+                                       "error",
+                                       error,
+                                       "failed_at",
+                                       failed_at,
+                                       "origin_id",
+                                       "",
+                                       "worker",
+                                       queue_.consumer,
+                                       "ref",
+                                       *reference};
     auto dlq = queue_.dlq_key();
     std::vector<std::string_view> keys{set, key, state_key, dlq};
     auto settled = co_await settle_failed.run(redis_, keys, args);

@@ -51,9 +51,12 @@ asio::awaitable<void> QueueSampler::sample() {
     for (std::size_t i = 0; i + 1 < group.elements.size(); i += 2) {
       const auto& key = group.elements[i].text;
       const auto& value = group.elements[i + 1];
-      if (key == "name") ours = value.text == queue_.group;
-      else if (key == "pending") pending = value.integer;
-      else if (key == "lag" && !value.is_nil()) lag = value.integer;  // nil: Redis cannot tell
+      if (key == "name")
+        ours = value.text == queue_.group;
+      else if (key == "pending")
+        pending = value.integer;
+      else if (key == "lag" && !value.is_nil())
+        lag = value.integer;  // nil: Redis cannot tell
     }
     if (!ours) continue;
     found = true;

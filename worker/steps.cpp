@@ -14,7 +14,7 @@ Outcome unsupported(std::string what) {
 
 // Every name perform() dispatches on or provider_for() returns for a configured client. A
 // new provider client adds its name here.
-constexpr std::string_view clients_by_name[] = {"stripe",   "paypal", "square", "shopify", "sendgrid",
+constexpr std::string_view clients_by_name[] = {"stripe",  "paypal", "square", "shopify", "sendgrid",
                                                 "mailgun", "twilio", "slack",  "zendesk", "webhook"};
 }  // namespace
 
@@ -53,7 +53,9 @@ boost::asio::awaitable<clients::RefundState> Steps::find_refund(const jobs::Job&
   if (provider == "stripe") co_return co_await stripe_.find_refund(job);
   if (provider == "paypal") co_return co_await paypal_.find_refund(job);
   if (provider == "square") co_return co_await square_.find_refund(job);
-  co_return clients::RefundState{clients::RefundState::Kind::unknown, {}, "no refund client for " + provider,
+  co_return clients::RefundState{clients::RefundState::Kind::unknown,
+                                 {},
+                                 "no refund client for " + provider,
                                  unsupported("payment.provider '" + provider + "' has no refund client")};
 }
 
@@ -62,20 +64,29 @@ boost::asio::awaitable<clients::RefundState> Steps::refund_status(const jobs::Jo
   if (provider == "stripe") co_return co_await stripe_.refund_status(job, reference);
   if (provider == "paypal") co_return co_await paypal_.refund_status(job, reference);
   if (provider == "square") co_return co_await square_.refund_status(job, reference);
-  co_return clients::RefundState{clients::RefundState::Kind::unknown, {}, "no refund client for " + provider,
+  co_return clients::RefundState{clients::RefundState::Kind::unknown,
+                                 {},
+                                 "no refund client for " + provider,
                                  unsupported("payment.provider '" + provider + "' has no refund client")};
 }
 
 std::string_view Steps::provider_for(Role role, const jobs::Job& job) const {
   switch (role) {
-    case Role::refund: return job.payment.provider;
+    case Role::refund:
+      return job.payment.provider;
     case Role::cancel:
-    case Role::restock: return job.shop.platform;
-    case Role::email: return email_provider(job);
-    case Role::sms: return "twilio";
-    case Role::staff: return "slack";
-    case Role::ticket: return "zendesk";
-    case Role::record: return "webhook";
+    case Role::restock:
+      return job.shop.platform;
+    case Role::email:
+      return email_provider(job);
+    case Role::sms:
+      return "twilio";
+    case Role::staff:
+      return "slack";
+    case Role::ticket:
+      return "zendesk";
+    case Role::record:
+      return "webhook";
   }
   return "none";
 }
@@ -89,16 +100,20 @@ std::string_view Steps::account_for(Role role, const jobs::Job& job) const {
   switch (role) {
     case Role::refund:  // a shop with its own Stripe key has its own Stripe quota
       return job.payment.provider == "stripe" && stripe_account_by_shop_.contains(job.shop.domain)
-                 ? std::string_view(job.shop.domain) : std::string_view("default");
-    case Role::sms: return twilio_sender_;  // Twilio's throughput is per sender
+                 ? std::string_view(job.shop.domain)
+                 : std::string_view("default");
+    case Role::sms:
+      return twilio_sender_;  // Twilio's throughput is per sender
     case Role::cancel:
-    case Role::restock: return job.shop.domain;  // Shopify's bucket is per shop
-    default: return "default";
+    case Role::restock:
+      return job.shop.domain;  // Shopify's bucket is per shop
+    default:
+      return "default";
   }
 }
 
 boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, const jobs::Plan& plan,
-                                              jobs::RefundProgress refunded, unsigned key_generation) {
+                                               jobs::RefundProgress refunded, unsigned key_generation) {
   switch (role) {
     case Role::refund: {
       const auto& provider = job.payment.provider;
@@ -106,7 +121,8 @@ boost::asio::awaitable<Outcome> Steps::perform(Role role, const jobs::Job& job, 
       if (provider == "stripe") co_return co_await stripe_.refund(job, key);
       if (provider == "paypal") co_return co_await paypal_.refund(job, key);
       if (provider == "square") co_return co_await square_.refund(job, key);
-      co_return unsupported("payment.provider '" + provider + "' has no refund client (stripe, paypal, square; or the shop's platform)");
+      co_return unsupported("payment.provider '" + provider +
+                            "' has no refund client (stripe, paypal, square; or the shop's platform)");
     }
     case Role::cancel:
     case Role::restock:

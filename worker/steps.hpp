@@ -51,7 +51,9 @@ class Steps {
   // and only then is the name a metric label (anything else is counted as "other", so jobs
   // naming invented providers cannot add series).
   static bool has_client(std::string_view provider);
-  static std::string_view provider_label(std::string_view provider) { return has_client(provider) ? provider : "other"; }
+  static std::string_view provider_label(std::string_view provider) {
+    return has_client(provider) ? provider : "other";
+  }
 
   // The provider account a call is made on: what its quota is counted against (a Twilio
   // sender, a Shopify shop; one configured key for the others).

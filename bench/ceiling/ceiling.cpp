@@ -50,14 +50,22 @@ Options parse(int argc, char** argv) {
     if (a == "-h" || a == "--help") usage("reads a stream with XREADGROUP + pipelined XACK and reports entries/s");
     if (i + 1 >= argc) usage("missing value");
     const char* v = argv[++i];
-    if (a == "--host") o.host = v;
-    else if (a == "--port") o.port = std::atoi(v);
-    else if (a == "--stream") o.stream = v;
-    else if (a == "--group") o.group = v;
-    else if (a == "--consumer") o.consumer = v;
-    else if (a == "--count") o.count = std::atol(v);
-    else if (a == "--expect") o.expect = std::atol(v);
-    else usage("unknown option");
+    if (a == "--host")
+      o.host = v;
+    else if (a == "--port")
+      o.port = std::atoi(v);
+    else if (a == "--stream")
+      o.stream = v;
+    else if (a == "--group")
+      o.group = v;
+    else if (a == "--consumer")
+      o.consumer = v;
+    else if (a == "--count")
+      o.count = std::atol(v);
+    else if (a == "--expect")
+      o.expect = std::atol(v);
+    else
+      usage("unknown option");
   }
   if (o.port <= 0 || o.count <= 0) usage("bad --port or --count");
   return o;
@@ -93,8 +101,8 @@ int main(int argc, char** argv) {
   redisContext* c = redisConnect(o.host.c_str(), o.port);
   if (c == nullptr || c->err) fail(c, "connecting");
 
-  auto* created = static_cast<redisReply*>(
-      redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", o.stream.c_str(), o.group.c_str()));
+  auto* created =
+      static_cast<redisReply*>(redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", o.stream.c_str(), o.group.c_str()));
   if (created == nullptr) fail(c, "XGROUP CREATE");
   if (created->type == REDIS_REPLY_ERROR && std::strncmp(created->str, "BUSYGROUP", 9) != 0) {
     std::fprintf(stderr, "queue_ceiling: XGROUP CREATE: %s\n", created->str);
@@ -104,8 +112,8 @@ int main(int argc, char** argv) {
 
   const std::string count = std::to_string(o.count);
   auto append_read = [&] {
-    if (redisAppendCommand(c, "XREADGROUP GROUP %s %s COUNT %s STREAMS %s >", o.group.c_str(),
-                           o.consumer.c_str(), count.c_str(), o.stream.c_str()) != REDIS_OK) {
+    if (redisAppendCommand(c, "XREADGROUP GROUP %s %s COUNT %s STREAMS %s >", o.group.c_str(), o.consumer.c_str(),
+                           count.c_str(), o.stream.c_str()) != REDIS_OK) {
       fail(c, "appending XREADGROUP");
     }
   };
@@ -145,8 +153,7 @@ int main(int argc, char** argv) {
       lens_ack.push_back(id->len);
     }
     read += static_cast<long>(entries->elements);
-    if (redisAppendCommandArgv(c, static_cast<int>(argv_ack.size()), argv_ack.data(), lens_ack.data()) !=
-        REDIS_OK) {
+    if (redisAppendCommandArgv(c, static_cast<int>(argv_ack.size()), argv_ack.data(), lens_ack.data()) != REDIS_OK) {
       fail(c, "appending XACK");
     }
     freeReplyObject(reply);

@@ -42,7 +42,8 @@ std::chrono::milliseconds between(std::mt19937_64& rng, std::chrono::millisecond
 // Enqueues jobs [next, next+count) of a scenario during the run, as upstream would.
 class Feeder {
  public:
-  Feeder(RedisServer& redis, std::string prefix, int total) : redis_(redis), prefix_(std::move(prefix)), total_(total) {}
+  Feeder(RedisServer& redis, std::string prefix, int total)
+      : redis_(redis), prefix_(std::move(prefix)), total_(total) {}
   // False (with why in `error`) when rescindctl failed.
   bool feed(int count) {
     count = std::min(count, total_ - next_);
@@ -165,8 +166,9 @@ TEST(Chaos, KillStormLosesNoJobAndRefundsNoneTwice) {
     auto left = pending_per_consumer(redis)[victim->consumer];
     stranded += left;
     if (left > 0) ++kills_with_work;
-    std::cout << "[ chaos ] kill " << kills << " at " << std::fixed << std::setprecision(2) << seconds_since(storm_start)
-              << " s: " << victim->consumer << " with " << left << " pending" << std::endl;
+    std::cout << "[ chaos ] kill " << kills << " at " << std::fixed << std::setprecision(2)
+              << seconds_since(storm_start) << " s: " << victim->consumer << " with " << left << " pending"
+              << std::endl;
     fleet.start();
     auto exits = fleet.unexpected_exits();
     ASSERT_TRUE(exits.empty()) << "a worker died that nobody killed: " << exits.front();
@@ -248,7 +250,8 @@ TEST(Chaos, RedisRestartsLoseNoJobAndRefundNoneTwice) {
               << pending << " pending" << std::endl;
     // start() returns once Redis answers at all; while it replays the AOF it answers LOADING,
     // and an enqueue then would fail.
-    ASSERT_TRUE(wait_until([&] { return redis.command({"PING"}).text == "PONG"; }, 30s)) << "Redis did not finish loading";
+    ASSERT_TRUE(wait_until([&] { return redis.command({"PING"}).text == "PONG"; }, 30s))
+        << "Redis did not finish loading";
     ASSERT_TRUE(feeder.feed(batch)) << feeder.error;
     auto exits = fleet.unexpected_exits();
     ASSERT_TRUE(exits.empty()) << "a worker exited when Redis went away: " << exits.front();
@@ -260,13 +263,16 @@ TEST(Chaos, RedisRestartsLoseNoJobAndRefundNoneTwice) {
   auto settle = wait_settled(redis, last_restart, f.settle_timeout);
   auto verdict = judge(sandbox, redis, "rr", f.restart_jobs);
   long long redeliveries = 0;
-  for (auto* w : fleet.alive()) redeliveries += std::max(0LL, worker_counter(*w->process, "rescind_redeliveries_total"));
+  for (auto* w : fleet.alive())
+    redeliveries += std::max(0LL, worker_counter(*w->process, "rescind_redeliveries_total"));
   auto exits = fleet.unexpected_exits();
   std::string unclean_detail;
   auto unclean = unclean_stops(fleet, unclean_detail);
   fleet.save_logs();
   Report report("redis-restarts");
-  report.add("jobs", static_cast<long long>(feeder.enqueued())).add("kills", 0LL).add("restarts", static_cast<long long>(restarts));
+  report.add("jobs", static_cast<long long>(feeder.enqueued()))
+      .add("kills", 0LL)
+      .add("restarts", static_cast<long long>(restarts));
   report.add_verdict(verdict);
   report.add("settled_after_s", settle.after_s)
       .add("sigterm", static_cast<long long>(by_sigterm))
@@ -301,7 +307,8 @@ long long refunds_since(Sandbox& sandbox, long long since_ms) {
 }
 
 long long epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 struct FaultRun {
@@ -351,7 +358,8 @@ FaultRun run_stripe_fault(const std::string& prefix, int jobs, const std::string
   run.delayed = refunds_since(sandbox, recovered_ms);
   run.enqueued = feeder.enqueued();
   run.rate_limited = 0;
-  for (auto* w : fleet.alive()) run.rate_limited += std::max(0LL, worker_counter(*w->process, "rescind_rate_limited_total"));
+  for (auto* w : fleet.alive())
+    run.rate_limited += std::max(0LL, worker_counter(*w->process, "rescind_rate_limited_total"));
   auto exits = fleet.unexpected_exits();
   run.unexpected = static_cast<long long>(exits.size());
   if (!exits.empty()) run.exit_detail = exits.front();

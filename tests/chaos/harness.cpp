@@ -57,8 +57,8 @@ Form Form::from_environment() {
 const Form& form() {
   static const Form f = [] {
     Form parsed = Form::from_environment();
-    std::cout << "[ chaos ] form=" << parsed.name() << " seed=" << parsed.seed
-              << " (RESCIND_CHAOS_SEED=" << parsed.seed << " repeats this schedule)" << std::endl;
+    std::cout << "[ chaos ] form=" << parsed.name() << " seed=" << parsed.seed << " (RESCIND_CHAOS_SEED=" << parsed.seed
+              << " repeats this schedule)" << std::endl;
     return parsed;
   }();
   return f;
@@ -230,7 +230,8 @@ bool QueueReading::settled() const {
 
 QueueReading read_queue(RedisServer& redis) {
   QueueReading r;
-  auto reply = redis.command({"EVAL", read_queue_script, "3", "rescind:jobs", "rescind:retry", "rescind:dlq", "rescind"});
+  auto reply =
+      redis.command({"EVAL", read_queue_script, "3", "rescind:jobs", "rescind:retry", "rescind:dlq", "rescind"});
   if (!reply.is_array() || reply.elements.size() != 7) return r;
   const auto& e = reply.elements;
   r.pending = e[0].integer;

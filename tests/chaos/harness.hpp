@@ -129,13 +129,13 @@ struct Verdict {
   long long double_refunds = 0;  // jobs refunded more than once
   long long wrong_amount = 0;    // a refund of another amount than the job's total
   long long unnotified = 0;      // refunded, not dead-lettered, but an email, SMS or staff alert never sent
-  long long dup_email = 0, dup_sms = 0, dup_staff = 0;           // messages sent more than once (extra sends)
+  long long dup_email = 0, dup_sms = 0, dup_staff = 0;              // messages sent more than once (extra sends)
   long long dup_email_ids = 0, dup_sms_ids = 0, dup_staff_ids = 0;  // jobs with such a repeat
   long long dlq = 0;
   long long unknown_effects = 0;  // ledger effects for ids that are not ours
   std::map<std::string, long long> dlq_reasons;
   std::vector<std::string> dlq_errors;  // the first few, for the failure message
-  std::vector<std::string> examples;  // a few offending ids, for the failure message
+  std::vector<std::string> examples;    // a few offending ids, for the failure message
   long long duplicates() const { return dup_email + dup_sms + dup_staff; }
 };
 Verdict judge(Sandbox& sandbox, RedisServer& redis, const std::string& prefix, int jobs);

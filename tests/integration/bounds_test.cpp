@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 // The worker under `ulimit -n`, started by bash so that the limit is the worker's own.
 std::unique_ptr<Process> start_worker_with_descriptors(int limit, const RedisServer& redis, const Sandbox& sandbox,
                                                        std::vector<std::string> extra_args) {
-  std::vector<std::string> args{"-c", "ulimit -n " + std::to_string(limit) + " && exec \"$0\" \"$@\"", RESCIND_WORKER_BIN};
+  std::vector<std::string> args{"-c", "ulimit -n " + std::to_string(limit) + " && exec \"$0\" \"$@\"",
+                                RESCIND_WORKER_BIN};
   auto worker = worker_args(redis, sandbox, std::move(extra_args));
   args.insert(args.end(), worker.begin(), worker.end());
   return std::make_unique<Process>("bash", args);
@@ -65,7 +66,9 @@ struct IdleConnections {
   }
 };
 
-unsigned short port_of(const std::string& base) { return static_cast<unsigned short>(std::stoi(base.substr(base.rfind(':') + 1))); }
+unsigned short port_of(const std::string& base) {
+  return static_cast<unsigned short>(std::stoi(base.substr(base.rfind(':') + 1)));
+}
 
 TEST(Bounds, AThousandIdleMetricsConnectionsUnder256DescriptorsStopNothing) {
   // The test holds the connections itself: it needs more descriptors than the worker has.
@@ -80,7 +83,8 @@ TEST(Bounds, AThousandIdleMetricsConnectionsUnder256DescriptorsStopNothing) {
   RedisServer redis;
   Sandbox sandbox;
   // Provider connections sized for 256 descriptors: what an operator under that limit sets.
-  auto worker = start_worker_with_descriptors(256, redis, sandbox, {"--max-in-flight", "100", "--http-max-connections", "64"});
+  auto worker =
+      start_worker_with_descriptors(256, redis, sandbox, {"--max-in-flight", "100", "--http-max-connections", "64"});
   auto base = metrics_base(*worker);
   ASSERT_NE(max_open_files(worker->pid()).find(" 256 "), std::string::npos) << max_open_files(worker->pid());
 
@@ -92,14 +96,16 @@ TEST(Bounds, AThousandIdleMetricsConnectionsUnder256DescriptorsStopNothing) {
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   // While all 1,000 are held: the jobs drain and the health check gets its answer.
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 300); }, 60s)) << worker->stderr_text();
-  ASSERT_TRUE(wait_until([&] { return http_call("GET", base + "/healthz").status == 200; }, 30s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return http_call("GET", base + "/healthz").status == 200; }, 30s))
+      << worker->stderr_text();
   EXPECT_EQ(sandbox.count_by_action()["staff"], 300);
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);
   EXPECT_EQ(metric(base, "rescind_provider_requests_total", {R"(code="transport")"}), 0)
       << "no provider call went without a descriptor";
   EXPECT_EQ(metric(base, "rescind_jobs_total", {R"(outcome="retried")"}), 0);
   EXPECT_LE(metric(base, "rescind_http_connections"), 64) << "--http-max-connections holds";
-  EXPECT_NE(worker->stderr_text().find(R"("max_open_files":256)"), std::string::npos) << "the limit it runs under, logged";
+  EXPECT_NE(worker->stderr_text().find(R"("max_open_files":256)"), std::string::npos)
+      << "the limit it runs under, logged";
   EXPECT_TRUE(worker->running());
 }
 
@@ -173,8 +179,8 @@ TEST(Bounds, AFiveMegabyteEntryIsDeadLetteredAsPrefixSizeAndHash) {
   RedisServer redis;
   Sandbox sandbox;
   auto worker = start_worker(redis, sandbox);
-  auto big = replaced(job_json("evt_huge"), R"("reason":"customer")", R"("reason":"customer","padding":")" +
-                                                                         std::string(5 << 20, 'x') + "\"");
+  auto big = replaced(job_json("evt_huge"), R"("reason":"customer")",
+                      R"("reason":"customer","padding":")" + std::string(5 << 20, 'x') + "\"");
   redis.command({"XADD", "rescind:jobs", "*", "job", big, "attempt", "1"});
   ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1; }, 30s)) << worker->stderr_text();
 
@@ -198,9 +204,11 @@ clients::Exchange fetch(boost::asio::io_context& io, clients::HttpClient& http, 
   if (!parsed) throw std::runtime_error(error);
   clients::HttpRequest request{clients::http::verb::get, parsed->path.empty() ? "/" : parsed->path, 11};
   clients::Exchange exchange;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    exchange = co_await http.send(parsed->origin, std::move(request));
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { exchange = co_await http.send(parsed->origin, std::move(request)); },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   io.restart();
   io.run();
   return exchange;
@@ -225,7 +233,8 @@ TEST(Bounds, APoolIdlePastMaxIdleIsClosedAndForgotten) {
   ASSERT_EQ(fetch(io, http, shop_b.url() + "/__ledger/summary").response.result_int(), 200u);
   EXPECT_EQ(http.pools(), 1u) << "the shop not called for max_idle is gone, with its socket";
   EXPECT_EQ(http.open_connections(), 1u);
-  EXPECT_EQ(fetch(io, http, shop_a.url() + "/__ledger/summary").response.result_int(), 200u) << "and comes back when needed";
+  EXPECT_EQ(fetch(io, http, shop_a.url() + "/__ledger/summary").response.result_int(), 200u)
+      << "and comes back when needed";
 }
 
 TEST(Bounds, AWaitForAPooledConnectionEndsAtMaxConnectionWait) {
@@ -245,7 +254,9 @@ TEST(Bounds, AWaitForAPooledConnectionEndsAtMaxConnectionWait) {
     into = co_await http.send(origin, clients::HttpRequest{clients::http::verb::get, "/v1/refunds", 11});
     finished.push_back(std::move(name));
   };
-  auto rethrow = [](std::exception_ptr e) { if (e) std::rethrow_exception(e); };
+  auto rethrow = [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  };
   boost::asio::co_spawn(io, call(slow, "slow"), rethrow);
   boost::asio::co_spawn(io, call(waiting, "waiting"), rethrow);  // finds the pool full
   io.run();

@@ -23,7 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 // A dead letter written the way the worker writes one.
 struct Dead {
   std::string job_id;
@@ -588,7 +587,8 @@ TEST(Ctl, ExitCodesAndHelpAtEveryLevel) {
     auto empty = ctl(redis, {"enqueue", "-"}, input);
     EXPECT_EQ(empty.exit_code, 2) << empty.out << empty.err;
     EXPECT_TRUE(contains(empty.err, "no job in the input")) << empty.err;
-    auto nowhere = run_command(RESCIND_CTL_BIN, {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "enqueue", "-"}, input);
+    auto nowhere = run_command(RESCIND_CTL_BIN,
+                               {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "enqueue", "-"}, input);
     EXPECT_EQ(nowhere.exit_code, 2) << nowhere.out << nowhere.err;
   }
   EXPECT_EQ(redis.integer({"XLEN", "rescind:jobs"}), 0);

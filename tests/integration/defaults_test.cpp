@@ -37,8 +37,9 @@ struct TlsServer {
   std::unique_ptr<Process> process;
 
   explicit TlsServer(std::vector<std::string> versions, const std::string& mode = "-www") {
-    auto made = run_command("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                                        "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+    auto made =
+        run_command("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+                                "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
     if (made.exit_code != 0) throw std::runtime_error("openssl req failed: " + made.err);
     std::vector<std::string> args{"s_server", "-accept", std::to_string(port), "-cert", cert, "-key", key, mode};
     args.insert(args.end(), versions.begin(), versions.end());
@@ -60,9 +61,14 @@ clients::Exchange get_over_tls(unsigned short port, const std::string& ca_file, 
   std::string error;
   auto url = clients::parse_url("https://127.0.0.1:" + std::to_string(port), error).value();
   clients::Exchange exchange;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    exchange = co_await http.send(url.origin, clients::HttpRequest{clients::http::verb::get, path, 11});
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        exchange = co_await http.send(url.origin, clients::HttpRequest{clients::http::verb::get, path, 11});
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   io.run();
   return exchange;
 }
@@ -156,7 +162,8 @@ TEST(SafeDefaults, TheSandboxBesideRealCredentialsRefusesToStart) {
   EXPECT_EQ(live_shop.exit_code, 2) << live_shop.err;
 
   // From the environment, as a production deployment would have it.
-  Process from_env(RESCIND_WORKER_BIN, {"--sandbox", "http://127.0.0.1:1", "--redis", unreachable_redis(), "--metrics-listen", "off"},
+  Process from_env(RESCIND_WORKER_BIN,
+                   {"--sandbox", "http://127.0.0.1:1", "--redis", unreachable_redis(), "--metrics-listen", "off"},
                    {"SHOPIFY_ACCESS_TOKEN=shpat_0123456789abcdef"});
   EXPECT_EQ(from_env.wait(10s), 2) << from_env.stderr_text();
   EXPECT_NE(from_env.stderr_text().find("SHOPIFY_ACCESS_TOKEN"), std::string::npos) << from_env.stderr_text();
@@ -186,9 +193,11 @@ TEST(Money, StripeAmountsAreInStripesOwnMinorUnits) {
     return replaced(job, "pi_3MtwBwLkdIwHu7ix28a3tqPa", payment);
   };
   ASSERT_EQ(enqueue(redis, paid_with(job_json("evt_mga", 150000, "MGA"), "pi_mga") + "\n" +
-                           paid_with(job_json("evt_isk", 1490, "ISK"), "pi_isk") + "\n" + job_json("evt_usd", 14900, "USD") +
-                           "\n" + paid_with(job_json("evt_mga_fraction", 150050, "MGA"), "pi_mga") + "\n")
-                .exit_code, 0);
+                               paid_with(job_json("evt_isk", 1490, "ISK"), "pi_isk") + "\n" +
+                               job_json("evt_usd", 14900, "USD") + "\n" +
+                               paid_with(job_json("evt_mga_fraction", 150050, "MGA"), "pi_mga") + "\n")
+                .exit_code,
+            0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 4); }, 30s)) << worker->stderr_text();
 
   std::map<std::string, Effect> refunds;
@@ -217,8 +226,10 @@ void paypal_tokens_with_claim(const std::string& expires_in) {
   auto worker = start_worker(redis, sandbox, {"--max-in-flight", "1"});
   std::string input;
   for (int i = 0; i < 20; ++i) {
-    input += replaced(job_json("evt_pp_" + std::to_string(i)), R"("provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")",
-                      R"("provider":"paypal","reference":"CAP)" + std::to_string(2000 + i) + "\"") + "\n";
+    input += replaced(job_json("evt_pp_" + std::to_string(i)),
+                      R"("provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")",
+                      R"("provider":"paypal","reference":"CAP)" + std::to_string(2000 + i) + "\"") +
+             "\n";
   }
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 20); }, 60s)) << worker->stderr_text();

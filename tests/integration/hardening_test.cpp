@@ -82,7 +82,9 @@ TEST(Injection, SlackMentionsAndLinksFromAJobAreShownAsText) {
   const auto& text = posts[0].text;
   EXPECT_EQ(text.find('<'), std::string::npos) << text;
   EXPECT_EQ(text.find('>'), std::string::npos) << text;
-  EXPECT_NE(text.find("&lt;!channel&gt; &lt;https://evil.example/login|Approve refund #1001&gt; &amp; co"), std::string::npos) << text;
+  EXPECT_NE(text.find("&lt;!channel&gt; &lt;https://evil.example/login|Approve refund #1001&gt; &amp; co"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("&lt;!here&gt; urgent"), std::string::npos) << text;
 }
 
@@ -120,8 +122,10 @@ TEST(Injection, AColonInOriginIdDoesNotCorruptTheJobAtItsRetry) {
 TEST(Injection, OutOfRangeAttemptAndFirstAtAreReplacedNotTrusted) {
   Stack stack;
   stack.sandbox.set_faults(R"({"stripe":{"status":400}})");  // permanent: dead-lettered at once
-  auto id = stack.redis.command({"XADD", "rescind:jobs", "*", "job", job_notifying("evt_envelope", ""), "attempt",
-                                 "4294967295", "first_at", "-9223372036854775808", "origin_id", "1-0\r\nforged"}).text;
+  auto id = stack.redis
+                .command({"XADD", "rescind:jobs", "*", "job", job_notifying("evt_envelope", ""), "attempt",
+                          "4294967295", "first_at", "-9223372036854775808", "origin_id", "1-0\r\nforged"})
+                .text;
   stack.settle(1);
   auto dlq = stream_entries(stack.redis, "rescind:dlq");
   ASSERT_EQ(dlq.size(), 1u) << stack.worker->stderr_text();
@@ -138,13 +142,16 @@ TEST(Injection, OutOfRangeAttemptAndFirstAtAreReplacedNotTrusted) {
 TEST(Secrets, EchoedCredentialsAreRedactedInTheDlqAndTheLog) {
   Stack stack({"--email-provider", "mailgun"});
   std::string echo = R"({"status":400,"echo_request":true})";
-  stack.sandbox.set_faults(R"({"twilio":)" + echo + R"(,"mailgun":)" + echo + R"(,"zendesk":)" + echo + R"(,"paypal":)" + echo + "}");
-  auto paypal = replace(job_notifying("evt_echo_paypal", ""), R"("provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")",
-                        R"("provider":"paypal","reference":"2GG279541U471931P")");
-  auto dispute = replace(replace(job_notifying("evt_echo_zendesk", ""), R"("kind":"order.canceled")", R"("kind":"dispute.opened")"),
-                         R"("notify":[])", R"("notify":[],"dispute":{"reason":"fraudulent","evidence_due_by":"2099-02-01T00:00:00Z"})");
-  std::string input = job_notifying("evt_echo_twilio", R"("sms")") + "\n" + job_notifying("evt_echo_mailgun", R"("email")") + "\n" +
-                      paypal + "\n" + dispute + "\n";
+  stack.sandbox.set_faults(R"({"twilio":)" + echo + R"(,"mailgun":)" + echo + R"(,"zendesk":)" + echo +
+                           R"(,"paypal":)" + echo + "}");
+  auto paypal =
+      replace(job_notifying("evt_echo_paypal", ""), R"("provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa")",
+              R"("provider":"paypal","reference":"2GG279541U471931P")");
+  auto dispute = replace(
+      replace(job_notifying("evt_echo_zendesk", ""), R"("kind":"order.canceled")", R"("kind":"dispute.opened")"),
+      R"("notify":[])", R"("notify":[],"dispute":{"reason":"fraudulent","evidence_due_by":"2099-02-01T00:00:00Z"})");
+  std::string input = job_notifying("evt_echo_twilio", R"("sms")") + "\n" +
+                      job_notifying("evt_echo_mailgun", R"("email")") + "\n" + paypal + "\n" + dispute + "\n";
   ASSERT_EQ(enqueue(stack.redis, input).exit_code, 0);
   stack.settle(4);
   // Slack on its own: a dispute's staff alert must succeed above for its ticket to be tried.
@@ -160,7 +167,8 @@ TEST(Secrets, EchoedCredentialsAreRedactedInTheDlqAndTheLog) {
     const auto& error = error_by_provider[provider];
     EXPECT_NE(error.find("refused; Authorization: Basic [redacted]"), std::string::npos) << provider << ": " << error;
   }
-  EXPECT_NE(error_by_provider["paypal"].find("refused; Authorization: Bearer [redacted]"), std::string::npos) << error_by_provider["paypal"];
+  EXPECT_NE(error_by_provider["paypal"].find("refused; Authorization: Bearer [redacted]"), std::string::npos)
+      << error_by_provider["paypal"];
   const auto& slack = error_by_provider["slack"];
   EXPECT_NE(slack.find("POST [redacted] refused"), std::string::npos) << "the hook's path is its secret: " << slack;
   auto log = stack.worker->stderr_text();
@@ -173,10 +181,20 @@ TEST(Secrets, EchoedCredentialsAreRedactedInTheDlqAndTheLog) {
 
 // M3. What a misconfiguration prints: never the secret that came with it.
 TEST(Secrets, UsageErrorsDoNotEchoSecrets) {
-  auto required = std::vector<std::string>{"--redis", "redis://127.0.0.1:1", "--stripe-api-key", "sk_test_RequiredKeyValue1",
-                                           "--sendgrid-api-key", "SG.RequiredKeyValue2", "--email-from", "orders@rescind.test",
-                                           "--twilio-account-sid", "AC1", "--twilio-auth-token", "RequiredTokenValue3",
-                                           "--twilio-from", "+15005550006"};
+  auto required = std::vector<std::string>{"--redis",
+                                           "redis://127.0.0.1:1",
+                                           "--stripe-api-key",
+                                           "sk_test_RequiredKeyValue1",
+                                           "--sendgrid-api-key",
+                                           "SG.RequiredKeyValue2",
+                                           "--email-from",
+                                           "orders@rescind.test",
+                                           "--twilio-account-sid",
+                                           "AC1",
+                                           "--twilio-auth-token",
+                                           "RequiredTokenValue3",
+                                           "--twilio-from",
+                                           "+15005550006"};
   auto with = [&](std::vector<std::string> more) {
     auto args = required;
     args.insert(args.end(), more.begin(), more.end());
@@ -189,13 +207,14 @@ TEST(Secrets, UsageErrorsDoNotEchoSecrets) {
   std::vector<Case> cases{
       {{"--redis", "rediss://default:S3cretRedisPW@redis.internal:port"}, "S3cretRedisPW", "rediss://redis.internal"},
       {{"--redis", "redis://:S3cretRedisPW@redis.internal:port"}, "S3cretRedisPW", "redis://redis.internal"},
-      {with({"--slack-webhook-url", "hooks.slack.com/services/T0/B0/SlackHookSecret1"}), "SlackHookSecret1", "not an http"},
-      {with({"--slack-webhook-url", "https://hooks.slack.com:99999/services/T0/B0/SlackHookSecret2"}), "SlackHookSecret2",
-       "https://hooks.slack.com"},
+      {with({"--slack-webhook-url", "hooks.slack.com/services/T0/B0/SlackHookSecret1"}), "SlackHookSecret1",
+       "not an http"},
+      {with({"--slack-webhook-url", "https://hooks.slack.com:99999/services/T0/B0/SlackHookSecret2"}),
+       "SlackHookSecret2", "https://hooks.slack.com"},
       {with({"--slack-webhook-url", "https://hooks.slack.com/x", "--stripe-api-key-for", "sk_live_51HxyzNoDomain"}),
        "sk_live_51HxyzNoDomain", "--stripe-api-key-for"},
-      {with({"--slack-webhook-url", "https://hooks.slack.com/x", "--shopify-token", "shpat_NoDomainSecret"}), "shpat_NoDomain",
-       "--shopify-token"},
+      {with({"--slack-webhook-url", "https://hooks.slack.com/x", "--shopify-token", "shpat_NoDomainSecret"}),
+       "shpat_NoDomain", "--shopify-token"},
       {with({"--slack-webhook-url", "https://hooks.slack.com/x", "--record-webhook-for",
              "acme.example=https://records.example:0/RecordHookSecret", "--webhook-secret",
              std::string(sandbox_credentials::webhook_secret)}),
@@ -237,18 +256,19 @@ TEST(Secrets, CredentialsAreReadFromFilesByFlagOrFileVariable) {
   Sandbox sandbox;
   SecretFiles files;
   auto url = sandbox.url();
-  std::vector<std::string> args{"--redis-file", files.write("redis", redis.url() + "\n"),
-                                "--metrics-listen", "off", "--block", "100ms",
-                                "--stripe-url", url, "--sendgrid-url", url, "--twilio-url", url,
+  std::vector<std::string> args{"--redis-file", files.write("redis", redis.url() + "\n"), "--metrics-listen", "off",
+                                "--block", "100ms", "--stripe-url", url, "--sendgrid-url", url, "--twilio-url", url,
                                 // The shop's own key, from a list file (CRLF): the default key is wrong on purpose.
-                                "--stripe-api-key", "sk_test_not_the_sandbox_key",
-                                "--stripe-api-key-for-file", files.write("stripe", "other.example=sk_test_other\nacme-crafts.myshopify.com=" + std::string(creds::stripe_api_key) + "\r\n"),
-                                "--email-from", std::string(creds::sendgrid_from),
-                                "--twilio-account-sid", std::string(creds::twilio_account_sid),
-                                "--twilio-from", std::string(creds::twilio_from),
-                                "--slack-webhook-url-file", files.write("slack", url + std::string(creds::slack_webhook_path) + "\n")};
-  std::vector<std::string> env{"SENDGRID_API_KEY_FILE=" + files.write("sendgrid", std::string(creds::sendgrid_api_key) + "\n"),
-                               "TWILIO_AUTH_TOKEN_FILE=" + files.write("twilio", std::string(creds::twilio_auth_token) + "\n")};
+                                "--stripe-api-key", "sk_test_not_the_sandbox_key", "--stripe-api-key-for-file",
+                                files.write("stripe", "other.example=sk_test_other\nacme-crafts.myshopify.com=" +
+                                                          std::string(creds::stripe_api_key) + "\r\n"),
+                                "--email-from", std::string(creds::sendgrid_from), "--twilio-account-sid",
+                                std::string(creds::twilio_account_sid), "--twilio-from",
+                                std::string(creds::twilio_from), "--slack-webhook-url-file",
+                                files.write("slack", url + std::string(creds::slack_webhook_path) + "\n")};
+  std::vector<std::string> env{
+      "SENDGRID_API_KEY_FILE=" + files.write("sendgrid", std::string(creds::sendgrid_api_key) + "\n"),
+      "TWILIO_AUTH_TOKEN_FILE=" + files.write("twilio", std::string(creds::twilio_auth_token) + "\n")};
   auto worker = std::make_unique<Process>(RESCIND_WORKER_BIN, args, env);
   ASSERT_EQ(enqueue(redis, job_json("evt_from_files") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
@@ -265,7 +285,8 @@ TEST(Secrets, CredentialsAreReadFromFilesByFlagOrFileVariable) {
 
 TEST(Secrets, AnUnreadableOrDoubleGivenSecretFileIsAUsageError) {
   SecretFiles files;
-  auto missing = run_command(RESCIND_WORKER_BIN, {"--sandbox", "http://127.0.0.1:1", "--stripe-api-key-file", files.dir + "/absent"});
+  auto missing = run_command(RESCIND_WORKER_BIN,
+                             {"--sandbox", "http://127.0.0.1:1", "--stripe-api-key-file", files.dir + "/absent"});
   EXPECT_EQ(missing.exit_code, 2) << missing.err;
   EXPECT_NE(missing.err.find("--stripe-api-key-file: cannot read"), std::string::npos) << missing.err;
   auto both = run_command(RESCIND_WORKER_BIN, {"--sandbox", "http://127.0.0.1:1", "--stripe-api-key", "sk_test_x",
@@ -291,7 +312,8 @@ TEST(Secrets, SecretFlagsAreStarredInTheProcessList) {
   text << in.rdbuf();
   auto cmdline = text.str();
   ASSERT_NE(cmdline.find("--stripe-api-key"), std::string::npos) << "read the worker's own command line";
-  for (std::string_view secret : {creds::stripe_api_key, creds::sendgrid_api_key, creds::twilio_auth_token, creds::slack_webhook_path}) {
+  for (std::string_view secret :
+       {creds::stripe_api_key, creds::sendgrid_api_key, creds::twilio_auth_token, creds::slack_webhook_path}) {
     EXPECT_EQ(cmdline.find(secret), std::string::npos) << "ps shows " << secret;
   }
   EXPECT_NE(cmdline.find(std::string(creds::stripe_api_key.size(), '*')), std::string::npos);
@@ -306,7 +328,8 @@ TEST(Secrets, SecretFlagsAreStarredInTheProcessList) {
   EXPECT_EQ(done["staff"], 1);
   auto log = worker->stderr_text();
   for (const char* flag : {"--stripe-api-key", "--sendgrid-api-key", "--twilio-auth-token", "--slack-webhook-url"}) {
-    EXPECT_NE(log.find(std::string(R"("flag":")") + flag + "\""), std::string::npos) << "warned about " << flag << ": " << log;
+    EXPECT_NE(log.find(std::string(R"("flag":")") + flag + "\""), std::string::npos)
+        << "warned about " << flag << ": " << log;
   }
 }
 
@@ -335,8 +358,12 @@ TEST(Injection, RescindctlShowsControlCharactersEscaped) {
   Stack stack;
   std::string esc_id = R"({"v":1,"id":"\u001b]0;pwned\u0007\u001b[2K\u001b[1Aok","kind":"order.canceled"})";
   std::string esc_kind = R"({"v":1,"id":"evt_kind","kind":"\u001b[31mFAKE\u001b[0m\u007f"})";
-  std::string c1 = "{\"v\":1,\"id\":\"evt_c1\",\"kind\":\"order.canceled\",\"reason\":\"\xc2\x9b" "31mred\"}";
-  std::string not_json = "not json \x1b[2J\xc2\x9b" "2J\x9b";
+  std::string c1 =
+      "{\"v\":1,\"id\":\"evt_c1\",\"kind\":\"order.canceled\",\"reason\":\"\xc2\x9b"
+      "31mred\"}";
+  std::string not_json =
+      "not json \x1b[2J\xc2\x9b"
+      "2J\x9b";
   ASSERT_EQ(enqueue(stack.redis, esc_id + "\n" + esc_kind + "\n" + c1 + "\n" + not_json + "\n", false).exit_code, 0);
   stack.settle(4);
   auto no_raw_controls = [](const std::string& text) {
@@ -366,8 +393,8 @@ TEST(Injection, RescindctlShowsControlCharactersEscaped) {
   EXPECT_NE(shown.out.find("not json \\x1b[2J\\x9b2J\\x9b"), std::string::npos) << "the raw dump: " << shown.out;
   // JSON may carry DEL and C1 raw, but its readers are terminals too (jq, less, a log
   // viewer): escaped as \u007f and \u009b, the same text to any JSON parser.
-  for (std::vector<std::string> json : {std::vector<std::string>{"dlq", "list", "--json"}, {"dlq", "export"},
-                                        plus(show, {"--json"})}) {
+  for (std::vector<std::string> json :
+       {std::vector<std::string>{"dlq", "list", "--json"}, {"dlq", "export"}, plus(show, {"--json"})}) {
     auto out = ctl(json);
     ASSERT_EQ(out.exit_code, 0) << out.err;
     EXPECT_TRUE(no_raw_controls(out.out)) << json[1] << ": " << out.out;

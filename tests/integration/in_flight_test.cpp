@@ -103,7 +103,12 @@ void stop_mid_flight(const std::vector<std::string>& limits) {
   std::vector<std::string> args{"--drain-timeout", "1s", "--drain-grace", "10s"};
   args.insert(args.end(), limits.begin(), limits.end());
   auto stopping = start_worker(redis, sandbox, args);
-  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->entries_read == 1000; }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = group_state(redis);
+        return s && s->entries_read == 1000;
+      },
+      30s))
       << stopping->stderr_text();
   ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["refund"] >= 100; }, 30s)) << stopping->stderr_text();
 
@@ -111,7 +116,8 @@ void stop_mid_flight(const std::vector<std::string>& limits) {
   auto code = stopping->wait(30s);
   ASSERT_TRUE(code.has_value()) << "still running 30 s after SIGTERM";
   EXPECT_EQ(*code, 0) << stopping->stderr_text();
-  EXPECT_EQ(group_state(redis)->pending, 0) << "unfinished jobs are handed back at once, not left to the visibility timeout";
+  EXPECT_EQ(group_state(redis)->pending, 0)
+      << "unfinished jobs are handed back at once, not left to the visibility timeout";
 
   sandbox.set_faults("{}");
   auto successor = start_worker(redis, sandbox, {"--visibility-timeout", "1s"});
@@ -151,10 +157,16 @@ TEST(RedisAway, ARescheduleRedisDidNotTakeIsLoggedAndCounted) {
   auto worker = start_worker(redis, sandbox, {"--visibility-timeout", "1s", "--retry", "base=20ms,cap=100ms"});
   auto base = metrics_base(*worker);
   ASSERT_EQ(enqueue(redis, job_json("evt_stalled") + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->pending == 1; }, 10s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = group_state(redis);
+        return s && s->pending == 1;
+      },
+      10s));
   redis.stop();  // Stripe's 503 comes while Redis is down: the reschedule cannot be written
 
-  ASSERT_TRUE(wait_until([&] { return worker->stderr_text().find("\"action\":\"reschedule\"") != std::string::npos; }, 20s))
+  ASSERT_TRUE(
+      wait_until([&] { return worker->stderr_text().find("\"action\":\"reschedule\"") != std::string::npos; }, 20s))
       << "a job stalled by a failed reschedule must say so: " << worker->stderr_text();
   EXPECT_EQ(metric(base, "rescind_queue_write_failures_total", {"action=\"reschedule\""}), 1);
 

@@ -44,7 +44,8 @@ TEST(JobQueue, OnlyTheOwnerMayFinishAnEntry) {
     redis::Connection conn(ex, redis.endpoint());
     retry::Envelope envelope{1, 0, id, {}};
     EXPECT_EQ(co_await a.acknowledge(conn, id), retry::Finished::stale);
-    EXPECT_EQ(co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now()), retry::Finished::stale);
+    EXPECT_EQ(co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now()),
+              retry::Finished::stale);
     retry::DeadLetter letter{{{"job", "{}"}, {"reason", "permanent"}}};
     EXPECT_EQ(co_await a.dead_letter(conn, id, letter), retry::Finished::stale);
     EXPECT_EQ(co_await b.acknowledge(conn, id), retry::Finished::done);
@@ -91,11 +92,13 @@ TEST(JobQueue, AStaleCompletionLeavesTheLeaseToTheNewOwner) {
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
     redis::Connection conn(ex, redis.endpoint());
     retry::Envelope envelope{1, 0, id, {}};
-    EXPECT_EQ(co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
-              retry::Finished::stale);
+    EXPECT_EQ(
+        co_await a.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
+        retry::Finished::stale);
     EXPECT_EQ(redis.command({"GET", "rescind:run:evt_1"}).text, id) << "the stale worker kept its hands off the lease";
-    EXPECT_EQ(co_await b.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
-              retry::Finished::done);
+    EXPECT_EQ(
+        co_await b.reschedule(conn, id, "{}", envelope, std::chrono::system_clock::now(), true, "rescind:run:evt_1"),
+        retry::Finished::done);
   });
   EXPECT_EQ(redis.integer({"EXISTS", "rescind:run:evt_1"}), 0) << "a rescheduled job no longer runs: its lease is free";
 }
@@ -150,7 +153,8 @@ TEST(JobQueue, BatchedAcksAreFencedEntryByEntry) {
       co_await tick.async_wait(boost::asio::use_awaitable);
     }
   });
-  EXPECT_EQ(results, (std::vector<retry::Finished>{retry::Finished::done, retry::Finished::stale, retry::Finished::done}));
+  EXPECT_EQ(results,
+            (std::vector<retry::Finished>{retry::Finished::done, retry::Finished::stale, retry::Finished::done}));
   auto pending = redis.command({"XPENDING", "rescind:jobs", "rescind", "-", "+", "10"});
   ASSERT_EQ(pending.elements.size(), 1u) << "only b's entry is still pending";
   EXPECT_EQ(pending.elements[0].elements[0].text, taken);
@@ -200,9 +204,12 @@ TEST(JobQueue, HeartbeatKeepsOwnEntriesAndNeverStealsOthers) {
   retry::JobQueue a(keys_for("a")), c(keys_for("c"));
   std::vector<std::pair<redis::StreamEntry, long long>> claimed;
   // Both entries must have aged past the claim threshold: idle time is what is under test.
-  ASSERT_TRUE(wait_until([&] {
-    return redis.command({"XPENDING", "rescind:jobs", "rescind", "IDLE", "300", "-", "+", "10"}).elements.size() == 2;
-  }, 5s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.command({"XPENDING", "rescind:jobs", "rescind", "IDLE", "300", "-", "+", "10"}).elements.size() ==
+               2;
+      },
+      5s));
   redis.command({"SET", "rescind:run:job-a", mine, "PX", "30000"});
   redis.command({"SET", "rescind:run:job-b", theirs, "PX", "30000"});
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
@@ -275,7 +282,8 @@ TEST(Housekeeping, RemovesIdleConsumersOnlyWhenTheyOwnNothing) {
   });
   EXPECT_EQ(removed, std::vector<std::string>{"gone"});
   std::set<std::string> left;
-  for (const auto& c : redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}).elements) left.insert(c.elements[1].text);
+  for (const auto& c : redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}).elements)
+    left.insert(c.elements[1].text);
   EXPECT_EQ(left, (std::set<std::string>{"owner", "me"}));
 }
 

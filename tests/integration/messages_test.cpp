@@ -4,8 +4,8 @@
 // Mailgun's address syntax and Twilio's 1600-character limit.
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <regex>
 #include <set>
 
@@ -62,7 +62,8 @@ struct Stack {
   // with the attempt it will run as.
   std::pair<long long, std::string> only_retry() {
     auto reply = redis.command({"ZRANGE", "rescind:retry", "0", "-1", "WITHSCORES"});
-    if (reply.elements.size() != 2) return {-1, "retry set has " + std::to_string(reply.elements.size() / 2) + " entries"};
+    if (reply.elements.size() != 2)
+      return {-1, "retry set has " + std::to_string(reply.elements.size() / 2) + " entries"};
     return {std::stoll(reply.elements[1].text), reply.elements[0].text};
   }
   double requests(const std::string& provider, const std::string& code = {}) {
@@ -98,7 +99,8 @@ TEST(Messages, TwilioQueueFullIsRetriedLaterAndPausesTheSender) {
 // 403 of an unverified sender; 429 with X-RateLimit-Reset, epoch seconds (rate-limits page).
 
 long long now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 TEST(Messages, SendGridTemporaryBlockWaitsInsteadOfDeadLettering) {
@@ -106,14 +108,19 @@ TEST(Messages, SendGridTemporaryBlockWaitsInsteadOfDeadLettering) {
   stack.control("/__sendgrid/block", R"({"count":1})");
   auto before = now_ms();
   stack.enqueue(job_notifying("evt_sg_block", R"("email")") + "\n");
-  ASSERT_TRUE(wait_until([&] { return stack.only_retry().first > 0 || stack.redis.integer({"XLEN", "rescind:dlq"}) > 0; }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return stack.only_retry().first > 0 || stack.redis.integer({"XLEN", "rescind:dlq"}) > 0;
+      },
+      30s))
       << stack.worker->stderr_text();
 
   EXPECT_EQ(stack.redis.integer({"XLEN", "rescind:dlq"}), 0) << "a temporary block is not a refusal of the mail";
   auto [due_ms, member] = stack.only_retry();
   EXPECT_GE(due_ms - before, 30'000) << "the account is left alone for a while, not retried at once into the block";
   EXPECT_EQ(member.substr(0, 2), "1:") << "no attempt used";
-  EXPECT_GT(stack.redis.integer({"PTTL", "rescind:rl:sendgrid:default:pause"}), 0) << "every worker's SendGrid calls wait";
+  EXPECT_GT(stack.redis.integer({"PTTL", "rescind:rl:sendgrid:default:pause"}), 0)
+      << "every worker's SendGrid calls wait";
   EXPECT_EQ(stack.requests("sendgrid", "403"), 1);
   EXPECT_TRUE(stack.effects("sendgrid").empty());
 }
@@ -152,8 +159,9 @@ TEST(Messages, WebhookIdsHoldNoJobTextAndSurviveAReorderedReceiverList) {
   stop(stack.worker);
   const std::string a = stack.sandbox.url() + "/hooks/sheets", b = stack.sandbox.url() + "/hooks/erp";
   auto start = [&](const std::string& first, const std::string& second) {
-    stack.worker = start_worker(stack.redis, stack.sandbox,
-                                {"--record-webhook", first, "--record-webhook", second, "--retry", "base=20ms,cap=100ms"});
+    stack.worker =
+        start_worker(stack.redis, stack.sandbox,
+                     {"--record-webhook", first, "--record-webhook", second, "--retry", "base=20ms,cap=100ms"});
   };
   // A job id with '.' and ':', as upstream ids may be.
   const std::string job = job_notifying("evt.2026:11.a", "");
@@ -181,12 +189,14 @@ TEST(Messages, WebhookIdsHoldNoJobTextAndSurviveAReorderedReceiverList) {
 TEST(Messages, EachReceiverSignsWithItsOwnSecret) {
   RedisServer redis;
   Sandbox sandbox;
-  auto answer = http_call("POST", sandbox.url() + "/__webhook/receiver", R"({"hook":"north","secret":")" + north_secret + R"("})");
+  auto answer = http_call("POST", sandbox.url() + "/__webhook/receiver",
+                          R"({"hook":"north","secret":")" + north_secret + R"("})");
   ASSERT_EQ(answer.status, 200) << answer.body;
   const std::string north = sandbox.url() + "/hooks/north";
-  auto worker = start_worker(redis, sandbox, {"--record-webhook", sandbox.url() + "/hooks/ledger",
-                                              "--record-webhook-for", "acme-crafts.myshopify.com=" + north,
-                                              "--webhook-secret-for", north + "=" + north_secret});
+  auto worker =
+      start_worker(redis, sandbox,
+                   {"--record-webhook", sandbox.url() + "/hooks/ledger", "--record-webhook-for",
+                    "acme-crafts.myshopify.com=" + north, "--webhook-secret-for", north + "=" + north_secret});
   ASSERT_EQ(enqueue(redis, job_notifying("evt_own_keys", "") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << worker->stderr_text();
@@ -197,8 +207,9 @@ TEST(Messages, EachReceiverSignsWithItsOwnSecret) {
   EXPECT_EQ(hooks, (std::set<std::string>{"ledger", "north"})) << "each verified under its own key";
 
   // And a usage error names the receiver by its host only.
-  auto refused = run_command(RESCIND_WORKER_BIN, worker_args(redis, sandbox, {"--record-webhook", north,
-                                                                             "--webhook-secret-for", north + "=whsec_c2hvcnQ="}));
+  auto refused = run_command(
+      RESCIND_WORKER_BIN,
+      worker_args(redis, sandbox, {"--record-webhook", north, "--webhook-secret-for", north + "=whsec_c2hvcnQ="}));
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("24 to 64"), std::string::npos) << refused.err;
   EXPECT_EQ(refused.err.find("/hooks/north"), std::string::npos) << "the path is not shown: " << refused.err;
@@ -215,8 +226,9 @@ TEST(Messages, AReceiverAnswering410IsNeverCalledAgainByTheFleet) {
     return answer.body;
   };
   gone(true);
-  std::vector<std::string> flags{"--record-webhook", sandbox.url() + "/hooks/sheets", "--record-webhook",
-                                 sandbox.url() + "/hooks/old-erp", "--retry", "base=20ms,cap=100ms"};
+  std::vector<std::string> flags{"--record-webhook", sandbox.url() + "/hooks/sheets",
+                                 "--record-webhook", sandbox.url() + "/hooks/old-erp",
+                                 "--retry",          "base=20ms,cap=100ms"};
   auto worker = start_worker(redis, sandbox, flags);
   ASSERT_EQ(enqueue(redis, job_notifying("evt_gone_1", "") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
@@ -234,7 +246,8 @@ TEST(Messages, AReceiverAnswering410IsNeverCalledAgainByTheFleet) {
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2); }, 30s)) << second->stderr_text();
   EXPECT_NE(gone(true).find(R"("calls":1)"), std::string::npos) << "called once, the time it said 410";
   int sheets = 0;
-  for (const auto& effect : sandbox.ledger()) sheets += effect.provider == "webhook" && effect.ref.starts_with("sheets:");
+  for (const auto& effect : sandbox.ledger())
+    sheets += effect.provider == "webhook" && effect.ref.starts_with("sheets:");
   EXPECT_EQ(sheets, 2) << "the other receiver got both records";
 
   // On-call re-enables it (the receiver is back): the next job reaches it.
@@ -245,7 +258,8 @@ TEST(Messages, AReceiverAnswering410IsNeverCalledAgainByTheFleet) {
   ASSERT_EQ(enqueue(redis, job_notifying("evt_gone_3", "") + "\n").exit_code, 0);
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 3); }, 30s)) << second->stderr_text();
   int old_erp = 0;
-  for (const auto& effect : sandbox.ledger()) old_erp += effect.provider == "webhook" && effect.ref.starts_with("old-erp:");
+  for (const auto& effect : sandbox.ledger())
+    old_erp += effect.provider == "webhook" && effect.ref.starts_with("old-erp:");
   EXPECT_EQ(old_erp, 1);
 }
 
@@ -279,7 +293,8 @@ TEST(Messages, TwoHoldersOfOneJobOpenOneZendeskTicket) {
   ASSERT_TRUE(std::holds_alternative<jobs::Job>(parsed));
   const auto& job = std::get<jobs::Job>(parsed);
   std::string error;
-  clients::ZendeskSettings settings{*clients::parse_url(sandbox.url(), error), std::string(sandbox_credentials::zendesk_email),
+  clients::ZendeskSettings settings{*clients::parse_url(sandbox.url(), error),
+                                    std::string(sandbox_credentials::zendesk_email),
                                     std::string(sandbox_credentials::zendesk_api_token)};
   jobs::TicketMessage ticket{"Dispute on #1001", "The customer disputed the payment.", "high", "dispute"};
   std::vector<retry::Outcome> outcomes;
@@ -287,9 +302,12 @@ TEST(Messages, TwoHoldersOfOneJobOpenOneZendeskTicket) {
     clients::HttpClient http(ex, {});
     clients::ZendeskTickets zendesk(http, settings);
     for (int holder = 0; holder < 2; ++holder) {
-      boost::asio::co_spawn(ex, [&]() -> boost::asio::awaitable<void> {
-        outcomes.push_back(co_await zendesk.open(job, ticket, "rescind:evt_zd_race", "rescind:evt_zd_race:ticket"));
-      }, boost::asio::detached);
+      boost::asio::co_spawn(
+          ex,
+          [&]() -> boost::asio::awaitable<void> {
+            outcomes.push_back(co_await zendesk.open(job, ticket, "rescind:evt_zd_race", "rescind:evt_zd_race:ticket"));
+          },
+          boost::asio::detached);
     }
     boost::asio::steady_timer tick(ex);
     while (outcomes.size() < 2) {
@@ -317,14 +335,16 @@ TEST(Messages, MailgunRefusesAnUnquotedSpecialInADisplayNameAndTheClientQuotesIt
     clients::append_form_field(body, "to", to);
     clients::append_form_field(body, "subject", "s");
     clients::append_form_field(body, "text", "t");
-    return http_call("POST", stack.sandbox.url() + "/v3/" + std::string(sandbox_credentials::mailgun_domain) + "/messages", body,
-                     {{"Authorization", clients::basic_auth("api", sandbox_credentials::mailgun_api_key)},
-                      {"Content-Type", "application/x-www-form-urlencoded"}});
+    return http_call(
+        "POST", stack.sandbox.url() + "/v3/" + std::string(sandbox_credentials::mailgun_domain) + "/messages", body,
+        {{"Authorization", clients::basic_auth("api", sandbox_credentials::mailgun_api_key)},
+         {"Content-Type", "application/x-www-form-urlencoded"}});
   };
   EXPECT_EQ(send("Ana@Home <ana@example.com>").status, 400);
   EXPECT_EQ(send("Ana: VIP <ana@example.com>").status, 400);
   EXPECT_EQ(send(R"("Ana@Home: VIP" <ana@example.com>)").status, 200);
-  EXPECT_EQ(send("Ana Jr. <ana@example.com>").status, 200) << "a '.' is tolerated, as the obsolete phrase syntax allows";
+  EXPECT_EQ(send("Ana Jr. <ana@example.com>").status, 200)
+      << "a '.' is tolerated, as the obsolete phrase syntax allows";
 
   stack.sandbox.set_faults("{}");
   auto job = replace(job_notifying("evt_mg_special", R"("email")"), R"("name":"Ana")", R"("name":"Ana@Home: VIP")");
@@ -344,8 +364,9 @@ TEST(Messages, ALongSmsIsCutToTwilios1600CharactersAsValidUtf8) {
   auto parsed = parser.parse(job_notifying("evt_long_sms", R"("sms")"));
   ASSERT_TRUE(std::holds_alternative<jobs::Job>(parsed));
   std::string error;
-  clients::TwilioSettings settings{*clients::parse_url(sandbox.url(), error), std::string(sandbox_credentials::twilio_account_sid),
-                                   std::string(sandbox_credentials::twilio_auth_token), std::string(sandbox_credentials::twilio_from)};
+  clients::TwilioSettings settings{
+      *clients::parse_url(sandbox.url(), error), std::string(sandbox_credentials::twilio_account_sid),
+      std::string(sandbox_credentials::twilio_auth_token), std::string(sandbox_credentials::twilio_from)};
   std::string text;
   for (int i = 0; i < 2000; ++i) text += "\xe2\x82\xac";  // €, three bytes each
   retry::Outcome outcome;

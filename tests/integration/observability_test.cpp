@@ -25,7 +25,12 @@ TEST(Observability, CountersAgreeWithTheLedgerAndTheStream) {
   auto worker = start_worker(redis, sandbox, {"--sample-interval", "100ms", "--max-in-flight", "1"});
   auto base = metrics_base(*worker);
 
-  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->entries_read == 50 && s->pending == 0; }, 30s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = group_state(redis);
+        return s && s->entries_read == 50 && s->pending == 0;
+      },
+      30s));
   ASSERT_TRUE(wait_until([&] { return metric(base, "rescind_dlq_depth") == 5; }, 10s)) << "sampled within 100ms";
   auto told = sandbox.count_by_action()["staff"];
   EXPECT_EQ(told, 45);
@@ -53,7 +58,8 @@ TEST(Observability, ReadinessFollowsRedis) {
   EXPECT_EQ(http_call("GET", base + "/healthz").status, 200) << "the process still serves";
 
   redis.start();
-  ASSERT_TRUE(wait_until([&] { return http_call("GET", base + "/readyz").status == 200; }, 15s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return http_call("GET", base + "/readyz").status == 200; }, 15s))
+      << worker->stderr_text();
 }
 
 TEST(Observability, LogsCarryProviderErrorsButNoCredential) {

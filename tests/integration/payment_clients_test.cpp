@@ -29,7 +29,8 @@ clients::Url url_of(const Sandbox& sandbox) {
   return *url;
 }
 
-jobs::Job job_paid(const std::string& id, const std::string& provider, const std::string& reference, std::int64_t amount = 1000) {
+jobs::Job job_paid(const std::string& id, const std::string& provider, const std::string& reference,
+                   std::int64_t amount = 1000) {
   jobs::Job job;
   job.id = id;
   job.shop.domain = "acme-crafts.myshopify.com";
@@ -55,9 +56,9 @@ void with_clients(const Sandbox& sandbox, const std::function<boost::asio::await
   run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<void> {
     clients::HttpClient http(ex, {});
     auto base = url_of(sandbox);
-    Clients all{http,
-                clients::StripeRefunds(http, {base, std::string(creds::stripe_api_key), {}, {}}),
-                clients::PayPalRefunds(http, {base, std::string(creds::paypal_client_id), std::string(creds::paypal_secret), {}}, ex),
+    Clients all{http, clients::StripeRefunds(http, {base, std::string(creds::stripe_api_key), {}, {}}),
+                clients::PayPalRefunds(
+                    http, {base, std::string(creds::paypal_client_id), std::string(creds::paypal_secret), {}}, ex),
                 clients::SquareRefunds(http, {base, std::string(creds::square_access_token), "2024-10-17", {}})};
     co_await body(all);
   });
@@ -130,7 +131,8 @@ TEST(PaymentClients, StripeSaved500IsIndeterminateAndAFullRefundByHandIsOk) {
       auto outcome = co_await c.stripe.refund(job, "rescind:evt_500:refund");
       EXPECT_EQ(outcome.kind, Kind::permanent) << attempt;
       EXPECT_EQ(outcome.status, 500);
-      EXPECT_NE(outcome.message.find("indeterminate: reconcile before replaying"), std::string::npos) << outcome.message;
+      EXPECT_NE(outcome.message.find("indeterminate: reconcile before replaying"), std::string::npos)
+          << outcome.message;
     }
     auto by_hand = co_await c.stripe.refund(job_paid("evt_hand", "stripe", "pi_by_hand"), "rescind:evt_hand:refund");
     EXPECT_EQ(by_hand.kind, Kind::ok) << by_hand.code << " " << by_hand.message;
@@ -189,8 +191,10 @@ TEST(PaymentClients, PayPalInvoiceIdOfALongJobIdFitsPayPalsLimit) {
 
 TEST(PaymentClients, SquareAlreadyRefundedIsDecidedFromThePaymentsState) {
   Sandbox sandbox;
-  sandbox.control("square", "payment", R"({"id":"PAYHAND","captured_minor":1000,"currency":"usd","refunded_minor":1000})");
-  sandbox.control("square", "payment", R"({"id":"PAYPART","captured_minor":1000,"currency":"usd","refunded_minor":500})");
+  sandbox.control("square", "payment",
+                  R"({"id":"PAYHAND","captured_minor":1000,"currency":"usd","refunded_minor":1000})");
+  sandbox.control("square", "payment",
+                  R"({"id":"PAYPART","captured_minor":1000,"currency":"usd","refunded_minor":500})");
   sandbox.control("square", "payment", R"({"id":"PAYBUSY","captured_minor":5000,"currency":"usd"})");
   with_clients(sandbox, [&](Clients& c) -> boost::asio::awaitable<void> {
     auto by_hand = co_await c.square.refund(job_paid("evt_sq_hand", "square", "PAYHAND"), "k-hand");
@@ -241,13 +245,15 @@ TEST(PaymentClients, AThousandJobsWithLostAnswersOnEveryPaymentProviderRefundOnc
                        R"("provider":")" + provider + R"(","reference":")" + reference + "\"");
     input += replace(job, R"("notify":["email","sms","staff"])", R"("notify":[])") + "\n";
   }
-  sandbox.set_faults(R"({"stripe":{"lose_response":)" + std::to_string(per_provider["stripe"]) + R"(},"paypal":{"lose_response":)" +
-                     std::to_string(per_provider["paypal"]) + R"(},"square":{"lose_response":)" +
-                     std::to_string(per_provider["square"]) + "}}");
+  sandbox.set_faults(R"({"stripe":{"lose_response":)" + std::to_string(per_provider["stripe"]) +
+                     R"(},"paypal":{"lose_response":)" + std::to_string(per_provider["paypal"]) +
+                     R"(},"square":{"lose_response":)" + std::to_string(per_provider["square"]) + "}}");
   auto worker = start_worker(redis, sandbox, {"--retry", "base=20ms,cap=100ms", "--visibility-timeout", "5s"});
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, jobs) && sandbox.summary("faults_injected") == jobs; }, 240s))
-      << "faults " << sandbox.summary("faults_injected") << "\n" << worker->stderr_text().substr(0, 4000);
+  ASSERT_TRUE(
+      wait_until([&] { return queue_settled(redis, jobs) && sandbox.summary("faults_injected") == jobs; }, 240s))
+      << "faults " << sandbox.summary("faults_injected") << "\n"
+      << worker->stderr_text().substr(0, 4000);
 
   std::map<std::string, int> refunds;
   std::map<std::string, int> by_provider;

@@ -47,7 +47,8 @@ HttpAnswer stripe_refund(Sandbox& sandbox, const std::string& body, const std::s
 }
 
 HttpAnswer stripe_get(Sandbox& sandbox, const std::string& target) {
-  return http_call("GET", sandbox.url() + target, "", {{"Authorization", "Bearer " + std::string(creds::stripe_api_key)}});
+  return http_call("GET", sandbox.url() + target, "",
+                   {{"Authorization", "Bearer " + std::string(creds::stripe_api_key)}});
 }
 
 TEST(PaymentsSandbox, StripeSavesRefusalsAnd500sUnderTheKeyForADay) {
@@ -69,7 +70,8 @@ TEST(PaymentsSandbox, StripeSavesRefusalsAnd500sUnderTheKeyForADay) {
   EXPECT_EQ(broke.status, 400);
   EXPECT_EQ(at(broke.body, "/error/code"), "balance_insufficient") << broke.body;
   sandbox.control("stripe", "funds", R"({"insufficient":false})");
-  EXPECT_EQ(at(stripe_refund(sandbox, "payment_intent=pi_cap&amount=100", "k-bal").body, "/error/code"), "balance_insufficient")
+  EXPECT_EQ(at(stripe_refund(sandbox, "payment_intent=pi_cap&amount=100", "k-bal").body, "/error/code"),
+            "balance_insufficient")
       << "saved for the key, even after the fix";
 
   // A 500 inside the endpoint is saved too, and says a retry will not help.
@@ -110,7 +112,8 @@ TEST(PaymentsSandbox, StripeSavesRefusalsAnd500sUnderTheKeyForADay) {
 
 TEST(PaymentsSandbox, StripePaymentsHaveStateAndRefundsTakeTheirCurrency) {
   Sandbox sandbox;
-  sandbox.control("stripe", "payment", R"({"id":"pi_jpy","captured_minor":5000,"currency":"jpy","refunded_minor":1000})");
+  sandbox.control("stripe", "payment",
+                  R"({"id":"pi_jpy","captured_minor":5000,"currency":"jpy","refunded_minor":1000})");
   auto part = stripe_refund(sandbox, "payment_intent=pi_jpy&amount=3000&metadata%5Bcurrency%5D=usd", "j1");
   ASSERT_EQ(part.status, 200) << part.body;
   EXPECT_EQ(at(part.body, "/currency"), "jpy") << "the payment's currency, not metadata[currency]";
@@ -137,7 +140,8 @@ TEST(PaymentsSandbox, StripeListsRefundsByPaymentPageByPage) {
   Sandbox sandbox;
   sandbox.control("stripe", "payment", R"({"id":"pi_list","refunded_minor":7})");  // by hand: no metadata
   for (int i = 0; i < 4; ++i) {
-    auto body = "payment_intent=pi_list&amount=" + std::to_string(10 + i) + "&metadata%5Brescind_job_id%5D=evt_" + std::to_string(i);
+    auto body = "payment_intent=pi_list&amount=" + std::to_string(10 + i) + "&metadata%5Brescind_job_id%5D=evt_" +
+                std::to_string(i);
     ASSERT_EQ(stripe_refund(sandbox, body, "l" + std::to_string(i)).status, 200);
   }
   ASSERT_EQ(stripe_refund(sandbox, "payment_intent=pi_other&amount=5", "lo").status, 200);
@@ -146,21 +150,25 @@ TEST(PaymentsSandbox, StripeListsRefundsByPaymentPageByPage) {
   std::string after;
   int pages = 0;
   for (bool more = true; more; ++pages) {
-    auto page = stripe_get(sandbox, "/v1/refunds?payment_intent=pi_list&limit=2" + (after.empty() ? "" : "&starting_after=" + after));
+    auto page = stripe_get(
+        sandbox, "/v1/refunds?payment_intent=pi_list&limit=2" + (after.empty() ? "" : "&starting_after=" + after));
     ASSERT_EQ(page.status, 200) << page.body;
     EXPECT_EQ(at(page.body, "/object"), "list");
     simdjson::dom::parser parser;
     auto root = parser.parse(page.body);
     for (auto item : root["data"].get_array()) {
       seen.emplace_back(item["metadata"]["rescind_job_id"].is_string()
-                            ? std::string(item["metadata"]["rescind_job_id"].get_string().value()) : "-");
+                            ? std::string(item["metadata"]["rescind_job_id"].get_string().value())
+                            : "-");
       after = std::string(item["id"].get_string().value());
     }
     more = at(page.body, "/has_more") == "true";
   }
   EXPECT_EQ(pages, 3);
-  EXPECT_EQ(seen, (std::vector<std::string>{"evt_3", "evt_2", "evt_1", "evt_0", "-"})) << "newest first, the one by hand too";
-  EXPECT_EQ(at(stripe_get(sandbox, "/v1/refunds?charge=ch_list&limit=1").body, "/data/0/metadata/rescind_job_id"), "evt_3");
+  EXPECT_EQ(seen, (std::vector<std::string>{"evt_3", "evt_2", "evt_1", "evt_0", "-"}))
+      << "newest first, the one by hand too";
+  EXPECT_EQ(at(stripe_get(sandbox, "/v1/refunds?charge=ch_list&limit=1").body, "/data/0/metadata/rescind_job_id"),
+            "evt_3");
 
   auto one = stripe_get(sandbox, "/v1/refunds/" + after);
   EXPECT_EQ(at(one.body, "/id"), after);
@@ -176,7 +184,8 @@ TEST(PaymentsSandbox, StripeRefundsArePendingUntilSettled) {
   sandbox.control("stripe", "refunds", R"({"next_pending":1})");
   auto pending = stripe_refund(sandbox, "payment_intent=pi_p&amount=100", "p1");
   EXPECT_EQ(at(pending.body, "/status"), "pending");
-  EXPECT_EQ(at(stripe_refund(sandbox, "payment_intent=pi_p&amount=1", "p2").body, "/error/code"), "charge_already_refunded")
+  EXPECT_EQ(at(stripe_refund(sandbox, "payment_intent=pi_p&amount=1", "p2").body, "/error/code"),
+            "charge_already_refunded")
       << "pending money is spoken for";
   EXPECT_EQ(refunds_of(sandbox, "stripe").at(0).status, "pending");
 
@@ -186,7 +195,8 @@ TEST(PaymentsSandbox, StripeRefundsArePendingUntilSettled) {
   EXPECT_EQ(at(read.body, "/status"), "failed");
   EXPECT_EQ(at(read.body, "/failure_reason"), "declined");
   EXPECT_EQ(refunds_of(sandbox, "stripe").at(0).status, "failed") << "the ledger shows how it ended";
-  EXPECT_EQ(stripe_refund(sandbox, "payment_intent=pi_p&amount=100", "p3").status, 200) << "a failed refund gives the money back";
+  EXPECT_EQ(stripe_refund(sandbox, "payment_intent=pi_p&amount=100", "p3").status, 200)
+      << "a failed refund gives the money back";
   EXPECT_EQ(refunds_of(sandbox, "stripe").at(1).status, "succeeded");
 }
 
@@ -196,13 +206,17 @@ TEST(PaymentsSandbox, StripeRefundsArePendingUntilSettled) {
 std::string paypal_token(Sandbox& sandbox) {
   Headers headers{{"Authorization", clients::basic_auth(creds::paypal_client_id, creds::paypal_secret)},
                   {"Content-Type", "application/x-www-form-urlencoded"}};
-  return at(http_call("POST", sandbox.url() + "/v1/oauth2/token", "grant_type=client_credentials", headers).body, "/access_token");
+  return at(http_call("POST", sandbox.url() + "/v1/oauth2/token", "grant_type=client_credentials", headers).body,
+            "/access_token");
 }
 
-HttpAnswer paypal_refund(Sandbox& sandbox, const std::string& token, const std::string& capture, const std::string& request_id,
-                         const std::string& body) {
-  Headers headers{{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"},
-                  {"PayPal-Request-Id", request_id}, {"Prefer", "return=representation"}, {"X-Rescind-Job", "evt_pp"}};
+HttpAnswer paypal_refund(Sandbox& sandbox, const std::string& token, const std::string& capture,
+                         const std::string& request_id, const std::string& body) {
+  Headers headers{{"Authorization", "Bearer " + token},
+                  {"Content-Type", "application/json"},
+                  {"PayPal-Request-Id", request_id},
+                  {"Prefer", "return=representation"},
+                  {"X-Rescind-Job", "evt_pp"}};
   return http_call("POST", sandbox.url() + "/v2/payments/captures/" + capture + "/refund", body, headers);
 }
 
@@ -217,7 +231,8 @@ std::string usd(const std::string& value, const std::string& invoice) {
 TEST(PaymentsSandbox, PayPalCapturesHaveStateAndRequestIdsReplayFailures) {
   Sandbox sandbox;
   std::string token = paypal_token(sandbox);
-  sandbox.control("paypal", "payment", R"({"id":"CAP1","captured_minor":10000,"currency":"usd","refunded_minor":2000})");
+  sandbox.control("paypal", "payment",
+                  R"({"id":"CAP1","captured_minor":10000,"currency":"usd","refunded_minor":2000})");
   auto exceeded = paypal_refund(sandbox, token, "CAP1", "r1", usd("90.00", "evt_a"));
   EXPECT_EQ(exceeded.status, 422);
   EXPECT_EQ(at(exceeded.body, "/details/0/issue"), "REFUND_AMOUNT_EXCEEDED") << exceeded.body;
@@ -225,17 +240,20 @@ TEST(PaymentsSandbox, PayPalCapturesHaveStateAndRequestIdsReplayFailures) {
   ASSERT_EQ(part.status, 201) << part.body;
   EXPECT_EQ(at(part.body, "/invoice_id"), "evt_a");
   auto duplicate = paypal_refund(sandbox, token, "CAP1", "r3", usd("10.00", "evt_a"));
-  EXPECT_EQ(at(duplicate.body, "/details/0/issue"), "DUPLICATE_INVOICE_ID") << "the invoice id refunded a capture already";
+  EXPECT_EQ(at(duplicate.body, "/details/0/issue"), "DUPLICATE_INVOICE_ID")
+      << "the invoice id refunded a capture already";
   auto rest = paypal_refund(sandbox, token, "CAP1", "r4", R"({"invoice_id":"evt_b"})");
   ASSERT_EQ(rest.status, 201) << rest.body;
   EXPECT_EQ(at(rest.body, "/amount/value"), "30.00") << "no amount: what is left";
-  EXPECT_EQ(at(paypal_refund(sandbox, token, "CAP1", "r5", usd("1.00", "evt_c")).body, "/details/0/issue"), "CAPTURE_FULLY_REFUNDED");
+  EXPECT_EQ(at(paypal_refund(sandbox, token, "CAP1", "r5", usd("1.00", "evt_c")).body, "/details/0/issue"),
+            "CAPTURE_FULLY_REFUNDED");
   auto capture = paypal_get(sandbox, token, "/v2/payments/captures/CAP1");
   EXPECT_EQ(at(capture.body, "/status"), "REFUNDED") << capture.body;
   EXPECT_EQ(at(capture.body, "/amount/value"), "100.00");
 
   sandbox.control("paypal", "payment", R"({"id":"CAPE","pending_capture":true})");
-  EXPECT_EQ(at(paypal_refund(sandbox, token, "CAPE", "r6", usd("1.00", "evt_e")).body, "/details/0/issue"), "PENDING_CAPTURE");
+  EXPECT_EQ(at(paypal_refund(sandbox, token, "CAPE", "r6", usd("1.00", "evt_e")).body, "/details/0/issue"),
+            "PENDING_CAPTURE");
   EXPECT_EQ(at(paypal_get(sandbox, token, "/v2/payments/captures/CAPE").body, "/status"), "PENDING");
 
   // Insufficient funds, fixed: the request id still answers the refusal; a new id works.
@@ -244,7 +262,8 @@ TEST(PaymentsSandbox, PayPalCapturesHaveStateAndRequestIdsReplayFailures) {
   EXPECT_EQ(broke.status, 422);
   EXPECT_EQ(at(broke.body, "/details/0/issue"), "REFUND_FAILED_INSUFFICIENT_FUNDS");
   sandbox.control("paypal", "funds", R"({"insufficient":false})");
-  EXPECT_EQ(paypal_refund(sandbox, token, "CAPF", "r7", usd("5.00", "evt_f")).body, broke.body) << "replayed, failures too";
+  EXPECT_EQ(paypal_refund(sandbox, token, "CAPF", "r7", usd("5.00", "evt_f")).body, broke.body)
+      << "replayed, failures too";
   sandbox.advance_clock(44 * 86400);
   token = paypal_token(sandbox);  // the old one lapsed with the clock
   EXPECT_EQ(paypal_refund(sandbox, token, "CAPF", "r7", usd("5.00", "evt_f")).status, 422) << "kept 45 days";
@@ -281,16 +300,20 @@ TEST(PaymentsSandbox, PayPalRefundsArePendingUntilSettled) {
 // Square
 
 HttpAnswer square_refund(Sandbox& sandbox, const std::string& key, const std::string& payment, long long amount) {
-  Headers headers{{"Authorization", "Bearer " + std::string(creds::square_access_token)}, {"Content-Type", "application/json"},
-                  {"Square-Version", "2024-10-17"}, {"X-Rescind-Job", "evt_sq"}};
-  std::string body = R"({"idempotency_key":")" + key + R"(","payment_id":")" + payment + R"(","amount_money":{"amount":)" +
-                     std::to_string(amount) + R"(,"currency":"USD"},"reason":"requested_by_customer"})";
+  Headers headers{{"Authorization", "Bearer " + std::string(creds::square_access_token)},
+                  {"Content-Type", "application/json"},
+                  {"Square-Version", "2024-10-17"},
+                  {"X-Rescind-Job", "evt_sq"}};
+  std::string body = R"({"idempotency_key":")" + key + R"(","payment_id":")" + payment +
+                     R"(","amount_money":{"amount":)" + std::to_string(amount) +
+                     R"(,"currency":"USD"},"reason":"requested_by_customer"})";
   return http_call("POST", sandbox.url() + "/v2/refunds", body, headers);
 }
 
 HttpAnswer square_get(Sandbox& sandbox, const std::string& path) {
-  return http_call("GET", sandbox.url() + path, "", {{"Authorization", "Bearer " + std::string(creds::square_access_token)},
-                                                     {"Square-Version", "2024-10-17"}});
+  return http_call(
+      "GET", sandbox.url() + path, "",
+      {{"Authorization", "Bearer " + std::string(creds::square_access_token)}, {"Square-Version", "2024-10-17"}});
 }
 
 TEST(PaymentsSandbox, SquarePaymentsRefuseOverRefundsPendingAndUnrefundable) {
@@ -308,9 +331,11 @@ TEST(PaymentsSandbox, SquarePaymentsRefuseOverRefundsPendingAndUnrefundable) {
   auto payment = square_get(sandbox, "/v2/payments/PAY1");
   EXPECT_EQ(at(payment.body, "/payment/refunded_money/amount"), "500") << payment.body;
   EXPECT_EQ(at(payment.body, "/payment/refund_ids/1"), at(pending.body, "/refund/id"));
-  EXPECT_EQ(at(square_get(sandbox, "/v2/refunds/" + at(pending.body, "/refund/id")).body, "/refund/status"), "COMPLETED");
+  EXPECT_EQ(at(square_get(sandbox, "/v2/refunds/" + at(pending.body, "/refund/id")).body, "/refund/status"),
+            "COMPLETED");
   EXPECT_EQ(square_refund(sandbox, "s3", "PAY1", 500).status, 200);
-  EXPECT_EQ(at(square_refund(sandbox, "s4", "PAY1", 1).body, "/errors/0/code"), "REFUND_AMOUNT_INVALID") << "nothing left";
+  EXPECT_EQ(at(square_refund(sandbox, "s4", "PAY1", 1).body, "/errors/0/code"), "REFUND_AMOUNT_INVALID")
+      << "nothing left";
 
   sandbox.control("square", "payment", R"({"id":"PAYX","refundable":false})");
   EXPECT_EQ(at(square_refund(sandbox, "s5", "PAYX", 1).body, "/errors/0/code"), "PAYMENT_NOT_REFUNDABLE");

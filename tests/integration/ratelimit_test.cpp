@@ -36,7 +36,12 @@ TEST(RateLimit, ThreeWorkersShareOneFleetQuotaWithoutA429) {
     args.insert(args.end(), {"--consumer", "w" + std::to_string(w)});
     workers.push_back(start_worker(redis, sandbox, args));
   }
-  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->entries_read == jobs && s->pending == 0; }, 60s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = group_state(redis);
+        return s && s->entries_read == jobs && s->pending == 0;
+      },
+      60s))
       << workers[0]->stderr_text().substr(0, 3000);
 
   std::vector<long long> at;
@@ -66,11 +71,13 @@ TEST(RateLimit, AThrottledProviderDoesNotHoldUpTheOthers) {
   std::string input;
   for (int i = 0; i < 100; ++i) input += job_json("evt_hol_" + std::to_string(i)) + "\n";
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
-  auto worker = start_worker(redis, sandbox, {"--limit", "twilio=1/s:1", "--limit", "stripe=200/s:20",
-                                              "--max-limit-wait", "200ms", "--max-in-flight", "20"});
+  auto worker = start_worker(
+      redis, sandbox,
+      {"--limit", "twilio=1/s:1", "--limit", "stripe=200/s:20", "--max-limit-wait", "200ms", "--max-in-flight", "20"});
 
   // Refunds flow at Stripe's pace although each job's SMS waits for Twilio's.
-  ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["refund"] == 100; }, 30s)) << worker->stderr_text().substr(0, 3000);
+  ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["refund"] == 100; }, 30s))
+      << worker->stderr_text().substr(0, 3000);
   auto counts = sandbox.count_by_action();
   EXPECT_LT(counts["sms"], 50) << "Twilio stayed throttled";
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << "being rate-limited is not a failure";
@@ -81,7 +88,6 @@ TEST(RateLimit, AThrottledProviderDoesNotHoldUpTheOthers) {
     EXPECT_EQ(member.text.substr(0, 2), "1:") << "rescheduled for quota without using an attempt";
   }
 }
-
 
 // Three workers that each believe they own the quota (local scope) provoke 429s: the jobs
 // are rescheduled, paused and retried until every one is refunded, none lost.
@@ -94,16 +100,17 @@ TEST(RateLimit, OverQuotaJobsAreRetriedNotLost) {
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   std::vector<std::unique_ptr<Process>> workers;
   for (int w = 0; w < 3; ++w) {
-    workers.push_back(start_worker(redis, sandbox, {"--limit", "stripe=20/s:5", "--limit-scope", "local", "--max-limit-wait", "10s",
-                                                    "--max-in-flight", "10", "--consumer", "local" + std::to_string(w)}));
+    workers.push_back(start_worker(redis, sandbox,
+                                   {"--limit", "stripe=20/s:5", "--limit-scope", "local", "--max-limit-wait", "10s",
+                                    "--max-in-flight", "10", "--consumer", "local" + std::to_string(w)}));
   }
   ASSERT_TRUE(wait_until([&] { return sandbox.count_by_action()["refund"] == 100; }, 60s))
       << "refunds " << sandbox.count_by_action()["refund"] << " retry set " << redis.integer({"ZCARD", "rescind:retry"})
-      << " dlq " << redis.integer({"XLEN", "rescind:dlq"}) << " pending " << group_state(redis)->pending << " lag " << group_state(redis)->lag
-      << "\n" << workers[0]->stderr_text().substr(0, 2000);
+      << " dlq " << redis.integer({"XLEN", "rescind:dlq"}) << " pending " << group_state(redis)->pending << " lag "
+      << group_state(redis)->lag << "\n"
+      << workers[0]->stderr_text().substr(0, 2000);
   EXPECT_GT(sandbox.summary("faults_injected"), 0) << "local scope overshoots the shared quota";
 }
-
 
 // Stripe answers every call with 429 and Retry-After: 2 for a while, and no --limit is given.
 // A worker that honours Retry-After makes the first wave of calls (every job starts before the
@@ -127,8 +134,11 @@ TEST(RateLimit, ARetryAfterPausesAProviderThatHasNoLimit) {
   sandbox.set_faults("{}");
   long long storm_calls = sandbox.summary("faults_injected");  // every call during the storm was answered 429
 
-  ASSERT_TRUE(wait_until([&] { return sandbox.per_job("refund").size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 60s))
-      << "refunded " << sandbox.per_job("refund").size() << "\n" << worker->stderr_text().substr(0, 3000);
+  ASSERT_TRUE(wait_until(
+      [&] { return sandbox.per_job("refund").size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); },
+      60s))
+      << "refunded " << sandbox.per_job("refund").size() << "\n"
+      << worker->stderr_text().substr(0, 3000);
   std::cout << "[ storm ] " << jobs << " jobs, " << storm_calls << " calls answered 429 during the storm\n";
   EXPECT_LE(storm_calls, 2 * jobs) << "Retry-After paused Stripe although it has no --limit";
   for (const auto& [job, refunds] : sandbox.per_job("refund")) EXPECT_EQ(refunds, 1) << job;
@@ -148,13 +158,19 @@ TEST(RateLimit, TheFleetPauseHoldsAWorkerThatSawNo429) {
   auto worker = start_worker(redis, sandbox);
 
   // Every job has been tried and sent back to wait for the pause's end.
-  ASSERT_TRUE(wait_until([&] { return redis.integer({"ZCARD", "rescind:retry"}) == jobs; }, 10s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.integer({"ZCARD", "rescind:retry"}) == jobs;
+      },
+      10s))
       << worker->stderr_text().substr(0, 3000);
   long long calls = sandbox.summary("requests");
   ASSERT_GT(redis.integer({"PTTL", "rescind:rl:stripe:default:pause"}), 0) << "observed while the pause still held";
   EXPECT_EQ(calls, 0) << "no call while the fleet is paused";
 
-  ASSERT_TRUE(wait_until([&] { return sandbox.per_job("refund").size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] { return sandbox.per_job("refund").size() == static_cast<std::size_t>(jobs) && queue_settled(redis, jobs); },
+      30s))
       << worker->stderr_text().substr(0, 3000);
   for (const auto& [job, refunds] : sandbox.per_job("refund")) EXPECT_EQ(refunds, 1) << job;
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0);

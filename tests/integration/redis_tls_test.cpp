@@ -28,8 +28,10 @@ std::string shipped_acl_file(const std::string& dir) {
   std::stringstream text;
   text << in.rdbuf();
   std::string acl = text.str();
-  for (auto [placeholder, password] : {std::pair{"ADMIN_PASSWORD", admin_password}, {"WORKER_PASSWORD", worker_password},
-                                       {"UPSTREAM_PASSWORD", upstream_password}, {"OPERATOR_PASSWORD", operator_password}}) {
+  for (auto [placeholder, password] : {std::pair{"ADMIN_PASSWORD", admin_password},
+                                       {"WORKER_PASSWORD", worker_password},
+                                       {"UPSTREAM_PASSWORD", upstream_password},
+                                       {"OPERATOR_PASSWORD", operator_password}}) {
     auto at = acl.find(std::string(">") + placeholder);
     if (at == std::string::npos) throw std::runtime_error(std::string("users.acl has no >") + placeholder);
     acl.replace(at + 1, std::string(placeholder).size(), password);
@@ -41,8 +43,8 @@ std::string shipped_acl_file(const std::string& dir) {
 
 RedisOptions tls_server(const Certificates& certs, const std::string& auth_clients = "yes") {
   RedisOptions options;
-  options.tls = RedisTls{certs.server_cert, certs.server_key, certs.ca, auth_clients, certs.client_cert,
-                         certs.client_key};
+  options.tls =
+      RedisTls{certs.server_cert, certs.server_key, certs.ca, auth_clients, certs.client_cert, certs.client_key};
   options.acl_file = shipped_acl_file(certs.dir);
   options.password = admin_password;
   return options;
@@ -67,7 +69,8 @@ std::string acl_denials(RedisServer& redis) {
   std::string out;
   for (const auto& entry : log.elements) {
     for (std::size_t i = 0; i + 1 < entry.elements.size(); i += 2) {
-      if (entry.elements[i].text == "username" || entry.elements[i].text == "object" || entry.elements[i].text == "reason") {
+      if (entry.elements[i].text == "username" || entry.elements[i].text == "object" ||
+          entry.elements[i].text == "reason") {
         out += entry.elements[i].text + "=" + entry.elements[i + 1].text + " ";
       }
     }
@@ -100,12 +103,12 @@ TEST(RedisTls, WorkerDrainsThousandJobsAsTheShippedAclUser) {
   // (SMS refused with 503 a few times), a dead letter, the fleet-wide quota script, the
   // sampler, housekeeping (trims, DLQ retention, pruning an idle consumer), heartbeats.
   sandbox.set_faults(R"({"twilio":{"status":503,"count":20}})");
-  auto worker = start_worker(
-      redis, sandbox,
-      plus(redis.client_flags("rescind-worker", worker_password),
-           {"--retry", "base=50ms,cap=100ms", "--limit", "stripe=100000/s:1000", "--sample-interval", "100ms",
-            "--housekeeping-interval", "200ms", "--prune-consumers-after", "1s", "--dlq-retention", "1h",
-            "--visibility-timeout", "3s"}));
+  auto worker =
+      start_worker(redis, sandbox,
+                   plus(redis.client_flags("rescind-worker", worker_password),
+                        {"--retry", "base=50ms,cap=100ms", "--limit", "stripe=100000/s:1000", "--sample-interval",
+                         "100ms", "--housekeeping-interval", "200ms", "--prune-consumers-after", "1s",
+                         "--dlq-retention", "1h", "--visibility-timeout", "3s"}));
   ASSERT_TRUE(wait_until([&] { return group_exists(redis); }, 20s)) << worker->stderr_text().substr(0, 4000);
   redis.command({"XGROUP", "CREATECONSUMER", "rescind:jobs", "rescind", "ghost-worker"});
 
@@ -119,13 +122,15 @@ TEST(RedisTls, WorkerDrainsThousandJobsAsTheShippedAclUser) {
   EXPECT_EQ(dead[0]["reason"], "invalid_payload");
 
   // Housekeeping removed the idle consumer: XINFO CONSUMERS and XGROUP DELCONSUMER are allowed.
-  EXPECT_TRUE(wait_until([&] {
-    auto consumers = redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"});
-    for (const auto& c : consumers.elements) {
-      if (c.elements.size() > 1 && c.elements[1].text == "ghost-worker") return false;
-    }
-    return true;
-  }, 20s));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto consumers = redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"});
+        for (const auto& c : consumers.elements) {
+          if (c.elements.size() > 1 && c.elements[1].text == "ghost-worker") return false;
+        }
+        return true;
+      },
+      20s));
 
   EXPECT_EQ(acl_denials(redis), "");
   auto log = worker->stderr_text();
@@ -136,7 +141,8 @@ TEST(RedisTls, WorkerDrainsThousandJobsAsTheShippedAclUser) {
 }
 
 // The worker given `flags` must exit 1 without ever reading the stream, naming `reason`.
-void expect_refused(RedisServer& redis, Sandbox& sandbox, const std::vector<std::string>& flags, const std::string& reason) {
+void expect_refused(RedisServer& redis, Sandbox& sandbox, const std::vector<std::string>& flags,
+                    const std::string& reason) {
   auto worker = start_worker(redis, sandbox, flags);
   auto exit_code = worker->wait(30s);
   auto log = worker->stderr_text();
@@ -173,14 +179,15 @@ TEST(RedisTls, RefusesACertificateForAnotherHostName) {
   auto options = tls_server(certs);
   options.tls->cert = certs.localhost_cert;  // issued for DNS localhost, not for 127.0.0.1
   options.tls->key = certs.localhost_key;
-  options.tls->host = "localhost";           // the test's own connection: the name it is for
+  options.tls->host = "localhost";  // the test's own connection: the name it is for
   RedisServer redis(options);
   Sandbox sandbox;
   auto by_address = redis.url_for("rescind-worker", worker_password);
   by_address.replace(by_address.find("@localhost:"), 10, "@127.0.0.1");
-  std::vector<std::string> files{"--redis-ca-file", certs.ca, "--redis-tls-cert", certs.client_cert,
-                                 "--redis-tls-key", certs.client_key};
-  expect_refused(redis, sandbox, plus({"--redis", by_address}, files), "certificate verify failed: IP address mismatch");
+  std::vector<std::string> files{"--redis-ca-file", certs.ca,          "--redis-tls-cert",
+                                 certs.client_cert, "--redis-tls-key", certs.client_key};
+  expect_refused(redis, sandbox, plus({"--redis", by_address}, files),
+                 "certificate verify failed: IP address mismatch");
 
   auto ctl = run_command(RESCIND_CTL_BIN, plus({"--redis", by_address}, plus(files, {"stats"})));
   EXPECT_EQ(ctl.exit_code, 1) << ctl.err;
@@ -196,10 +203,33 @@ TEST(RedisTls, RescindctlWorksAsTheShippedOperatorUser) {
   RedisServer redis(tls_server(certs, "optional"));
   // Dead letters as a worker writes them, and one job in the stream.
   for (int i = 0; i < 3; ++i) {
-    redis.command({"XADD", "rescind:dlq", "*", "job", job_json("evt_dead_" + std::to_string(i)), "attempt", "1",
-                   "kind", "order.canceled", "reason", "permanent", "step", "refund", "provider", "stripe", "status",
-                   "402", "code", "card_declined", "error", "Your card was declined.", "failed_at",
-                   "2026-11-22T16:00:00.000Z", "origin_id", "1700000000000-" + std::to_string(i), "worker", "test-1"});
+    redis.command({"XADD",
+                   "rescind:dlq",
+                   "*",
+                   "job",
+                   job_json("evt_dead_" + std::to_string(i)),
+                   "attempt",
+                   "1",
+                   "kind",
+                   "order.canceled",
+                   "reason",
+                   "permanent",
+                   "step",
+                   "refund",
+                   "provider",
+                   "stripe",
+                   "status",
+                   "402",
+                   "code",
+                   "card_declined",
+                   "error",
+                   "Your card was declined.",
+                   "failed_at",
+                   "2026-11-22T16:00:00.000Z",
+                   "origin_id",
+                   "1700000000000-" + std::to_string(i),
+                   "worker",
+                   "test-1"});
   }
   redis.command({"XGROUP", "CREATE", "rescind:jobs", "rescind", "0", "MKSTREAM"});
   redis.command({"XGROUP", "CREATECONSUMER", "rescind:jobs", "rescind", "gone-worker"});
@@ -317,7 +347,8 @@ TEST(RedisTls, BadFilesAndUrlsAreUsageErrorsThatQuoteNoSecret) {
        "--redis-tls-key /nonexistent/key.pem: cannot read it"},
       {{"--redis", url, "--redis-tls-cert", certs.client_cert, "--redis-tls-key", certs.server_key},
        "not the PEM private key of --redis-tls-cert"},
-      {{"--redis", "redis://rescind-worker:S3cretPW@127.0.0.1:6390", "--redis-ca-file", certs.ca}, "need a rediss:// URL"},
+      {{"--redis", "redis://rescind-worker:S3cretPW@127.0.0.1:6390", "--redis-ca-file", certs.ca},
+       "need a rediss:// URL"},
       {{"--redis", "https://rescind-worker:S3cretPW@127.0.0.1:6390"}, "got a https:// URL"},
       {{"--redis", "rediss://rescind-worker:S3cretPW%zz@127.0.0.1:6390"}, "not followed by two hex digits"},
   };

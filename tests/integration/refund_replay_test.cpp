@@ -12,14 +12,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
 // Each job refunds its own Stripe payment, so one job's refunds never meet another's.
 std::string stripe_job(const std::string& id) {
   return replace(job_json(id), "pi_3MtwBwLkdIwHu7ix28a3tqPa", "pi_" + id);
 }
 
-const std::vector<std::string> fast_worker{"--retry", "base=20ms,cap=100ms", "--visibility-timeout", "2s",
-                                           "--pending-refund-check", "200ms", "--sample-interval", "100ms"};
+const std::vector<std::string> fast_worker{"--retry",
+                                           "base=20ms,cap=100ms",
+                                           "--visibility-timeout",
+                                           "2s",
+                                           "--pending-refund-check",
+                                           "200ms",
+                                           "--sample-interval",
+                                           "100ms"};
 
 struct Refunds {
   int succeeded = 0, failed = 0, pending = 0;
@@ -28,9 +33,12 @@ Refunds refunds_of(Sandbox& sandbox, const std::string& job_id) {
   Refunds refunds;
   for (const auto& effect : sandbox.ledger()) {
     if (effect.action != "refund" || effect.job_id != job_id) continue;
-    if (effect.status == "failed") ++refunds.failed;
-    else if (effect.status == "pending") ++refunds.pending;
-    else ++refunds.succeeded;
+    if (effect.status == "failed")
+      ++refunds.failed;
+    else if (effect.status == "pending")
+      ++refunds.pending;
+    else
+      ++refunds.succeeded;
   }
   return refunds;
 }
@@ -74,21 +82,27 @@ TEST(RefundReplay, ARefusalForBalanceIsRefundedOnceWhenReplayedAfterTheFix) {
   auto worker = start_worker(redis, sandbox, fast_worker);
   sandbox.control("stripe", "funds", R"({"insufficient":true})");
   ASSERT_EQ(enqueue(redis, stripe_job("evt_balance") + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s))
+      << worker->stderr_text();
   auto dead = stream_entries(redis, "rescind:dlq");
   EXPECT_EQ(dead[0]["step"], "refund");
   EXPECT_EQ(dead[0]["code"], "balance_insufficient");
   EXPECT_EQ(refund_state(redis, "evt_balance"), "refused:0") << "the refusal is kept for the replay";
   EXPECT_EQ(refunds_of(sandbox, "evt_balance").succeeded, 0);
   EXPECT_EQ(texts_of(sandbox, "evt_balance").find("efund"), std::string::npos)
-      << "nobody was told about a refund that did not happen:\n" << texts_of(sandbox, "evt_balance");
+      << "nobody was told about a refund that did not happen:\n"
+      << texts_of(sandbox, "evt_balance");
 
   // Fixed: the same key would still be refused (the sandbox replays it as Stripe does).
   sandbox.control("stripe", "funds", R"({"insufficient":false})");
   auto replayed = ctl(redis, {"dlq", "replay", "--all", "--yes"});
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 0 && queue_settled(redis, 2) &&
-                                      refund_state(redis, "evt_balance").starts_with("done:"); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return dlq_length(redis) == 0 && queue_settled(redis, 2) &&
+               refund_state(redis, "evt_balance").starts_with("done:");
+      },
+      30s))
       << worker->stderr_text();
   auto refunds = refunds_of(sandbox, "evt_balance");
   EXPECT_EQ(refunds.succeeded, 1) << "exactly one refund";
@@ -107,7 +121,8 @@ TEST(RefundReplay, AnIndeterminateAnswerKeepsTheKeyEvenAcrossAReplay) {
   auto worker = start_worker(redis, sandbox, fast_worker);
   sandbox.set_faults(R"({"stripe":{"status":500,"count":1}})");
   ASSERT_EQ(enqueue(redis, stripe_job("evt_unsure") + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s))
+      << worker->stderr_text();
   auto first = stream_entries(redis, "rescind:dlq");
   EXPECT_EQ(first[0]["status"], "500");
   EXPECT_NE(first[0]["error"].find("indeterminate"), std::string::npos) << first[0]["error"];
@@ -115,14 +130,16 @@ TEST(RefundReplay, AnIndeterminateAnswerKeepsTheKeyEvenAcrossAReplay) {
 
   // Replayed at once: the same key, so Stripe answers its saved 500 again — no reconcile, no new key.
   ASSERT_EQ(ctl(redis, {"dlq", "replay", "--all", "--yes"}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 2); }, 30s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 2); }, 30s))
+      << worker->stderr_text();
   EXPECT_EQ(refunds_of(sandbox, "evt_unsure").succeeded, 0);
   EXPECT_EQ(metric(metrics_base(*worker), "rescind_refund_reconciles_total"), 0);
 
   // A day later Stripe has pruned the key: the same key now refunds, once.
   sandbox.advance_clock(25 * 3600);
   ASSERT_EQ(ctl(redis, {"dlq", "replay", "--all", "--yes"}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 0 && queue_settled(redis, 3); }, 30s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 0 && queue_settled(redis, 3); }, 30s))
+      << worker->stderr_text();
   EXPECT_EQ(refunds_of(sandbox, "evt_unsure").succeeded, 1);
 }
 
@@ -154,17 +171,24 @@ TEST(RefundReplay, PayPalRefusedForFundsOnAPartlyRefundedCaptureIsRefundedOnceAf
   sandbox.control("paypal", "payment", R"({"id":"CAP_PARTLY","captured_minor":100000,"refunded_minor":500})");
   sandbox.control("paypal", "funds", R"({"insufficient":true})");
   ASSERT_EQ(enqueue(redis, paypal_job("evt_pp_funds", "CAP_PARTLY") + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 1 && queue_settled(redis, 1); }, 30s))
+      << worker->stderr_text();
   EXPECT_EQ(stream_entries(redis, "rescind:dlq")[0]["code"], "REFUND_FAILED_INSUFFICIENT_FUNDS");
   EXPECT_EQ(refund_state(redis, "evt_pp_funds"), "refused:0");
 
   sandbox.control("paypal", "funds", R"({"insufficient":false})");
   ASSERT_EQ(ctl(redis, {"dlq", "replay", "--all", "--yes"}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return dlq_length(redis) == 0 && queue_settled(redis, 2) &&
-                                      refund_state(redis, "evt_pp_funds").starts_with("done:"); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return dlq_length(redis) == 0 && queue_settled(redis, 2) &&
+               refund_state(redis, "evt_pp_funds").starts_with("done:");
+      },
+      30s))
       << worker->stderr_text();
   EXPECT_EQ(refunds_of(sandbox, "evt_pp_funds").succeeded, 1);
-  EXPECT_EQ(metric(metrics_base(*worker), "rescind_refund_reconciles_total", {"provider=\"paypal\"", "result=\"guarded\""}), 1);
+  EXPECT_EQ(
+      metric(metrics_base(*worker), "rescind_refund_reconciles_total", {"provider=\"paypal\"", "result=\"guarded\""}),
+      1);
 }
 
 // The guard is real: the job's PayPal refund exists but a refusal was recorded instead; the
@@ -199,13 +223,16 @@ TEST(PendingRefunds, APendingRefundThatFailsIsDeadLetteredAndItsReplayRefundsOnc
   EXPECT_TRUE(wait_until([&] { return metric(base, "rescind_refunds_pending") == 1; }, 10s));
   EXPECT_EQ(metric(base, "rescind_pending_refunds_total", {"outcome=\"pending\""}), 1);
   auto stats = ctl(redis, {"stats", "--json", "--window", "0s"});
-  EXPECT_NE(stats.out.find(R"("pending_refunds":{"key":"rescind:refunds:pending","count":1)"), std::string::npos) << stats.out << stats.err;
+  EXPECT_NE(stats.out.find(R"("pending_refunds":{"key":"rescind:refunds:pending","count":1)"), std::string::npos)
+      << stats.out << stats.err;
 
   // Still pending at the next checks: nothing changes.
-  ASSERT_TRUE(wait_until([&] {
-    auto checks = redis.command({"HGET", "rescind:refund:evt_pending", "checks"}).text;
-    return !checks.empty() && checks != "0";
-  }, 10s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto checks = redis.command({"HGET", "rescind:refund:evt_pending", "checks"}).text;
+        return !checks.empty() && checks != "0";
+      },
+      10s));
   EXPECT_EQ(dlq_length(redis), 0);
 
   sandbox.control("stripe", "refunds", R"({"settle":"failed"})");
@@ -218,13 +245,15 @@ TEST(PendingRefunds, APendingRefundThatFailsIsDeadLetteredAndItsReplayRefundsOnc
   EXPECT_EQ(redis.integer({"ZCARD", "rescind:refunds:pending"}), 0);
   EXPECT_EQ(redis.integer({"EXISTS", "rescind:refund:evt_pending"}), 0);
   EXPECT_EQ(refund_state(redis, "evt_pending"), "refused:0");
-  EXPECT_TRUE(wait_until([&] { return metric(base, "rescind_pending_refunds_total", {"outcome=\"failed\""}) == 1; }, 5s));
+  EXPECT_TRUE(
+      wait_until([&] { return metric(base, "rescind_pending_refunds_total", {"outcome=\"failed\""}) == 1; }, 5s));
 
   // On-call replays it: the reconcile sees only the failed refund, so a new key refunds once;
   // the messages already sent are not sent again.
   auto sms_before = sandbox.count_by_action()["sms"];
   ASSERT_EQ(ctl(redis, {"dlq", "replay", "--all", "--yes"}).exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2) && refund_state(redis, "evt_pending").starts_with("done:"); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] { return queue_settled(redis, 2) && refund_state(redis, "evt_pending").starts_with("done:"); }, 30s))
       << worker->stderr_text();
   auto refunds = refunds_of(sandbox, "evt_pending");
   EXPECT_EQ(refunds.failed, 1);
@@ -239,18 +268,27 @@ TEST(PendingRefunds, APendingRefundThatSucceedsIsForgottenWithoutADeadLetter) {
   auto worker = start_worker(redis, sandbox, fast_worker);
   sandbox.control("stripe", "refunds", R"({"next_pending":1})");
   ASSERT_EQ(enqueue(redis, stripe_job("evt_later") + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1) && redis.integer({"ZCARD", "rescind:refunds:pending"}) == 1; }, 30s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return queue_settled(redis, 1) && redis.integer({"ZCARD", "rescind:refunds:pending"}) == 1;
+      },
+      30s));
   EXPECT_EQ(redis.command({"HGET", "rescind:job:evt_later", "refund:pending"}).is_nil(), false);
   sandbox.control("stripe", "refunds", R"({"settle":"succeeded"})");
-  ASSERT_TRUE(wait_until([&] { return redis.integer({"ZCARD", "rescind:refunds:pending"}) == 0; }, 10s)) << worker->stderr_text();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.integer({"ZCARD", "rescind:refunds:pending"}) == 0;
+      },
+      10s))
+      << worker->stderr_text();
   EXPECT_EQ(redis.integer({"EXISTS", "rescind:refund:evt_later"}), 0);
   EXPECT_TRUE(redis.command({"HGET", "rescind:job:evt_later", "refund:pending"}).is_nil());
   EXPECT_TRUE(refund_state(redis, "evt_later").starts_with("done:"));
   EXPECT_EQ(refunds_of(sandbox, "evt_later").succeeded, 1);
   EXPECT_EQ(dlq_length(redis), 0);
-  EXPECT_TRUE(wait_until([&] {
-    return metric(metrics_base(*worker), "rescind_pending_refunds_total", {"outcome=\"succeeded\""}) == 1;
-  }, 5s));
+  EXPECT_TRUE(wait_until(
+      [&] { return metric(metrics_base(*worker), "rescind_pending_refunds_total", {"outcome=\"succeeded\""}) == 1; },
+      5s));
 }
 
 }  // namespace

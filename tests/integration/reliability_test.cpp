@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "tests/support/stack.hpp"
 
@@ -68,7 +68,11 @@ TEST(Reliability, PermanentFailureGoesToTheDeadLetterQueueWithWhy) {
   auto worker = start_worker(redis, sandbox, fast);
   auto job = job_json("evt_permanent");
   ASSERT_EQ(enqueue(redis, job + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis);
+      },
+      30s))
       << worker->stderr_text();
 
   auto origin = stream_entries(redis, "rescind:jobs").at(0)["_id"];
@@ -93,7 +97,11 @@ TEST(Reliability, RetriesStopAtTheAttemptLimit) {
   sandbox.set_faults(R"({"stripe":{"status":503,"count":1000}})");
   auto worker = start_worker(redis, sandbox, with(fast, {"--retry-for", "order.canceled:attempts=3"}));
   ASSERT_EQ(enqueue(redis, job_json("evt_exhausted") + "\n").exit_code, 0);
-  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis);
+      },
+      30s))
       << worker->stderr_text();
   auto dead = stream_entries(redis, "rescind:dlq").at(0);
   EXPECT_EQ(dead["reason"], "exhausted");
@@ -114,9 +122,14 @@ TEST(Reliability, InvalidPayloadsGoToTheDeadLetterQueueNamingTheFieldAndTheWorke
   ASSERT_EQ(enqueue(redis, input, false).exit_code, 0);
   redis.command({"XADD", "rescind:jobs", "*", "attempt", "1"});  // an entry without a job at all
 
-  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 5 && settled(redis); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.integer({"XLEN", "rescind:dlq"}) == 5 && settled(redis);
+      },
+      30s))
       << "dlq " << redis.integer({"XLEN", "rescind:dlq"}) << " pending " << group_state(redis)->pending << " lag "
-      << group_state(redis)->lag << " retry " << redis.integer({"ZCARD", "rescind:retry"}) << "\n" << worker->stderr_text();
+      << group_state(redis)->lag << " retry " << redis.integer({"ZCARD", "rescind:retry"}) << "\n"
+      << worker->stderr_text();
   std::set<std::string> errors;
   for (auto& dead : stream_entries(redis, "rescind:dlq")) {
     EXPECT_EQ(dead["reason"], "invalid_payload");
@@ -220,7 +233,11 @@ TEST(Reliability, AnEntryDeliveredTooOftenIsPoisonAndNeverRunsAgain) {
   redis.command({"XREADGROUP", "GROUP", "rescind", "crashed", "STREAMS", "rescind:jobs", ">"});
   for (int i = 0; i < 4; ++i) redis.command({"XCLAIM", "rescind:jobs", "rescind", "crashed", "0", id});  // 5 deliveries
   auto worker = start_worker(redis, sandbox, with(fast, {"--max-deliveries", "5"}));
-  ASSERT_TRUE(wait_until([&] { return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis); }, 30s))
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return redis.integer({"XLEN", "rescind:dlq"}) == 1 && settled(redis);
+      },
+      30s))
       << worker->stderr_text();
   auto dead = stream_entries(redis, "rescind:dlq").at(0);
   EXPECT_EQ(dead["reason"], "poison");
@@ -261,7 +278,12 @@ TEST(Reliability, SigtermLetsJobsInFlightFinishAndLeavesNothingPending) {
   for (int i = 0; i < 50; ++i) input += job_json("evt_term_" + std::to_string(i)) + "\n";
   ASSERT_EQ(enqueue(redis, input).exit_code, 0);
   auto worker = start_worker(redis, sandbox, with(fast, {"--max-in-flight", "10"}));
-  ASSERT_TRUE(wait_until([&] { auto s = group_state(redis); return s && s->pending > 0; }, 10s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        auto s = group_state(redis);
+        return s && s->pending > 0;
+      },
+      10s));
 
   worker->signal(SIGTERM);
   EXPECT_EQ(worker->wait(15s), 0) << worker->stderr_text();

@@ -102,7 +102,8 @@ TEST(SandboxProviders, PayPalTokensAreIssuedAndExpire) {
 TEST(SandboxProviders, PayPalRefundsReplayByRequestIdAndCheckDecimals) {
   Sandbox sandbox;
   std::string token = paypal_token(sandbox);
-  const std::string usd = R"({"amount":{"value":"149.00","currency_code":"USD"},"invoice_id":"evt_inv","note_to_payer":"sorry"})";
+  const std::string usd =
+      R"({"amount":{"value":"149.00","currency_code":"USD"},"invoice_id":"evt_inv","note_to_payer":"sorry"})";
   auto first = paypal_refund(sandbox, token, "2GG279541U471931P", "req-1", usd);
   ASSERT_EQ(first.status, 201) << first.body;
   EXPECT_EQ(at(first.body, "/status"), "COMPLETED");
@@ -112,21 +113,28 @@ TEST(SandboxProviders, PayPalRefundsReplayByRequestIdAndCheckDecimals) {
   EXPECT_EQ(replay.status, 201);
   EXPECT_EQ(replay.body, first.body) << "same PayPal-Request-Id: the original answer";
 
-  EXPECT_EQ(paypal_refund(sandbox, token, "CAPJPY", "req-jpy", R"({"amount":{"value":"1490","currency_code":"JPY"}})").status, 201);
-  EXPECT_EQ(paypal_refund(sandbox, token, "CAPKWD", "req-kwd", R"({"amount":{"value":"1.234","currency_code":"KWD"}})").status, 201);
+  EXPECT_EQ(
+      paypal_refund(sandbox, token, "CAPJPY", "req-jpy", R"({"amount":{"value":"1490","currency_code":"JPY"}})").status,
+      201);
+  EXPECT_EQ(paypal_refund(sandbox, token, "CAPKWD", "req-kwd", R"({"amount":{"value":"1.234","currency_code":"KWD"}})")
+                .status,
+            201);
 
-  auto imprecise = paypal_refund(sandbox, token, "CAPX", "req-x", R"({"amount":{"value":"149.0","currency_code":"USD"}})");
+  auto imprecise =
+      paypal_refund(sandbox, token, "CAPX", "req-x", R"({"amount":{"value":"149.0","currency_code":"USD"}})");
   EXPECT_EQ(imprecise.status, 422);
   EXPECT_EQ(at(imprecise.body, "/name"), "UNPROCESSABLE_ENTITY");
   EXPECT_EQ(at(imprecise.body, "/details/0/issue"), "DECIMAL_PRECISION");
   EXPECT_EQ(at(imprecise.body, "/details/0/field"), "/amount/value");
   EXPECT_NE(at(imprecise.body, "/debug_id"), "<absent>");
-  auto yen_cents = paypal_refund(sandbox, token, "CAPX", "req-y", R"({"amount":{"value":"1490.00","currency_code":"JPY"}})");
+  auto yen_cents =
+      paypal_refund(sandbox, token, "CAPX", "req-y", R"({"amount":{"value":"1490.00","currency_code":"JPY"}})");
   EXPECT_EQ(at(yen_cents.body, "/details/0/issue"), "DECIMAL_PRECISION") << yen_cents.body;
 
   // A refund without an amount refunds the whole capture; another one finds nothing left.
   EXPECT_EQ(paypal_refund(sandbox, token, "CAPFULL", "req-full-1", "{}").status, 201);
-  auto again = paypal_refund(sandbox, token, "CAPFULL", "req-full-2", R"({"amount":{"value":"1.00","currency_code":"USD"}})");
+  auto again =
+      paypal_refund(sandbox, token, "CAPFULL", "req-full-2", R"({"amount":{"value":"1.00","currency_code":"USD"}})");
   EXPECT_EQ(again.status, 422);
   EXPECT_EQ(at(again.body, "/details/0/issue"), "CAPTURE_FULLY_REFUNDED") << again.body;
 
@@ -140,7 +148,8 @@ TEST(SandboxProviders, PayPalRefundsReplayByRequestIdAndCheckDecimals) {
   EXPECT_EQ(effects[1].currency, "jpy");
   EXPECT_EQ(effects[2].amount_minor, 1234);
   EXPECT_EQ(effects[2].currency, "kwd");
-  EXPECT_EQ(effects[3].amount_minor, 1'000'000'000'000) << "a full refund: what was left of the capture (the default capture)";
+  EXPECT_EQ(effects[3].amount_minor, 1'000'000'000'000)
+      << "a full refund: what was left of the capture (the default capture)";
   EXPECT_EQ(sandbox.summary("replayed"), 1);
 }
 
@@ -219,8 +228,10 @@ const std::string cancel_query =
 // The form of 2025-07 on (SH2, SH3), with 2026-10's jobResult (SH5).
 const std::string cancel_2026_10 =
     "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!, "
-    "$restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock) "
-    "{ job { id done } jobResult { id done status errors { field message code } } orderCancelUserErrors { field message code } } }";
+    "$restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: "
+    "$restock) "
+    "{ job { id done } jobResult { id done status errors { field message code } } orderCancelUserErrors { field "
+    "message code } } }";
 const std::string order_query = "query Order($id: ID!) { order(id: $id) { id cancelledAt } }";
 const std::string job_query = "query Job($id: ID!) { job(id: $id) { id done } }";
 
@@ -229,10 +240,12 @@ HttpAnswer shopify_call(Sandbox& sandbox, const std::string& query, const std::s
                         const std::string& version = "2024-10") {
   std::string body = R"({"query":")" + query + R"(","variables":)" + variables + "}";
   Headers headers{{"X-Shopify-Access-Token", token}, {"Content-Type", "application/json"}, {"X-Rescind-Job", "evt_sh"}};
-  return http_call("POST", sandbox.url() + "/shops/demo.myshopify.com/admin/api/" + version + "/graphql.json", body, headers);
+  return http_call("POST", sandbox.url() + "/shops/demo.myshopify.com/admin/api/" + version + "/graphql.json", body,
+                   headers);
 }
 
-HttpAnswer at_version(Sandbox& sandbox, const std::string& version, const std::string& query, const std::string& variables) {
+HttpAnswer at_version(Sandbox& sandbox, const std::string& version, const std::string& query,
+                      const std::string& variables) {
   return shopify_call(sandbox, query, variables, std::string(creds::shopify_access_token), version);
 }
 
@@ -253,7 +266,8 @@ TEST(SandboxProviders, ShopifyCancelsOnceAndReportsTheSecondAsAUserError) {
   ASSERT_EQ(first.status, 200) << first.body;
   std::string job = at(first.body, "/data/orderCancel/job/id");
   EXPECT_EQ(job.rfind("gid://shopify/Job/", 0), 0u) << first.body;
-  EXPECT_EQ(at(first.body, "/data/orderCancel/job/done"), "true") << "by default a job has run when the answer is written";
+  EXPECT_EQ(at(first.body, "/data/orderCancel/job/done"), "true")
+      << "by default a job has run when the answer is written";
   EXPECT_EQ(at(first.body, "/data/orderCancel/orderCancelUserErrors"), "[]");
   EXPECT_NE(at(first.body, "/extensions/cost/throttleStatus/maximumAvailable"), "<absent>");
 
@@ -266,7 +280,8 @@ TEST(SandboxProviders, ShopifyCancelsOnceAndReportsTheSecondAsAUserError) {
   auto second = shopify_call(sandbox, cancel_query, vars);
   EXPECT_EQ(second.status, 200);
   EXPECT_EQ(at(second.body, "/data/orderCancel/job"), "null") << second.body;
-  EXPECT_EQ(at(second.body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INVALID") << "SH7 has no code of its own for it";
+  EXPECT_EQ(at(second.body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INVALID")
+      << "SH7 has no code of its own for it";
   EXPECT_EQ(at(second.body, "/data/orderCancel/userErrors/0/field/0"), "orderId");
 
   auto effects = effects_of(sandbox, "shopify");
@@ -280,12 +295,15 @@ TEST(SandboxProviders, ShopifyCancelsOnceAndReportsTheSecondAsAUserError) {
   }
 
   // Without refund or restock only the cancel happens; after /__reset an order is open again.
-  auto plain = shopify_call(sandbox, cancel_query,
-                            R"({"orderId":"gid://shopify/Order/1002","reason":"FRAUD","refund":false,"restock":false})");
+  auto plain =
+      shopify_call(sandbox, cancel_query,
+                   R"({"orderId":"gid://shopify/Order/1002","reason":"FRAUD","refund":false,"restock":false})");
   EXPECT_EQ(at(plain.body, "/data/orderCancel/userErrors"), "[]") << plain.body;
   EXPECT_EQ(effects_of(sandbox, "shopify").size(), 4u);
   ASSERT_EQ(http_call("POST", sandbox.url() + "/__reset").status, 200);
-  EXPECT_EQ(at(shopify_call(sandbox, order_query, R"({"id":"gid://shopify/Order/1001"})").body, "/data/order/cancelledAt"), "null");
+  EXPECT_EQ(
+      at(shopify_call(sandbox, order_query, R"({"id":"gid://shopify/Order/1001"})").body, "/data/order/cancelledAt"),
+      "null");
   auto fresh = shopify_call(sandbox, cancel_query, vars);
   EXPECT_NE(at(fresh.body, "/data/orderCancel/job/id"), "null") << fresh.body;
 }
@@ -298,17 +316,22 @@ TEST(SandboxProviders, ShopifyRefusesBadTokensAndVariablesAndThrottlesOnRequest)
   EXPECT_EQ(at(unauthorized.body, "/errors"),
             "[API] Invalid API key or access token (unrecognized login or wrong password)");
 
-  auto bad_id = shopify_call(sandbox, cancel_query, R"({"orderId":"7","reason":"OTHER","refund":false,"restock":true})");
+  auto bad_id =
+      shopify_call(sandbox, cancel_query, R"({"orderId":"7","reason":"OTHER","refund":false,"restock":true})");
   EXPECT_EQ(bad_id.status, 200);
   EXPECT_EQ(at(bad_id.body, "/errors/0/message"), "Invalid global id '7'") << bad_id.body;
   EXPECT_EQ(at(bad_id.body, "/data"), "<absent>");
-  auto bad_reason = shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/7","reason":"BORED","refund":false,"restock":true})");
+  auto bad_reason = shopify_call(
+      sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/7","reason":"BORED","refund":false,"restock":true})");
   EXPECT_NE(at(bad_reason.body, "/errors/0/message").find("$reason"), std::string::npos) << bad_reason.body;
-  auto null_restock = shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/7","reason":"OTHER","refund":false})");
+  auto null_restock =
+      shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/7","reason":"OTHER","refund":false})");
   EXPECT_EQ(at(null_restock.body, "/errors/0/message"), "Variable $restock of type Boolean! was provided invalid value")
       << null_restock.body;
-  auto undeclared = shopify_call(sandbox, "mutation { orderCancel(orderId: $orderId, reason: OTHER, refund: false, restock: true) { job { id } } }",
-                                 R"({"orderId":"gid://shopify/Order/7"})");
+  auto undeclared = shopify_call(
+      sandbox,
+      "mutation { orderCancel(orderId: $orderId, reason: OTHER, refund: false, restock: true) { job { id } } }",
+      R"({"orderId":"gid://shopify/Order/7"})");
   EXPECT_EQ(at(undeclared.body, "/errors/0/extensions/code"), "variableNotDefined") << undeclared.body;
   auto unparsable = shopify_call(sandbox, "mutation { orderCancel(", "{}");
   EXPECT_EQ(unparsable.status, 200);
@@ -339,7 +362,8 @@ TEST(SandboxProviders, ShopifyRefusesBadTokensAndVariablesAndThrottlesOnRequest)
 
 TEST(SandboxProviders, ShopifyServesTheSchemaOfTheVersionItAnswersWith) {
   Sandbox sandbox;
-  const std::string refund_vars = R"({"orderId":"gid://shopify/Order/21","reason":"OTHER","refund":false,"restock":true})";
+  const std::string refund_vars =
+      R"({"orderId":"gid://shopify/Order/21","reason":"OTHER","refund":false,"restock":true})";
   const std::string method_vars =
       R"({"orderId":"gid://shopify/Order/22","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":true},"restock":true})";
   // On 2026-12-01 the stable versions are 2026-01 … 2026-10; older ones fall forward (SH4).
@@ -347,7 +371,8 @@ TEST(SandboxProviders, ShopifyServesTheSchemaOfTheVersionItAnswersWith) {
   EXPECT_EQ(served_version(sandbox, "2024-10"), "2026-01");
   EXPECT_EQ(served_version(sandbox, "2027-01"), "2027-01") << "the release candidate";
   EXPECT_EQ(at_version(sandbox, "2099-01", order_query, R"({"id":"gid://shopify/Order/1"})").status, 404);
-  EXPECT_EQ(at_version(sandbox, "2026-05", order_query, R"({"id":"gid://shopify/Order/1"})").status, 404) << "not a release";
+  EXPECT_EQ(at_version(sandbox, "2026-05", order_query, R"({"id":"gid://shopify/Order/1"})").status, 404)
+      << "not a release";
 
   // 2026-10: no `refund` any more (the sandbox's cut-off, 2026-07), refundMethod and jobResult.
   auto refund_late = at_version(sandbox, "2026-10", cancel_query, refund_vars);
@@ -370,12 +395,14 @@ TEST(SandboxProviders, ShopifyServesTheSchemaOfTheVersionItAnswersWith) {
   EXPECT_EQ(served_version(sandbox, "2024-10"), "2024-10");
   const std::string method_only =
       "mutation Cancel($orderId: ID!, $reason: OrderCancelReason!, $refundMethod: OrderCancelRefundMethodInput!, "
-      "$restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock) "
+      "$restock: Boolean!) { orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: "
+      "$restock) "
       "{ job { id } } }";
   auto old = at_version(sandbox, "2024-10", method_only, method_vars);
   std::set<std::string> codes;
   for (int i = 0; i < 3; ++i) codes.insert(at(old.body, "/errors/" + std::to_string(i) + "/extensions/code"));
-  EXPECT_EQ(codes, (std::set<std::string>{"variableRequiresValidType", "argumentNotAccepted", "missingRequiredArguments"}))
+  EXPECT_EQ(codes,
+            (std::set<std::string>{"variableRequiresValidType", "argumentNotAccepted", "missingRequiredArguments"}))
       << old.body;
   EXPECT_EQ(at_version(sandbox, "2024-10", cancel_query, refund_vars).status, 200);
   EXPECT_EQ(sandbox.count_by_action()["refund"], 1) << "only 2026-10's refundMethod asked for one";
@@ -389,9 +416,12 @@ TEST(SandboxProviders, ShopifyJobsTakePollsCanFailAndOnlyASuccessCancels) {
   auto started = at_version(sandbox, "2026-10", cancel_2026_10, vars);
   EXPECT_EQ(at(started.body, "/data/orderCancel/jobResult/status"), "STARTED") << started.body;
   std::string job = at(started.body, "/data/orderCancel/job/id");
-  auto poll = [&] { return at(at_version(sandbox, "2026-10", job_query, R"({"id":")" + job + R"("})").body, "/data/job/done"); };
+  auto poll = [&] {
+    return at(at_version(sandbox, "2026-10", job_query, R"({"id":")" + job + R"("})").body, "/data/job/done");
+  };
   auto cancelled_at = [&] {
-    return at(at_version(sandbox, "2026-10", order_query, R"({"id":"gid://shopify/Order/31"})").body, "/data/order/cancelledAt");
+    return at(at_version(sandbox, "2026-10", order_query, R"({"id":"gid://shopify/Order/31"})").body,
+              "/data/order/cancelledAt");
   };
   EXPECT_EQ(poll(), "false");
   EXPECT_EQ(poll(), "true") << "done at the second request after the mutation";
@@ -420,9 +450,11 @@ TEST(SandboxProviders, ShopifyAnswersInternalErrorsAndRefusalsOnRequest) {
   auto user_error = at_version(sandbox, "2026-10", cancel_2026_10, vars);
   EXPECT_EQ(at(user_error.body, "/data/orderCancel/orderCancelUserErrors/0/code"), "INTERNAL_ERROR") << user_error.body;
   auto unrestockable = at_version(sandbox, "2026-10", cancel_2026_10, vars);
-  EXPECT_EQ(at(unrestockable.body, "/data/orderCancel/orderCancelUserErrors/0/field/0"), "restock") << unrestockable.body;
+  EXPECT_EQ(at(unrestockable.body, "/data/orderCancel/orderCancelUserErrors/0/field/0"), "restock")
+      << unrestockable.body;
   EXPECT_EQ(effects_of(sandbox, "shopify").size(), 0u);
-  auto without_restock = at_version(sandbox, "2026-10", cancel_2026_10, replace(vars, R"("restock":true)", R"("restock":false)"));
+  auto without_restock =
+      at_version(sandbox, "2026-10", cancel_2026_10, replace(vars, R"("restock":true)", R"("restock":false)"));
   EXPECT_EQ(at(without_restock.body, "/data/orderCancel/jobResult/status"), "SUCCEEDED") << without_restock.body;
   EXPECT_EQ(http_call("POST", sandbox.url() + "/__shopify/scenario", R"({"job_poll":1})").status, 400);
 }
@@ -437,7 +469,8 @@ TEST(SandboxProviders, ShopifyOrdersKnowWhatWasRefundedByACancelOrByHand) {
   };
   auto cancel = [&](const std::string& id, bool refund) {
     return at_version(sandbox, "2026-10", cancel_2026_10,
-                      R"({"orderId":"gid://shopify/Order/)" + id + R"(","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":)" +
+                      R"({"orderId":"gid://shopify/Order/)" + id +
+                          R"(","reason":"OTHER","refundMethod":{"originalPaymentMethodsRefund":)" +
                           (refund ? "true" : "false") + R"(},"restock":false})");
   };
   // An order no scenario described: paid 10000.00 USD, nothing refunded.
@@ -455,16 +488,18 @@ TEST(SandboxProviders, ShopifyOrdersKnowWhatWasRefundedByACancelOrByHand) {
   EXPECT_NE(at(order("52"), "/data/order/cancelledAt"), "null");
   EXPECT_EQ(at(order("52"), "/data/order/displayFinancialStatus"), "PAID");
   // The deprecated `refund: true` of 2026-01 (what 2024-10 falls forward to) refunds as well.
-  auto legacy = shopify_call(sandbox, cancel_query, R"({"orderId":"gid://shopify/Order/53","reason":"OTHER","refund":true,"restock":false})");
+  auto legacy = shopify_call(sandbox, cancel_query,
+                             R"({"orderId":"gid://shopify/Order/53","reason":"OTHER","refund":true,"restock":false})");
   EXPECT_EQ(at(legacy.body, "/data/orderCancel/orderCancelUserErrors"), "[]") << legacy.body;
   EXPECT_EQ(at(order("53", "2024-10"), "/data/order/displayFinancialStatus"), "REFUNDED");
 
   // Canceled by hand in the admin: with its refund, a part of it, or none; then a cancel is refused.
-  shopify_scenario(sandbox, R"({"canceled_by_hand":[)"
-                            R"({"shop":"demo.myshopify.com","order":"61","total":"149.00","currency":"EUR","refund":true},)"
-                            R"({"shop":"demo.myshopify.com","order":"gid://shopify/Order/62","total":"149.00","refunded":"50.5"},)"
-                            R"({"shop":"demo.myshopify.com","order":"63","total":"1.234","currency":"KWD"},)"
-                            R"({"shop":"other.myshopify.com","order":"64"}]})");
+  shopify_scenario(
+      sandbox, R"({"canceled_by_hand":[)"
+               R"({"shop":"demo.myshopify.com","order":"61","total":"149.00","currency":"EUR","refund":true},)"
+               R"({"shop":"demo.myshopify.com","order":"gid://shopify/Order/62","total":"149.00","refunded":"50.5"},)"
+               R"({"shop":"demo.myshopify.com","order":"63","total":"1.234","currency":"KWD"},)"
+               R"({"shop":"other.myshopify.com","order":"64"}]})");
   auto refunded = order("61");
   EXPECT_NE(at(refunded, "/data/order/cancelledAt"), "null") << refunded;
   EXPECT_EQ(at(refunded, "/data/order/displayFinancialStatus"), "REFUNDED");
@@ -484,18 +519,20 @@ TEST(SandboxProviders, ShopifyOrdersKnowWhatWasRefundedByACancelOrByHand) {
   auto bare = at_version(sandbox, "2026-10", "query O($id: ID!) { order(id: $id) { totalRefundedSet } }",
                          R"({"id":"gid://shopify/Order/61"})");
   EXPECT_EQ(at(bare.body, "/errors/0/extensions/code"), "selectionMismatch") << bare.body;
-  auto wrong = at_version(sandbox, "2026-10", "query O($id: ID!) { order(id: $id) { totalRefundedSet { shopMoney { value } } } }",
+  auto wrong = at_version(sandbox, "2026-10",
+                          "query O($id: ID!) { order(id: $id) { totalRefundedSet { shopMoney { value } } } }",
                           R"({"id":"gid://shopify/Order/61"})");
   EXPECT_EQ(at(wrong.body, "/errors/0/extensions/code"), "undefinedField") << wrong.body;
 
-  for (const char* bad : {R"({"canceled_by_hand":[{"order":"70"}]})",
-                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","refund":true,"refunded":"1.00"}]})",
-                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","total":"10.00","refunded":"10.01"}]})",
-                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","total":"1.2345"}]})",
-                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","currency":"usd"}]})",
-                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","refund":"yes"}]})",
-                          R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","note":"x"}]})",
-                          R"({"canceled_by_hand":{"shop":"demo.myshopify.com","order":"70"}})"}) {
+  for (const char* bad :
+       {R"({"canceled_by_hand":[{"order":"70"}]})",
+        R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","refund":true,"refunded":"1.00"}]})",
+        R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","total":"10.00","refunded":"10.01"}]})",
+        R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","total":"1.2345"}]})",
+        R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","currency":"usd"}]})",
+        R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","refund":"yes"}]})",
+        R"({"canceled_by_hand":[{"shop":"demo.myshopify.com","order":"70","note":"x"}]})",
+        R"({"canceled_by_hand":{"shop":"demo.myshopify.com","order":"70"}})"}) {
     EXPECT_EQ(http_call("POST", sandbox.url() + "/__shopify/scenario", bad).status, 400) << bad;
   }
   EXPECT_EQ(at(order("70"), "/data/order/cancelledAt"), "null") << "a refused scenario cancels nothing";
@@ -504,7 +541,8 @@ TEST(SandboxProviders, ShopifyOrdersKnowWhatWasRefundedByACancelOrByHand) {
 // ---------------------------------------------------------------------------------------------
 // Mailgun
 
-HttpAnswer mailgun_send(Sandbox& sandbox, const std::string& body, const std::string& domain = std::string(creds::mailgun_domain)) {
+HttpAnswer mailgun_send(Sandbox& sandbox, const std::string& body,
+                        const std::string& domain = std::string(creds::mailgun_domain)) {
   Headers headers{{"Authorization", clients::basic_auth("api", creds::mailgun_api_key)},
                   {"Content-Type", "application/x-www-form-urlencoded"}};
   return http_call("POST", sandbox.url() + "/v3/" + domain + "/messages", body, headers);
@@ -513,7 +551,8 @@ HttpAnswer mailgun_send(Sandbox& sandbox, const std::string& body, const std::st
 TEST(SandboxProviders, MailgunQueuesMessagesAndRepeatsThemWhenAskedTwice) {
   Sandbox sandbox;
   const std::string body =
-      "from=orders%40rescind.test&to=Ana%20%3Cana%40example.com%3E&subject=Canceled&text=Sorry&v%3Arescind_job_id=evt_mg";
+      "from=orders%40rescind.test&to=Ana%20%3Cana%40example.com%3E&subject=Canceled&text=Sorry&v%3Arescind_job_id=evt_"
+      "mg";
   auto sent = mailgun_send(sandbox, body);
   ASSERT_EQ(sent.status, 200) << sent.body;
   EXPECT_EQ(at(sent.body, "/message"), "Queued. Thank you.");
@@ -537,7 +576,9 @@ TEST(SandboxProviders, MailgunQueuesMessagesAndRepeatsThemWhenAskedTwice) {
   EXPECT_EQ(at(other_domain.body, "/message"), "Domain not found: mg.other.test");
   Headers wrong{{"Authorization", clients::basic_auth("api", "key-wrong")},
                 {"Content-Type", "application/x-www-form-urlencoded"}};
-  EXPECT_EQ(http_call("POST", sandbox.url() + "/v3/" + std::string(creds::mailgun_domain) + "/messages", body, wrong).status, 401);
+  EXPECT_EQ(
+      http_call("POST", sandbox.url() + "/v3/" + std::string(creds::mailgun_domain) + "/messages", body, wrong).status,
+      401);
   EXPECT_EQ(effects_of(sandbox, "mailgun").size(), 2u);
 }
 
@@ -545,9 +586,10 @@ TEST(SandboxProviders, MailgunQueuesMessagesAndRepeatsThemWhenAskedTwice) {
 // Zendesk
 
 Headers zendesk_headers() {
-  return {{"Authorization", clients::basic_auth(std::string(creds::zendesk_email) + "/token", creds::zendesk_api_token)},
-          {"Content-Type", "application/json"},
-          {"X-Rescind-Job", "evt_zd"}};
+  return {
+      {"Authorization", clients::basic_auth(std::string(creds::zendesk_email) + "/token", creds::zendesk_api_token)},
+      {"Content-Type", "application/json"},
+      {"X-Rescind-Job", "evt_zd"}};
 }
 
 TEST(SandboxProviders, ZendeskCreatesTicketsAndFindsThemByExternalId) {
@@ -555,7 +597,8 @@ TEST(SandboxProviders, ZendeskCreatesTicketsAndFindsThemByExternalId) {
   const std::string ticket =
       R"({"ticket":{"subject":"Dispute on #1001","comment":{"body":"A dispute was opened."},"priority":"urgent",)"
       R"("requester":{"email":"ana@example.com","name":"Ana"},"external_id":"rescind-evt_zd","tags":["rescind","dispute"]}})";
-  auto before = http_call("GET", sandbox.url() + "/api/v2/tickets.json?external_id=rescind-evt_zd", "", zendesk_headers());
+  auto before =
+      http_call("GET", sandbox.url() + "/api/v2/tickets.json?external_id=rescind-evt_zd", "", zendesk_headers());
   ASSERT_EQ(before.status, 200) << before.body;
   EXPECT_EQ(at(before.body, "/count"), "0");
 
@@ -567,10 +610,12 @@ TEST(SandboxProviders, ZendeskCreatesTicketsAndFindsThemByExternalId) {
   EXPECT_EQ(at(created.body, "/ticket/external_id"), "rescind-evt_zd");
   EXPECT_EQ(at(created.body, "/ticket/tags/1"), "dispute");
 
-  auto found = http_call("GET", sandbox.url() + "/api/v2/tickets.json?external_id=rescind-evt_zd", "", zendesk_headers());
+  auto found =
+      http_call("GET", sandbox.url() + "/api/v2/tickets.json?external_id=rescind-evt_zd", "", zendesk_headers());
   EXPECT_EQ(at(found.body, "/count"), "1") << found.body;
   EXPECT_EQ(at(found.body, "/tickets/0/id"), "35436");
-  auto other = http_call("GET", sandbox.url() + "/api/v2/tickets.json?external_id=rescind-other", "", zendesk_headers());
+  auto other =
+      http_call("GET", sandbox.url() + "/api/v2/tickets.json?external_id=rescind-other", "", zendesk_headers());
   EXPECT_EQ(at(other.body, "/count"), "0");
 
   auto invalid = http_call("POST", sandbox.url() + "/api/v2/tickets.json",
@@ -600,8 +645,8 @@ TEST(SandboxProviders, ZendeskCreatesTicketsAndFindsThemByExternalId) {
 std::string sign(const std::string& id, const std::string& timestamp, const std::string& body) {
   std::string secret(creds::webhook_secret.substr(6));  // after "whsec_"
   std::string key(secret.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()), reinterpret_cast<const unsigned char*>(secret.data()),
-                          static_cast<int>(secret.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
+                          reinterpret_cast<const unsigned char*>(secret.data()), static_cast<int>(secret.size()));
   key.resize(static_cast<std::size_t>(n) - (secret.size() - secret.find_last_not_of('=') - 1));
   std::string content = id + "." + timestamp + "." + body;
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -613,8 +658,11 @@ std::string sign(const std::string& id, const std::string& timestamp, const std:
 
 HttpAnswer deliver(Sandbox& sandbox, const std::string& id, const std::string& timestamp, const std::string& signature,
                    const std::string& body) {
-  Headers headers{{"webhook-id", id}, {"webhook-timestamp", timestamp}, {"webhook-signature", signature},
-                  {"Content-Type", "application/json"}, {"X-Rescind-Job", "evt_wh"}};
+  Headers headers{{"webhook-id", id},
+                  {"webhook-timestamp", timestamp},
+                  {"webhook-signature", signature},
+                  {"Content-Type", "application/json"},
+                  {"X-Rescind-Job", "evt_wh"}};
   return http_call("POST", sandbox.url() + "/hooks/erp", body, headers);
 }
 

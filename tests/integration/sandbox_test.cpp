@@ -25,7 +25,8 @@ TEST(Sandbox, StripeReplaysTheSameKeyAndRejectsChangedParameters) {
   auto replay = http_call("POST", sandbox.url() + "/v1/refunds", body, stripe_headers("k1"));
   EXPECT_EQ(replay.status, 200);
   EXPECT_EQ(replay.body, first.body) << "same key, same parameters: the same refund";
-  auto changed = http_call("POST", sandbox.url() + "/v1/refunds", "payment_intent=pi_1&amount=600", stripe_headers("k1"));
+  auto changed =
+      http_call("POST", sandbox.url() + "/v1/refunds", "payment_intent=pi_1&amount=600", stripe_headers("k1"));
   EXPECT_EQ(changed.status, 400);
   EXPECT_NE(changed.body.find("idempotency_error"), std::string::npos) << changed.body;
 
@@ -41,9 +42,10 @@ TEST(Sandbox, ChecksCredentials) {
   auto headers = stripe_headers("k2");
   headers[0].second = "Bearer sk_test_wrong";
   EXPECT_EQ(http_call("POST", sandbox.url() + "/v1/refunds", "payment_intent=pi_1&amount=5", headers).status, 401);
-  auto twilio = http_call("POST", sandbox.url() + "/2010-04-01/Accounts/" + std::string(creds::twilio_account_sid) + "/Messages.json",
-                          "To=%2B15555550100&From=%2B15005550006&Body=hi",
-                          {{"Authorization", "Basic QUMwOndyb25n"}, {"Content-Type", "application/x-www-form-urlencoded"}});
+  auto twilio = http_call(
+      "POST", sandbox.url() + "/2010-04-01/Accounts/" + std::string(creds::twilio_account_sid) + "/Messages.json",
+      "To=%2B15555550100&From=%2B15005550006&Body=hi",
+      {{"Authorization", "Basic QUMwOndyb25n"}, {"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(twilio.status, 401);
   EXPECT_EQ(http_call("POST", sandbox.url() + "/services/T0/B0/guess", R"({"text":"x"})").status, 404);
   EXPECT_TRUE(sandbox.ledger().empty());
@@ -62,7 +64,8 @@ TEST(Sandbox, FaultsFailThenRecoverAndLoseResponsesAfterActing) {
 
   auto lost = http_call("POST", sandbox.url() + "/v1/refunds", "payment_intent=pi_9&amount=700", stripe_headers("k9"));
   EXPECT_EQ(lost.status, 0) << "the connection closes without an answer";
-  auto retried = http_call("POST", sandbox.url() + "/v1/refunds", "payment_intent=pi_9&amount=700", stripe_headers("k9"));
+  auto retried =
+      http_call("POST", sandbox.url() + "/v1/refunds", "payment_intent=pi_9&amount=700", stripe_headers("k9"));
   EXPECT_EQ(retried.status, 200) << retried.body;
   auto counts = sandbox.count_by_action();
   EXPECT_EQ(counts["refund"], 1) << "performed once although answered only the second time";

@@ -19,7 +19,6 @@ std::string write_jobs(const std::vector<std::string>& lines) {
   return path;
 }
 
-
 bool all_acked(RedisServer& redis, long long entries) {
   auto state = group_state(redis);
   return state && state->entries_read == entries && state->pending == 0 && state->lag == 0;
@@ -102,7 +101,8 @@ TEST(Worker, SigtermWithNothingInFlightExitsZero) {
 TEST(Cli, WorkerHelpBadFlagsAndUnreachableRedis) {
   auto help = run_command(RESCIND_WORKER_BIN, {"--help"});
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* flag : {"--redis", "--sandbox", "--max-in-flight", "--drain-timeout", "--metrics-listen", "STRIPE_API_KEY"}) {
+  for (const char* flag :
+       {"--redis", "--sandbox", "--max-in-flight", "--drain-timeout", "--metrics-listen", "STRIPE_API_KEY"}) {
     EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
   }
   auto unknown = run_command(RESCIND_WORKER_BIN, {"--no-such-flag"});
@@ -124,8 +124,9 @@ TEST(Cli, CtlHelpAndErrors) {
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("enqueue"), std::string::npos);
   EXPECT_EQ(run_command(RESCIND_CTL_BIN, {}).exit_code, 2);
-  auto down = run_command(RESCIND_CTL_BIN, {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "enqueue", "-"},
-                          job_json("evt_x") + "\n");
+  auto down =
+      run_command(RESCIND_CTL_BIN, {"--redis", "redis://127.0.0.1:" + std::to_string(free_port()), "enqueue", "-"},
+                  job_json("evt_x") + "\n");
   EXPECT_EQ(down.exit_code, 1);
   RedisServer redis;
   auto invalid = ctl(redis, {"enqueue", "-"}, job_json("evt_ok") + "\n{\"v\":1,\"id\":\"x\"}\n");

@@ -19,17 +19,18 @@ void openssl(const std::vector<std::string>& args) {
 
 // A self-signed CA. P-256 keys: made in milliseconds, unlike RSA.
 void make_ca(const std::string& dir, const std::string& name, const std::string& subject) {
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-           "-subj", "/CN=" + subject, "-keyout", dir + "/" + name + ".key", "-out", dir + "/" + name + ".crt"});
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+           "/CN=" + subject, "-keyout", dir + "/" + name + ".key", "-out", dir + "/" + name + ".crt"});
 }
 
 // A leaf certificate signed by the CA `ca`, with these extensions (subjectAltName, usage).
 void make_leaf(const std::string& dir, const std::string& name, const std::string& ca, const std::string& serial,
                const std::string& extensions) {
   auto base = dir + "/" + name;
-  std::ofstream(base + ".ext") << "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n" << extensions;
-  openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj",
-           "/CN=" + name, "-keyout", base + ".key", "-out", base + ".csr"});
+  std::ofstream(base + ".ext") << "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
+                               << extensions;
+  openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=" + name,
+           "-keyout", base + ".key", "-out", base + ".csr"});
   openssl({"x509", "-req", "-in", base + ".csr", "-CA", dir + "/" + ca + ".crt", "-CAkey", dir + "/" + ca + ".key",
            "-set_serial", serial, "-days", "2", "-extfile", base + ".ext", "-out", base + ".crt"});
 }

@@ -12,11 +12,11 @@ struct Certificates {
   Certificates& operator=(const Certificates&) = delete;
 
   std::string dir;
-  std::string ca;                           // the test CA's certificate (what clients trust)
-  std::string server_cert, server_key;      // signed by `ca`, for IP 127.0.0.1 and DNS localhost
+  std::string ca;                             // the test CA's certificate (what clients trust)
+  std::string server_cert, server_key;        // signed by `ca`, for IP 127.0.0.1 and DNS localhost
   std::string localhost_cert, localhost_key;  // signed by `ca`, for DNS localhost only (not 127.0.0.1)
-  std::string client_cert, client_key;      // signed by `ca`, for clientAuth
-  std::string other_ca;                     // a second CA that signed none of the above
+  std::string client_cert, client_key;        // signed by `ca`, for clientAuth
+  std::string other_ca;                       // a second CA that signed none of the above
 };
 
 }  // namespace rescind::testing

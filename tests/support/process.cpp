@@ -124,7 +124,8 @@ Process::~Process() {
 
 void Process::copy_stdout(std::string_view bytes) {
   if (stdout_copy_path_.empty()) return;
-  std::ofstream(stdout_copy_path_, std::ios::app | std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(stdout_copy_path_, std::ios::app | std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::optional<std::string> Process::read_line(std::chrono::milliseconds timeout) {

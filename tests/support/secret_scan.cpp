@@ -34,8 +34,8 @@ struct Needle {
 // cannot hide a leak from this check.
 std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -60,7 +60,8 @@ std::vector<Needle> needles() {
       {"webhook_key (decoded)", "rescind-sandbox-webhook-key"},
       {"twilio Basic sid:token", basic(creds::twilio_account_sid, creds::twilio_auth_token)},
       {"mailgun Basic api:key", basic("api", creds::mailgun_api_key)},
-      {"zendesk Basic email/token:token", basic(std::string(creds::zendesk_email) + "/token", creds::zendesk_api_token)},
+      {"zendesk Basic email/token:token",
+       basic(std::string(creds::zendesk_email) + "/token", creds::zendesk_api_token)},
       {"paypal Basic client_id:secret", basic(creds::paypal_client_id, creds::paypal_secret)},
   };
 }
@@ -93,11 +94,13 @@ int self_test() {
     fs::remove_all(scratch);
     fs::create_directories(scratch / "nested");
     std::ofstream(scratch / "clean.stderr") << "{\"msg\":\"job dead-lettered\",\"error\":\"Basic [redacted]\"}\n";
-    std::ofstream(scratch / "nested" / "leak.dlq") << "rescind:dlq 1-0\n  error: 400 Authorization: Basic " << needle.text << "\n";
+    std::ofstream(scratch / "nested" / "leak.dlq")
+        << "rescind:dlq 1-0\n  error: 400 Authorization: Basic " << needle.text << "\n";
     std::size_t scanned = 0;
     auto found = scan(scratch, scanned);
     bool only_the_leak = !found.empty() && found.size() <= 2 &&  // the path form also holds the token form
-                         std::all_of(found.begin(), found.end(), [](const std::string& f) { return f.find("leak.dlq") != std::string::npos; });
+                         std::all_of(found.begin(), found.end(),
+                                     [](const std::string& f) { return f.find("leak.dlq") != std::string::npos; });
     if (scanned != 2 || !only_the_leak) {
       std::cerr << "self-test: a planted " << needle.name << " was not found (or a clean file was flagged)\n";
       ++failures;
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
   std::cout << "scanned " << scanned << " outputs of test processes in " << dir << " for " << needles().size()
             << " sandbox credentials\n";
   for (const auto& f : found) std::cout << "LEAK " << f << "\n";
-  if (!found.empty()) std::cout << found.size() << " leaks: a credential reached a log line, a DLQ entry or an error message\n";
+  if (!found.empty())
+    std::cout << found.size() << " leaks: a credential reached a log line, a DLQ entry or an error message\n";
   return found.empty() ? 0 : 1;
 }

@@ -7,12 +7,12 @@
 
 #include <simdjson.h>
 
+#include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/string.hpp>
 #include <ctime>
 #include <fstream>
-#include <unistd.h>
 #include <stdexcept>
 #include <thread>
 
@@ -67,7 +67,8 @@ std::vector<std::string> RedisServer::client_flags(const std::string& user, cons
   if (options_.tls) {
     flags.insert(flags.end(), {"--redis-ca-file", options_.tls->ca});
     if (!options_.tls->client_cert.empty()) {
-      flags.insert(flags.end(), {"--redis-tls-cert", options_.tls->client_cert, "--redis-tls-key", options_.tls->client_key});
+      flags.insert(flags.end(),
+                   {"--redis-tls-cert", options_.tls->client_cert, "--redis-tls-key", options_.tls->client_key});
     }
   }
   return flags;
@@ -91,9 +92,9 @@ void RedisServer::start() {
   args.insert(args.end(), {"--save", "", "--protected-mode", "no"});
   if (options_.tls) {
     const auto& tls = *options_.tls;
-    args.insert(args.end(), {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", tls.cert,
-                             "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients",
-                             tls.auth_clients});
+    args.insert(args.end(),
+                {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", tls.cert, "--tls-key-file",
+                 tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", tls.auth_clients});
   } else {
     args.insert(args.end(), {"--port", std::to_string(port_)});
   }
@@ -104,17 +105,19 @@ void RedisServer::start() {
     args.insert(args.end(), {"--dir", dir_, "--appendonly", "yes", "--appendfsync", "always"});
   }
   process_ = std::make_unique<Process>("redis-server", args);
-  bool up = wait_until([&] {
-    try {
-      session_ = std::make_unique<ctl::RedisSession>(endpoint());
-      redis::Request ping;
-      ping.push("PING");
-      session_->exec(std::move(ping));
-      return true;
-    } catch (const ctl::OperationalError&) {
-      return false;
-    }
-  }, std::chrono::seconds(10));
+  bool up = wait_until(
+      [&] {
+        try {
+          session_ = std::make_unique<ctl::RedisSession>(endpoint());
+          redis::Request ping;
+          ping.push("PING");
+          session_->exec(std::move(ping));
+          return true;
+        } catch (const ctl::OperationalError&) {
+          return false;
+        }
+      },
+      std::chrono::seconds(10));
   if (!up) throw std::runtime_error("redis-server did not start: " + process_->stderr_text());
 }
 
@@ -193,17 +196,22 @@ HttpAnswer http_call(const std::string& method, const std::string& url, const st
   for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
   HttpAnswer answer;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    auto exchange = co_await http.send(parsed->origin, std::move(request));
-    answer.error = exchange.error.message();
-    if (!exchange.error) {
-      answer.status = static_cast<int>(exchange.response.result_int());
-      for (const auto& field : exchange.response) {
-        answer.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-      }
-      answer.body = std::move(exchange.response.body());
-    }
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        auto exchange = co_await http.send(parsed->origin, std::move(request));
+        answer.error = exchange.error.message();
+        if (!exchange.error) {
+          answer.status = static_cast<int>(exchange.response.result_int());
+          for (const auto& field : exchange.response) {
+            answer.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+          }
+          answer.body = std::move(exchange.response.body());
+        }
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   io.run();
   return answer;
 }
@@ -235,7 +243,8 @@ std::vector<Effect> Sandbox::ledger() {
     effect.job_id = std::string(item["job_id"].get_string().value());
     effect.ref = std::string(item["ref"].get_string().value_unsafe());
     if (auto amount = item["amount_minor"].get_int64(); !amount.error()) effect.amount_minor = amount.value();
-    if (auto currency = item["currency"].get_string(); !currency.error()) effect.currency = std::string(currency.value());
+    if (auto currency = item["currency"].get_string(); !currency.error())
+      effect.currency = std::string(currency.value());
     if (auto to = item["to"].get_string(); !to.error()) effect.to = std::string(to.value());
     if (auto text = item["text"].get_string(); !text.error()) effect.text = std::string(text.value());
     if (auto status = item["status"].get_string(); !status.error()) effect.status = std::string(status.value());
@@ -261,14 +270,16 @@ std::map<std::string, int> Sandbox::per_job(const std::string& action) {
 std::string Sandbox::control(const std::string& provider, const std::string& action, const std::string& json) {
   auto answer = http_call("POST", url_ + "/__" + provider + "/" + action, json);
   if (answer.status != 200) {
-    throw std::runtime_error("POST /__" + provider + "/" + action + " answered " + std::to_string(answer.status) + " " + answer.body);
+    throw std::runtime_error("POST /__" + provider + "/" + action + " answered " + std::to_string(answer.status) + " " +
+                             answer.body);
   }
   return answer.body;
 }
 
 void Sandbox::advance_clock(long long seconds) {
   auto answer = http_call("POST", url_ + "/__clock", "{\"advance_s\":" + std::to_string(seconds) + "}");
-  if (answer.status != 200) throw std::runtime_error("POST /__clock answered " + std::to_string(answer.status) + " " + answer.body);
+  if (answer.status != 200)
+    throw std::runtime_error("POST /__clock answered " + std::to_string(answer.status) + " " + answer.body);
 }
 
 std::map<std::string, long long> Sandbox::count_by_action() {
@@ -286,14 +297,17 @@ long long Sandbox::summary(const std::string& field) {
 
 void Sandbox::set_faults(const std::string& json) {
   auto answer = http_call("POST", url_ + "/__faults", json, {{"Content-Type", "application/json"}});
-  if (answer.status != 200) throw std::runtime_error("POST /__faults answered " + std::to_string(answer.status) + ": " + answer.body);
+  if (answer.status != 200)
+    throw std::runtime_error("POST /__faults answered " + std::to_string(answer.status) + ": " + answer.body);
 }
 
-std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
+std::unique_ptr<Process> start_worker(const RedisServer& redis, const Sandbox& sandbox,
+                                      std::vector<std::string> extra_args) {
   return std::make_unique<Process>(RESCIND_WORKER_BIN, worker_args(redis, sandbox, std::move(extra_args)));
 }
 
-std::vector<std::string> worker_args(const RedisServer& redis, const Sandbox& sandbox, std::vector<std::string> extra_args) {
+std::vector<std::string> worker_args(const RedisServer& redis, const Sandbox& sandbox,
+                                     std::vector<std::string> extra_args) {
   std::vector<std::string> args{"--sandbox", sandbox.url(), "--metrics-listen", "127.0.0.1:0", "--block", "100ms"};
   if (std::find(extra_args.begin(), extra_args.end(), "--redis") == extra_args.end()) {
     args.insert(args.end(), {"--redis", redis.url()});
@@ -308,12 +322,16 @@ std::vector<std::string> worker_args(const RedisServer& redis, const Sandbox& sa
 
 std::vector<std::string> provider_flags(const std::string& base_url) {
   namespace creds = sandbox_credentials;
-  return {"--stripe-url", base_url, "--stripe-api-key", std::string(creds::stripe_api_key),
-          "--sendgrid-url", base_url, "--sendgrid-api-key", std::string(creds::sendgrid_api_key),
-          "--email-from", std::string(creds::sendgrid_from),
-          "--twilio-url", base_url, "--twilio-account-sid", std::string(creds::twilio_account_sid),
-          "--twilio-auth-token", std::string(creds::twilio_auth_token), "--twilio-from", std::string(creds::twilio_from),
-          "--slack-webhook-url", base_url + std::string(creds::slack_webhook_path)};
+  return {"--stripe-url",         base_url,
+          "--stripe-api-key",     std::string(creds::stripe_api_key),
+          "--sendgrid-url",       base_url,
+          "--sendgrid-api-key",   std::string(creds::sendgrid_api_key),
+          "--email-from",         std::string(creds::sendgrid_from),
+          "--twilio-url",         base_url,
+          "--twilio-account-sid", std::string(creds::twilio_account_sid),
+          "--twilio-auth-token",  std::string(creds::twilio_auth_token),
+          "--twilio-from",        std::string(creds::twilio_from),
+          "--slack-webhook-url",  base_url + std::string(creds::slack_webhook_path)};
 }
 
 namespace {
@@ -325,11 +343,16 @@ std::optional<GroupState> group_from(const redis::Reply& reply, const std::strin
     for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2) {
       const auto& key = g.elements[i].text;
       const auto& value = g.elements[i + 1];
-      if (key == "name") ours = value.text == group;
-      else if (key == "pending") state.pending = value.integer;
-      else if (key == "lag") state.lag = value.is_nil() ? -1 : value.integer;
-      else if (key == "entries-read") state.entries_read = value.integer;
-      else if (key == "last-delivered-id") state.last_delivered = value.text;
+      if (key == "name")
+        ours = value.text == group;
+      else if (key == "pending")
+        state.pending = value.integer;
+      else if (key == "lag")
+        state.lag = value.is_nil() ? -1 : value.integer;
+      else if (key == "entries-read")
+        state.entries_read = value.integer;
+      else if (key == "last-delivered-id")
+        state.last_delivered = value.text;
     }
     if (ours) return state;
   }
@@ -352,7 +375,8 @@ bool queue_settled(RedisServer& redis, long long entries_read) {
   const auto& results = replies.back();
   if (!results.is_array() || results.elements.size() != 3) return false;
   auto state = group_from(results.elements[0], "rescind");
-  if (!state || state->entries_read < entries_read || state->pending != 0 || results.elements[1].integer != 0) return false;
+  if (!state || state->entries_read < entries_read || state->pending != 0 || results.elements[1].integer != 0)
+    return false;
   if (state->lag == 0) return true;
   // Redis cannot always count the lag (nil after some AOF replays and trims): then nothing is
   // unread when the group has delivered the stream's last entry.
@@ -377,10 +401,15 @@ std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redi
 void run_sync(const std::function<boost::asio::awaitable<void>(boost::asio::any_io_executor)>& body) {
   boost::asio::io_context io;
   bool done = false;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    co_await body(io.get_executor());
-    done = true;
-  }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        co_await body(io.get_executor());
+        done = true;
+      },
+      [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
   while (!done && io.run_one()) {
   }
 }
@@ -396,10 +425,12 @@ std::string metrics_base(Process& worker) {
   using namespace std::chrono_literals;
   std::smatch match;
   std::string log;
-  wait_until([&] {
-    log = worker.stderr_text();
-    return std::regex_search(log, match, std::regex(R"("metrics_port":(\d+))"));
-  }, 10s);
+  wait_until(
+      [&] {
+        log = worker.stderr_text();
+        return std::regex_search(log, match, std::regex(R"("metrics_port":(\d+))"));
+      },
+      10s);
   if (match.empty()) throw std::runtime_error("worker did not report its metrics port: " + log);
   return "http://127.0.0.1:" + match[1].str();
 }
@@ -413,7 +444,8 @@ double metric(const std::string& base, const std::string& name, const std::vecto
     if (line.empty() || line[0] == '#') continue;
     auto space = line.rfind(' ');
     auto series = line.substr(0, space);
-    if (series.compare(0, name.size(), name) != 0 || (series.size() > name.size() && series[name.size()] != '{')) continue;
+    if (series.compare(0, name.size(), name) != 0 || (series.size() > name.size() && series[name.size()] != '{'))
+      continue;
     bool all = true;
     for (const auto& label : labels) all = all && series.find(label) != std::string::npos;
     if (all) sum += std::stod(line.substr(space + 1));
@@ -427,10 +459,11 @@ Ran ctl(const RedisServer& redis, std::vector<std::string> args, const std::stri
 }
 
 std::string job_json(const std::string& id, long long total_minor, const std::string& currency) {
-  return R"({"v":1,"id":")" + id + R"(","kind":"order.canceled","occurred_at":"2026-11-22T16:00:00Z",)"
+  return R"({"v":1,"id":")" + id +
+         R"(","kind":"order.canceled","occurred_at":"2026-11-22T16:00:00Z",)"
          R"("shop":{"platform":"shopify","domain":"acme-crafts.myshopify.com"},)"
-         R"("order":{"id":"450789469","name":"#1001","currency":")" + currency + R"(","total_minor":)" +
-         std::to_string(total_minor) +
+         R"("order":{"id":"450789469","name":"#1001","currency":")" +
+         currency + R"(","total_minor":)" + std::to_string(total_minor) +
          R"(,"financial_status":"paid","fulfillment_status":"unfulfilled","line_items":[{"sku":"ACR-RED-500","quantity":2,"location_id":"655441491"}]},)"
          R"("customer":{"email":"ana@example.com","phone":"+15555550100","name":"Ana"},)"
          R"("payment":{"provider":"stripe","reference":"pi_3MtwBwLkdIwHu7ix28a3tqPa"},)"

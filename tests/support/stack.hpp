@@ -33,8 +33,8 @@ struct RedisTls {
 struct RedisOptions {
   bool persistent = false;  // append-only file with fsync on every write, so a restart loses nothing
   std::optional<RedisTls> tls;
-  std::string acl_file;  // --aclfile: the users; then `password` is the default user's
-  std::string password;  // the test's own connection authenticates as the default user with it
+  std::string acl_file;                        // --aclfile: the users; then `password` is the default user's
+  std::string password;                        // the test's own connection authenticates as the default user with it
   std::vector<std::string> bind{"127.0.0.1"};  // its --bind addresses (add "::1" for IPv6)
 };
 
@@ -75,8 +75,8 @@ class RedisServer {
 
 struct Effect {
   std::string provider, action, job_id, currency, ref;
-  std::string to, text;  // messages: the recipients as the provider split them; Slack's text
-  std::string status;    // refunds: pending, succeeded or failed (a pending one's changes as it settles)
+  std::string to, text;         // messages: the recipients as the provider split them; Slack's text
+  std::string status;           // refunds: pending, succeeded or failed (a pending one's changes as it settles)
   long long amount_minor = -1;  // -1: not a money effect
   long long at_ms = 0;          // when the sandbox performed it (epoch ms)
 };
@@ -103,7 +103,7 @@ class Sandbox {
   void set_faults(const std::string& json);
   // POST /__<provider>/<action> with `json` (payment state, pending refunds, funds); throws unless 200.
   std::string control(const std::string& provider, const std::string& action, const std::string& json);
-  void advance_clock(long long seconds);  // POST /__clock
+  void advance_clock(long long seconds);        // POST /__clock
   long long summary(const std::string& field);  // a number from GET /__ledger/summary
 
  private:

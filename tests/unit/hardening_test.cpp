@@ -16,7 +16,10 @@ namespace rescind {
 namespace {
 
 TEST(Utf8Prefix, CutsBeforeASequenceNeverInsideIt) {
-  std::string text = "ab\xc3\xa9" "\xe2\x82\xac" "\xf0\x9f\x98\x80";  // a b é € 😀
+  std::string text =
+      "ab\xc3\xa9"
+      "\xe2\x82\xac"
+      "\xf0\x9f\x98\x80";  // a b é € 😀
   EXPECT_EQ(common::utf8_prefix(text, 100), text);
   EXPECT_EQ(common::utf8_prefix(text, 3), "ab");
   EXPECT_EQ(common::utf8_prefix(text, 4), "ab\xc3\xa9");
@@ -36,8 +39,8 @@ TEST(SecretArguments, AreStarredInArgvAfterParsingAndOnlyThey) {
   secrets.add("--key-for", keys_for, "", "T_KEYS", "g");
   secrets.add("--redis", redis_url, "", "T_REDIS", "g", false);
   app.add_option("--plain", plain);
-  std::vector<std::string> given{"worker", "--api-key", "sk_1", "--key-for", "a=sk_2", "b=sk_3", "--plain", "sk_4",
-                                 "--redis=redis://u:pw@h:1/2"};
+  std::vector<std::string> given{
+      "worker", "--api-key", "sk_1", "--key-for", "a=sk_2", "b=sk_3", "--plain", "sk_4", "--redis=redis://u:pw@h:1/2"};
   std::vector<char*> argv;
   for (auto& arg : given) argv.push_back(arg.data());
   app.parse(static_cast<int>(argv.size()), argv.data());
@@ -64,9 +67,17 @@ TEST(SecretArguments, AreStarredInArgvAfterParsingAndOnlyThey) {
 TEST(EscapeControls, WritesC0DelAndC1AsHexAndKeepsText) {
   EXPECT_EQ(common::escape_controls("plain é € text"), "plain é € text");
   EXPECT_EQ(common::escape_controls("\x1b]0;pwned\x07"), "\\x1b]0;pwned\\x07");
-  EXPECT_EQ(common::escape_controls("a\x7f" "b"), "a\\x7fb");
-  EXPECT_EQ(common::escape_controls("\xc2\x9b" "2J"), "\\x9b2J") << "C1 CSI as UTF-8";
-  EXPECT_EQ(common::escape_controls("\x9b" "2J"), "\\x9b2J") << "C1 CSI as a lone byte";
+  EXPECT_EQ(common::escape_controls("a\x7f"
+                                    "b"),
+            "a\\x7fb");
+  EXPECT_EQ(common::escape_controls("\xc2\x9b"
+                                    "2J"),
+            "\\x9b2J")
+      << "C1 CSI as UTF-8";
+  EXPECT_EQ(common::escape_controls("\x9b"
+                                    "2J"),
+            "\\x9b2J")
+      << "C1 CSI as a lone byte";
   EXPECT_EQ(common::escape_controls("\xc3"), "\\xc3") << "a truncated sequence";
   EXPECT_EQ(common::escape_controls("\xc2\xa0"), "\xc2\xa0") << "U+00A0 is not a control";
   EXPECT_EQ(common::escape_controls("a\nb\rc"), "a\\x0ab\\x0dc") << "a raw dump cannot forge a line";
@@ -90,9 +101,9 @@ TEST(StartUpErrors, UrlAndRedisEndpointErrorsNeverQuoteTheSecretPart) {
     EXPECT_FALSE(error.empty()) << url;
     EXPECT_EQ(error.find("hook_secret"), std::string::npos) << error;
   }
-  for (const char* url : {"rediss://default:pw_secret@redis.internal:port_secret", "redis://:pw_secret@host:port_secret",
-                          "http://default:pw_secret@redis.internal:6380/0",
-                          "redis://:pw_secret@host/db_secret"}) {
+  for (const char* url :
+       {"rediss://default:pw_secret@redis.internal:port_secret", "redis://:pw_secret@host:port_secret",
+        "http://default:pw_secret@redis.internal:6380/0", "redis://:pw_secret@host/db_secret"}) {
     error.clear();
     EXPECT_FALSE(redis::parse_endpoint(url, error)) << url;
     EXPECT_EQ(error.find("_secret"), std::string::npos) << error;
@@ -140,7 +151,8 @@ redis::StreamEntry entry(std::vector<std::pair<std::string, std::string>> fields
 }
 
 TEST(Envelope, ValidFieldsAreKept) {
-  auto envelope = retry::Envelope::of(entry({{"attempt", "7"}, {"first_at", "1699999999000"}, {"origin_id", "1699999999000-0"}}));
+  auto envelope =
+      retry::Envelope::of(entry({{"attempt", "7"}, {"first_at", "1699999999000"}, {"origin_id", "1699999999000-0"}}));
   EXPECT_EQ(envelope.attempt, 7);
   EXPECT_EQ(envelope.first_at_ms, 1699999999000);
   EXPECT_EQ(envelope.origin_id, "1699999999000-0");

@@ -5,12 +5,12 @@
 #include "clients/paypal.hpp"
 #include "clients/sendgrid.hpp"
 #include "clients/shopify.hpp"
-#include "clients/square.hpp"
-#include "clients/webhooks.hpp"
-#include "clients/zendesk.hpp"
 #include "clients/slack.hpp"
+#include "clients/square.hpp"
 #include "clients/stripe.hpp"
 #include "clients/twilio.hpp"
+#include "clients/webhooks.hpp"
+#include "clients/zendesk.hpp"
 #include "retry/outcome.hpp"
 
 namespace rescind {
@@ -53,7 +53,8 @@ TEST(Outcome, TransportFailureIsRetryable) {
 }
 
 TEST(Stripe, RefundObjectIsOkWithItsId) {
-  auto outcome = clients::StripeRefunds::interpret(answer(200, R"({"id":"re_123","object":"refund","status":"succeeded"})"));
+  auto outcome =
+      clients::StripeRefunds::interpret(answer(200, R"({"id":"re_123","object":"refund","status":"succeeded"})"));
   EXPECT_EQ(outcome.kind, Kind::ok);
   EXPECT_EQ(outcome.reference, "re_123");
 }
@@ -62,8 +63,10 @@ TEST(Refunds, AcceptedButEndedIsPermanentForEveryProvider) {
   auto stripe = clients::StripeRefunds::interpret(answer(200, R"({"id":"re_9","status":"failed"})"));
   EXPECT_EQ(stripe.kind, Kind::permanent);
   EXPECT_EQ(stripe.code, "refund_failed");
-  EXPECT_EQ(clients::PayPalRefunds::interpret(answer(201, R"({"id":"P1","status":"CANCELLED"})")).kind, Kind::permanent);
-  EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"S1","status":"REJECTED"}})")).kind, Kind::permanent);
+  EXPECT_EQ(clients::PayPalRefunds::interpret(answer(201, R"({"id":"P1","status":"CANCELLED"})")).kind,
+            Kind::permanent);
+  EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"S1","status":"REJECTED"}})")).kind,
+            Kind::permanent);
   EXPECT_EQ(clients::StripeRefunds::interpret(answer(200, R"({"id":"re_8","status":"pending"})")).kind, Kind::ok)
       << "pending is accepted: the money is on its way";
 }
@@ -76,41 +79,47 @@ TEST(Stripe, AlreadyRefundedIsOk) {
 
 TEST(Stripe, ShouldRetryHeaderWins) {
   auto body = R"({"error":{"type":"api_error","code":"lock_timeout","message":"busy"}})";
-  EXPECT_EQ(clients::StripeRefunds::interpret(answer(400, body, {{"Stripe-Should-Retry", "true"}})).kind, Kind::retryable);
-  EXPECT_EQ(clients::StripeRefunds::interpret(answer(500, body, {{"Stripe-Should-Retry", "false"}})).kind, Kind::permanent);
+  EXPECT_EQ(clients::StripeRefunds::interpret(answer(400, body, {{"Stripe-Should-Retry", "true"}})).kind,
+            Kind::retryable);
+  EXPECT_EQ(clients::StripeRefunds::interpret(answer(500, body, {{"Stripe-Should-Retry", "false"}})).kind,
+            Kind::permanent);
 }
 
 TEST(Stripe, InvalidRequestIsPermanentWithCodeAndMessage) {
   auto outcome = clients::StripeRefunds::interpret(answer(
-      400, R"({"error":{"type":"invalid_request_error","code":"parameter_missing","message":"Missing amount","param":"amount"}})"));
+      400,
+      R"({"error":{"type":"invalid_request_error","code":"parameter_missing","message":"Missing amount","param":"amount"}})"));
   EXPECT_EQ(outcome.kind, Kind::permanent);
   EXPECT_EQ(outcome.code, "parameter_missing");
   EXPECT_EQ(outcome.message, "Missing amount");
 }
 
 TEST(Stripe, RateLimitIsItsOwnOutcomeWithRetryAfter) {
-  auto outcome = clients::StripeRefunds::interpret(answer(
-      429, R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})", {{"Retry-After", "3"}}));
+  auto outcome = clients::StripeRefunds::interpret(
+      answer(429, R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})", {{"Retry-After", "3"}}));
   EXPECT_EQ(outcome.kind, Kind::rate_limited);
   EXPECT_EQ(outcome.retry_after, std::chrono::seconds(3));
 }
 
 TEST(Twilio, InvalidNumberIsPermanentWithCode) {
-  auto outcome = clients::TwilioSms::interpret(answer(
-      400, R"({"code": 21211, "message": "The 'To' number is not valid.", "status": 400})"));
+  auto outcome = clients::TwilioSms::interpret(
+      answer(400, R"({"code": 21211, "message": "The 'To' number is not valid.", "status": 400})"));
   EXPECT_EQ(outcome.kind, Kind::permanent);
   EXPECT_EQ(outcome.code, "21211");
 }
 
 TEST(Twilio, FullSenderQueueWaitsForTheQueueToDrain) {
-  const std::string body = R"({"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages",)"
-                           R"("more_info":"https://www.twilio.com/docs/errors/21611","status":400})";
+  const std::string body =
+      R"({"code":21611,"message":"This 'From' number has exceeded the maximum number of queued messages",)"
+      R"("more_info":"https://www.twilio.com/docs/errors/21611","status":400})";
   auto outcome = clients::TwilioSms::interpret(answer(400, body));
   EXPECT_EQ(outcome.kind, Kind::rate_limited) << "congestion: the sender pauses, no attempt is used";
   EXPECT_EQ(outcome.code, "21611");
   EXPECT_EQ(outcome.retry_after, std::chrono::minutes(1));
-  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body), std::chrono::seconds(5)).retry_after, std::chrono::seconds(5));
-  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body, {{"Retry-After", "7"}})).retry_after, std::chrono::seconds(7))
+  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body), std::chrono::seconds(5)).retry_after,
+            std::chrono::seconds(5));
+  EXPECT_EQ(clients::TwilioSms::interpret(answer(400, body, {{"Retry-After", "7"}})).retry_after,
+            std::chrono::seconds(7))
       << "a Retry-After, if Twilio ever sends one, wins";
 }
 
@@ -128,32 +137,40 @@ TEST(SendGrid, AcceptedIsOkWithMessageId) {
 
 TEST(SendGrid, OnlyTheTemporaryBlockOf403IsRetried) {
   auto block = clients::SendGridEmail::interpret(answer(
-      403, R"({"errors":[{"message":"You have been temporarily blocked from sending emails due to repeated bad requests","field":null}]})"));
+      403,
+      R"({"errors":[{"message":"You have been temporarily blocked from sending emails due to repeated bad requests","field":null}]})"));
   EXPECT_EQ(block.kind, Kind::rate_limited);
   EXPECT_EQ(block.code, "temporary_block");
   EXPECT_EQ(block.retry_after, clients::SendGridEmail::temporary_block_wait);
-  EXPECT_EQ(clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"message":"Too many bad requests. Temporary block"}]})")).kind,
+  EXPECT_EQ(clients::SendGridEmail::interpret(
+                answer(403, R"({"errors":[{"message":"Too many bad requests. Temporary block"}]})"))
+                .kind,
             Kind::rate_limited)
       << "the wording of SendGrid's error table";
   auto sender = clients::SendGridEmail::interpret(answer(
-      403, R"({"errors":[{"message":"The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.","field":"from","help":null}]})"));
+      403,
+      R"({"errors":[{"message":"The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.","field":"from","help":null}]})"));
   EXPECT_EQ(sender.kind, Kind::permanent);
   EXPECT_EQ(sender.code, "from");
-  EXPECT_EQ(clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"field":null,"message":"access forbidden"}]})")).kind,
-            Kind::permanent);
+  EXPECT_EQ(
+      clients::SendGridEmail::interpret(answer(403, R"({"errors":[{"field":null,"message":"access forbidden"}]})"))
+          .kind,
+      Kind::permanent);
 }
 
 TEST(SendGrid, RateLimitWaitsUntilXRateLimitReset) {
   auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
-  auto in_42s = clients::SendGridEmail::interpret(answer(429, R"({"errors":[{"message":"too many requests"}]})",
-                                                         {{"X-RateLimit-Reset", "1800000042"}}), now);
+  auto in_42s = clients::SendGridEmail::interpret(
+      answer(429, R"({"errors":[{"message":"too many requests"}]})", {{"X-RateLimit-Reset", "1800000042"}}), now);
   EXPECT_EQ(in_42s.kind, Kind::rate_limited);
   EXPECT_EQ(in_42s.retry_after, std::chrono::seconds(42));
   auto past = clients::SendGridEmail::interpret(answer(429, "{}", {{"X-RateLimit-Reset", "1799999000"}}), now);
-  EXPECT_EQ(past.retry_after, std::chrono::seconds(1)) << "a reset already past (clock skew) waits a second, never zero";
+  EXPECT_EQ(past.retry_after, std::chrono::seconds(1))
+      << "a reset already past (clock skew) waits a second, never zero";
   auto far = clients::SendGridEmail::interpret(answer(429, "{}", {{"X-RateLimit-Reset", "1900000000"}}), now);
   EXPECT_EQ(far.retry_after, std::chrono::hours(1));
-  auto both = clients::SendGridEmail::interpret(answer(429, "{}", {{"Retry-After", "5"}, {"X-RateLimit-Reset", "1800000042"}}), now);
+  auto both = clients::SendGridEmail::interpret(
+      answer(429, "{}", {{"Retry-After", "5"}, {"X-RateLimit-Reset", "1800000042"}}), now);
   EXPECT_EQ(both.retry_after, std::chrono::seconds(5)) << "a Retry-After wins";
 }
 
@@ -165,11 +182,12 @@ TEST(Slack, PlainTextErrorsBecomeCodes) {
 }
 
 TEST(PayPal, FullyRefundedIsOkRateLimitIsItsOwnAndValidationIsPermanent) {
-  auto refunded = clients::PayPalRefunds::interpret(answer(
-      422, R"({"name":"UNPROCESSABLE_ENTITY","message":"x","details":[{"issue":"CAPTURE_FULLY_REFUNDED"}]})"));
+  auto refunded = clients::PayPalRefunds::interpret(
+      answer(422, R"({"name":"UNPROCESSABLE_ENTITY","message":"x","details":[{"issue":"CAPTURE_FULLY_REFUNDED"}]})"));
   EXPECT_EQ(refunded.kind, Kind::ok);
-  EXPECT_EQ(clients::PayPalRefunds::interpret(answer(429, R"({"name":"RATE_LIMIT_REACHED","message":"slow down"})")).kind,
-            Kind::rate_limited);
+  EXPECT_EQ(
+      clients::PayPalRefunds::interpret(answer(429, R"({"name":"RATE_LIMIT_REACHED","message":"slow down"})")).kind,
+      Kind::rate_limited);
   auto invalid = clients::PayPalRefunds::interpret(answer(
       422, R"({"name":"UNPROCESSABLE_ENTITY","details":[{"field":"/amount/value","issue":"DECIMAL_PRECISION"}]})"));
   EXPECT_EQ(invalid.kind, Kind::permanent);
@@ -184,69 +202,84 @@ TEST(Square, IdempotencyKeyIsAFullHashWithinTheLimitAndErrorsAreClassified) {
   EXPECT_EQ(key.size(), 43u);
   EXPECT_NE(key, clients::SquareRefunds::idempotency_key("rescind:" + std::string(128, 'x') + ":refunD"));
   EXPECT_EQ(key.find_first_of("+/="), std::string::npos) << "base64url";
-  EXPECT_EQ(clients::SquareRefunds::interpret(answer(429, R"({"errors":[{"category":"RATE_LIMIT_ERROR","code":"RATE_LIMITED"}]})")).kind,
+  EXPECT_EQ(clients::SquareRefunds::interpret(
+                answer(429, R"({"errors":[{"category":"RATE_LIMIT_ERROR","code":"RATE_LIMITED"}]})"))
+                .kind,
             Kind::rate_limited);
-  auto bad = clients::SquareRefunds::interpret(answer(400, R"({"errors":[{"category":"INVALID_REQUEST_ERROR","code":"VALUE_TOO_LONG","detail":"d"}]})"));
+  auto bad = clients::SquareRefunds::interpret(
+      answer(400, R"({"errors":[{"category":"INVALID_REQUEST_ERROR","code":"VALUE_TOO_LONG","detail":"d"}]})"));
   EXPECT_EQ(bad.kind, Kind::permanent);
   EXPECT_EQ(bad.code, "VALUE_TOO_LONG");
-  EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"R1","status":"PENDING"}})")).reference, "R1");
+  EXPECT_EQ(clients::SquareRefunds::interpret(answer(200, R"({"refund":{"id":"R1","status":"PENDING"}})")).reference,
+            "R1");
 }
 
 TEST(Shopify, ThrottlingTransientErrorsAndUserErrorsByCode) {
-  auto throttled = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]})"));
+  auto throttled = clients::ShopifyOrders::interpret_cancel(
+      answer(200, R"({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]})"));
   EXPECT_EQ(throttled.outcome.kind, Kind::rate_limited);
   // "returned instead of 500 Internal Server Error in most circumstances" (SH10): try again.
   auto internal = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"errors":[{"message":"Internal error. Looks like something went wrong on our end.","extensions":{"code":"INTERNAL_SERVER_ERROR","requestId":"r1"}}]})"));
+      200,
+      R"({"errors":[{"message":"Internal error. Looks like something went wrong on our end.","extensions":{"code":"INTERNAL_SERVER_ERROR","requestId":"r1"}}]})"));
   EXPECT_EQ(internal.outcome.kind, Kind::retryable);
   EXPECT_EQ(internal.outcome.code, "INTERNAL_SERVER_ERROR");
   auto schema = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"errors":[{"message":"Field 'orderCancel' doesn't accept argument 'refund'","extensions":{"code":"argumentNotAccepted"}}]})"));
+      200,
+      R"({"errors":[{"message":"Field 'orderCancel' doesn't accept argument 'refund'","extensions":{"code":"argumentNotAccepted"}}]})"));
   EXPECT_EQ(schema.outcome.kind, Kind::permanent);
   // A user error is a refusal whose verdict waits for the order's state; no wording matters.
   auto refused = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Cannot cancel an order that has already been canceled.","code":"INVALID"}]}}})"));
+      200,
+      R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":["orderId"],"message":"Cannot cancel an order that has already been canceled.","code":"INVALID"}]}}})"));
   EXPECT_TRUE(refused.refused);
   EXPECT_EQ(refused.outcome.kind, Kind::permanent);
   EXPECT_EQ(refused.outcome.code, "INVALID");
   auto internal_error = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":null,"message":"x","code":"INTERNAL_ERROR"}]}}})"));
+      200,
+      R"({"data":{"orderCancel":{"job":null,"orderCancelUserErrors":[{"field":null,"message":"x","code":"INTERNAL_ERROR"}]}}})"));
   EXPECT_TRUE(internal_error.refused);
   EXPECT_EQ(internal_error.outcome.kind, Kind::retryable) << "SH7: Shopify's own fault";
   auto started = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/1","done":false},"jobResult":{"id":"gid://shopify/Job/1","done":false,"status":"STARTED","errors":[]},"orderCancelUserErrors":[]}}})"));
+      200,
+      R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/1","done":false},"jobResult":{"id":"gid://shopify/Job/1","done":false,"status":"STARTED","errors":[]},"orderCancelUserErrors":[]}}})"));
   EXPECT_EQ(started.outcome.kind, Kind::ok);
   EXPECT_FALSE(started.refused);
   EXPECT_EQ(started.job, clients::CancelAnswer::Job::running);
   EXPECT_EQ(started.job_id, "gid://shopify/Job/1");
   auto failed = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":true},"jobResult":{"id":"gid://shopify/Job/2","done":true,"status":"FAILED","errors":[{"field":["restock"],"message":"m","code":"INVALID"}]},"orderCancelUserErrors":[]}}})"));
+      200,
+      R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":true},"jobResult":{"id":"gid://shopify/Job/2","done":true,"status":"FAILED","errors":[{"field":["restock"],"message":"m","code":"INVALID"}]},"orderCancelUserErrors":[]}}})"));
   EXPECT_EQ(failed.job, clients::CancelAnswer::Job::failed);
   EXPECT_TRUE(failed.refused);
   EXPECT_EQ(failed.outcome.code, "INVALID");
   auto succeeded = clients::ShopifyOrders::interpret_cancel(answer(
-      200, R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/3","done":true},"jobResult":{"id":"gid://shopify/Job/3","done":true,"status":"SUCCEEDED","errors":[]},"orderCancelUserErrors":[]}}})"));
+      200,
+      R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/3","done":true},"jobResult":{"id":"gid://shopify/Job/3","done":true,"status":"SUCCEEDED","errors":[]},"orderCancelUserErrors":[]}}})"));
   EXPECT_EQ(succeeded.job, clients::CancelAnswer::Job::succeeded);
-  EXPECT_EQ(clients::ShopifyOrders::interpret_cancel(answer(401, R"({"errors":"[API] Invalid API key"})")).outcome.kind, Kind::permanent);
+  EXPECT_EQ(clients::ShopifyOrders::interpret_cancel(answer(401, R"({"errors":"[API] Invalid API key"})")).outcome.kind,
+            Kind::permanent);
 }
 
 TEST(Shopify, TheOrdersStateIsReadFromCancelledAt) {
-  auto canceled = clients::ShopifyOrders::interpret_order(answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":"2026-12-01T10:00:00Z"}}})"));
+  auto canceled = clients::ShopifyOrders::interpret_order(
+      answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":"2026-12-01T10:00:00Z"}}})"));
   EXPECT_TRUE(canceled.outcome.ok());
   EXPECT_TRUE(canceled.canceled);
-  auto open = clients::ShopifyOrders::interpret_order(answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":null}}})"));
+  auto open = clients::ShopifyOrders::interpret_order(
+      answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":null}}})"));
   EXPECT_TRUE(open.outcome.ok());
   EXPECT_FALSE(open.canceled);
   auto missing = clients::ShopifyOrders::interpret_order(answer(200, R"({"data":{"order":null}})"));
   EXPECT_EQ(missing.outcome.kind, Kind::permanent) << "no order: no verdict, never 'canceled'";
   EXPECT_FALSE(missing.canceled);
-  auto transient = clients::ShopifyOrders::interpret_order(answer(
-      200, R"({"errors":[{"message":"Internal error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})"));
+  auto transient = clients::ShopifyOrders::interpret_order(
+      answer(200, R"({"errors":[{"message":"Internal error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})"));
   EXPECT_EQ(transient.outcome.kind, Kind::retryable);
   retry::Outcome polled;
   EXPECT_TRUE(clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":true}}})"), polled));
-  EXPECT_FALSE(clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":false}}})"), polled));
+  EXPECT_FALSE(
+      clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":false}}})"), polled));
   EXPECT_TRUE(polled.ok());
 }
 
@@ -254,14 +287,15 @@ TEST(Shopify, TheOrdersStateIsReadFromCancelledAt) {
 clients::OrderState refunds_answer(const std::string& bag, std::string_view currency = "USD") {
   return clients::ShopifyOrders::interpret_order(
       answer(200, R"({"data":{"order":{"id":"gid://shopify/Order/1","cancelledAt":"2026-12-01T10:00:00Z",)"
-                  R"("displayFinancialStatus":"PAID","totalRefundedSet":)" + bag + "}}}"),
+                  R"("displayFinancialStatus":"PAID","totalRefundedSet":)" +
+                      bag + "}}}"),
       currency);
 }
 
 std::string bag(const std::string& shop, const std::string& shop_currency, const std::string& customer,
                 const std::string& customer_currency) {
-  return R"({"shopMoney":{"amount":")" + shop + R"(","currencyCode":")" + shop_currency + R"("},"presentmentMoney":{"amount":")" +
-         customer + R"(","currencyCode":")" + customer_currency + R"("}})";
+  return R"({"shopMoney":{"amount":")" + shop + R"(","currencyCode":")" + shop_currency +
+         R"("},"presentmentMoney":{"amount":")" + customer + R"(","currencyCode":")" + customer_currency + R"("}})";
 }
 
 TEST(Shopify, TheRefundedTotalIsReadInTheJobsCurrency) {
@@ -300,7 +334,8 @@ TEST(Shopify, AnOrderCanceledWithoutTheRefundIsNoCancelThatRefunded) {
   auto refunded = judge(platform, refunds_answer(bag("149.0", "USD", "149.0", "USD")));
   EXPECT_TRUE(refunded.ok());
   EXPECT_EQ(refunded.code, "already_canceled");
-  EXPECT_TRUE(judge(platform, refunds_answer(bag("200.0", "USD", "200.0", "USD"))).ok()) << "more than this job's refund";
+  EXPECT_TRUE(judge(platform, refunds_answer(bag("200.0", "USD", "200.0", "USD"))).ok())
+      << "more than this job's refund";
   auto kept = judge(platform, refunds_answer(bag("0.0", "USD", "0.0", "USD")));
   EXPECT_EQ(kept.kind, Kind::permanent);
   EXPECT_EQ(kept.code, "canceled_without_refund");
@@ -318,13 +353,15 @@ TEST(Shopify, AnOrderCanceledWithoutTheRefundIsNoCancelThatRefunded) {
 }
 
 TEST(Shopify, ALowCostBucketSlowsDownBeforeAThrottle) {
-  auto low = clients::ShopifyOrders::interpret_cancel(answer(200,
+  auto low = clients::ShopifyOrders::interpret_cancel(answer(
+      200,
       R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/2","done":false},"orderCancelUserErrors":[]}},)"
       R"("extensions":{"cost":{"requestedQueryCost":10,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":50,"restoreRate":100.0}}}})"));
   EXPECT_EQ(low.outcome.kind, Kind::ok);
   ASSERT_TRUE(low.outcome.slow_down);
   EXPECT_EQ(low.outcome.slow_down->count(), 1501) << "(200 - 50) / 100 per second";
-  auto plenty = clients::ShopifyOrders::interpret_cancel(answer(200,
+  auto plenty = clients::ShopifyOrders::interpret_cancel(answer(
+      200,
       R"({"data":{"orderCancel":{"job":{"id":"gid://shopify/Job/3"},"orderCancelUserErrors":[]}},)"
       R"("extensions":{"cost":{"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":1990,"restoreRate":100.0}}}})"));
   EXPECT_FALSE(plenty.outcome.slow_down);
@@ -335,7 +372,8 @@ TEST(Shopify, ALowCostBucketSlowsDownBeforeAThrottle) {
 TEST(Shopify, ASlowDownIsAtMostAnHour) {
   for (const char* rate : {"0.01", "1e-300"}) {
     auto slow = clients::ShopifyOrders::slow_down(
-        std::string(R"({"extensions":{"cost":{"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":0,"restoreRate":)") +
+        std::string(
+            R"({"extensions":{"cost":{"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":0,"restoreRate":)") +
         rate + "}}}}");
     ASSERT_TRUE(slow) << rate;
     EXPECT_EQ(*slow, std::chrono::hours(1)) << rate;
@@ -343,18 +381,26 @@ TEST(Shopify, ASlowDownIsAtMostAnHour) {
 }
 
 TEST(Zendesk, AKeyUsedWithAnotherBodyMeansTheTicketExists) {
-  auto reused = clients::ZendeskTickets::interpret(
-      answer(400, R"({"error":"IdempotentRequestError","description":"Request parameters don't match the given idempotency key"})"));
+  auto reused = clients::ZendeskTickets::interpret(answer(
+      400,
+      R"({"error":"IdempotentRequestError","description":"Request parameters don't match the given idempotency key"})"));
   EXPECT_EQ(reused.kind, Kind::ok) << "opened by an earlier attempt: not a second ticket, not a dead letter";
-  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(400, R"({"error":"InvalidValue","description":"x"})")).kind, Kind::permanent);
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(400, R"({"error":"InvalidValue","description":"x"})")).kind,
+            Kind::permanent);
 }
 
 TEST(MailgunAndZendesk, ErrorsArePermanentAndSuccessCarriesTheirIds) {
-  EXPECT_EQ(clients::MailgunEmail::interpret(answer(400, R"({"message":"'to' parameter is missing"})")).kind, Kind::permanent);
-  EXPECT_EQ(clients::MailgunEmail::interpret(answer(200, R"({"id":"<1@mg>","message":"Queued. Thank you."})")).reference, "<1@mg>");
-  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(422, R"({"error":"RecordInvalid","description":"Record validation errors"})")).kind,
+  EXPECT_EQ(clients::MailgunEmail::interpret(answer(400, R"({"message":"'to' parameter is missing"})")).kind,
             Kind::permanent);
-  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(201, R"({"ticket":{"id":35436,"status":"new"}})")).reference, "35436");
+  EXPECT_EQ(
+      clients::MailgunEmail::interpret(answer(200, R"({"id":"<1@mg>","message":"Queued. Thank you."})")).reference,
+      "<1@mg>");
+  EXPECT_EQ(clients::ZendeskTickets::interpret(
+                answer(422, R"({"error":"RecordInvalid","description":"Record validation errors"})"))
+                .kind,
+            Kind::permanent);
+  EXPECT_EQ(clients::ZendeskTickets::interpret(answer(201, R"({"ticket":{"id":35436,"status":"new"}})")).reference,
+            "35436");
   EXPECT_EQ(clients::ZendeskTickets::interpret(answer(429, "")).kind, Kind::rate_limited);
 }
 
@@ -362,8 +408,9 @@ TEST(Webhooks, SignatureMatchesTheStandardWebhooksExample) {
   // The example in the Standard Webhooks specification.
   auto key = clients::decode_webhook_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   ASSERT_EQ(key.size(), 24u);
-  EXPECT_EQ(clients::BackOfficeWebhooks::sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", R"({"test": 2432232314})"),
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+  EXPECT_EQ(
+      clients::BackOfficeWebhooks::sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", R"({"test": 2432232314})"),
+      "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   EXPECT_TRUE(clients::decode_webhook_secret("not-a-secret").empty());
 }
 

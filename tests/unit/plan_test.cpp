@@ -36,7 +36,8 @@ TEST(Plan, OrderCanceledRefundsFirstThenNotifiesConcurrently) {
   EXPECT_EQ(plan.situation, Situation::canceled);
   EXPECT_EQ(roles(plan), (std::vector<Role>{Role::refund, Role::email, Role::sms, Role::staff, Role::record}));
   EXPECT_EQ(after(plan, Role::refund), 0u);
-  for (auto role : {Role::email, Role::sms, Role::staff, Role::record}) EXPECT_EQ(after(plan, role), 1u) << "waits for the refund only";
+  for (auto role : {Role::email, Role::sms, Role::staff, Role::record})
+    EXPECT_EQ(after(plan, role), 1u) << "waits for the refund only";
 }
 
 TEST(Plan, UnpaidOrderSkipsTheRefundAndNobodyWaits) {
@@ -118,7 +119,8 @@ TEST(Messages, NameTheOrderTheAmountInItsCurrencyAndTheReason) {
   EXPECT_NE(email.subject.find("#1001"), std::string::npos);
   EXPECT_NE(email.text.find("1490 JPY"), std::string::npos) << email.text;
   EXPECT_EQ(customer_email(job, Situation::canceled, RefundProgress::none).text.find("refunded"), std::string::npos);
-  EXPECT_NE(staff_alert(job, Situation::canceled, RefundProgress::refunded).find("reason: customer"), std::string::npos);
+  EXPECT_NE(staff_alert(job, Situation::canceled, RefundProgress::refunded).find("reason: customer"),
+            std::string::npos);
   job.dispute = {"fraudulent", "2026-12-01T00:00:00Z"};
   auto ticket = support_ticket(job, Situation::disputed);
   EXPECT_EQ(ticket.priority, "urgent");
@@ -140,7 +142,8 @@ TEST(Messages, APendingRefundIsOnItsWayNotRefunded) {
   }
   EXPECT_NE(staff_alert(job, Situation::canceled, RefundProgress::pending).find("pending"), std::string::npos);
   // Situations that refund nothing say nothing about a refund, pending or not.
-  EXPECT_EQ(customer_email(job, Situation::outside_policy, RefundProgress::pending).text.find("on its way"), std::string::npos);
+  EXPECT_EQ(customer_email(job, Situation::outside_policy, RefundProgress::pending).text.find("on its way"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -96,8 +96,9 @@ TEST(RetryHorizon, TheDefaultPolicyRidesOutAThirtyMinuteOutage) {
   std::mt19937_64 random(2024);
   for (int job = 0; job < jobs; ++job) {
     auto run = play(policy, 30min, current, random);
-    ASSERT_TRUE(run.succeeded) << "job " << job << " ended " << (run.ended == Verdict::exhausted ? "exhausted" : "expired")
-                               << " after " << run.attempts << " attempts: it would be dead-lettered";
+    ASSERT_TRUE(run.succeeded) << "job " << job << " ended "
+                               << (run.ended == Verdict::exhausted ? "exhausted" : "expired") << " after "
+                               << run.attempts << " attempts: it would be dead-lettered";
     // Every delay is at most the cap, so the provider's recovery is noticed within it.
     EXPECT_LE(run.last_attempt_at, 30min + policy.cap) << "job " << job;
   }
@@ -138,7 +139,8 @@ TEST(PolicyText, ParsesAndNamesMistakes) {
   EXPECT_EQ(policy.base, 2s);
   EXPECT_EQ(policy.cap, 10min);
   EXPECT_EQ(policy.max_age, 24h);
-  ASSERT_TRUE(parse_policy("attempts=600,base=1s,cap=5m,max_age=23h", policy, error)) << "the documented default: " << error;
+  ASSERT_TRUE(parse_policy("attempts=600,base=1s,cap=5m,max_age=23h", policy, error))
+      << "the documented default: " << error;
   EXPECT_EQ(policy.max_attempts, Policy{}.max_attempts);
   EXPECT_EQ(policy.base, Policy{}.base);
   EXPECT_EQ(policy.cap, Policy{}.cap);

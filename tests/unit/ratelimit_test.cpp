@@ -66,9 +66,9 @@ TEST(Limits, ParseProviderAndAccountOverrides) {
 TEST(Limits, RefusesNumbersABucketCannotHold) {
   Limits limits;
   std::string error;
-  for (const char* bad : {"stripe=nan/s", "stripe=inf/s", "stripe=1e-300/s", "stripe=1e-5/s", "stripe=2e6/s",
-                          "stripe=1/s:inf", "stripe=1/s:1e300", "stripe=1/s:1:inf", "stripe=1/s:1:1e30",
-                          "stripe=1/s:1:2.5"}) {
+  for (const char* bad :
+       {"stripe=nan/s", "stripe=inf/s", "stripe=1e-300/s", "stripe=1e-5/s", "stripe=2e6/s", "stripe=1/s:inf",
+        "stripe=1/s:1e300", "stripe=1/s:1:inf", "stripe=1/s:1:1e30", "stripe=1/s:1:2.5"}) {
     EXPECT_FALSE(parse_limit(bad, limits, error)) << bad;
     EXPECT_NE(error.find("PROVIDER"), std::string::npos) << error;
   }
@@ -97,8 +97,9 @@ struct PausedLimiter {
 
   Admission acquire(std::string_view provider, std::string_view account = "default") {
     std::optional<Admission> admission;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> { admission = co_await limiter.acquire(provider, account); },
-                   asio::detached);
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { admission = co_await limiter.acquire(provider, account); },
+        asio::detached);
     io.restart();
     io.run_for(std::chrono::seconds(10));  // a wait that never ends fails here instead of hanging
     EXPECT_TRUE(admission.has_value()) << "acquire did not finish";

@@ -21,7 +21,8 @@ clients::Exchange answer(int status, std::string body, std::vector<std::pair<std
 
 TEST(StripeRefund, PendingAndRequiresActionAreOkButPending) {
   for (const char* status : {"pending", "requires_action"}) {
-    auto outcome = clients::StripeRefunds::interpret(answer(200, std::string(R"({"id":"re_9","status":")") + status + "\"}"));
+    auto outcome =
+        clients::StripeRefunds::interpret(answer(200, std::string(R"({"id":"re_9","status":")") + status + "\"}"));
     EXPECT_EQ(outcome.kind, Kind::ok) << status;
     EXPECT_TRUE(outcome.pending) << status;
     EXPECT_EQ(outcome.reference, "re_9");
@@ -42,7 +43,8 @@ TEST(StripeRefund, A500StripeSaysNotToRetryIsPermanentAndIndeterminate) {
   auto plain = clients::StripeRefunds::interpret(answer(500, R"({"error":{"type":"api_error","message":"boom"}})"));
   EXPECT_EQ(plain.kind, Kind::retryable) << "without the header a 500 is retried under the same key";
   auto in_use = clients::StripeRefunds::interpret(
-      answer(409, R"({"error":{"type":"idempotency_error","code":"idempotency_key_in_use","message":"x"}})", {{"Stripe-Should-Retry", "true"}}));
+      answer(409, R"({"error":{"type":"idempotency_error","code":"idempotency_key_in_use","message":"x"}})",
+             {{"Stripe-Should-Retry", "true"}}));
   EXPECT_EQ(in_use.kind, Kind::retryable);
   auto broke = clients::StripeRefunds::interpret(
       answer(400, R"({"error":{"type":"invalid_request_error","code":"balance_insufficient","message":"x"}})"));
@@ -52,13 +54,15 @@ TEST(StripeRefund, A500StripeSaysNotToRetryIsPermanentAndIndeterminate) {
 }
 
 TEST(PayPalRefund, PendingIsOkPendingDuplicateInvoiceIsDoneAndPendingCaptureRetries) {
-  auto pending = clients::PayPalRefunds::interpret(answer(201, R"({"id":"5SB1","status":"PENDING","status_details":{"reason":"ECHECK"}})"));
+  auto pending = clients::PayPalRefunds::interpret(
+      answer(201, R"({"id":"5SB1","status":"PENDING","status_details":{"reason":"ECHECK"}})"));
   EXPECT_EQ(pending.kind, Kind::ok);
   EXPECT_TRUE(pending.pending);
   EXPECT_EQ(pending.reference, "5SB1");
   auto issue = [](const std::string& code) {
-    return clients::PayPalRefunds::interpret(
-        answer(422, R"({"name":"UNPROCESSABLE_ENTITY","message":"x","details":[{"issue":")" + code + R"(","description":"d"}]})"));
+    return clients::PayPalRefunds::interpret(answer(
+        422,
+        R"({"name":"UNPROCESSABLE_ENTITY","message":"x","details":[{"issue":")" + code + R"(","description":"d"}]})"));
   };
   EXPECT_EQ(issue("DUPLICATE_INVOICE_ID").kind, Kind::ok) << "invoice_id is the job's: its refund exists";
   EXPECT_EQ(issue("CAPTURE_FULLY_REFUNDED").kind, Kind::ok);

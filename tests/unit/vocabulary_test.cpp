@@ -71,7 +71,9 @@ TEST(Url, SplitsOriginAndPath) {
 
 TEST(Url, LoopbackIsLocalhost127And1) {
   std::string error;
-  auto loopback = [&](const char* text) { return clients::is_loopback(clients::parse_url(text, error).value().origin); };
+  auto loopback = [&](const char* text) {
+    return clients::is_loopback(clients::parse_url(text, error).value().origin);
+  };
   EXPECT_TRUE(loopback("http://127.0.0.1:8099"));
   EXPECT_TRUE(loopback("http://127.9.9.9"));
   EXPECT_TRUE(loopback("http://localhost:8099/x"));
@@ -158,7 +160,9 @@ TEST(Encoding, FormAndBase64) {
 TEST(JsonText, EscapesControlCharacters) {
   EXPECT_EQ(common::json_string("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
   // DEL and C1 escaped too; other non-ASCII text (é is C3 A9, U+00A0 is C2 A0) kept as it is.
-  EXPECT_EQ(common::json_string("\x7f\xc2\x9b" "31m\xc2\x80\xc3\xa9\xc2\xa0"), "\"\\u007f\\u009b31m\\u0080\xc3\xa9\xc2\xa0\"");
+  EXPECT_EQ(common::json_string("\x7f\xc2\x9b"
+                                "31m\xc2\x80\xc3\xa9\xc2\xa0"),
+            "\"\\u007f\\u009b31m\\u0080\xc3\xa9\xc2\xa0\"");
 }
 
 TEST(Log, RedactsSecretsAndKeyShapedTokens) {
@@ -171,9 +175,14 @@ TEST(Log, RedactsSecretsAndKeyShapedTokens) {
 }
 
 TEST(Log, MasksCardNumbersButNotIdsOrTimestamps) {
-  auto line = common::log::redact("card 4242 4242 4242 4242 and 4000-0566-5566-5556 and 378282246310005 and 3782 822463 10005 ok");
+  auto line = common::log::redact(
+      "card 4242 4242 4242 4242 and 4000-0566-5566-5556 and 378282246310005 and 3782 822463 10005 ok");
   EXPECT_EQ(line, "card [card redacted] and [card redacted] and [card redacted] and [card redacted] ok");
-  auto ids = "stream 1795607032854-0 at 1795607032854 order 450789469 pi 4242424242424241 id 1795609986489-17";  // the last: 15 digits passing Luhn
+  auto ids =
+      "stream 1795607032854-0 at 1795607032854 order 450789469 pi 4242424242424241 id 1795609986489-17";  // the last:
+                                                                                                          // 15 digits
+                                                                                                          // passing
+                                                                                                          // Luhn
   EXPECT_EQ(common::log::redact(ids), ids) << "13-digit ids and Luhn-invalid numbers stay";
 }
 
