@@ -7,8 +7,8 @@ BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache libboost1.81-dev libhire
   libsimdjson-dev prometheus-cpp-dev libssl-dev libcli11-dev)
 # Running the tests and the demo: a real Redis, GoogleTest, curl to read the sandbox ledger,
 # promtool (package prometheus) to check the alert rules, and the openssl CLI to make the
-# certificates of the Redis TLS tests.
-TEST_PACKAGES=(redis-server libgtest-dev curl prometheus openssl)
+# certificates of the Redis TLS tests; clang-format checks the house format (scripts/format.sh).
+TEST_PACKAGES=(redis-server libgtest-dev curl prometheus openssl clang-format-14)
 # Fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes. Not in the image.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 # What the built binaries load at run time (the Docker runtime stage).

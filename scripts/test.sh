@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what is missing (Debian 12), builds everything and runs every test with ctest
+# Installs what is missing (Debian 12), checks the C++ format (scripts/format.sh), builds everything and runs every test with ctest
 # (unit, integration, the chaos suite's short form); then the unit and integration tests
 # again under AddressSanitizer + UBSan (build-asan/); then each libFuzzer target for a few
 # seconds (build-fuzz/, scripts/fuzz.sh). CI runs all three (figures in the README).
@@ -16,6 +16,8 @@ install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 # CI builds treat warnings as errors; a local build keeps going.
 if [ "${CI:-}" = "true" ]; then RESCIND_CMAKE_ARGS="-DRESCIND_WERROR=ON ${RESCIND_CMAKE_ARGS:-}"; fi
 export RESCIND_CMAKE_ARGS
+# Formatting first: it takes seconds and a build takes minutes.
+scripts/format.sh --check
 jobs=$(nproc 2>/dev/null || echo 2)
 start=$(date +%s)
 build_targets
