@@ -5,7 +5,7 @@
 
 namespace rescind::clients {
 
-using retry::Outcome;
+using clients::Outcome;
 
 MailgunEmail::MailgunEmail(HttpClient& http, MailgunSettings settings)
     : http_(http), settings_(std::move(settings)), authorization_(basic_auth("api", settings_.api_key)) {}

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/outcome.hpp"
 #include "jobs/messages.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind::clients {
 
@@ -21,9 +21,9 @@ class MailgunEmail {
  public:
   MailgunEmail(HttpClient& http, MailgunSettings settings);
 
-  asio::awaitable<retry::Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
+  asio::awaitable<clients::Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
 
-  static retry::Outcome interpret(const Exchange& exchange);
+  static clients::Outcome interpret(const Exchange& exchange);
   bool configured() const { return !settings_.api_key.empty(); }
 
  private:

@@ -14,7 +14,7 @@
 
 namespace rescind::clients {
 
-using retry::Outcome;
+using clients::Outcome;
 
 namespace {
 // PayPal's own exponent (HUF and TWD whole, jobs/money.cpp): the amount must be exact in it.

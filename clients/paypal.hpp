@@ -15,9 +15,9 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/outcome.hpp"
 #include "clients/refunds.hpp"
 #include "jobs/job.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind::clients {
 
@@ -32,8 +32,8 @@ class PayPalRefunds {
  public:
   PayPalRefunds(HttpClient& http, PayPalSettings settings, asio::any_io_executor executor);
 
-  asio::awaitable<retry::Outcome> refund(const jobs::Job& job, std::string_view request_id);
-  static retry::Outcome interpret(const Exchange& exchange);
+  asio::awaitable<clients::Outcome> refund(const jobs::Job& job, std::string_view request_id);
+  static clients::Outcome interpret(const Exchange& exchange);
   // The invoice_id a job's refund carries: the job id, or "rescind-" + its SHA-256 past 127 characters.
   static std::string invoice_id(const jobs::Job& job);
 
@@ -59,9 +59,9 @@ class PayPalRefunds {
   // `failure` set when no token could be had (or the account is not configured).
   asio::awaitable<std::optional<Exchange>> send(const jobs::Job& job,
                                                 const std::function<HttpRequest(const std::string&)>& make,
-                                                retry::Outcome& failure);
+                                                clients::Outcome& failure);
   // A valid token, fetching one if needed; nullopt with `failure` set if PayPal refused.
-  asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, retry::Outcome& failure);
+  asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, clients::Outcome& failure);
 
   HttpClient& http_;
   PayPalSettings settings_;

@@ -24,14 +24,14 @@ HttpRequest make_get(const Url& base, std::string_view target, std::string_view 
   return request;
 }
 
-retry::Outcome outcome_from(const Exchange& exchange) {
-  if (exchange.error == not_sent) return retry::Outcome::not_sent();
-  if (exchange.error) return retry::Outcome::transport_failure(exchange.error.message());
-  retry::Outcome outcome;
+clients::Outcome outcome_from(const Exchange& exchange) {
+  if (exchange.error == not_sent) return clients::Outcome::not_sent();
+  if (exchange.error) return clients::Outcome::transport_failure(exchange.error.message());
+  clients::Outcome outcome;
   outcome.status = static_cast<int>(exchange.response.result_int());
-  outcome.kind = retry::classify_status(outcome.status);
+  outcome.kind = clients::classify_status(outcome.status);
   if (auto it = exchange.response.find(http::field::retry_after); it != exchange.response.end()) {
-    outcome.retry_after = retry::parse_retry_after(it->value(), std::chrono::system_clock::now());
+    outcome.retry_after = clients::parse_retry_after(it->value(), std::chrono::system_clock::now());
   }
   // Redacted whole, then cut: a secret the cut went through would leave a prefix that
   // matches nothing. Cut between characters, so the DLQ and the log stay valid UTF-8.
@@ -39,11 +39,11 @@ retry::Outcome outcome_from(const Exchange& exchange) {
   return outcome;
 }
 
-void fail_if_refund_ended(retry::Outcome& outcome, std::string_view provider, std::string_view status,
+void fail_if_refund_ended(clients::Outcome& outcome, std::string_view provider, std::string_view status,
                           std::initializer_list<std::string_view> ended) {
   for (auto state : ended) {
     if (status != state) continue;
-    outcome.kind = retry::Outcome::Kind::permanent;
+    outcome.kind = clients::Outcome::Kind::permanent;
     outcome.code = "refund_" + std::string(status);
     outcome.message =
         std::string(provider) + " accepted refund " + outcome.reference + " but it ended " + std::string(status);
@@ -51,17 +51,17 @@ void fail_if_refund_ended(retry::Outcome& outcome, std::string_view provider, st
   }
 }
 
-void mark_if_pending(retry::Outcome& outcome, std::string_view status,
+void mark_if_pending(clients::Outcome& outcome, std::string_view status,
                      std::initializer_list<std::string_view> pending) {
   if (!outcome.ok()) return;
   for (auto state : pending) outcome.pending = outcome.pending || status == state;
 }
 
-RefundState lookup_failed(retry::Outcome lookup, std::string_view what) {
+RefundState lookup_failed(clients::Outcome lookup, std::string_view what) {
   RefundState state;
   state.kind = RefundState::Kind::unknown;
   state.detail = std::string(what) + " failed: " + (lookup.code.empty() ? "" : lookup.code + ": ") + lookup.message;
-  if (lookup.ok()) lookup.kind = retry::Outcome::Kind::retryable;  // a 2xx we could not read
+  if (lookup.ok()) lookup.kind = clients::Outcome::Kind::retryable;  // a 2xx we could not read
   state.lookup = std::move(lookup);
   return state;
 }

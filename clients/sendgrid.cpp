@@ -39,7 +39,7 @@ std::optional<std::chrono::milliseconds> until_reset(std::string_view value,
 
 }  // namespace
 
-asio::awaitable<retry::Outcome> SendGridEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
+asio::awaitable<clients::Outcome> SendGridEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
   std::string body = R"({"personalizations":[{"to":[{"email":)";
   append_json_string(body, job.customer.email);
   if (!job.customer.name.empty()) {
@@ -66,7 +66,7 @@ asio::awaitable<retry::Outcome> SendGridEmail::send(const jobs::Job& job, const 
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
 }
 
-retry::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono::system_clock::time_point now) {
+clients::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono::system_clock::time_point now) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   if (outcome.ok()) {
@@ -81,7 +81,7 @@ retry::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono::s
     // Rate-limited: the account is paused fleet-wide and no attempt is used; retrying at once
     // would be one more of the bad requests the block is about. How long it lasts is not
     // documented.
-    outcome.kind = retry::Outcome::Kind::rate_limited;
+    outcome.kind = clients::Outcome::Kind::rate_limited;
     outcome.code = "temporary_block";
     if (!outcome.retry_after) outcome.retry_after = temporary_block_wait;
   }

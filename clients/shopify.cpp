@@ -15,8 +15,8 @@
 
 namespace rescind::clients {
 
+using clients::Outcome;
 using common::append_json_string;
-using retry::Outcome;
 
 namespace {
 

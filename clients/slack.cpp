@@ -28,7 +28,7 @@ std::string slack_escape(std::string_view text) {
   return out;
 }
 
-asio::awaitable<retry::Outcome> SlackStaffAlert::send(const jobs::Job& job, std::string_view text) {
+asio::awaitable<clients::Outcome> SlackStaffAlert::send(const jobs::Job& job, std::string_view text) {
   std::string body = R"({"text":)";
   // The alert is plain text made of job fields: nothing in it may become a mention or a link.
   common::append_json_string(body, slack_escape(text));
@@ -38,7 +38,7 @@ asio::awaitable<retry::Outcome> SlackStaffAlert::send(const jobs::Job& job, std:
   co_return interpret(co_await http_.send(settings_.webhook.origin, std::move(request)));
 }
 
-retry::Outcome SlackStaffAlert::interpret(const Exchange& exchange) {
+clients::Outcome SlackStaffAlert::interpret(const Exchange& exchange) {
   auto outcome = outcome_from(exchange);
   if (exchange.error || outcome.ok()) return outcome;
   // Slack answers errors as plain text: invalid_payload, channel_not_found, rollup_error…

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/outcome.hpp"
 #include "jobs/job.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind::clients {
 
@@ -22,9 +22,9 @@ class SlackStaffAlert {
  public:
   SlackStaffAlert(HttpClient& http, SlackSettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  asio::awaitable<retry::Outcome> send(const jobs::Job& job, std::string_view text);
+  asio::awaitable<clients::Outcome> send(const jobs::Job& job, std::string_view text);
 
-  static retry::Outcome interpret(const Exchange& exchange);
+  static clients::Outcome interpret(const Exchange& exchange);
 
  private:
   HttpClient& http_;

@@ -8,7 +8,7 @@
 
 namespace rescind::clients {
 
-using retry::Outcome;
+using clients::Outcome;
 
 std::string SquareRefunds::idempotency_key(std::string_view source) { return sha256_base64url(source); }
 

@@ -8,7 +8,7 @@
 
 namespace rescind::clients {
 
-using retry::Outcome;
+using clients::Outcome;
 
 namespace {
 // The amount in Stripe's minor units (jobs/money.cpp says where they differ from ISO 4217),
@@ -30,11 +30,11 @@ std::optional<std::int64_t> stripe_amount(const jobs::Job& job, std::string& pro
 }
 }  // namespace
 
-asio::awaitable<retry::Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
+asio::awaitable<clients::Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
   std::string problem;
   auto amount = stripe_amount(job, problem);
   if (!amount)
-    co_return retry::Outcome{retry::Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
+    co_return clients::Outcome{clients::Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
   std::string body;
   // A charge id (ch_…) and a PaymentIntent id (pi_…) are both accepted by Stripe.
   bool charge = job.payment.reference.starts_with("ch_");
@@ -99,7 +99,7 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     if (parser.parse(exchange.response.body()).get(root) || root["data"].get_array().get(data) ||
         root["has_more"].get_bool().get(more)) {
       co_return lookup_failed(
-          Outcome{retry::Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
+          Outcome{clients::Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
           "Stripe's refund list");
     }
     for (auto item : data) {
@@ -115,7 +115,7 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     if (data.size() == 0) break;
   }
   co_return lookup_failed(
-      Outcome{retry::Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
+      Outcome{clients::Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
       "Stripe's refund list");
 }
 
@@ -137,7 +137,7 @@ asio::awaitable<RefundState> StripeRefunds::refund_status(const jobs::Job& job, 
   co_return state;
 }
 
-retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
+clients::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   const auto& body = exchange.response.body();
@@ -152,13 +152,13 @@ retry::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   if (auto message = json_string_at(body, "/error/message")) outcome.message = *message;
   if (outcome.code == "charge_already_refunded") {
     // Refunded before, by us or by hand: the customer has the money, which is the goal.
-    outcome.kind = retry::Outcome::Kind::ok;
+    outcome.kind = clients::Outcome::Kind::ok;
     return outcome;
   }
   // Stripe says explicitly whether a retry can help; that beats our guess from the status.
   auto it = exchange.response.find("Stripe-Should-Retry");
-  if (it != exchange.response.end() && outcome.kind != retry::Outcome::Kind::rate_limited) {
-    outcome.kind = it->value() == "true" ? retry::Outcome::Kind::retryable : retry::Outcome::Kind::permanent;
+  if (it != exchange.response.end() && outcome.kind != clients::Outcome::Kind::rate_limited) {
+    outcome.kind = it->value() == "true" ? clients::Outcome::Kind::retryable : clients::Outcome::Kind::permanent;
     // A 500 Stripe will not let us retry is its saved answer for the key: the refund may or
     // may not have happened, and only a lookup can tell.
     if (outcome.status >= 500 && it->value() == "false") {

@@ -35,7 +35,7 @@ TwilioSms::TwilioSms(HttpClient& http, TwilioSettings settings) : http_(http), s
   path_ = "/2010-04-01/Accounts/" + path_segment(settings_.account_sid) + "/Messages.json";
 }
 
-asio::awaitable<retry::Outcome> TwilioSms::send(const jobs::Job& job, std::string_view text) {
+asio::awaitable<clients::Outcome> TwilioSms::send(const jobs::Job& job, std::string_view text) {
   std::string body;
   append_form_field(body, "To", job.customer.phone);
   append_form_field(body, settings_.from.starts_with("MG") ? "MessagingServiceSid" : "From", settings_.from);
@@ -47,7 +47,7 @@ asio::awaitable<retry::Outcome> TwilioSms::send(const jobs::Job& job, std::strin
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)), settings_.queue_full_wait);
 }
 
-retry::Outcome TwilioSms::interpret(const Exchange& exchange, std::chrono::milliseconds queue_full_wait) {
+clients::Outcome TwilioSms::interpret(const Exchange& exchange, std::chrono::milliseconds queue_full_wait) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   const auto& body = exchange.response.body();
@@ -66,16 +66,16 @@ retry::Outcome TwilioSms::interpret(const Exchange& exchange, std::chrono::milli
   }
   if (auto message = json_string_at(body, "/message")) outcome.message = *message;
   if (outcome.code == "20429") {
-    outcome.kind = retry::Outcome::Kind::rate_limited;
+    outcome.kind = clients::Outcome::Kind::rate_limited;
   } else if (outcome.code == "21611") {
     // "This 'From' number has exceeded the maximum number of queued messages": congestion of
     // this sender, not a refusal of the message (twilio.com/docs/api/errors/21611). Rate-limited,
     // so the sender's account is paused fleet-wide and no attempt is used: the other SMS of the
     // backlog wait too instead of meeting the full queue one after the other.
-    outcome.kind = retry::Outcome::Kind::rate_limited;
+    outcome.kind = clients::Outcome::Kind::rate_limited;
     if (!outcome.retry_after) outcome.retry_after = queue_full_wait;
   } else if (retryable_twilio_code(outcome.code)) {
-    outcome.kind = retry::Outcome::Kind::retryable;
+    outcome.kind = clients::Outcome::Kind::retryable;
   }
   return outcome;
 }

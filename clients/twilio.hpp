@@ -6,8 +6,8 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/outcome.hpp"
 #include "jobs/job.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind::clients {
 
@@ -25,11 +25,11 @@ class TwilioSms {
  public:
   TwilioSms(HttpClient& http, TwilioSettings settings);
 
-  asio::awaitable<retry::Outcome> send(const jobs::Job& job, std::string_view text);
+  asio::awaitable<clients::Outcome> send(const jobs::Job& job, std::string_view text);
 
   // `queue_full_wait`: the pause a 21611 answer gets when it carries no Retry-After.
-  static retry::Outcome interpret(const Exchange& exchange,
-                                  std::chrono::milliseconds queue_full_wait = std::chrono::minutes(1));
+  static clients::Outcome interpret(const Exchange& exchange,
+                                    std::chrono::milliseconds queue_full_wait = std::chrono::minutes(1));
 
  private:
   HttpClient& http_;

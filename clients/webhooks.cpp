@@ -13,8 +13,8 @@
 
 namespace rescind::clients {
 
+using clients::Outcome;
 using common::append_json_string;
-using retry::Outcome;
 
 namespace {
 std::string sha256_hex(std::string_view data, std::size_t digits) {

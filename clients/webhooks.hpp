@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "clients/http_client.hpp"
+#include "clients/outcome.hpp"
 #include "jobs/job.hpp"
 #include "jobs/plan.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind::clients {
 
@@ -47,7 +47,7 @@ class BackOfficeWebhooks {
 
   // Delivers the event to every receiver not gone; ok only when all of them accepted it (a
   // receiver answering 410 is disabled, and does not fail the job).
-  asio::awaitable<retry::Outcome> record(const jobs::Job& job, jobs::Situation situation, bool refunded);
+  asio::awaitable<clients::Outcome> record(const jobs::Job& job, jobs::Situation situation, bool refunded);
 
   // Whether a job of this shop has anywhere to be recorded.
   bool configured_for(const std::string& shop) const {

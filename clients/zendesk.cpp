@@ -6,8 +6,8 @@
 
 namespace rescind::clients {
 
+using clients::Outcome;
 using common::append_json_string;
-using retry::Outcome;
 
 ZendeskTickets::ZendeskTickets(HttpClient& http, ZendeskSettings settings)
     : http_(http),

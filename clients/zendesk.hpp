@@ -8,8 +8,8 @@
 #include <string>
 
 #include "clients/http_client.hpp"
+#include "clients/outcome.hpp"
 #include "jobs/messages.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind::clients {
 
@@ -23,10 +23,10 @@ class ZendeskTickets {
  public:
   ZendeskTickets(HttpClient& http, ZendeskSettings settings);
 
-  asio::awaitable<retry::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket,
-                                       std::string_view external_id, std::string_view idempotency_key);
+  asio::awaitable<clients::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket,
+                                         std::string_view external_id, std::string_view idempotency_key);
 
-  static retry::Outcome interpret(const Exchange& exchange);
+  static clients::Outcome interpret(const Exchange& exchange);
   bool configured() const { return !settings_.api_token.empty(); }
 
  private:

@@ -1,5 +1,5 @@
 // Every provider's answer interpreter: the function that turns an HTTP status, headers and
-// body into a retry::Outcome (ok, retryable, permanent, rate_limited). The first byte picks
+// body into a clients::Outcome (ok, retryable, permanent, rate_limited). The first byte picks
 // the interpreter; the rest is the raw HTTP/1.1 response as it comes off the wire, read with
 // the same Beast parser the HTTP client uses (a response that does not parse is handed on as
 // the transport error the client would report). Checked: nothing crashes, whatever a
@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "clients/mailgun.hpp"
+#include "clients/outcome.hpp"
 #include "clients/paypal.hpp"
 #include "clients/provider_call.hpp"
 #include "clients/sendgrid.hpp"
@@ -25,13 +26,12 @@
 #include "clients/stripe.hpp"
 #include "clients/twilio.hpp"
 #include "clients/zendesk.hpp"
-#include "retry/outcome.hpp"
 
 namespace {
 
 namespace clients = rescind::clients;
 namespace http = boost::beast::http;
-using rescind::retry::Outcome;
+using rescind::clients::Outcome;
 
 [[noreturn]] void violated(const char* promise, const std::string& detail) {
   std::fprintf(stderr, "\nINVARIANT VIOLATED: %s\n  %s\n", promise, detail.c_str());
@@ -140,11 +140,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 11: {  // Retry-After as any provider may send it, at a fixed "now"
       auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'790'000'000));
-      auto after = rescind::retry::parse_retry_after(wire, now);
+      auto after = rescind::clients::parse_retry_after(wire, now);
       if (after && (*after < std::chrono::milliseconds(0) || *after > an_hour)) {
         violated("a Retry-After is read as 0 s to 1 h", std::to_string(after->count()));
       }
-      (void)rescind::retry::classify_status(static_cast<int>(wire.size()) - 1);
+      (void)rescind::clients::classify_status(static_cast<int>(wire.size()) - 1);
       break;
     }
   }

@@ -16,7 +16,7 @@ namespace rescind::worker {
 
 namespace asio = boost::asio;
 namespace log = common::log;
-using retry::Outcome;
+using clients::Outcome;
 
 namespace {
 
@@ -523,7 +523,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
                               "kind",         jobs::to_string(attempt.job.kind),
                               "step",         jobs::to_string(role),
                               "provider",     provider,
-                              "outcome",      retry::to_string(outcome.kind),
+                              "outcome",      clients::to_string(outcome.kind),
                               "status",       status,
                               "ref",          outcome.reference,
                               "amount_minor", amount,

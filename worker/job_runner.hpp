@@ -47,13 +47,13 @@ class JobRunner {
     int status = 0;
   };
   boost::asio::awaitable<bool> run_steps(Attempt& attempt);
-  boost::asio::awaitable<retry::Outcome> run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded);
-  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const retry::Outcome& outcome);
-  void push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const retry::Outcome& outcome) const;
+  boost::asio::awaitable<clients::Outcome> run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded);
+  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const clients::Outcome& outcome);
+  void push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const clients::Outcome& outcome) const;
   // The refund's idempotency key generation for this run, after a reconcile when the last
   // one was definitely refused; or the outcome that ends the step instead (the job's refund
   // exists after all, or the lookup failed).
-  boost::asio::awaitable<std::variant<unsigned, retry::Outcome>> refund_key_generation(Attempt& attempt);
+  boost::asio::awaitable<std::variant<unsigned, clients::Outcome>> refund_key_generation(Attempt& attempt);
   boost::asio::awaitable<void> retry_or_dead_letter(Attempt& attempt);
   // Runs a completion (ack, reschedule, dead-letter) again while Redis does not answer, for
   // up to the visibility timeout: an entry its live owner forgot would otherwise wait that

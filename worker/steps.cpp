@@ -4,8 +4,8 @@
 
 namespace rescind::worker {
 
+using clients::Outcome;
 using jobs::Role;
-using retry::Outcome;
 
 namespace {
 Outcome unsupported(std::string what) {

@@ -8,6 +8,7 @@
 
 #include "clients/http_client.hpp"
 #include "clients/mailgun.hpp"
+#include "clients/outcome.hpp"
 #include "clients/paypal.hpp"
 #include "clients/refunds.hpp"
 #include "clients/sendgrid.hpp"
@@ -20,7 +21,6 @@
 #include "clients/zendesk.hpp"
 #include "jobs/messages.hpp"
 #include "jobs/plan.hpp"
-#include "retry/outcome.hpp"
 #include "worker/config.hpp"
 
 namespace rescind::worker {
@@ -33,8 +33,8 @@ class Steps {
 
   // `refund`: how far this job's refund has got, for the wording of messages.
   // `key_generation`: which idempotency key a refund uses (see idempotency_key()).
-  boost::asio::awaitable<retry::Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,
-                                                 jobs::RefundProgress refund, unsigned key_generation = 0);
+  boost::asio::awaitable<clients::Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,
+                                                   jobs::RefundProgress refund, unsigned key_generation = 0);
 
   // Asks the job's payment provider instead of telling it: the refund this job made under any
   // key (reconcile), or the state of one refund (a pending one). `unknown` for a provider

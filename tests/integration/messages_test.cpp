@@ -297,7 +297,7 @@ TEST(Messages, TwoHoldersOfOneJobOpenOneZendeskTicket) {
                                     std::string(sandbox_credentials::zendesk_email),
                                     std::string(sandbox_credentials::zendesk_api_token)};
   jobs::TicketMessage ticket{"Dispute on #1001", "The customer disputed the payment.", "high", "dispute"};
-  std::vector<retry::Outcome> outcomes;
+  std::vector<clients::Outcome> outcomes;
   run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<void> {
     clients::HttpClient http(ex, {});
     clients::ZendeskTickets zendesk(http, settings);
@@ -369,7 +369,7 @@ TEST(Messages, ALongSmsIsCutToTwilios1600CharactersAsValidUtf8) {
       std::string(sandbox_credentials::twilio_auth_token), std::string(sandbox_credentials::twilio_from)};
   std::string text;
   for (int i = 0; i < 2000; ++i) text += "\xe2\x82\xac";  // €, three bytes each
-  retry::Outcome outcome;
+  clients::Outcome outcome;
   run_sync([&](boost::asio::any_io_executor ex) -> boost::asio::awaitable<void> {
     clients::HttpClient http(ex, {});
     clients::TwilioSms twilio(http, settings);

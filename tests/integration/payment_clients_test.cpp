@@ -18,7 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace creds = sandbox_credentials;
-using Kind = retry::Outcome::Kind;
+using Kind = clients::Outcome::Kind;
 using State = clients::RefundState::Kind;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "clients/mailgun.hpp"
+#include "clients/outcome.hpp"
 #include "clients/paypal.hpp"
 #include "clients/sendgrid.hpp"
 #include "clients/shopify.hpp"
@@ -11,12 +12,11 @@
 #include "clients/twilio.hpp"
 #include "clients/webhooks.hpp"
 #include "clients/zendesk.hpp"
-#include "retry/outcome.hpp"
 
 namespace rescind {
 namespace {
 
-using Kind = retry::Outcome::Kind;
+using Kind = clients::Outcome::Kind;
 
 clients::Exchange answer(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
   clients::Exchange exchange;
@@ -27,21 +27,21 @@ clients::Exchange answer(int status, std::string body, std::vector<std::pair<std
 }
 
 TEST(Outcome, StatusClasses) {
-  EXPECT_EQ(retry::classify_status(200), Kind::ok);
-  EXPECT_EQ(retry::classify_status(202), Kind::ok);
-  for (int s : {408, 409, 425, 500, 502, 503, 504}) EXPECT_EQ(retry::classify_status(s), Kind::retryable) << s;
-  EXPECT_EQ(retry::classify_status(429), Kind::rate_limited);
-  for (int s : {400, 401, 403, 404, 410, 422}) EXPECT_EQ(retry::classify_status(s), Kind::permanent) << s;
+  EXPECT_EQ(clients::classify_status(200), Kind::ok);
+  EXPECT_EQ(clients::classify_status(202), Kind::ok);
+  for (int s : {408, 409, 425, 500, 502, 503, 504}) EXPECT_EQ(clients::classify_status(s), Kind::retryable) << s;
+  EXPECT_EQ(clients::classify_status(429), Kind::rate_limited);
+  for (int s : {400, 401, 403, 404, 410, 422}) EXPECT_EQ(clients::classify_status(s), Kind::permanent) << s;
 }
 
 TEST(Outcome, RetryAfterSecondsAndHttpDate) {
   auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
-  EXPECT_EQ(retry::parse_retry_after("2", now), std::chrono::seconds(2));
-  EXPECT_EQ(retry::parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), std::chrono::seconds(30));
-  EXPECT_FALSE(retry::parse_retry_after("soon", now));
-  EXPECT_EQ(retry::parse_retry_after("31536000", now), std::chrono::hours(1)) << "a year is capped at an hour";
-  EXPECT_EQ(retry::parse_retry_after("99999999999999999", now), std::chrono::hours(1)) << "no overflow";
-  EXPECT_EQ(retry::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), std::chrono::hours(1));
+  EXPECT_EQ(clients::parse_retry_after("2", now), std::chrono::seconds(2));
+  EXPECT_EQ(clients::parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), std::chrono::seconds(30));
+  EXPECT_FALSE(clients::parse_retry_after("soon", now));
+  EXPECT_EQ(clients::parse_retry_after("31536000", now), std::chrono::hours(1)) << "a year is capped at an hour";
+  EXPECT_EQ(clients::parse_retry_after("99999999999999999", now), std::chrono::hours(1)) << "no overflow";
+  EXPECT_EQ(clients::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), std::chrono::hours(1));
 }
 
 TEST(Outcome, TransportFailureIsRetryable) {
@@ -276,7 +276,7 @@ TEST(Shopify, TheOrdersStateIsReadFromCancelledAt) {
   auto transient = clients::ShopifyOrders::interpret_order(
       answer(200, R"({"errors":[{"message":"Internal error.","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]})"));
   EXPECT_EQ(transient.outcome.kind, Kind::retryable);
-  retry::Outcome polled;
+  clients::Outcome polled;
   EXPECT_TRUE(clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":true}}})"), polled));
   EXPECT_FALSE(
       clients::ShopifyOrders::interpret_job(answer(200, R"({"data":{"job":{"id":"j","done":false}}})"), polled));

@@ -9,7 +9,7 @@
 namespace rescind {
 namespace {
 
-using Kind = retry::Outcome::Kind;
+using Kind = clients::Outcome::Kind;
 
 clients::Exchange answer(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
   clients::Exchange exchange;

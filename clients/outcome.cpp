@@ -1,10 +1,10 @@
-#include "retry/outcome.hpp"
+#include "clients/outcome.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <ctime>
 
-namespace rescind::retry {
+namespace rescind::clients {
 
 std::string_view to_string(Outcome::Kind kind) {
   switch (kind) {
@@ -59,4 +59,4 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
   return std::chrono::milliseconds(std::chrono::seconds(std::clamp(delta_s, 0LL, 3600LL)));
 }
 
-}  // namespace rescind::retry
+}  // namespace rescind::clients

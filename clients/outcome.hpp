@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace rescind::retry {
+namespace rescind::clients {
 
 struct Outcome {
   // rate_limited: the provider (429) or our own limiter said "not now": retried at the
@@ -55,4 +55,4 @@ Outcome::Kind classify_status(int status);
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 
-}  // namespace rescind::retry
+}  // namespace rescind::clients
