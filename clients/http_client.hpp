@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "clients/http_options.hpp"
 #include "clients/url.hpp"
 
 namespace rescind::clients {
@@ -33,18 +34,6 @@ boost::system::error_code no_free_connection();
 struct Exchange {
   boost::system::error_code error;  // set: no (complete) response arrived
   HttpResponse response;
-};
-
-struct HttpOptions {
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds request_timeout{30000};
-  std::size_t max_connections_per_origin = 256;          // callers past it wait for a free one…
-  std::chrono::milliseconds max_connection_wait{30000};  // …this long at most, then no_free_connection()
-  std::string ca_file;                                   // empty: the system's trust store
-  std::size_t max_response_bytes = 1 << 20;              // provider answers are small; a huge one is an error
-  // Pooled connections idle longer are not reused: servers close idle keep-alive connections
-  // (often after 30-60 s) and a request racing that close fails.
-  std::chrono::milliseconds max_idle{15000};
 };
 
 class HttpClient {

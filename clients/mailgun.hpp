@@ -21,9 +21,9 @@ class MailgunEmail {
  public:
   MailgunEmail(HttpClient& http, MailgunSettings settings);
 
-  asio::awaitable<clients::Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
+  asio::awaitable<Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
 
-  static clients::Outcome interpret(const Exchange& exchange);
+  static Outcome interpret(const Exchange& exchange);
   bool configured() const { return !settings_.api_key.empty(); }
 
  private:

@@ -1,5 +1,8 @@
 #include "clients/paypal.hpp"
 
+#include "clients/provider.hpp"
+#include "common/sandbox_credentials.hpp"
+
 #include <simdjson.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,8 +16,6 @@
 #include "jobs/money.hpp"
 
 namespace rescind::clients {
-
-using clients::Outcome;
 
 namespace {
 // PayPal's own exponent (HUF and TWD whole, jobs/money.cpp): the amount must be exact in it.
@@ -251,5 +252,78 @@ Outcome PayPalRefunds::interpret(const Exchange& exchange) {
   if (outcome.code == "RATE_LIMIT_REACHED") outcome.kind = Outcome::Kind::rate_limited;
   return outcome;
 }
+
+// The component: PayPal performs the refund step for payments it holds, and can be asked
+// about a job's refund.
+namespace {
+
+class PayPalProvider final : public Provider, public RefundLookups {
+ public:
+  PayPalProvider(HttpClient& http, const PayPalSettings& settings, asio::any_io_executor executor)
+      : refunds_(http, settings, std::move(executor)) {}
+  std::string_view name() const override { return "paypal"; }
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await refunds_.refund(job, step.idempotency_key);
+  }
+  RefundLookups* refunds() override { return this; }
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
+    co_return co_await refunds_.find_refund(job);
+  }
+  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
+    co_return co_await refunds_.refund_status(job, reference);
+  }
+
+ private:
+  PayPalRefunds refunds_;
+};
+
+class PayPalSpec final : public ProviderSpec {
+ public:
+  std::string_view name() const override { return "paypal"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::refund}; }
+  std::string_view group() const override { return "PayPal (refund when payment.provider is paypal)"; }
+  void add_options(OptionSet& options) override {
+    options.setting("--paypal-url", url_, "PayPal API base URL", "RESCIND_PAYPAL_URL", true);
+    options.setting("--paypal-client-id", settings_.client_id, "REST app client id", "PAYPAL_CLIENT_ID");
+    options.secret("--paypal-secret", settings_.secret, "REST app secret", "PAYPAL_SECRET");
+    options.secrets("--paypal-credentials-for", credentials_for_,
+                    "A shop's own REST app, repeatable: DOMAIN=CLIENT_ID:SECRET", "PAYPAL_CREDENTIALS_BY_SHOP");
+  }
+  std::vector<std::string> real_credentials() const override {
+    std::vector<std::string> given;
+    if (!settings_.client_id.empty()) given.emplace_back("PAYPAL_CLIENT_ID");
+    if (!settings_.secret.empty()) given.emplace_back("PAYPAL_SECRET");
+    return given;
+  }
+  void finish(const Setup& setup) override {
+    if (!setup.sandbox.empty()) {
+      url_ = setup.sandbox;
+      settings_.client_id = sandbox_credentials::paypal_client_id;
+      settings_.secret = sandbox_credentials::paypal_secret;
+    }
+    for (const auto& item : credentials_for_) {
+      auto [shop, pair] = per_shop_item(item, "--paypal-credentials-for");
+      auto colon = pair.find(':');
+      if (colon == std::string::npos)
+        throw OptionError("--paypal-credentials-for " + shop + ": the value is CLIENT_ID:SECRET");
+      settings_.by_shop[shop] = {pair.substr(0, colon), pair.substr(colon + 1)};
+      common::log::register_secret(pair.substr(colon + 1));
+    }
+    settings_.base = option_url(url_, "--paypal-url", setup);
+    common::log::register_secret(settings_.secret);
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<PayPalProvider>(wiring.http, settings_, wiring.executor);
+  }
+
+ private:
+  PayPalSettings settings_;
+  std::string url_ = "https://api-m.paypal.com";
+  std::vector<std::string> credentials_for_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> paypal_spec(SharedOptions&) { return std::make_unique<PayPalSpec>(); }
 
 }  // namespace rescind::clients

@@ -32,8 +32,8 @@ class PayPalRefunds {
  public:
   PayPalRefunds(HttpClient& http, PayPalSettings settings, asio::any_io_executor executor);
 
-  asio::awaitable<clients::Outcome> refund(const jobs::Job& job, std::string_view request_id);
-  static clients::Outcome interpret(const Exchange& exchange);
+  asio::awaitable<Outcome> refund(const jobs::Job& job, std::string_view request_id);
+  static Outcome interpret(const Exchange& exchange);
   // The invoice_id a job's refund carries: the job id, or "rescind-" + its SHA-256 past 127 characters.
   static std::string invoice_id(const jobs::Job& job);
 
@@ -59,9 +59,9 @@ class PayPalRefunds {
   // `failure` set when no token could be had (or the account is not configured).
   asio::awaitable<std::optional<Exchange>> send(const jobs::Job& job,
                                                 const std::function<HttpRequest(const std::string&)>& make,
-                                                clients::Outcome& failure);
+                                                Outcome& failure);
   // A valid token, fetching one if needed; nullopt with `failure` set if PayPal refused.
-  asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, clients::Outcome& failure);
+  asio::awaitable<std::optional<std::string>> token(Account& account, bool renew, Outcome& failure);
 
   HttpClient& http_;
   PayPalSettings settings_;

@@ -24,10 +24,10 @@ HttpRequest make_get(const Url& base, std::string_view target, std::string_view 
   return request;
 }
 
-clients::Outcome outcome_from(const Exchange& exchange) {
-  if (exchange.error == not_sent) return clients::Outcome::not_sent();
-  if (exchange.error) return clients::Outcome::transport_failure(exchange.error.message());
-  clients::Outcome outcome;
+Outcome outcome_from(const Exchange& exchange) {
+  if (exchange.error == not_sent) return Outcome::not_sent();
+  if (exchange.error) return Outcome::transport_failure(exchange.error.message());
+  Outcome outcome;
   outcome.status = static_cast<int>(exchange.response.result_int());
   outcome.kind = clients::classify_status(outcome.status);
   if (auto it = exchange.response.find(http::field::retry_after); it != exchange.response.end()) {
@@ -39,11 +39,11 @@ clients::Outcome outcome_from(const Exchange& exchange) {
   return outcome;
 }
 
-void fail_if_refund_ended(clients::Outcome& outcome, std::string_view provider, std::string_view status,
+void fail_if_refund_ended(Outcome& outcome, std::string_view provider, std::string_view status,
                           std::initializer_list<std::string_view> ended) {
   for (auto state : ended) {
     if (status != state) continue;
-    outcome.kind = clients::Outcome::Kind::permanent;
+    outcome.kind = Outcome::Kind::permanent;
     outcome.code = "refund_" + std::string(status);
     outcome.message =
         std::string(provider) + " accepted refund " + outcome.reference + " but it ended " + std::string(status);
@@ -51,17 +51,16 @@ void fail_if_refund_ended(clients::Outcome& outcome, std::string_view provider, 
   }
 }
 
-void mark_if_pending(clients::Outcome& outcome, std::string_view status,
-                     std::initializer_list<std::string_view> pending) {
+void mark_if_pending(Outcome& outcome, std::string_view status, std::initializer_list<std::string_view> pending) {
   if (!outcome.ok()) return;
   for (auto state : pending) outcome.pending = outcome.pending || status == state;
 }
 
-RefundState lookup_failed(clients::Outcome lookup, std::string_view what) {
+RefundState lookup_failed(Outcome lookup, std::string_view what) {
   RefundState state;
   state.kind = RefundState::Kind::unknown;
   state.detail = std::string(what) + " failed: " + (lookup.code.empty() ? "" : lookup.code + ": ") + lookup.message;
-  if (lookup.ok()) lookup.kind = clients::Outcome::Kind::retryable;  // a 2xx we could not read
+  if (lookup.ok()) lookup.kind = Outcome::Kind::retryable;  // a 2xx we could not read
   state.lookup = std::move(lookup);
   return state;
 }

@@ -21,20 +21,19 @@ HttpRequest make_get(const Url& base, std::string_view target, std::string_view 
 
 // Transport failure → retryable; else the status-based kind, Retry-After, and `message`
 // from the body (trimmed). Provider clients refine code/message/kind afterwards.
-clients::Outcome outcome_from(const Exchange& exchange);
+Outcome outcome_from(const Exchange& exchange);
 
 // A refund the provider accepted (2xx) whose own status says it did not happen (Stripe
 // "failed", PayPal "FAILED", Square "REJECTED"…) is permanent, not ok.
-void fail_if_refund_ended(clients::Outcome& outcome, std::string_view provider, std::string_view status,
+void fail_if_refund_ended(Outcome& outcome, std::string_view provider, std::string_view status,
                           std::initializer_list<std::string_view> ended);
 
 // A refund the provider accepted whose status says the money has not arrived yet (Stripe
 // "pending"/"requires_action", PayPal "PENDING", Square "PENDING"): ok, pending, to be polled.
-void mark_if_pending(clients::Outcome& outcome, std::string_view status,
-                     std::initializer_list<std::string_view> pending);
+void mark_if_pending(Outcome& outcome, std::string_view status, std::initializer_list<std::string_view> pending);
 
 // A reconcile read that did not answer 2xx: nothing can be concluded ("unknown"), `lookup` says how it ended.
-RefundState lookup_failed(clients::Outcome lookup, std::string_view what);
+RefundState lookup_failed(Outcome lookup, std::string_view what);
 
 // A string at a JSON pointer ("/error/code") in a response body, if there is one.
 std::optional<std::string> json_string_at(std::string_view body, std::string_view pointer);

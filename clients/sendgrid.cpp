@@ -1,5 +1,10 @@
 #include "clients/sendgrid.hpp"
 
+#include "clients/provider.hpp"
+#include "common/log.hpp"
+#include "common/sandbox_credentials.hpp"
+#include "jobs/messages.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -39,7 +44,7 @@ std::optional<std::chrono::milliseconds> until_reset(std::string_view value,
 
 }  // namespace
 
-asio::awaitable<clients::Outcome> SendGridEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
+asio::awaitable<Outcome> SendGridEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
   std::string body = R"({"personalizations":[{"to":[{"email":)";
   append_json_string(body, job.customer.email);
   if (!job.customer.name.empty()) {
@@ -66,7 +71,7 @@ asio::awaitable<clients::Outcome> SendGridEmail::send(const jobs::Job& job, cons
   co_return interpret(co_await http_.send(settings_.base.origin, std::move(request)));
 }
 
-clients::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono::system_clock::time_point now) {
+Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono::system_clock::time_point now) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   if (outcome.ok()) {
@@ -81,7 +86,7 @@ clients::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono:
     // Rate-limited: the account is paused fleet-wide and no attempt is used; retrying at once
     // would be one more of the bad requests the block is about. How long it lasts is not
     // documented.
-    outcome.kind = clients::Outcome::Kind::rate_limited;
+    outcome.kind = Outcome::Kind::rate_limited;
     outcome.code = "temporary_block";
     if (!outcome.retry_after) outcome.retry_after = temporary_block_wait;
   }
@@ -92,5 +97,67 @@ clients::Outcome SendGridEmail::interpret(const Exchange& exchange, std::chrono:
   }
   return outcome;
 }
+
+// The component: SendGrid sends the customer's email.
+namespace {
+
+class SendGridProvider final : public Provider {
+ public:
+  SendGridProvider(HttpClient& http, const SendGridSettings& settings) : email_(http, settings) {}
+  std::string_view name() const override { return "sendgrid"; }
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await email_.send(job, jobs::customer_email(job, step.plan.situation, step.refunded));
+  }
+
+ private:
+  SendGridEmail email_;
+};
+
+class SendGridSpec final : public ProviderSpec {
+ public:
+  explicit SendGridSpec(SharedOptions& shared) : shared_(shared) {}
+  std::string_view name() const override { return "sendgrid"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::email}; }
+  std::string_view group() const override { return "SendGrid (email)"; }
+  void add_options(OptionSet& options) override {
+    options.setting("--sendgrid-url", url_, "SendGrid API base URL", "RESCIND_SENDGRID_URL", true);
+    options.secret("--sendgrid-api-key", settings_.api_key, "API key SG.…", "SENDGRID_API_KEY");
+    // Every email provider's sender: listed here, where it has always been.
+    options.setting("--email-from", shared_.email_from, "Sender address of customer emails", "RESCIND_EMAIL_FROM");
+    options.setting("--email-from-name", shared_.email_from_name, "Sender name of customer emails",
+                    "RESCIND_EMAIL_FROM_NAME", true);
+  }
+  std::vector<std::string> real_credentials() const override {
+    if (settings_.api_key.empty()) return {};
+    return {"SENDGRID_API_KEY"};
+  }
+  void finish(const Setup& setup) override {
+    if (!setup.sandbox.empty()) {
+      url_ = setup.sandbox;
+      settings_.api_key = sandbox_credentials::sendgrid_api_key;
+      shared_.email_from = sandbox_credentials::sendgrid_from;  // the one sender the sandbox has verified
+    }
+    if (setup.routed_by_default) {
+      require(settings_.api_key, "SENDGRID_API_KEY (--sendgrid-api-key)");
+      require(shared_.email_from, "RESCIND_EMAIL_FROM (--email-from)");
+    }
+    settings_.base = option_url(url_, "--sendgrid-url", setup);
+    settings_.from_email = shared_.email_from;
+    settings_.from_name = shared_.email_from_name;
+    common::log::register_secret(settings_.api_key);
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<SendGridProvider>(wiring.http, settings_);
+  }
+
+ private:
+  SharedOptions& shared_;
+  SendGridSettings settings_;
+  std::string url_ = "https://api.sendgrid.com";
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> sendgrid_spec(SharedOptions& shared) { return std::make_unique<SendGridSpec>(shared); }
 
 }  // namespace rescind::clients

@@ -21,11 +21,11 @@ class SendGridEmail {
  public:
   SendGridEmail(HttpClient& http, SendGridSettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  asio::awaitable<clients::Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
+  asio::awaitable<Outcome> send(const jobs::Job& job, const jobs::EmailMessage& message);
 
   // `now`: against it X-RateLimit-Reset (an epoch second) becomes a wait.
-  static clients::Outcome interpret(const Exchange& exchange,
-                                    std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+  static Outcome interpret(const Exchange& exchange,
+                           std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
   // How long the account rests after a temporary block (SendGrid does not say how long one lasts).
   static constexpr std::chrono::milliseconds temporary_block_wait = std::chrono::minutes(1);

@@ -1,5 +1,8 @@
 #include "clients/shopify.hpp"
 
+#include "clients/provider.hpp"
+#include "common/sandbox_credentials.hpp"
+
 #include <algorithm>
 
 #include <simdjson.h>
@@ -15,7 +18,6 @@
 
 namespace rescind::clients {
 
-using clients::Outcome;
 using common::append_json_string;
 
 namespace {
@@ -425,5 +427,71 @@ bool ShopifyOrders::interpret_job(const Exchange& exchange, Outcome& outcome) {
   if (!outcome.ok()) return false;
   return json_bool_at(exchange.response.body(), "/data/job/done").value_or(false);
 }
+
+// The component: Shopify cancels (and restocks) orders of shops on it, refunding too when it
+// holds the payment.
+namespace {
+
+class ShopifyProvider final : public Provider {
+ public:
+  ShopifyProvider(HttpClient& http, const ShopifySettings& settings) : orders_(http, settings) {}
+  std::string_view name() const override { return "shopify"; }
+  // Shopify's bucket is per shop.
+  std::string_view account(jobs::Role, const jobs::Job& job) const override { return job.shop.domain; }
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await orders_.cancel(job, step.plan);
+  }
+
+ private:
+  ShopifyOrders orders_;
+};
+
+class ShopifySpec final : public ProviderSpec {
+ public:
+  std::string_view name() const override { return "shopify"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::cancel, jobs::Role::restock}; }
+  std::string_view group() const override {
+    return "Shopify (cancel and restock; refund when Shopify holds the payment)";
+  }
+  void add_options(OptionSet& options) override {
+    options.secrets("--shopify-token", tokens_, "Per shop, repeatable: DOMAIN=shpat_…", "SHOPIFY_TOKENS");
+    options.secret("--shopify-default-token", settings_.default_token,
+                   "Token for *.myshopify.com shops without their own", "SHOPIFY_ACCESS_TOKEN");
+    options.setting("--shopify-api-version", settings_.api_version,
+                    "Admin API version (2025-07 on: refundMethod; 2026-10 on: jobResult; Shopify serves each for about "
+                    "12 months, then falls forward)",
+                    "RESCIND_SHOPIFY_API_VERSION", true);
+  }
+  std::vector<std::string> real_credentials() const override {
+    std::vector<std::string> given;
+    if (!settings_.default_token.empty()) given.emplace_back("SHOPIFY_ACCESS_TOKEN");
+    if (!tokens_.empty()) given.emplace_back("SHOPIFY_TOKENS");
+    return given;
+  }
+  void finish(const Setup& setup) override {
+    for (const auto& item : tokens_) {
+      auto [shop, token] = per_shop_item(item, "--shopify-token");
+      settings_.tokens[shop] = token;
+      common::log::register_secret(token);
+    }
+    if (!setup.sandbox.empty()) {
+      settings_.url_template = setup.sandbox + "/shops/{shop}";
+      settings_.default_token = sandbox_credentials::shopify_access_token;
+      settings_.any_shop = true;
+    }
+    common::log::register_secret(settings_.default_token);
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<ShopifyProvider>(wiring.http, settings_);
+  }
+
+ private:
+  ShopifySettings settings_;
+  std::vector<std::string> tokens_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> shopify_spec(SharedOptions&) { return std::make_unique<ShopifySpec>(); }
 
 }  // namespace rescind::clients

@@ -38,16 +38,16 @@ struct ShopifySettings {
 struct CancelAnswer {
   enum class Job { unknown, running, succeeded, failed };
 
-  clients::Outcome outcome;  // not ok: throttled, a GraphQL or transport error, a refusal
-  std::string job_id;        // the cancel job, when one was started
-  Job job = Job::unknown;    // jobResult's status where the version has it
+  Outcome outcome;         // not ok: throttled, a GraphQL or transport error, a refusal
+  std::string job_id;      // the cancel job, when one was started
+  Job job = Job::unknown;  // jobResult's status where the version has it
   // User errors, or a jobResult that FAILED: the order's state decides (canceled = done).
   bool refused = false;
 };
 
 // What order(id:){cancelledAt …} says.
 struct OrderState {
-  clients::Outcome outcome;  // not ok: the question was not answered
+  Outcome outcome;  // not ok: the question was not answered
   bool canceled = false;
   // Asked for only when the cancel was to refund: totalRefundedSet in the job's currency, in
   // its minor units (the shop's or the customer's amount, whichever is in that currency);
@@ -61,7 +61,7 @@ class ShopifyOrders {
  public:
   ShopifyOrders(HttpClient& http, ShopifySettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  asio::awaitable<clients::Outcome> cancel(const jobs::Job& job, const jobs::Plan& plan);
+  asio::awaitable<Outcome> cancel(const jobs::Job& job, const jobs::Plan& plan);
 
   // The answers, sorted out without sockets: throttling, transient and other GraphQL errors,
   // user errors by code, jobResult.
@@ -70,10 +70,10 @@ class ShopifyOrders {
   static OrderState interpret_order(const Exchange& exchange, std::string_view refund_currency = {});
   // An order canceled before this attempt's orderCancel: done when the platform was not to
   // refund, or its refunded total covers the job's refund; else a permanent outcome.
-  static clients::Outcome judge_already_canceled(const jobs::Job& job, const jobs::Plan& plan, const OrderState& state,
-                                                 const std::string& order_gid);
+  static Outcome judge_already_canceled(const jobs::Job& job, const jobs::Plan& plan, const OrderState& state,
+                                        const std::string& order_gid);
   // Whether job(id:) says done; `outcome` not ok when the poll itself failed.
-  static bool interpret_job(const Exchange& exchange, clients::Outcome& outcome);
+  static bool interpret_job(const Exchange& exchange, Outcome& outcome);
   static std::string cancel_reason(const jobs::Job& job);  // CUSTOMER, DECLINED, FRAUD, INVENTORY, …
   // How long to ease off when the answer's cost bucket (extensions.cost.throttleStatus) runs low.
   static std::optional<std::chrono::milliseconds> slow_down(std::string_view body);
@@ -85,8 +85,8 @@ class ShopifyOrders {
   };
 
   asio::awaitable<Exchange> post(const Shop& shop, const jobs::Job& job, std::string body);
-  asio::awaitable<clients::Outcome> wait_for_job(const Shop& shop, const jobs::Job& job, const std::string& job_gid,
-                                                 const std::string& order_gid);
+  asio::awaitable<Outcome> wait_for_job(const Shop& shop, const jobs::Job& job, const std::string& job_gid,
+                                        const std::string& order_gid);
   asio::awaitable<OrderState> order_state(const Shop& shop, const jobs::Job& job, const std::string& order_gid,
                                           bool with_refunds = false);
   std::string cancel_body(const jobs::Job& job, const jobs::Plan& plan, const std::string& order_gid) const;

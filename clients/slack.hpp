@@ -22,9 +22,9 @@ class SlackStaffAlert {
  public:
   SlackStaffAlert(HttpClient& http, SlackSettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  asio::awaitable<clients::Outcome> send(const jobs::Job& job, std::string_view text);
+  asio::awaitable<Outcome> send(const jobs::Job& job, std::string_view text);
 
-  static clients::Outcome interpret(const Exchange& exchange);
+  static Outcome interpret(const Exchange& exchange);
 
  private:
   HttpClient& http_;

@@ -1,5 +1,9 @@
 #include "clients/square.hpp"
 
+#include "clients/provider.hpp"
+#include "common/log.hpp"
+#include "common/sandbox_credentials.hpp"
+
 #include <simdjson.h>
 
 #include "clients/encoding.hpp"
@@ -7,8 +11,6 @@
 #include "common/json_text.hpp"
 
 namespace rescind::clients {
-
-using clients::Outcome;
 
 std::string SquareRefunds::idempotency_key(std::string_view source) { return sha256_base64url(source); }
 
@@ -178,5 +180,71 @@ Outcome SquareRefunds::interpret(const Exchange& exchange) {
   if (outcome.code == "REFUND_ALREADY_PENDING") outcome.kind = Outcome::Kind::retryable;
   return outcome;
 }
+
+// The component: Square performs the refund step for payments it holds, and can be asked
+// about a job's refund.
+namespace {
+
+class SquareProvider final : public Provider, public RefundLookups {
+ public:
+  SquareProvider(HttpClient& http, const SquareSettings& settings) : refunds_(http, settings) {}
+  std::string_view name() const override { return "square"; }
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await refunds_.refund(job, step.idempotency_key);
+  }
+  RefundLookups* refunds() override { return this; }
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
+    co_return co_await refunds_.find_refund(job);
+  }
+  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
+    co_return co_await refunds_.refund_status(job, reference);
+  }
+
+ private:
+  SquareRefunds refunds_;
+};
+
+class SquareSpec final : public ProviderSpec {
+ public:
+  std::string_view name() const override { return "square"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::refund}; }
+  std::string_view group() const override { return "Square (refund when payment.provider is square)"; }
+  void add_options(OptionSet& options) override {
+    options.setting("--square-url", url_, "Square API base URL", "RESCIND_SQUARE_URL", true);
+    options.secret("--square-access-token", settings_.access_token, "Access token", "SQUARE_ACCESS_TOKEN");
+    options.secrets("--square-token-for", tokens_for_, "A shop's own seller account, repeatable: DOMAIN=TOKEN",
+                    "SQUARE_TOKENS_BY_SHOP");
+    options.setting("--square-version", settings_.version, "Square-Version header", "RESCIND_SQUARE_VERSION", true);
+  }
+  std::vector<std::string> real_credentials() const override {
+    if (settings_.access_token.empty()) return {};
+    return {"SQUARE_ACCESS_TOKEN"};
+  }
+  void finish(const Setup& setup) override {
+    if (!setup.sandbox.empty()) {
+      url_ = setup.sandbox;
+      settings_.access_token = sandbox_credentials::square_access_token;
+    }
+    for (const auto& item : tokens_for_) {
+      auto [shop, token] = per_shop_item(item, "--square-token-for");
+      settings_.access_token_by_shop[shop] = token;
+      common::log::register_secret(token);
+    }
+    settings_.base = option_url(url_, "--square-url", setup);
+    common::log::register_secret(settings_.access_token);
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<SquareProvider>(wiring.http, settings_);
+  }
+
+ private:
+  SquareSettings settings_;
+  std::string url_ = "https://connect.squareup.com";
+  std::vector<std::string> tokens_for_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> square_spec(SharedOptions&) { return std::make_unique<SquareSpec>(); }
 
 }  // namespace rescind::clients

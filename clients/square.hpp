@@ -28,9 +28,9 @@ class SquareRefunds {
  public:
   SquareRefunds(HttpClient& http, SquareSettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  asio::awaitable<clients::Outcome> refund(const jobs::Job& job, std::string_view idempotency_source);
+  asio::awaitable<Outcome> refund(const jobs::Job& job, std::string_view idempotency_source);
 
-  static clients::Outcome interpret(const Exchange& exchange);
+  static Outcome interpret(const Exchange& exchange);
 
   // Reconcile: the refund this job made at the provider under ANY idempotency key, if one exists.
   // `none` only after a complete successful lookup; any failure of the lookup is `unknown` with
@@ -47,7 +47,7 @@ class SquareRefunds {
   // After REFUND_AMOUNT_INVALID, PAYMENT_NOT_REFUNDABLE or REFUND_ALREADY_PENDING: what the
   // payment says. The job's own refund → ok (pending if it is); the whole payment refunded →
   // ok; else `refused` as it was.
-  asio::awaitable<clients::Outcome> reconcile(const jobs::Job& job, clients::Outcome refused);
+  asio::awaitable<Outcome> reconcile(const jobs::Job& job, Outcome refused);
 
   HttpClient& http_;
   SquareSettings settings_;

@@ -1,5 +1,10 @@
 #include "clients/stripe.hpp"
 
+#include <set>
+#include "clients/provider.hpp"
+#include "common/log.hpp"
+#include "common/sandbox_credentials.hpp"
+
 #include <simdjson.h>
 
 #include "clients/encoding.hpp"
@@ -7,8 +12,6 @@
 #include "jobs/money.hpp"
 
 namespace rescind::clients {
-
-using clients::Outcome;
 
 namespace {
 // The amount in Stripe's minor units (jobs/money.cpp says where they differ from ISO 4217),
@@ -30,11 +33,10 @@ std::optional<std::int64_t> stripe_amount(const jobs::Job& job, std::string& pro
 }
 }  // namespace
 
-asio::awaitable<clients::Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
+asio::awaitable<Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
   std::string problem;
   auto amount = stripe_amount(job, problem);
-  if (!amount)
-    co_return clients::Outcome{clients::Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
+  if (!amount) co_return Outcome{Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
   std::string body;
   // A charge id (ch_…) and a PaymentIntent id (pi_…) are both accepted by Stripe.
   bool charge = job.payment.reference.starts_with("ch_");
@@ -99,7 +101,7 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     if (parser.parse(exchange.response.body()).get(root) || root["data"].get_array().get(data) ||
         root["has_more"].get_bool().get(more)) {
       co_return lookup_failed(
-          Outcome{clients::Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
+          Outcome{Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
           "Stripe's refund list");
     }
     for (auto item : data) {
@@ -115,7 +117,7 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     if (data.size() == 0) break;
   }
   co_return lookup_failed(
-      Outcome{clients::Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
+      Outcome{Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
       "Stripe's refund list");
 }
 
@@ -137,7 +139,7 @@ asio::awaitable<RefundState> StripeRefunds::refund_status(const jobs::Job& job, 
   co_return state;
 }
 
-clients::Outcome StripeRefunds::interpret(const Exchange& exchange) {
+Outcome StripeRefunds::interpret(const Exchange& exchange) {
   auto outcome = outcome_from(exchange);
   if (exchange.error) return outcome;
   const auto& body = exchange.response.body();
@@ -152,13 +154,13 @@ clients::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   if (auto message = json_string_at(body, "/error/message")) outcome.message = *message;
   if (outcome.code == "charge_already_refunded") {
     // Refunded before, by us or by hand: the customer has the money, which is the goal.
-    outcome.kind = clients::Outcome::Kind::ok;
+    outcome.kind = Outcome::Kind::ok;
     return outcome;
   }
   // Stripe says explicitly whether a retry can help; that beats our guess from the status.
   auto it = exchange.response.find("Stripe-Should-Retry");
-  if (it != exchange.response.end() && outcome.kind != clients::Outcome::Kind::rate_limited) {
-    outcome.kind = it->value() == "true" ? clients::Outcome::Kind::retryable : clients::Outcome::Kind::permanent;
+  if (it != exchange.response.end() && outcome.kind != Outcome::Kind::rate_limited) {
+    outcome.kind = it->value() == "true" ? Outcome::Kind::retryable : Outcome::Kind::permanent;
     // A 500 Stripe will not let us retry is its saved answer for the key: the refund may or
     // may not have happened, and only a lookup can tell.
     if (outcome.status >= 500 && it->value() == "false") {
@@ -168,5 +170,89 @@ clients::Outcome StripeRefunds::interpret(const Exchange& exchange) {
   }
   return outcome;
 }
+
+// The component: Stripe performs the refund step and can be asked about a job's refund.
+namespace {
+
+class StripeProvider final : public Provider, public RefundLookups {
+ public:
+  StripeProvider(HttpClient& http, const StripeSettings& settings) : refunds_(http, settings) {
+    for (const auto& [shop, key] : settings.api_key_by_shop) own_accounts_.insert(shop);
+  }
+  std::string_view name() const override { return "stripe"; }
+  // A shop with its own Stripe key has its own Stripe quota.
+  std::string_view account(jobs::Role, const jobs::Job& job) const override {
+    return own_accounts_.contains(job.shop.domain) ? std::string_view(job.shop.domain) : std::string_view("default");
+  }
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await refunds_.refund(job, step.idempotency_key);
+  }
+  RefundLookups* refunds() override { return this; }
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
+    co_return co_await refunds_.find_refund(job);
+  }
+  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
+    co_return co_await refunds_.refund_status(job, reference);
+  }
+
+ private:
+  StripeRefunds refunds_;
+  std::set<std::string> own_accounts_;
+};
+
+class StripeSpec final : public ProviderSpec {
+ public:
+  std::string_view name() const override { return "stripe"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::refund}; }
+  std::string_view group() const override { return "Stripe (refund)"; }
+  void add_options(OptionSet& options) override {
+    options.setting("--stripe-url", url_, "Stripe API base URL", "RESCIND_STRIPE_URL", true);
+    options.secret("--stripe-api-key", settings_.api_key, "Secret key sk_live_… / sk_test_…", "STRIPE_API_KEY");
+    options.secrets("--stripe-api-key-for", keys_for_, "A shop's own Stripe account, repeatable: DOMAIN=sk_live_…",
+                    "STRIPE_API_KEYS_BY_SHOP");
+    options.setting("--stripe-version", settings_.api_version, "Stripe-Version header (default: the account's)",
+                    "RESCIND_STRIPE_VERSION");
+  }
+  std::vector<std::string> real_credentials() const override {
+    std::vector<std::string> given;
+    if (!settings_.api_key.empty()) given.emplace_back("STRIPE_API_KEY");
+    // A shop's own key is sent to the sandbox as given (that is how per-shop routing is
+    // tested); a live Stripe key is never a test's.
+    for (const auto& item : keys_for_) {
+      auto eq = item.find('=');
+      if (eq == std::string::npos) continue;
+      auto key = std::string_view(item).substr(eq + 1);
+      if (key.starts_with("sk_live_") || key.starts_with("rk_live_"))
+        given.push_back("a live key for " + item.substr(0, eq));
+    }
+    return given;
+  }
+  void finish(const Setup& setup) override {
+    for (const auto& item : keys_for_) {
+      auto [shop, key] = per_shop_item(item, "--stripe-api-key-for");
+      common::log::register_secret(key);
+      settings_.api_key_by_shop[shop] = key;
+    }
+    if (!setup.sandbox.empty()) {
+      url_ = setup.sandbox;
+      settings_.api_key = sandbox_credentials::stripe_api_key;
+    }
+    require(settings_.api_key, "STRIPE_API_KEY (--stripe-api-key)");
+    settings_.base = option_url(url_, "--stripe-url", setup);
+    common::log::register_secret(settings_.api_key);
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<StripeProvider>(wiring.http, settings_);
+  }
+
+ private:
+  StripeSettings settings_;
+  std::string url_ = "https://api.stripe.com";
+  std::vector<std::string> keys_for_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> stripe_spec(SharedOptions&) { return std::make_unique<StripeSpec>(); }
 
 }  // namespace rescind::clients

@@ -25,9 +25,9 @@ class StripeRefunds {
  public:
   StripeRefunds(HttpClient& http, StripeSettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  asio::awaitable<clients::Outcome> refund(const jobs::Job& job, std::string_view idempotency_key);
+  asio::awaitable<Outcome> refund(const jobs::Job& job, std::string_view idempotency_key);
   // The answer's meaning, apart from the transport: ok, retryable or permanent.
-  static clients::Outcome interpret(const Exchange& exchange);
+  static Outcome interpret(const Exchange& exchange);
   // A refund object's status in RefundState's words (pending and requires_action are pending).
   static RefundState::Kind state_of(std::string_view status);
 

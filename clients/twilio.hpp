@@ -25,11 +25,11 @@ class TwilioSms {
  public:
   TwilioSms(HttpClient& http, TwilioSettings settings);
 
-  asio::awaitable<clients::Outcome> send(const jobs::Job& job, std::string_view text);
+  asio::awaitable<Outcome> send(const jobs::Job& job, std::string_view text);
 
   // `queue_full_wait`: the pause a 21611 answer gets when it carries no Retry-After.
-  static clients::Outcome interpret(const Exchange& exchange,
-                                    std::chrono::milliseconds queue_full_wait = std::chrono::minutes(1));
+  static Outcome interpret(const Exchange& exchange,
+                           std::chrono::milliseconds queue_full_wait = std::chrono::minutes(1));
 
  private:
   HttpClient& http_;

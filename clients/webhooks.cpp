@@ -1,5 +1,9 @@
 #include "clients/webhooks.hpp"
 
+#include "clients/provider.hpp"
+#include "common/log.hpp"
+#include "common/sandbox_credentials.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -13,7 +17,6 @@
 
 namespace rescind::clients {
 
-using clients::Outcome;
 using common::append_json_string;
 
 namespace {
@@ -141,5 +144,106 @@ asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::
   }
   co_return last;
 }
+
+// The component: signed webhooks record the job in the back office.
+namespace {
+
+class WebhooksProvider final : public Provider {
+ public:
+  WebhooksProvider(HttpClient& http, const WebhookSettings& settings, GoneReceivers* gone)
+      : webhooks_(http, settings, gone) {}
+  std::string_view name() const override { return "webhook"; }
+  bool serves(jobs::Role, const jobs::Job& job) const override { return webhooks_.configured_for(job.shop.domain); }
+  // The back office books a pending refund too: the provider has it.
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await webhooks_.record(job, step.plan.situation, step.refunded != jobs::RefundProgress::none);
+  }
+
+ private:
+  BackOfficeWebhooks webhooks_;
+};
+
+// How a usage error names a receiver: its scheme and host, never the path that may hold its token.
+std::string host_of(const Url& url) { return (url.origin.tls ? "https://" : "http://") + url.origin.host; }
+
+class WebhooksSpec final : public ProviderSpec {
+ public:
+  std::string_view name() const override { return "webhook"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::record}; }
+  std::string_view group() const override { return "Back-office records (signed webhooks)"; }
+  void add_options(OptionSet& options) override {
+    options.secrets("--record-webhook", receivers_,
+                    "Receiver URL, repeatable: every finished refund/cancellation is posted there",
+                    "RESCIND_RECORD_WEBHOOKS");
+    options.secrets("--record-webhook-for", receivers_for_,
+                    "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)",
+                    "RESCIND_RECORD_WEBHOOKS_BY_SHOP");
+    options.secret("--webhook-secret", settings_.secret,
+                   "Signing secret whsec_… (Standard Webhooks) of every receiver without its own",
+                   "RESCIND_WEBHOOK_SECRET");
+    options.secrets("--webhook-secret-for", secrets_for_,
+                    "A receiver's own signing secret, repeatable: URL=whsec_… (the URL as given to --record-webhook "
+                    "or --record-webhook-for)",
+                    "RESCIND_WEBHOOK_SECRETS_BY_RECEIVER");
+  }
+  // Receivers are the shop's own systems, not credentials of a provider the sandbox fakes.
+  std::vector<std::string> real_credentials() const override { return {}; }
+  void finish(const Setup& setup) override {
+    if (!setup.sandbox.empty() && settings_.secret.empty()) settings_.secret = sandbox_credentials::webhook_secret;
+    // A receiver's URL often carries its token, in the path as Slack's do.
+    auto receiver = [&](const std::string& text, const char* flag) {
+      auto parsed = option_url(text, flag, setup);
+      common::log::register_secret(text);
+      common::log::register_secret(parsed.path);
+      return parsed;
+    };
+    for (const auto& item : receivers_) settings_.receivers.push_back(receiver(item, "--record-webhook"));
+    for (const auto& item : receivers_for_) {
+      auto [shop, address] = per_shop_item(item, "--record-webhook-for");
+      settings_.by_shop[shop].push_back(receiver(address, "--record-webhook-for"));
+    }
+    // URL=whsec_…: the secret starts at the last "=whsec_" (a URL's query may hold '=').
+    for (const auto& item : secrets_for_) {
+      auto at = item.rfind("=whsec_");
+      if (at == std::string::npos || at == 0) {
+        throw OptionError("--webhook-secret-for: an item is not URL=whsec_… (the item is not shown: it is a secret)");
+      }
+      common::log::register_secret(item.substr(0, at));
+      auto parsed = option_url(item.substr(0, at), "--webhook-secret-for", setup);
+      auto secret = item.substr(at + 1);
+      common::log::register_secret(secret);
+      // Standard Webhooks: "at least 24 bytes (192 bits, 512 maximum)" of random key.
+      auto key = decode_webhook_secret(secret);
+      if (key.size() < 24 || key.size() > 64) {
+        throw OptionError("--webhook-secret-for " + host_of(parsed) +
+                          ": the secret must be whsec_ and base64 of 24 to 64 random bytes");
+      }
+      auto id = receiver_id(parsed);
+      bool known = false;
+      for (const auto& r : settings_.receivers) known = known || receiver_id(r) == id;
+      for (const auto& [shop, list] : settings_.by_shop) {
+        for (const auto& r : list) known = known || receiver_id(r) == id;
+      }
+      if (!known)
+        throw OptionError("--webhook-secret-for " + host_of(parsed) +
+                          ": the URL is none of the --record-webhook(-for) receivers");
+      settings_.secret_by_receiver[id] = secret;
+    }
+    if ((!settings_.receivers.empty() || !settings_.by_shop.empty()) && decode_webhook_secret(settings_.secret).empty())
+      throw OptionError("--webhook-secret must be a whsec_… secret when --record-webhook is set");
+    common::log::register_secret(settings_.secret);
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<WebhooksProvider>(wiring.http, settings_, wiring.gone);
+  }
+
+ private:
+  WebhookSettings settings_;
+  std::vector<std::string> receivers_, receivers_for_, secrets_for_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> webhooks_spec(SharedOptions&) { return std::make_unique<WebhooksSpec>(); }
 
 }  // namespace rescind::clients

@@ -47,7 +47,7 @@ class BackOfficeWebhooks {
 
   // Delivers the event to every receiver not gone; ok only when all of them accepted it (a
   // receiver answering 410 is disabled, and does not fail the job).
-  asio::awaitable<clients::Outcome> record(const jobs::Job& job, jobs::Situation situation, bool refunded);
+  asio::awaitable<Outcome> record(const jobs::Job& job, jobs::Situation situation, bool refunded);
 
   // Whether a job of this shop has anywhere to be recorded.
   bool configured_for(const std::string& shop) const {

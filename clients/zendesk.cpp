@@ -1,12 +1,16 @@
 #include "clients/zendesk.hpp"
 
+#include "clients/provider.hpp"
+#include "common/log.hpp"
+#include "common/sandbox_credentials.hpp"
+#include "jobs/messages.hpp"
+
 #include "clients/encoding.hpp"
 #include "clients/provider_call.hpp"
 #include "common/json_text.hpp"
 
 namespace rescind::clients {
 
-using clients::Outcome;
 using common::append_json_string;
 
 ZendeskTickets::ZendeskTickets(HttpClient& http, ZendeskSettings settings)
@@ -67,5 +71,60 @@ Outcome ZendeskTickets::interpret(const Exchange& exchange) {
   }
   return outcome;
 }
+
+// The component: Zendesk opens the support ticket (a return to arrange, a dispute to answer).
+namespace {
+
+class ZendeskProvider final : public Provider {
+ public:
+  ZendeskProvider(HttpClient& http, const ZendeskSettings& settings) : tickets_(http, settings) {}
+  std::string_view name() const override { return "zendesk"; }
+  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await tickets_.open(job, jobs::support_ticket(job, step.plan.situation), "rescind:" + job.id,
+                                     step.idempotency_key);
+  }
+
+ private:
+  ZendeskTickets tickets_;
+};
+
+class ZendeskSpec final : public ProviderSpec {
+ public:
+  std::string_view name() const override { return "zendesk"; }
+  std::vector<jobs::Role> roles() const override { return {jobs::Role::ticket}; }
+  std::string_view group() const override { return "Zendesk (ticket)"; }
+  void add_options(OptionSet& options) override {
+    options.setting("--zendesk-url", url_, "https://SUBDOMAIN.zendesk.com", "RESCIND_ZENDESK_URL");
+    options.setting("--zendesk-email", settings_.email, "Agent email for API-token auth", "ZENDESK_EMAIL");
+    options.secret("--zendesk-api-token", settings_.api_token, "API token", "ZENDESK_API_TOKEN");
+  }
+  std::vector<std::string> real_credentials() const override {
+    if (settings_.api_token.empty()) return {};
+    return {"ZENDESK_API_TOKEN"};
+  }
+  void finish(const Setup& setup) override {
+    if (!setup.sandbox.empty()) {
+      url_ = setup.sandbox;
+      settings_.email = sandbox_credentials::zendesk_email;
+      settings_.api_token = sandbox_credentials::zendesk_api_token;
+    }
+    common::log::register_secret(settings_.api_token);
+    if (!url_.empty())
+      settings_.base = option_url(url_, "--zendesk-url", setup);
+    else
+      settings_.api_token.clear();  // no URL: not configured, whatever the token says
+  }
+  std::unique_ptr<Provider> make(const Wiring& wiring) const override {
+    return std::make_unique<ZendeskProvider>(wiring.http, settings_);
+  }
+
+ private:
+  ZendeskSettings settings_;
+  std::string url_;
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderSpec> zendesk_spec(SharedOptions&) { return std::make_unique<ZendeskSpec>(); }
 
 }  // namespace rescind::clients

@@ -23,10 +23,10 @@ class ZendeskTickets {
  public:
   ZendeskTickets(HttpClient& http, ZendeskSettings settings);
 
-  asio::awaitable<clients::Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket,
-                                         std::string_view external_id, std::string_view idempotency_key);
+  asio::awaitable<Outcome> open(const jobs::Job& job, const jobs::TicketMessage& ticket, std::string_view external_id,
+                                std::string_view idempotency_key);
 
-  static clients::Outcome interpret(const Exchange& exchange);
+  static Outcome interpret(const Exchange& exchange);
   bool configured() const { return !settings_.api_token.empty(); }
 
  private:

@@ -5,9 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "clients/encoding.hpp"
+#include "clients/http_client.hpp"
 #include "common/duration.hpp"
-#include "common/sandbox_credentials.hpp"
 #include "common/secret_options.hpp"
 #include "redis/tls.hpp"
 
@@ -26,70 +25,8 @@ std::string default_consumer() {
   return std::string(host) + "-" + std::to_string(getpid());
 }
 
-// Thrown only while parsing, turned into "message + exit 2" below.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-// A provider URL; plain http:// only to loopback (the sandbox, a local proxy) unless
-// --allow-insecure-http says otherwise: API keys and customer data would travel in clear.
-clients::Url url_or_throw(const std::string& text, const char* flag, bool allow_insecure_http) {
-  std::string error;
-  auto url = clients::parse_url(text, error);
-  if (!url) throw UsageError(std::string(flag) + ": " + error);
-  if (!url->origin.tls && !allow_insecure_http && !clients::is_loopback(url->origin)) {
-    throw UsageError(
-        std::string(flag) + ": http://" + url->origin.host +
-        " is not a loopback address; use https://, or pass --allow-insecure-http if it must be plain HTTP");
-  }
-  return *url;
-}
-
-// How a usage error names a receiver: its scheme and host, never the path that may hold its token.
-std::string host_of(const clients::Url& url) { return (url.origin.tls ? "https://" : "http://") + url.origin.host; }
-
-// The credentials --sandbox would replace. Given with it, one of them is a mistake either
-// way: a production worker about to "succeed" against the fake (and record its refunds as
-// done for the idempotency window), or a real secret about to be sent to the sandbox.
-void refuse_real_credentials_with_sandbox(const ProviderConfig& p, const std::string& slack_url) {
-  std::pair<const char*, bool> given[] = {
-      {"STRIPE_API_KEY", !p.stripe.api_key.empty()},
-      {"SENDGRID_API_KEY", !p.sendgrid.api_key.empty()},
-      {"TWILIO_ACCOUNT_SID", !p.twilio.account_sid.empty()},
-      {"TWILIO_AUTH_TOKEN", !p.twilio.auth_token.empty()},
-      {"SLACK_WEBHOOK_URL", !slack_url.empty()},
-      {"PAYPAL_CLIENT_ID", !p.paypal.client_id.empty()},
-      {"PAYPAL_SECRET", !p.paypal.secret.empty()},
-      {"SQUARE_ACCESS_TOKEN", !p.square.access_token.empty()},
-      {"SHOPIFY_ACCESS_TOKEN", !p.shopify.default_token.empty()},
-      {"SHOPIFY_TOKENS", !p.shopify.tokens.empty()},
-      {"MAILGUN_API_KEY", !p.mailgun.api_key.empty()},
-      {"ZENDESK_API_TOKEN", !p.zendesk.api_token.empty()},
-  };
-  std::string named;
-  for (const auto& [what, set] : given) {
-    if (set) named += (named.empty() ? "" : ", ") + std::string(what);
-  }
-  // A shop's own key is sent to the sandbox as given (that is how per-shop routing is
-  // tested); a live Stripe key is never a test's.
-  for (const auto& [shop, key] : p.stripe.api_key_by_shop) {
-    if (key.starts_with("sk_live_") || key.starts_with("rk_live_"))
-      named += (named.empty() ? "" : ", ") + ("a live key for " + shop);
-  }
-  if (!named.empty()) {
-    throw UsageError(
-        "--sandbox sends every call to a fake with test credentials, but real credentials are configured too (" +
-        named + "). Remove --sandbox (RESCIND_SANDBOX) for real providers, or the credentials for a sandbox run.");
-  }
-}
-
-void require(const std::string& value, const char* what) {
-  if (value.empty()) {
-    throw UsageError(std::string(what) +
-                     " is not set. Set it (flag or environment variable), or pass --sandbox URL to "
-                     "send every call to a rescind-sandbox with its test credentials.");
-  }
-}
+// Thrown only while parsing, turned into "message + exit 2" below; providers throw the same.
+using UsageError = clients::OptionError;
 
 }  // namespace
 
@@ -115,14 +52,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   std::string retry_default, limit_scope = "fleet", max_limit_wait = "2s";
   std::vector<std::string> limit_specs;
   std::vector<std::string> retry_for;
-  std::string stripe_url = "https://api.stripe.com", sendgrid_url = "https://api.sendgrid.com",
-              twilio_url = "https://api.twilio.com", slack_url, paypal_url = "https://api-m.paypal.com",
-              square_url = "https://connect.squareup.com", mailgun_url = "https://api.mailgun.net", zendesk_url,
-              refund_window = "30d", pending_check = "5m", twilio_queue_full_wait = "1m";
-  std::vector<std::string> shopify_tokens, record_webhooks, record_webhooks_for, stripe_keys_for, email_provider_for,
-      paypal_for, square_for, webhook_secrets_for;
-  auto& p = config.providers;
-  p.sendgrid.from_name = "Rescind";
+  std::string refund_window = "30d", pending_check = "5m";
   common::SecretOptions secrets(app);
 
   auto* queue = "Queue";
@@ -289,132 +219,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       ->capture_default_str()
       ->group(quotas);
 
-  auto* stripe = "Stripe (refund)";
-  app.add_option("--stripe-url", stripe_url, "Stripe API base URL")
-      ->envname("RESCIND_STRIPE_URL")
-      ->capture_default_str()
-      ->group(stripe);
-  secrets.add("--stripe-api-key", p.stripe.api_key, "Secret key sk_live_… / sk_test_…", "STRIPE_API_KEY", stripe);
-  secrets.add("--stripe-api-key-for", stripe_keys_for, "A shop's own Stripe account, repeatable: DOMAIN=sk_live_…",
-              "STRIPE_API_KEYS_BY_SHOP", stripe);
-  app.add_option("--stripe-version", p.stripe.api_version, "Stripe-Version header (default: the account's)")
-      ->envname("RESCIND_STRIPE_VERSION")
-      ->group(stripe);
-
-  auto* sendgrid = "SendGrid (email)";
-  app.add_option("--sendgrid-url", sendgrid_url, "SendGrid API base URL")
-      ->envname("RESCIND_SENDGRID_URL")
-      ->capture_default_str()
-      ->group(sendgrid);
-  secrets.add("--sendgrid-api-key", p.sendgrid.api_key, "API key SG.…", "SENDGRID_API_KEY", sendgrid);
-  app.add_option("--email-from", p.sendgrid.from_email, "Sender address of customer emails")
-      ->envname("RESCIND_EMAIL_FROM")
-      ->group(sendgrid);
-  app.add_option("--email-from-name", p.sendgrid.from_name, "Sender name of customer emails")
-      ->envname("RESCIND_EMAIL_FROM_NAME")
-      ->capture_default_str()
-      ->group(sendgrid);
-
-  auto* twilio = "Twilio (sms)";
-  app.add_option("--twilio-url", twilio_url, "Twilio API base URL")
-      ->envname("RESCIND_TWILIO_URL")
-      ->capture_default_str()
-      ->group(twilio);
-  app.add_option("--twilio-account-sid", p.twilio.account_sid, "Account SID AC…")
-      ->envname("TWILIO_ACCOUNT_SID")
-      ->group(twilio);
-  secrets.add("--twilio-auth-token", p.twilio.auth_token, "Auth token", "TWILIO_AUTH_TOKEN", twilio);
-  app.add_option("--twilio-from", p.twilio.from, "Sender: +E.164 number or messaging service MG…")
-      ->envname("TWILIO_FROM")
-      ->group(twilio);
-  app.add_option("--twilio-queue-full-wait", twilio_queue_full_wait,
-                 "After Twilio's 21611 (the sender's queue holds 10 h of messages), SMS from that sender wait this "
-                 "long, fleet-wide, without using an attempt")
-      ->envname("RESCIND_TWILIO_QUEUE_FULL_WAIT")
-      ->capture_default_str()
-      ->group(twilio);
-
-  auto* slack = "Slack (staff)";
-  secrets.add("--slack-webhook-url", slack_url, "Incoming webhook URL (it is the secret)", "SLACK_WEBHOOK_URL", slack);
-
-  auto* paypal = "PayPal (refund when payment.provider is paypal)";
-  app.add_option("--paypal-url", paypal_url, "PayPal API base URL")
-      ->envname("RESCIND_PAYPAL_URL")
-      ->capture_default_str()
-      ->group(paypal);
-  app.add_option("--paypal-client-id", p.paypal.client_id, "REST app client id")
-      ->envname("PAYPAL_CLIENT_ID")
-      ->group(paypal);
-  secrets.add("--paypal-secret", p.paypal.secret, "REST app secret", "PAYPAL_SECRET", paypal);
-  secrets.add("--paypal-credentials-for", paypal_for, "A shop's own REST app, repeatable: DOMAIN=CLIENT_ID:SECRET",
-              "PAYPAL_CREDENTIALS_BY_SHOP", paypal);
-
-  auto* square = "Square (refund when payment.provider is square)";
-  app.add_option("--square-url", square_url, "Square API base URL")
-      ->envname("RESCIND_SQUARE_URL")
-      ->capture_default_str()
-      ->group(square);
-  secrets.add("--square-access-token", p.square.access_token, "Access token", "SQUARE_ACCESS_TOKEN", square);
-  secrets.add("--square-token-for", square_for, "A shop's own seller account, repeatable: DOMAIN=TOKEN",
-              "SQUARE_TOKENS_BY_SHOP", square);
-  app.add_option("--square-version", p.square.version, "Square-Version header")
-      ->envname("RESCIND_SQUARE_VERSION")
-      ->capture_default_str()
-      ->group(square);
-
-  auto* shopify = "Shopify (cancel and restock; refund when Shopify holds the payment)";
-  secrets.add("--shopify-token", shopify_tokens, "Per shop, repeatable: DOMAIN=shpat_…", "SHOPIFY_TOKENS", shopify);
-  secrets.add("--shopify-default-token", p.shopify.default_token, "Token for *.myshopify.com shops without their own",
-              "SHOPIFY_ACCESS_TOKEN", shopify);
-  app.add_option("--shopify-api-version", p.shopify.api_version,
-                 "Admin API version (2025-07 on: refundMethod; 2026-10 on: jobResult; Shopify serves each for about 12 "
-                 "months, then falls forward)")
-      ->envname("RESCIND_SHOPIFY_API_VERSION")
-      ->capture_default_str()
-      ->group(shopify);
-
-  auto* email = "Email provider";
-  app.add_option("--email-provider", p.email_provider, "sendgrid or mailgun")
-      ->envname("RESCIND_EMAIL_PROVIDER")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sendgrid", "mailgun"}))
-      ->group(email);
-  app.add_option("--email-provider-for", email_provider_for, "A shop's own email provider, repeatable: DOMAIN=mailgun")
-      ->envname("RESCIND_EMAIL_PROVIDER_BY_SHOP")
-      ->delimiter(';')
-      ->group(email);
-  app.add_option("--mailgun-url", mailgun_url, "Mailgun API base URL (EU: https://api.eu.mailgun.net)")
-      ->envname("RESCIND_MAILGUN_URL")
-      ->capture_default_str()
-      ->group(email);
-  secrets.add("--mailgun-api-key", p.mailgun.api_key, "Mailgun API key", "MAILGUN_API_KEY", email);
-  app.add_option("--mailgun-domain", p.mailgun.domain, "Mailgun sending domain")
-      ->envname("MAILGUN_DOMAIN")
-      ->group(email);
-
-  auto* zendesk = "Zendesk (ticket)";
-  app.add_option("--zendesk-url", zendesk_url, "https://SUBDOMAIN.zendesk.com")
-      ->envname("RESCIND_ZENDESK_URL")
-      ->group(zendesk);
-  app.add_option("--zendesk-email", p.zendesk.email, "Agent email for API-token auth")
-      ->envname("ZENDESK_EMAIL")
-      ->group(zendesk);
-  secrets.add("--zendesk-api-token", p.zendesk.api_token, "API token", "ZENDESK_API_TOKEN", zendesk);
-
-  auto* record = "Back-office records (signed webhooks)";
-  secrets.add("--record-webhook", record_webhooks,
-              "Receiver URL, repeatable: every finished refund/cancellation is posted there", "RESCIND_RECORD_WEBHOOKS",
-              record);
-  secrets.add("--record-webhook-for", record_webhooks_for,
-              "A shop's own receiver, repeatable: DOMAIN=URL (in addition to --record-webhook)",
-              "RESCIND_RECORD_WEBHOOKS_BY_SHOP", record);
-  secrets.add("--webhook-secret", p.webhooks.secret,
-              "Signing secret whsec_… (Standard Webhooks) of every receiver without its own", "RESCIND_WEBHOOK_SECRET",
-              record);
-  secrets.add("--webhook-secret-for", webhook_secrets_for,
-              "A receiver's own signing secret, repeatable: URL=whsec_… (the URL as given to --record-webhook or "
-              "--record-webhook-for)",
-              "RESCIND_WEBHOOK_SECRETS_BY_RECEIVER", record);
+  // Each provider's own options, in its group (clients/providers.cpp lists the providers).
+  config.providers.add_options(app, secrets);
 
   auto* policy = "Policy";
   app.add_option("--refund-window", refund_window, "refund.requested: orders older than this are outside the policy")
@@ -456,8 +262,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
                                 {window, &config.queue.idempotency_window, "--idempotency-window"},
                                 {pending_check, &config.queue.pending_refund_check, "--pending-refund-check"},
                                 {connect_timeout, &config.http.connect_timeout, "--http-connect-timeout"},
-                                {request_timeout, &config.http.request_timeout, "--http-timeout"},
-                                {twilio_queue_full_wait, &p.twilio.queue_full_wait, "--twilio-queue-full-wait"}};
+                                {request_timeout, &config.http.request_timeout, "--http-timeout"}};
     if (dlq_retention == "forever") dlq_retention = "0s";
     if (prune_after == "never") prune_after = "0s";
     DurationFlag optional_durations[] = {{dlq_retention, &config.queue.dlq_retention, "--dlq-retention"},
@@ -487,8 +292,6 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
       throw UsageError("--housekeeping-interval must be at least 100ms");
     if (config.queue.visibility_timeout < std::chrono::milliseconds(300))
       throw UsageError("--visibility-timeout must be at least 300ms");
-    if (p.twilio.queue_full_wait < std::chrono::milliseconds(100))
-      throw UsageError("--twilio-queue-full-wait must be at least 100ms");
     config.limits.scope = limit_scope == "local" ? ratelimit::Scope::local : ratelimit::Scope::fleet;
     for (const auto& spec : limit_specs) {
       if (!ratelimit::parse_limit(spec, config.limits, error)) throw UsageError("--limit " + error);
@@ -515,153 +318,8 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
         throw UsageError("--ca-file: cannot load '" + config.http.ca_file + "': " + *why);
       }
     }
-    auto url = [&](const std::string& text, const char* flag) { return url_or_throw(text, flag, allow_insecure_http); };
-
-    // DOMAIN=VALUE lists: one shop's own settings. A malformed item is named by its domain
-    // at most: the value is a key, a token or a webhook URL.
-    auto per_shop = [](const std::string& item, const char* flag) {
-      auto eq = item.find('=');
-      if (eq == std::string::npos) {
-        throw UsageError(std::string(flag) +
-                         ": an item is not DOMAIN=VALUE (the item is not shown: it may be a secret)");
-      }
-      if (eq == 0) throw UsageError(std::string(flag) + ": an item has no DOMAIN before '='");
-      if (eq + 1 == item.size())
-        throw UsageError(std::string(flag) + " " + item.substr(0, eq) + ": the value after '=' is empty");
-      return std::pair{item.substr(0, eq), item.substr(eq + 1)};
-    };
-    // Before --sandbox: it refuses to start beside real per-shop credentials.
-    for (const auto& item : stripe_keys_for) {
-      auto [shop, key] = per_shop(item, "--stripe-api-key-for");
-      p.stripe.api_key_by_shop[shop] = key;
-      common::log::register_secret(key);
-    }
-    for (const auto& item : shopify_tokens) {
-      auto [shop, token] = per_shop(item, "--shopify-token");
-      p.shopify.tokens[shop] = token;
-      common::log::register_secret(token);
-    }
-    if (!sandbox.empty()) {
-      namespace creds = sandbox_credentials;
-      url(sandbox, "--sandbox");
-      refuse_real_credentials_with_sandbox(p, slack_url);
-      config.sandbox = sandbox;
-      stripe_url = sendgrid_url = twilio_url = sandbox;
-      slack_url = sandbox + std::string(creds::slack_webhook_path);
-      p.stripe.api_key = creds::stripe_api_key;
-      p.sendgrid.api_key = creds::sendgrid_api_key;
-      p.sendgrid.from_email = creds::sendgrid_from;  // the one sender the sandbox has verified
-      p.twilio.account_sid = creds::twilio_account_sid;
-      p.twilio.auth_token = creds::twilio_auth_token;
-      p.twilio.from = creds::twilio_from;
-      paypal_url = square_url = mailgun_url = zendesk_url = sandbox;
-      p.paypal.client_id = creds::paypal_client_id;
-      p.paypal.secret = creds::paypal_secret;
-      p.square.access_token = creds::square_access_token;
-      p.shopify.url_template = sandbox + "/shops/{shop}";
-      p.shopify.default_token = creds::shopify_access_token;
-      p.shopify.any_shop = true;
-      p.mailgun.api_key = creds::mailgun_api_key;
-      p.mailgun.domain = creds::mailgun_domain;
-      p.zendesk.email = creds::zendesk_email;
-      p.zendesk.api_token = creds::zendesk_api_token;
-      if (p.webhooks.secret.empty()) p.webhooks.secret = creds::webhook_secret;
-    }
-    // A receiver's URL often carries its token, in the path as Slack's do.
-    auto receiver = [&](const std::string& text, const char* flag) {
-      auto parsed = url(text, flag);
-      common::log::register_secret(text);
-      common::log::register_secret(parsed.path);
-      return parsed;
-    };
-    for (const auto& item : record_webhooks) p.webhooks.receivers.push_back(receiver(item, "--record-webhook"));
-    for (const auto& item : record_webhooks_for) {
-      auto [shop, address] = per_shop(item, "--record-webhook-for");
-      p.webhooks.by_shop[shop].push_back(receiver(address, "--record-webhook-for"));
-    }
-    // URL=whsec_…: the secret starts at the last "=whsec_" (a URL's query may hold '=').
-    for (const auto& item : webhook_secrets_for) {
-      auto at = item.rfind("=whsec_");
-      if (at == std::string::npos || at == 0) {
-        throw UsageError("--webhook-secret-for: an item is not URL=whsec_… (the item is not shown: it is a secret)");
-      }
-      common::log::register_secret(item.substr(0, at));
-      auto parsed = url(item.substr(0, at), "--webhook-secret-for");
-      auto secret = item.substr(at + 1);
-      common::log::register_secret(secret);
-      // Standard Webhooks: "at least 24 bytes (192 bits, 512 maximum)" of random key.
-      auto key = clients::decode_webhook_secret(secret);
-      if (key.size() < 24 || key.size() > 64) {
-        throw UsageError("--webhook-secret-for " + host_of(parsed) +
-                         ": the secret must be whsec_ and base64 of 24 to 64 random bytes");
-      }
-      auto id = clients::receiver_id(parsed);
-      bool known = false;
-      for (const auto& r : p.webhooks.receivers) known = known || clients::receiver_id(r) == id;
-      for (const auto& [shop, list] : p.webhooks.by_shop) {
-        for (const auto& r : list) known = known || clients::receiver_id(r) == id;
-      }
-      if (!known)
-        throw UsageError("--webhook-secret-for " + host_of(parsed) +
-                         ": the URL is none of the --record-webhook(-for) receivers");
-      p.webhooks.secret_by_receiver[id] = secret;
-    }
-    for (const auto& item : paypal_for) {
-      auto [shop, pair] = per_shop(item, "--paypal-credentials-for");
-      auto colon = pair.find(':');
-      if (colon == std::string::npos)
-        throw UsageError("--paypal-credentials-for " + shop + ": the value is CLIENT_ID:SECRET");
-      p.paypal.by_shop[shop] = {pair.substr(0, colon), pair.substr(colon + 1)};
-      common::log::register_secret(pair.substr(colon + 1));
-    }
-    for (const auto& item : square_for) {
-      auto [shop, token] = per_shop(item, "--square-token-for");
-      p.square.access_token_by_shop[shop] = token;
-      common::log::register_secret(token);
-    }
-    for (const auto& item : email_provider_for) {
-      auto [shop, provider] = per_shop(item, "--email-provider-for");
-      if (provider != "sendgrid" && provider != "mailgun")
-        throw UsageError("--email-provider-for " + shop + ": sendgrid or mailgun, not '" + provider + "'");
-      p.email_provider_by_shop[shop] = provider;
-    }
-    if ((!p.webhooks.receivers.empty() || !p.webhooks.by_shop.empty()) &&
-        clients::decode_webhook_secret(p.webhooks.secret).empty()) {
-      throw UsageError("--webhook-secret must be a whsec_… secret when --record-webhook is set");
-    }
-    if (p.mailgun.from.empty())
-      p.mailgun.from = clients::mailbox(
-          p.sendgrid.from_name, p.sendgrid.from_email.empty() ? "orders@" + p.mailgun.domain : p.sendgrid.from_email);
-    require(p.stripe.api_key, "STRIPE_API_KEY (--stripe-api-key)");
-    if (p.email_provider == "sendgrid") {
-      require(p.sendgrid.api_key, "SENDGRID_API_KEY (--sendgrid-api-key)");
-      require(p.sendgrid.from_email, "RESCIND_EMAIL_FROM (--email-from)");
-    } else {
-      require(p.mailgun.api_key, "MAILGUN_API_KEY (--mailgun-api-key)");
-      require(p.mailgun.domain, "MAILGUN_DOMAIN (--mailgun-domain)");
-    }
-    require(p.twilio.account_sid, "TWILIO_ACCOUNT_SID (--twilio-account-sid)");
-    require(p.twilio.auth_token, "TWILIO_AUTH_TOKEN (--twilio-auth-token)");
-    require(p.twilio.from, "TWILIO_FROM (--twilio-from)");
-    require(slack_url, "SLACK_WEBHOOK_URL (--slack-webhook-url)");
-    p.stripe.base = url(stripe_url, "--stripe-url");
-    p.sendgrid.base = url(sendgrid_url, "--sendgrid-url");
-    p.twilio.base = url(twilio_url, "--twilio-url");
-    p.slack.webhook = url(slack_url, "--slack-webhook-url");
-    p.paypal.base = url(paypal_url, "--paypal-url");
-    p.square.base = url(square_url, "--square-url");
-    p.mailgun.base = url(mailgun_url, "--mailgun-url");
-    if (!zendesk_url.empty())
-      p.zendesk.base = url(zendesk_url, "--zendesk-url");
-    else
-      p.zendesk.api_token.clear();  // no URL: not configured, whatever the token says
-
-    for (const auto* secret : {&p.stripe.api_key, &p.sendgrid.api_key, &p.twilio.auth_token, &slack_url,
-                               &endpoint->password, &p.paypal.secret, &p.square.access_token, &p.shopify.default_token,
-                               &p.mailgun.api_key, &p.zendesk.api_token, &p.webhooks.secret}) {
-      common::log::register_secret(*secret);
-    }
-    common::log::register_secret(p.slack.webhook.path);
+    config.providers.finish(sandbox, allow_insecure_http);
+    config.sandbox = sandbox;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   } catch (const UsageError& e) {

@@ -8,17 +8,8 @@
 #include <variant>
 #include <vector>
 
-#include "clients/http_client.hpp"
-#include "clients/mailgun.hpp"
-#include "clients/paypal.hpp"
-#include "clients/sendgrid.hpp"
-#include "clients/shopify.hpp"
-#include "clients/slack.hpp"
-#include "clients/square.hpp"
-#include "clients/stripe.hpp"
-#include "clients/twilio.hpp"
-#include "clients/webhooks.hpp"
-#include "clients/zendesk.hpp"
+#include "clients/http_options.hpp"
+#include "clients/providers.hpp"
 #include "common/log.hpp"
 #include "jobs/job.hpp"
 #include "ratelimit/limits.hpp"
@@ -67,24 +58,9 @@ struct QueueConfig {
   std::string job_lease_key(std::string_view job_id) const { return prefix + ":run:" + std::string(job_id); }
 };
 
-struct ProviderConfig {
-  clients::StripeSettings stripe;
-  clients::PayPalSettings paypal;
-  clients::SquareSettings square;
-  clients::ShopifySettings shopify;
-  std::string email_provider = "sendgrid";                    // or mailgun
-  std::map<std::string, std::string> email_provider_by_shop;  // shop domain → sendgrid | mailgun
-  clients::SendGridSettings sendgrid;
-  clients::MailgunSettings mailgun;
-  clients::TwilioSettings twilio;
-  clients::SlackSettings slack;
-  clients::ZendeskSettings zendesk;
-  clients::WebhookSettings webhooks;
-};
-
 struct Config {
   QueueConfig queue;
-  ProviderConfig providers;
+  clients::ProviderOptions providers;  // each provider's own settings, and which performs a role
   ratelimit::Limits limits;
   clients::HttpOptions http;
   std::string metrics_listen = "127.0.0.1:9464";    // empty: no metrics endpoint

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "clients/http_client.hpp"
+#include "clients/providers.hpp"
 #include "common/duration.hpp"
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
@@ -23,7 +24,6 @@
 #include "worker/job_runner.hpp"
 #include "worker/pending_refunds.hpp"
 #include "worker/queue_sampler.hpp"
-#include "worker/steps.hpp"
 
 namespace rescind::worker {
 
@@ -71,14 +71,14 @@ int Engine::run() {
   redis::Connection reader(ex, config_.queue.redis, config_.queue.block + std::chrono::seconds(10));
   clients::HttpClient http(ex, config_.http);
   RedisGoneReceivers gone_receivers(commands, config_.queue.prefix, metrics);
-  Steps steps(http, config_.providers, ex, &gone_receivers);
+  clients::Providers providers(config_.providers, clients::Wiring{http, ex, &gone_receivers});
   retry::QueueKeys keys{config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
                         config_.queue.group, config_.queue.consumer};
   retry::JobQueue job_queue(keys);
   retry::Acknowledger acknowledger(keys, commands, ex);
   ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.prefix);
-  PendingRefunds pending_refunds(config_.queue, commands, steps, metrics);
-  JobRunner runner(config_.queue, job_queue, acknowledger, commands, steps, limiter, metrics, pending_refunds);
+  PendingRefunds pending_refunds(config_.queue, commands, providers, metrics);
+  JobRunner runner(config_.queue, job_queue, acknowledger, commands, providers, limiter, metrics, pending_refunds);
   Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
   QueueSampler sampler(config_.queue, commands, metrics, config_.sample_interval);
 

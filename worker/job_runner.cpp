@@ -141,13 +141,13 @@ asio::awaitable<retry::Finished> JobRunner::until_answered(
 }
 
 JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
-                     redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics,
-                     const PendingRefunds& pending_refunds)
+                     redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
+                     metrics::Metrics& metrics, const PendingRefunds& pending_refunds)
     : queue_(queue),
       job_queue_(job_queue),
       acknowledger_(acknowledger),
       redis_(redis),
-      steps_(steps),
+      providers_(providers),
       limiter_(limiter),
       metrics_(metrics),
       pending_refunds_(pending_refunds),
@@ -171,7 +171,7 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, {}, 0, {}, false, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  jobs::PlanContext context{queue_.refund_window, steps_.records(job)};
+  jobs::PlanContext context{queue_.refund_window, providers_.serves(jobs::Role::record, job)};
   attempt.plan = jobs::plan_for(job, context);
   attempt.state_key = queue_.job_state_key(job.id);
   attempt.lease_key = queue_.job_lease_key(job.id);
@@ -215,7 +215,7 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   auto role = attempt.plan.steps[index].role;
   Failure failure{"permanent",
                   std::string(jobs::to_string(role)),
-                  std::string(steps_.provider_for(role, job)),
+                  std::string(providers_.provider_for(role, job)),
                   outcome.code,
                   outcome.message,
                   outcome.status};
@@ -327,7 +327,8 @@ asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, lo
   auto parsed = payload ? parser_.parse(*payload) : jobs::ParseResult{jobs::InvalidJob{"job", "no 'job' field"}};
   if (auto* job = std::get_if<jobs::Job>(&parsed)) {
     kind = jobs::to_string(job->kind);
-    auto plan = jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, steps_.records(*job)});
+    auto plan =
+        jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job)});
     lease_key = queue_.job_lease_key(job->id);
     auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.job_state_key(job->id),
                                            queue_.visibility_timeout);
@@ -454,11 +455,11 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
 
 asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded) {
   auto role = attempt.plan.steps[index].role;
-  auto provider = steps_.provider_for(role, attempt.job);
-  auto label = Steps::provider_label(provider);
+  auto provider = providers_.provider_for(role, attempt.job);
+  auto label = providers_.label(provider);
   // A provider without a client gets no quota account: a job's invented name must not
   // create limiter state (perform() refuses the step at once).
-  auto account = label == "other" ? std::string_view() : steps_.account_for(role, attempt.job);
+  auto account = label == "other" ? std::string_view() : providers_.account_for(role, attempt.job);
   ratelimit::Admission admission;
   if (label != "other") admission = co_await limiter_.acquire(provider, account);
   if (!admission.admitted) {
@@ -488,7 +489,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
       generation = std::get<unsigned>(key);
     }
   }
-  if (!settled) outcome = co_await steps_.perform(role, attempt.job, attempt.plan, refunded, generation);
+  if (!settled) outcome = co_await providers_.perform(role, attempt.job, attempt.plan, refunded, generation);
   slot.reset();
   if (outcome.was_not_sent()) co_return outcome;  // no call made: nothing to count or audit
   metrics_.provider_request(label, jobs::to_string(role), status_label(outcome), seconds_since(started));
@@ -563,8 +564,8 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
   // (Stripe for 24 h, PayPal for 45 days). A new key is safe only once the provider says no
   // refund exists for this job under any key: anything else ends the step here.
   const auto& job = attempt.job;
-  auto provider = Steps::provider_label(job.payment.provider);
-  auto found = co_await steps_.find_refund(job);
+  auto provider = providers_.label(job.payment.provider);
+  auto found = co_await providers_.find_refund(job);
   using Kind = clients::RefundState::Kind;
   if (found.kind == Kind::succeeded || found.kind == Kind::pending) {
     metrics_.refund_reconciled(provider, "found");

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "clients/providers.hpp"
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
 #include "ratelimit/limiter.hpp"
@@ -17,15 +18,14 @@
 #include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/pending_refunds.hpp"
-#include "worker/steps.hpp"
 
 namespace rescind::worker {
 
 class JobRunner {
  public:
   JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
-            redis::Connection& redis, Steps& steps, ratelimit::Limiter& limiter, metrics::Metrics& metrics,
-            const PendingRefunds& pending_refunds);
+            redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
+            metrics::Metrics& metrics, const PendingRefunds& pending_refunds);
 
   boost::asio::awaitable<void> run(redis::StreamEntry entry);
 
@@ -70,7 +70,7 @@ class JobRunner {
   const retry::JobQueue& job_queue_;
   retry::Acknowledger& acknowledger_;
   redis::Connection& redis_;
-  Steps& steps_;
+  clients::Providers& providers_;
   ratelimit::Limiter& limiter_;
   metrics::Metrics& metrics_;
   const PendingRefunds& pending_refunds_;

@@ -89,9 +89,9 @@ RefundKeyState RefundKeyState::parse(std::string_view state) {
   return key;
 }
 
-PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redis, Steps& steps,
+PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redis, clients::Providers& providers,
                                metrics::Metrics& metrics)
-    : queue_(queue), redis_(redis), steps_(steps), metrics_(metrics) {}
+    : queue_(queue), redis_(redis), providers_(providers), metrics_(metrics) {}
 
 void PendingRefunds::track(redis::Request& record, const Refund& refund,
                            std::chrono::system_clock::time_point now) const {
@@ -152,9 +152,9 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     log::error("pending refund record unreadable; dropped from the pending set", {{"job_id", job_id}, {"key", key}});
     co_return;
   }
-  auto provider = Steps::provider_label(job->payment.provider);
+  auto provider = providers_.label(job->payment.provider);
   auto checks = to_unsigned(field(hash.replies[0], "checks") ? *field(hash.replies[0], "checks") : "0");
-  auto state = co_await steps_.refund_status(*job, *reference);
+  auto state = co_await providers_.refund_status(*job, *reference);
 
   if (state.kind == RefundState::Kind::succeeded) {
     std::vector<std::string_view> keys{set, key, state_key}, args{job_id};

@@ -12,18 +12,19 @@
 #include <string>
 #include <string_view>
 
+#include "clients/providers.hpp"
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
 #include "redis/request.hpp"
 #include "worker/config.hpp"
-#include "worker/steps.hpp"
 
 namespace rescind::worker {
 
 class PendingRefunds {
  public:
-  PendingRefunds(const QueueConfig& queue, redis::Connection& redis, Steps& steps, metrics::Metrics& metrics);
+  PendingRefunds(const QueueConfig& queue, redis::Connection& redis, clients::Providers& providers,
+                 metrics::Metrics& metrics);
 
   struct Refund {
     const std::string& job_id;
@@ -44,7 +45,7 @@ class PendingRefunds {
 
   const QueueConfig& queue_;
   redis::Connection& redis_;
-  Steps& steps_;
+  clients::Providers& providers_;
   metrics::Metrics& metrics_;
   jobs::JobParser parser_;
   bool stopping_ = false;
