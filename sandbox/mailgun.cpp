@@ -180,6 +180,6 @@ class Mailgun final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_mailgun() { return std::make_unique<Mailgun>(); }
+std::unique_ptr<Provider> make_mailgun(const ProviderOptions&) { return std::make_unique<Mailgun>(); }
 
 }  // namespace rescind::sandbox

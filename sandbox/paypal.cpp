@@ -619,8 +619,8 @@ class PayPal final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_paypal(std::chrono::seconds token_ttl, std::optional<long long> claimed_expires_in) {
-  return std::make_unique<PayPal>(token_ttl, claimed_expires_in);
+std::unique_ptr<Provider> make_paypal(const ProviderOptions& options) {
+  return std::make_unique<PayPal>(options.paypal_token_ttl, options.paypal_claimed_expires_in);
 }
 
 }  // namespace rescind::sandbox

@@ -1,20 +1,30 @@
-// The list of fake providers: a new provider is one line here.
+// The list of fake providers, in routing order: a new provider is its own file (a Provider
+// and make_NAME()) and one line here.
 #include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
 
+#define RESCIND_SANDBOX_PROVIDERS(X) \
+  X(stripe)                          \
+  X(sendgrid)                        \
+  X(twilio)                          \
+  X(slack)                           \
+  X(paypal)                          \
+  X(square)                          \
+  X(shopify)                         \
+  X(mailgun)                         \
+  X(zendesk)                         \
+  X(webhooks)
+
+#define RESCIND_DECLARE_FAKE(name) std::unique_ptr<Provider> make_##name(const ProviderOptions& options);
+RESCIND_SANDBOX_PROVIDERS(RESCIND_DECLARE_FAKE)
+#undef RESCIND_DECLARE_FAKE
+
 std::vector<std::unique_ptr<Provider>> make_providers(const ProviderOptions& options) {
   std::vector<std::unique_ptr<Provider>> providers;
-  providers.push_back(make_stripe());
-  providers.push_back(make_sendgrid());
-  providers.push_back(make_twilio());
-  providers.push_back(make_slack());
-  providers.push_back(make_paypal(options.paypal_token_ttl, options.paypal_claimed_expires_in));
-  providers.push_back(make_square());
-  providers.push_back(make_shopify());
-  providers.push_back(make_mailgun());
-  providers.push_back(make_zendesk());
-  providers.push_back(make_webhooks());
+#define RESCIND_MAKE_FAKE(name) providers.push_back(make_##name(options));
+  RESCIND_SANDBOX_PROVIDERS(RESCIND_MAKE_FAKE)
+#undef RESCIND_MAKE_FAKE
   return providers;
 }
 

@@ -1,4 +1,4 @@
-// The fake providers this sandbox serves, in routing order.
+// The fake providers this sandbox serves, in routing order (the list is providers.cpp).
 #pragma once
 #include <chrono>
 #include <memory>
@@ -17,17 +17,7 @@ struct ProviderOptions {
   std::optional<long long> paypal_claimed_expires_in;
 };
 
-std::unique_ptr<Provider> make_stripe();
-std::unique_ptr<Provider> make_sendgrid();
-std::unique_ptr<Provider> make_twilio();
-std::unique_ptr<Provider> make_slack();
-std::unique_ptr<Provider> make_paypal(std::chrono::seconds token_ttl, std::optional<long long> claimed_expires_in = {});
-std::unique_ptr<Provider> make_square();
-std::unique_ptr<Provider> make_shopify();
-std::unique_ptr<Provider> make_mailgun();
-std::unique_ptr<Provider> make_zendesk();
-std::unique_ptr<Provider> make_webhooks();
-
+// Each provider's own file defines make_NAME(const ProviderOptions&); providers.cpp lists them.
 std::vector<std::unique_ptr<Provider>> make_providers(const ProviderOptions& options = {});
 
 }  // namespace rescind::sandbox

@@ -301,6 +301,6 @@ class SendGrid final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_sendgrid() { return std::make_unique<SendGrid>(); }
+std::unique_ptr<Provider> make_sendgrid(const ProviderOptions&) { return std::make_unique<SendGrid>(); }
 
 }  // namespace rescind::sandbox

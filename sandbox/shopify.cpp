@@ -1331,6 +1331,6 @@ class Shopify final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_shopify() { return std::make_unique<Shopify>(); }
+std::unique_ptr<Provider> make_shopify(const ProviderOptions&) { return std::make_unique<Shopify>(); }
 
 }  // namespace rescind::sandbox

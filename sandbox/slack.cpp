@@ -106,6 +106,6 @@ class Slack final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_slack() { return std::make_unique<Slack>(); }
+std::unique_ptr<Provider> make_slack(const ProviderOptions&) { return std::make_unique<Slack>(); }
 
 }  // namespace rescind::sandbox

@@ -417,6 +417,6 @@ class Square final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_square() { return std::make_unique<Square>(); }
+std::unique_ptr<Provider> make_square(const ProviderOptions&) { return std::make_unique<Square>(); }
 
 }  // namespace rescind::sandbox

@@ -492,6 +492,6 @@ class Stripe final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_stripe() { return std::make_unique<Stripe>(); }
+std::unique_ptr<Provider> make_stripe(const ProviderOptions&) { return std::make_unique<Stripe>(); }
 
 }  // namespace rescind::sandbox

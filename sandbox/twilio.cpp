@@ -228,6 +228,6 @@ class Twilio final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_twilio() { return std::make_unique<Twilio>(); }
+std::unique_ptr<Provider> make_twilio(const ProviderOptions&) { return std::make_unique<Twilio>(); }
 
 }  // namespace rescind::sandbox

@@ -170,6 +170,6 @@ class Webhooks final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_webhooks() { return std::make_unique<Webhooks>(); }
+std::unique_ptr<Provider> make_webhooks(const ProviderOptions&) { return std::make_unique<Webhooks>(); }
 
 }  // namespace rescind::sandbox

@@ -271,6 +271,6 @@ class Zendesk final : public Provider {
 
 }  // namespace
 
-std::unique_ptr<Provider> make_zendesk() { return std::make_unique<Zendesk>(); }
+std::unique_ptr<Provider> make_zendesk(const ProviderOptions&) { return std::make_unique<Zendesk>(); }
 
 }  // namespace rescind::sandbox

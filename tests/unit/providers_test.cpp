@@ -120,9 +120,11 @@ TEST(ProviderOptionsCheck, SandboxRefusesRealCredentialsNamingOnlyTheirVariables
 TEST(ProviderOptionsCheck, TheDefaultEmailProvidersCredentialsAreRequiredAndTheOtherIsOptional) {
   // Without --sandbox and without credentials: Stripe is always required.
   EXPECT_THROW(parsed({}, ""), OptionError);
-  std::vector<std::string> real = {"--stripe-api-key",    "sk_test_x", "--twilio-account-sid", "AC1",
-                                   "--twilio-auth-token", "t",         "--twilio-from",        "+15005550006",
-                                   "--slack-webhook-url", "https://hooks.slack.com/services/T/B/x"};
+  std::vector<std::string> real = {"--stripe-api-key",     "sk_test_x",
+                                   "--twilio-account-sid", "AC1",
+                                   "--twilio-auth-token",  "t",
+                                   "--twilio-from",        "+15005550006",
+                                   "--slack-webhook-url",  "https://hooks.slack.com/services/T/B/x"};
   auto without_email = real;
   EXPECT_THROW(parsed(without_email, ""), OptionError);  // SendGrid is the default: its key is needed
   auto sendgrid = real;
