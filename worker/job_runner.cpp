@@ -79,7 +79,7 @@ struct JobRunner::Attempt {
   std::uint32_t done = 0;       // bit per plan step
   std::string refund_key;       // the refund step's state while not done: "key:<g>", "refused:<g>" (RefundKeyState)
   bool refund_pending = false;  // the refund is done but the provider reports it pending
-  std::vector<std::pair<std::size_t, Outcome>> failures;  // step index and what it ended as
+  std::vector<StepFailure> failures;
 };
 
 namespace {
@@ -194,24 +194,12 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
                          {"seconds", seconds_since(started)}});
 }
 
-// Permanent beats retryable beats rate-limited: a job goes to the DLQ if any step can never
-// succeed; it uses an attempt if any step failed; it only waits its turn if every failed
-// step was merely rate-limited.
+// The deciding failure (step_schedule.hpp) sends the job to the retry set or the DLQ.
 asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  const std::pair<std::size_t, Outcome>* worst = &attempt.failures.front();
-  std::optional<std::chrono::milliseconds> wait_at_least;
-  auto rank = [](Outcome::Kind kind) {
-    return kind == Outcome::Kind::permanent ? 3 : kind == Outcome::Kind::retryable ? 2 : 1;
-  };
-  for (const auto& failure : attempt.failures) {
-    if (rank(failure.second.kind) > rank(worst->second.kind)) worst = &failure;
-    if (failure.second.retry_after && (!wait_at_least || *failure.second.retry_after > *wait_at_least)) {
-      wait_at_least = failure.second.retry_after;
-    }
-  }
-  const auto& [index, outcome] = *worst;
+  auto wait_at_least = longest_wait(attempt.failures);
+  const auto& [index, outcome] = deciding_failure(attempt.failures);
   auto role = attempt.plan.steps[index].role;
   Failure failure{"permanent",
                   std::string(jobs::to_string(role)),
@@ -372,20 +360,20 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   auto begun = co_await job_queue_.begin(redis_, attempt.entry.id, attempt.lease_key, attempt.state_key,
                                          queue_.visibility_timeout);
   if (begun.state == retry::Begun::State::failed) {
-    attempt.failures.emplace_back(0, Outcome::transport_failure("reading step states: " + begun.error));
+    attempt.failures.push_back({0, Outcome::transport_failure("reading step states: " + begun.error)});
     co_return false;
   }
   if (begun.state == retry::Begun::State::busy) {
     // Back through the retry set, no attempt used: once the other entry has finished, this
     // one finds its steps done and has no effect. Soon, but not in a tight loop.
     auto wait = std::clamp(begun.busy_for, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
-    attempt.failures.emplace_back(0, Outcome{Outcome::Kind::rate_limited,
-                                             0,
-                                             "running_elsewhere",
-                                             "another entry of this job id is running",
-                                             {},
-                                             wait,
-                                             {}});
+    attempt.failures.push_back({0, Outcome{Outcome::Kind::rate_limited,
+                                           0,
+                                           "running_elsewhere",
+                                           "another entry of this job id is running",
+                                           {},
+                                           wait,
+                                           {}}});
     co_return false;
   }
   leases_[attempt.entry.id] = attempt.lease_key;
@@ -401,56 +389,31 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   // Each step starts once the steps it waits for are done; a failed step's dependants never start.
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
-  std::vector<std::pair<std::size_t, Outcome>> finished;
-  std::uint32_t started = attempt.done, failed = 0;
-  std::size_t running = 0;
-  // The money is back once the refund step is done — or the cancel, when the platform refunds.
-  std::uint32_t refund_bits = 0;
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    bool refunds =
-        steps[i].role == jobs::Role::refund || (steps[i].role == jobs::Role::cancel && attempt.plan.refund_by_platform);
-    if (refunds) refund_bits |= 1u << i;
-  }
-
+  std::vector<StepFailure> finished;
+  StepSchedule schedule(attempt.plan, attempt.done);
   for (;;) {
-    for (std::size_t i = 0; i < steps.size() && !winding_down_; ++i) {
-      std::uint32_t bit = 1u << i;
-      if ((started & bit) || (steps[i].after & failed) || (steps[i].after & ~attempt.done)) continue;
-      started |= bit;
-      ++running;
-      auto refunded = refund_bits == 0 || (attempt.done & refund_bits) != refund_bits ? jobs::RefundProgress::none
-                      : attempt.refund_pending                                        ? jobs::RefundProgress::pending
-                                                                                      : jobs::RefundProgress::refunded;
+    auto refunded = schedule.refund_progress(attempt.refund_pending);
+    for (auto i : winding_down_ ? std::vector<std::size_t>() : schedule.start_next()) {
       asio::co_spawn(executor, run_step(attempt, i, refunded), [&, i](std::exception_ptr error, Outcome outcome) {
         if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
-        finished.emplace_back(i, std::move(outcome));
+        finished.push_back({i, std::move(outcome)});
         wake.cancel();
       });
     }
-    if (running == 0) break;
+    if (!schedule.running()) break;
     if (finished.empty()) co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
     for (auto& [index, outcome] : finished) {
-      --running;
-      if (outcome.ok()) {
-        attempt.done |= 1u << index;
-      } else {
-        failed |= 1u << index;
-        attempt.failures.emplace_back(index, std::move(outcome));
-      }
+      schedule.finished(index, outcome.ok());
+      if (!outcome.ok()) attempt.failures.push_back({index, std::move(outcome)});
     }
+    attempt.done = schedule.done();
     finished.clear();
   }
-  bool all_done = attempt.done == (1u << steps.size()) - 1;
-  if (!all_done && attempt.failures.empty()) {
+  if (!schedule.complete() && attempt.failures.empty()) {
     // Stopped before its next step started: nothing failed, the job goes back as it is.
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-      if (!(attempt.done & (1u << i))) {
-        attempt.failures.emplace_back(i, Outcome::not_sent());
-        break;
-      }
-    }
+    attempt.failures.push_back({*schedule.first_open(), Outcome::not_sent()});
   }
-  co_return all_done;
+  co_return schedule.complete();
 }
 
 asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded) {

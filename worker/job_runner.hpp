@@ -18,6 +18,7 @@
 #include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/pending_refunds.hpp"
+#include "worker/step_schedule.hpp"
 
 namespace rescind::worker {
 
