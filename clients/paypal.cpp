@@ -142,15 +142,11 @@ asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string
                       {},
                       {}};
   }
-  std::string body = R"({"amount":{"value":)";
-  common::append_json_string(body, *value);
-  body += R"(,"currency_code":)";
-  common::append_json_string(body, job.order.currency);
-  body += R"(},"invoice_id":)";
-  common::append_json_string(body, invoice_id(job));
-  body += R"(,"note_to_payer":)";
-  common::append_json_string(body, "Refund for order " + (job.order.name.empty() ? job.order.id : job.order.name));
-  body += '}';
+  common::JsonWriter json;
+  json.begin_object().key("amount").begin_object().field("value", *value).field("currency_code", job.order.currency);
+  json.end_object().field("invoice_id", invoice_id(job));
+  json.field("note_to_payer", "Refund for order " + (job.order.name.empty() ? job.order.id : job.order.name));
+  auto body = json.end_object().take();
   auto path = "/v2/payments/captures/" + path_segment(job.payment.reference) + "/refund";
   Outcome failure;
   auto exchange = co_await send(

@@ -13,8 +13,6 @@
 
 namespace rescind::clients {
 
-using common::append_json_string;
-
 namespace {
 
 // SendGrid gives a 403 two documented meanings: "From address doesn't match Verified Sender
@@ -45,25 +43,18 @@ std::optional<std::chrono::milliseconds> until_reset(std::string_view value,
 }  // namespace
 
 asio::awaitable<Outcome> SendGridEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
-  std::string body = R"({"personalizations":[{"to":[{"email":)";
-  append_json_string(body, job.customer.email);
-  if (!job.customer.name.empty()) {
-    body += R"(,"name":)";
-    append_json_string(body, job.customer.name);
-  }
-  body += R"(}]}],"from":{"email":)";
-  append_json_string(body, settings_.from_email);
-  if (!settings_.from_name.empty()) {
-    body += R"(,"name":)";
-    append_json_string(body, settings_.from_name);
-  }
-  body += R"(},"subject":)";
-  append_json_string(body, message.subject);
-  body += R"(,"content":[{"type":"text/plain","value":)";
-  append_json_string(body, message.text);
-  body += R"(}],"custom_args":{"rescind_job_id":)";
-  append_json_string(body, job.id);
-  body += "}}";
+  common::JsonWriter json;
+  json.begin_object().key("personalizations").begin_array().begin_object().key("to").begin_array().begin_object();
+  json.field("email", job.customer.email);
+  if (!job.customer.name.empty()) json.field("name", job.customer.name);
+  json.end_object().end_array().end_object().end_array();
+  json.key("from").begin_object().field("email", settings_.from_email);
+  if (!settings_.from_name.empty()) json.field("name", settings_.from_name);
+  json.end_object().field("subject", message.subject);
+  json.key("content").begin_array().begin_object().field("type", "text/plain").field("value", message.text);
+  json.end_object().end_array();
+  json.key("custom_args").begin_object().field("rescind_job_id", job.id).end_object();
+  auto body = json.end_object().take();
 
   auto request = make_post(settings_.base, "/v3/mail/send", job.id, "application/json");
   request.set(http::field::authorization, "Bearer " + settings_.api_key);

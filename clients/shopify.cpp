@@ -18,7 +18,14 @@
 
 namespace rescind::clients {
 
-using common::append_json_string;
+namespace {
+// {"query":…,"variables":{"id":…}}: a query of one object by its id.
+std::string graphql_body(std::string_view query, std::string_view id) {
+  common::JsonWriter json;
+  json.begin_object().field("query", query).key("variables").begin_object().field("id", id).end_object();
+  return json.end_object().take();
+}
+}  // namespace
 
 namespace {
 
@@ -158,25 +165,16 @@ std::string ShopifyOrders::cancel_reason(const jobs::Job& job) {
 
 std::string ShopifyOrders::cancel_body(const jobs::Job& job, const jobs::Plan& plan,
                                        const std::string& order_gid) const {
-  std::string body = R"({"query":)";
-  append_json_string(body, cancel_mutation(settings_.api_version));
-  body += R"(,"variables":{"orderId":)";
-  append_json_string(body, order_gid);
-  body += R"(,"reason":)";
-  append_json_string(body, cancel_reason(job));
-  const char* refund = plan.refund_by_platform ? "true" : "false";
+  common::JsonWriter json;
+  json.begin_object().field("query", cancel_mutation(settings_.api_version)).key("variables").begin_object();
+  json.field("orderId", order_gid).field("reason", cancel_reason(job));
   if (settings_.api_version >= refund_method_since) {
-    body += R"(,"refundMethod":{"originalPaymentMethodsRefund":)";
-    body += refund;
-    body += '}';
+    json.key("refundMethod").begin_object().field("originalPaymentMethodsRefund", plan.refund_by_platform).end_object();
   } else {
-    body += R"(,"refund":)";
-    body += refund;
+    json.field("refund", plan.refund_by_platform);
   }
-  body += R"(,"restock":true,"notifyCustomer":false,"staffNote":)";
-  append_json_string(body, "Canceled by Rescind, event " + job.id);
-  body += "}}";
-  return body;
+  json.field("restock", true).field("notifyCustomer", false).field("staffNote", "Canceled by Rescind, event " + job.id);
+  return json.end_object().end_object().take();
 }
 
 asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs::Plan& plan) {
@@ -237,11 +235,7 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const job
   auto executor = co_await asio::this_coro::executor;
   auto pause = std::chrono::milliseconds(100);
   for (int poll = 0; poll < 8; ++poll) {
-    std::string body = R"({"query":)";
-    append_json_string(body, job_query);
-    body += R"(,"variables":{"id":)";
-    append_json_string(body, job_gid);
-    body += "}}";
+    auto body = graphql_body(job_query, job_gid);
     Outcome polled;
     bool done = interpret_job(co_await post(shop, job, std::move(body)), polled);
     // Throttled: ask again after the pause; any other failure ends this attempt (a retry
@@ -270,11 +264,7 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const job
 
 asio::awaitable<OrderState> ShopifyOrders::order_state(const Shop& shop, const jobs::Job& job,
                                                        const std::string& order_gid, bool with_refunds) {
-  std::string body = R"({"query":)";
-  append_json_string(body, with_refunds ? order_refunds_query : order_query);
-  body += R"(,"variables":{"id":)";
-  append_json_string(body, order_gid);
-  body += "}}";
+  auto body = graphql_body(with_refunds ? order_refunds_query : order_query, order_gid);
   co_return interpret_order(co_await post(shop, job, std::move(body)),
                             with_refunds ? std::string_view(job.order.currency) : std::string_view());
 }

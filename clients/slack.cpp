@@ -33,12 +33,9 @@ std::string slack_escape(std::string_view text) {
 }
 
 asio::awaitable<Outcome> SlackStaffAlert::send(const jobs::Job& job, std::string_view text) {
-  std::string body = R"({"text":)";
   // The alert is plain text made of job fields: nothing in it may become a mention or a link.
-  common::append_json_string(body, slack_escape(text));
-  body += '}';
   auto request = make_post(settings_.webhook, "", job.id, "application/json");
-  request.body() = std::move(body);
+  request.body() = common::JsonWriter().begin_object().field("text", slack_escape(text)).end_object().take();
   co_return interpret(co_await http_.send(settings_.webhook.origin, std::move(request)));
 }
 

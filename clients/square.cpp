@@ -52,15 +52,12 @@ asio::awaitable<Outcome> SquareRefunds::refund(const jobs::Job& job, std::string
         {},
         {}};
   }
-  std::string body = R"({"idempotency_key":)";
-  common::append_json_string(body, idempotency_key(idempotency_source));
-  body += R"(,"payment_id":)";
-  common::append_json_string(body, job.payment.reference);
-  body += R"(,"amount_money":{"amount":)" + std::to_string(job.refund.amount_minor) + R"(,"currency":)";
-  common::append_json_string(body, job.order.currency);
-  body += R"(},"reason":)";
-  common::append_json_string(body, reason_for(job));
-  body += '}';
+  common::JsonWriter json;
+  json.begin_object().field("idempotency_key", idempotency_key(idempotency_source));
+  json.field("payment_id", job.payment.reference);
+  json.key("amount_money").begin_object().field("amount", job.refund.amount_minor);
+  json.field("currency", job.order.currency).end_object();
+  auto body = json.field("reason", reason_for(job)).end_object().take();
   auto request = make_post(settings_.base, "/v2/refunds", job.id, "application/json");
   request.set(http::field::authorization, "Bearer " + token);
   request.set("Square-Version", settings_.version);

@@ -17,8 +17,6 @@
 
 namespace rescind::clients {
 
-using common::append_json_string;
-
 namespace {
 std::string sha256_hex(std::string_view data, std::size_t digits) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -92,30 +90,16 @@ asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::
   if (auto own = settings_.by_shop.find(job.shop.domain); own != settings_.by_shop.end()) {
     for (const auto& url : own->second) add(url);
   }
-  std::string body = R"({"type":"rescind.)";
-  body += jobs::to_string(situation);
   // The spec's payload: type, timestamp (when the event occurred, not when it was sent: the
   // same on every retry, so the signed body is too) and data.
-  body += R"(","timestamp":)";
-  append_json_string(body, job.occurred_at);
-  body += R"(,"data":{"job_id":)";
-  append_json_string(body, job.id);
-  body += R"(,"kind":)";
-  append_json_string(body, jobs::to_string(job.kind));
-  body += R"(,"shop":)";
-  append_json_string(body, job.shop.domain);
-  body += R"(,"order_id":)";
-  append_json_string(body, job.order.id);
-  body += R"(,"order_name":)";
-  append_json_string(body, job.order.name);
-  body += R"(,"currency":)";
-  append_json_string(body, job.order.currency);
-  body += R"(,"refunded_minor":)" + std::to_string(refunded ? job.refund.amount_minor : 0);
-  body += R"(,"payment_provider":)";
-  append_json_string(body, job.payment.provider);
-  body += R"(,"occurred_at":)";
-  append_json_string(body, job.occurred_at);
-  body += "}}";
+  common::JsonWriter json;
+  json.begin_object().field("type", "rescind." + std::string(jobs::to_string(situation)));
+  json.field("timestamp", job.occurred_at).key("data").begin_object();
+  json.field("job_id", job.id).field("kind", jobs::to_string(job.kind)).field("shop", job.shop.domain);
+  json.field("order_id", job.order.id).field("order_name", job.order.name).field("currency", job.order.currency);
+  json.field("refunded_minor", refunded ? job.refund.amount_minor : std::int64_t{0});
+  json.field("payment_provider", job.payment.provider).field("occurred_at", job.occurred_at);
+  auto body = json.end_object().end_object().take();
   auto timestamp = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 

@@ -11,8 +11,6 @@
 
 namespace rescind::clients {
 
-using common::append_json_string;
-
 ZendeskTickets::ZendeskTickets(HttpClient& http, ZendeskSettings settings)
     : http_(http),
       settings_(std::move(settings)),
@@ -23,21 +21,16 @@ asio::awaitable<Outcome> ZendeskTickets::open(const jobs::Job& job, const jobs::
   if (!configured())
     co_return Outcome{
         Outcome::Kind::permanent, 0, "not_configured", "Zendesk is not configured (ZENDESK_API_TOKEN)", {}, {}};
-  std::string body = R"({"ticket":{"subject":)";
-  append_json_string(body, ticket.subject);
-  body += R"(,"comment":{"body":)";
-  append_json_string(body, ticket.body);
-  body += R"(},"priority":)";
-  append_json_string(body, ticket.priority);
-  body += R"(,"requester":{"email":)";
-  append_json_string(body, job.customer.email.empty() ? settings_.email : job.customer.email);
-  body += R"(,"name":)";
-  append_json_string(body, job.customer.name.empty() ? job.customer.email : job.customer.name);
-  body += R"(},"external_id":)";
-  append_json_string(body, external_id);
-  body += R"(,"tags":["rescind",)";
-  append_json_string(body, ticket.tag);
-  body += "]}}";
+  common::JsonWriter json;
+  json.begin_object().key("ticket").begin_object().field("subject", ticket.subject);
+  json.key("comment").begin_object().field("body", ticket.body).end_object();
+  json.field("priority", ticket.priority);
+  json.key("requester").begin_object();
+  json.field("email", job.customer.email.empty() ? settings_.email : job.customer.email);
+  json.field("name", job.customer.name.empty() ? job.customer.email : job.customer.name);
+  json.end_object().field("external_id", external_id);
+  json.key("tags").begin_array().value("rescind").value(ticket.tag).end_array();
+  auto body = json.end_object().end_object().take();
   auto request = make_post(settings_.base, "/api/v2/tickets.json", job.id, "application/json");
   request.set(http::field::authorization, authorization_);
   // The same key on every attempt and for every holder of the job: Zendesk creates the ticket

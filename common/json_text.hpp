@@ -1,8 +1,10 @@
 // Writing JSON by hand where a document is small and its shape fixed (requests to
 // providers, log lines, the ledger): escaping is the only part that must be exact.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rescind::common {
 
@@ -10,5 +12,41 @@ namespace rescind::common {
 void append_json_string(std::string& out, std::string_view text);
 
 std::string json_string(std::string_view text);
+
+// The one JSON writer: commas, colons and nesting are its business, escaping is
+// append_json_string's. Keys and strings are escaped; raw() takes text that is JSON already.
+//   JsonWriter json;
+//   json.begin_object().field("subject", subject).key("to").begin_array().value(email).end_array().end_object();
+class JsonWriter {
+ public:
+  JsonWriter& begin_object() { return open('{'); }
+  JsonWriter& end_object() { return close('}'); }
+  JsonWriter& begin_array() { return open('['); }
+  JsonWriter& end_array() { return close(']'); }
+  JsonWriter& key(std::string_view name);
+  JsonWriter& value(std::string_view text);
+  JsonWriter& value(const char* text) { return value(std::string_view(text)); }
+  JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
+  JsonWriter& value(std::int64_t number);
+  JsonWriter& value(int number) { return value(static_cast<std::int64_t>(number)); }
+  JsonWriter& value(bool flag);
+  JsonWriter& null();
+  JsonWriter& raw(std::string_view json);
+  template <typename T>
+  JsonWriter& field(std::string_view name, const T& v) {
+    return key(name).value(v);
+  }
+
+  const std::string& text() const { return out_; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
+  void separate();  // a comma before every member but the first, none after a key
+  std::string out_;
+  std::vector<bool> first_ = {true};
+  bool after_key_ = false;
+};
 
 }  // namespace rescind::common

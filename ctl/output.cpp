@@ -73,39 +73,29 @@ void Fields::print(std::ostream& out, std::string_view indent) const {
   }
 }
 
-void JsonObject::key(std::string_view key) {
-  if (text_.size() > 1) text_ += ',';
-  common::append_json_string(text_, key);
-  text_ += ':';
-}
-
+// Strings through json_text(): what rescindctl prints may be any bytes a job carried.
 JsonObject& JsonObject::add(std::string_view key, std::string_view text) {
-  this->key(key);
-  text_ += json_text(text);
+  json_.key(key).raw(json_text(text));
   return *this;
 }
 
 JsonObject& JsonObject::add(std::string_view key, long long number) {
-  this->key(key);
-  text_ += std::to_string(number);
+  json_.field(key, static_cast<std::int64_t>(number));
   return *this;
 }
 
 JsonObject& JsonObject::add(std::string_view key, bool flag) {
-  this->key(key);
-  text_ += flag ? "true" : "false";
+  json_.field(key, flag);
   return *this;
 }
 
 JsonObject& JsonObject::add_null(std::string_view key) {
-  this->key(key);
-  text_ += "null";
+  json_.key(key).null();
   return *this;
 }
 
 JsonObject& JsonObject::add_raw(std::string_view key, std::string_view json) {
-  this->key(key);
-  text_ += json;
+  json_.key(key).raw(json);
   return *this;
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include "common/json_text.hpp"
 
 namespace rescind::ctl {
 
@@ -43,11 +44,15 @@ class JsonObject {
   JsonObject& add(std::string_view key, bool flag);
   JsonObject& add_null(std::string_view key);
   JsonObject& add_raw(std::string_view key, std::string_view json);  // already JSON
-  std::string str() const { return text_ + "}"; }
+  std::string str() const { return json_.text() + "}"; }
 
  private:
-  void key(std::string_view key);
-  std::string text_ = "{";
+  common::JsonWriter json_ = open();
+  static common::JsonWriter open() {
+    common::JsonWriter json;
+    json.begin_object();
+    return json;
+  }
 };
 
 // A JSON string for any bytes: valid UTF-8 is kept, every other byte becomes U+FFFD.

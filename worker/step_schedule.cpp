@@ -60,7 +60,8 @@ const StepFailure& deciding_failure(const std::vector<StepFailure>& failures) {
 std::optional<std::chrono::milliseconds> longest_wait(const std::vector<StepFailure>& failures) {
   std::optional<std::chrono::milliseconds> wait;
   for (const auto& failure : failures) {
-    if (failure.outcome.retry_after && (!wait || *failure.outcome.retry_after > *wait)) wait = failure.outcome.retry_after;
+    if (failure.outcome.retry_after && (!wait || *failure.outcome.retry_after > *wait))
+      wait = failure.outcome.retry_after;
   }
   return wait;
 }

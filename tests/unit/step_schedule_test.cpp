@@ -14,8 +14,8 @@ using Kind = clients::Outcome::Kind;
 jobs::Plan refund_plan(bool by_platform = false) {
   jobs::Plan plan;
   plan.refund_by_platform = by_platform;
-  plan.steps = {{Role::cancel, 0}, {Role::refund, 1u << 0}, {Role::email, 1u << 1}, {Role::sms, 1u << 1},
-                {Role::staff, 0}};
+  plan.steps = {
+      {Role::cancel, 0}, {Role::refund, 1u << 0}, {Role::email, 1u << 1}, {Role::sms, 1u << 1}, {Role::staff, 0}};
   return plan;
 }
 
