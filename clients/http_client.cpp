@@ -269,7 +269,7 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpOptions options, Cloc
 
 HttpClient::~HttpClient() = default;
 
-std::optional<std::string> HttpClient::check_ca_file(const std::string& path) {
+std::optional<std::string> check_ca_file(const std::string& path) {
   error_code ec;
   client_tls(path, ec);
   if (ec) return ec.message();

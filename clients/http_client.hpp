@@ -60,9 +60,6 @@ class HttpClient {
   // not record, and the job is handed back instead.
   void stop_sending();
 
-  // What a --ca-file is wrong with (unreadable, no certificate in it), or nullopt if it loads.
-  static std::optional<std::string> check_ca_file(const std::string& path);
-
   // Origins with a pool, and connections open in them. A pool is per origin and a Shopify
   // origin is per shop: a pool nobody has used for max_idle is closed and forgotten (looked
   // at, with every idle connection, at most once per max_idle, on the next send).

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace rescind::clients {
@@ -18,5 +19,8 @@ struct HttpOptions {
   // (often after 30-60 s) and a request racing that close fails.
   std::chrono::milliseconds max_idle{15000};
 };
+
+// What a --ca-file is wrong with (unreadable, no certificate in it), or nullopt if it loads.
+std::optional<std::string> check_ca_file(const std::string& path);
 
 }  // namespace rescind::clients

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "clients/gone_receivers.hpp"
 #include "clients/http_client.hpp"
 #include "clients/outcome.hpp"
 #include "jobs/job.hpp"
@@ -25,19 +26,6 @@ struct WebhookSettings {
   std::string secret;                               // whsec_<base64 key>: every receiver without its own
   // A receiver's own secret, by its receiver_id() ("signing keys should be unique per endpoint").
   std::map<std::string, std::string> secret_by_receiver;
-};
-
-// The receivers that answered 410 Gone, remembered where every worker sees them (the worker
-// keeps them in Redis). Clients know nothing of Redis, hence the interface.
-class GoneReceivers {
- public:
-  virtual ~GoneReceivers() = default;
-  // The ids of the receivers not to call; empty when they cannot be read (a gone receiver
-  // called once more answers 410 again, no harm done).
-  virtual boost::asio::awaitable<std::set<std::string>> load() = 0;
-  // `receiver` answered 410 to the record of `job_id`: never call it again (until on-call
-  // re-enables it). `host` names it in the log without its secret path.
-  virtual boost::asio::awaitable<void> add(std::string receiver, std::string host, std::string job_id) = 0;
 };
 
 class BackOfficeWebhooks {

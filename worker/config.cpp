@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "clients/http_client.hpp"
 #include "common/duration.hpp"
 #include "common/secret_options.hpp"
 #include "redis/tls.hpp"
@@ -314,7 +313,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     }
 
     if (!config.http.ca_file.empty()) {
-      if (auto why = clients::HttpClient::check_ca_file(config.http.ca_file)) {
+      if (auto why = clients::check_ca_file(config.http.ca_file)) {
         throw UsageError("--ca-file: cannot load '" + config.http.ca_file + "': " + *why);
       }
     }

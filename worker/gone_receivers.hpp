@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "clients/webhooks.hpp"
+#include "clients/gone_receivers.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
 
