@@ -19,6 +19,7 @@ namespace rescind::clients {
   X(square)                  \
   X(shopify)                 \
   X(mailgun)                 \
+  X(mandrill)                \
   X(zendesk)                 \
   X(webhooks)
 

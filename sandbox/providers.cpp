@@ -13,6 +13,7 @@ namespace rescind::sandbox {
   X(square)                          \
   X(shopify)                         \
   X(mailgun)                         \
+  X(mandrill)                        \
   X(zendesk)                         \
   X(webhooks)
 
