@@ -14,8 +14,6 @@
 
 namespace rescind::clients {
 
-using common::append_json_string;
-
 namespace {
 
 constexpr std::string_view send_path = "/api/1.3/messages/send";
@@ -64,9 +62,7 @@ Outcome unreadable(Outcome outcome, std::string message) {
   return outcome;
 }
 
-bool answer_lost(const Outcome& outcome) {
-  return outcome.code == "transport" || outcome.code == "unreadable_answer";
-}
+bool answer_lost(const Outcome& outcome) { return outcome.code == "transport" || outcome.code == "unreadable_answer"; }
 
 // Whether `body` is a JSON array without elements (a search that found nothing).
 bool empty_array(std::string_view body) {
@@ -83,7 +79,8 @@ bool empty_array(std::string_view body) {
 
 }  // namespace
 
-MandrillEmail::MandrillEmail(HttpClient& http, MandrillSettings settings) : http_(http), settings_(std::move(settings)) {}
+MandrillEmail::MandrillEmail(HttpClient& http, MandrillSettings settings)
+    : http_(http), settings_(std::move(settings)) {}
 
 asio::awaitable<Outcome> MandrillEmail::send(const jobs::Job& job, const jobs::EmailMessage& message) {
   if (settings_.api_key.empty())
@@ -98,28 +95,16 @@ asio::awaitable<Outcome> MandrillEmail::send(const jobs::Job& job, const jobs::E
     if (earlier) co_return *earlier;
   }
 
-  std::string body = R"({"key":)";
-  append_json_string(body, settings_.api_key);
-  body += R"(,"message":{"text":)";
-  append_json_string(body, message.text);
-  body += R"(,"subject":)";
-  append_json_string(body, message.subject);
-  body += R"(,"from_email":)";
-  append_json_string(body, settings_.from_email);
-  if (!settings_.from_name.empty()) {
-    body += R"(,"from_name":)";
-    append_json_string(body, settings_.from_name);
-  }
-  body += R"(,"to":[{"email":)";
-  append_json_string(body, job.customer.email);
-  if (!job.customer.name.empty()) {
-    body += R"(,"name":)";
-    append_json_string(body, job.customer.name);
-  }
-  body += R"(,"type":"to"}],"metadata":{"rescind_job_id":)";
-  append_json_string(body, job.id);
+  common::JsonWriter json;
+  json.begin_object().field("key", settings_.api_key).key("message").begin_object();
+  json.field("text", message.text).field("subject", message.subject).field("from_email", settings_.from_email);
+  if (!settings_.from_name.empty()) json.field("from_name", settings_.from_name);
+  json.key("to").begin_array().begin_object().field("email", job.customer.email);
+  if (!job.customer.name.empty()) json.field("name", job.customer.name);
+  json.field("type", "to").end_object().end_array();
+  json.key("metadata").begin_object().field("rescind_job_id", job.id).end_object().end_object();
   // async false: the answer says what became of the recipient, not only that it was queued.
-  body += R"(}},"async":false})";
+  auto body = json.field("async", false).end_object().take();
 
   auto request = make_post(settings_.base, send_path, job.id, "application/json");
   request.body() = std::move(body);
@@ -132,12 +117,14 @@ asio::awaitable<Outcome> MandrillEmail::send(const jobs::Job& job, const jobs::E
 }
 
 asio::awaitable<std::optional<Outcome>> MandrillEmail::find_earlier(const jobs::Job& job) {
-  std::string body = R"({"key":)";
-  append_json_string(body, settings_.api_key);
-  body += R"(,"query":)";
   // Quoted: a job id may hold ':' and '-', which the search syntax reads otherwise.
-  append_json_string(body, "u_rescind_job_id:\"" + job.id + "\"");
-  body += R"(,"limit":1})";
+  auto body = common::JsonWriter()
+                  .begin_object()
+                  .field("key", settings_.api_key)
+                  .field("query", "u_rescind_job_id:\"" + job.id + "\"")
+                  .field("limit", 1)
+                  .end_object()
+                  .take();
   auto request = make_post(settings_.base, search_path, job.id, "application/json");
   request.body() = std::move(body);
   auto found = interpret_search(co_await http_.send(settings_.base.origin, std::move(request)));

@@ -195,8 +195,12 @@ class Mandrill final : public Provider {
     std::string answer = "[";
     Effect effect = effect_of(call, name(), Action::email, {}, body.job_id);
     for (const auto& recipient : body.to) {
-      Sent sent{message_id(next_message_++), std::string(recipient.email), std::string(body.from_email),
-                std::string(body.subject),   effect.job_id,                  call.now};
+      Sent sent{message_id(next_message_++),
+                std::string(recipient.email),
+                std::string(body.from_email),
+                std::string(body.subject),
+                effect.job_id,
+                call.now};
       if (answer.size() > 1) answer += ',';
       answer += R"({"email":)";
       common::append_json_string(answer, sent.email);
