@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/mandrill_credentials.hpp"
 #include "common/sandbox_credentials.hpp"
 
 namespace {
@@ -55,6 +56,7 @@ std::vector<Needle> needles() {
       {"square_access_token", std::string(creds::square_access_token)},
       {"shopify_access_token", std::string(creds::shopify_access_token)},
       {"mailgun_api_key", std::string(creds::mailgun_api_key)},
+      {"mandrill_api_key", std::string(creds::mandrill_api_key)},
       {"zendesk_api_token", std::string(creds::zendesk_api_token)},
       {"webhook_secret", std::string(creds::webhook_secret)},
       {"webhook_key (decoded)", "rescind-sandbox-webhook-key"},
