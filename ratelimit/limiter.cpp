@@ -144,8 +144,8 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
          wait_limit = std::to_string(duration_cast<Micros>(max_wait).count());
     std::vector<std::string_view> keys{bucket, pause_key}, args{interval, tolerance, wait_limit};
     auto result = co_await gcra_script_.run(redis_, keys, args);
-    if (result.ok() && result.replies[0].is_array() && result.replies[0].elements.size() == 2) {
-      reservation = {result.replies[0].elements[0].integer == 1, Micros(result.replies[0].elements[1].integer)};
+    if (const auto* reply = result.first(); reply && reply->is_array() && reply->elements.size() == 2) {
+      reservation = {reply->elements[0].integer == 1, Micros(reply->elements[1].integer)};
     } else {
       // Redis unreachable: fall back to this worker's own bucket rather than stopping all
       // calls; the fleet may briefly exceed the quota, and a 429 then pauses it.
@@ -213,9 +213,8 @@ void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
         state.fleet_pause_reading = false;
         state.fleet_pause_read = now;  // a failed read counts too: Redis down must not stop every call
         // PTTL: milliseconds left; -2 no pause; -1 a key without expiry, which pause() never writes.
-        if (result.ok() && !result.replies.empty() && result.replies[0].type == redis::Reply::Type::integer &&
-            result.replies[0].integer > 0) {
-          auto until = now + std::min(milliseconds(result.replies[0].integer), milliseconds(std::chrono::hours(1)));
+        if (const auto* ttl = result.first(); ttl && ttl->type == redis::Reply::Type::integer && ttl->integer > 0) {
+          auto until = now + std::min(milliseconds(ttl->integer), milliseconds(std::chrono::hours(1)));
           if (until > state.paused_until) {
             state.paused_until = until;
             state.probe = Probe::due;

@@ -71,11 +71,12 @@ asio::awaitable<void> Acknowledger::flush() {
     std::vector<std::string_view> args{keys_.group, keys_.consumer, leased};
     for (auto i = from; i < to; ++i) args.push_back(batch[order[i]].entry_id);
     auto result = co_await script_.run(redis_, keys, args);
-    bool answered = result.ok() && result.replies[0].is_array() && result.replies[0].elements.size() == to - from;
+    const auto* answer = result.first();
+    bool answered = answer && answer->is_array() && answer->elements.size() == to - from;
     for (auto i = from; i < to; ++i) {
-      auto finished = !answered                                           ? Finished::failed
-                      : result.replies[0].elements[i - from].integer == 1 ? Finished::done
-                                                                          : Finished::stale;
+      auto finished = !answered                                 ? Finished::failed
+                      : answer->elements[i - from].integer == 1 ? Finished::done
+                                                                : Finished::stale;
       asio::post(executor_,
                  [done = std::move(batch[order[i]].done), finished]() mutable { std::move(done)(finished); });
     }

@@ -51,8 +51,8 @@ Housekeeping::Housekeeping(std::string jobs_key, std::string dlq_key, std::strin
 asio::awaitable<std::optional<long long>> Housekeeping::trim_jobs(redis::Connection& redis) const {
   std::vector<std::string_view> keys{jobs_key_}, args;
   auto result = co_await trim_.run(redis, keys, args);
-  if (!result.ok() || result.replies[0].is_error()) co_return std::nullopt;
-  co_return result.replies[0].integer;
+  if (!result.first()) co_return std::nullopt;
+  co_return result.first()->integer;
 }
 
 asio::awaitable<std::optional<long long>> Housekeeping::expire_dead_letters(redis::Connection& redis,
@@ -63,8 +63,8 @@ asio::awaitable<std::optional<long long>> Housekeeping::expire_dead_letters(redi
   redis::Request trim;
   trim.push("XTRIM", dlq_key_, "MINID", std::to_string(horizon.count()));
   auto result = co_await redis.exec(std::move(trim));
-  if (!result.ok() || result.replies[0].is_error()) co_return std::nullopt;
-  co_return result.replies[0].integer;
+  if (!result.first()) co_return std::nullopt;
+  co_return result.first()->integer;
 }
 
 asio::awaitable<std::vector<std::string>> Housekeeping::remove_idle_consumers(redis::Connection& redis,
@@ -74,8 +74,8 @@ asio::awaitable<std::vector<std::string>> Housekeeping::remove_idle_consumers(re
   redis::Request list;
   list.push("XINFO", "CONSUMERS", jobs_key_, group_);
   auto result = co_await redis.exec(std::move(list));
-  if (!result.ok() || !result.replies[0].is_array()) co_return removed;
-  for (const auto& consumer : result.replies[0].elements) {
+  if (!result.first() || !result.first()->is_array()) co_return removed;
+  for (const auto& consumer : result.first()->elements) {
     std::string name;
     long long pending = 0, idle_ms = 0;
     for (std::size_t i = 0; i + 1 < consumer.elements.size(); i += 2) {
@@ -90,7 +90,7 @@ asio::awaitable<std::vector<std::string>> Housekeeping::remove_idle_consumers(re
     if (name.empty() || name == self || pending > 0 || idle_ms < idle.count()) continue;
     std::vector<std::string_view> keys{jobs_key_}, args{group_, name};
     auto deleted = co_await remove_consumer_.run(redis, keys, args);
-    if (deleted.ok() && !deleted.replies[0].is_error() && deleted.replies[0].integer == 0) {
+    if (deleted.first() && deleted.first()->integer == 0) {
       removed.push_back(name);  // DELCONSUMER answers how many pending entries it dropped: none
     }
   }

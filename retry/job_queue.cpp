@@ -148,10 +148,6 @@ std::vector<std::pair<std::string, std::string>> step_states(redis::Reply& hash)
   }
   return states;
 }
-
-std::string error_of(const redis::Result& result, const redis::Reply* reply) {
-  return !result.ok() ? result.error.message() : reply && reply->is_error() ? reply->text : "unexpected reply";
-}
 }  // namespace
 
 asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::string& entry_id,
@@ -168,27 +164,25 @@ asio::awaitable<Begun> JobQueue::begin(redis::Connection& redis, const std::stri
   fast.push("SET", lease_key, entry_id, "NX", "PX", ttl);
   fast.push("HGETALL", state_key);
   auto quick = co_await redis.exec(std::move(fast));
-  if (!quick.ok() || quick.replies.size() != 2 || !quick.replies[1].is_array() || quick.replies[0].is_error()) {
-    begun.error =
-        error_of(quick, quick.ok() && !quick.replies.empty() && quick.replies[0].is_error() ? &quick.replies[0]
-                        : quick.ok() && quick.replies.size() == 2                           ? &quick.replies[1]
-                                                                                            : nullptr);
+  auto* states = quick.first() && quick.replies.size() == 2 ? &quick.replies[1] : nullptr;
+  if (!states || !states->is_array()) {
+    begun.error = !quick.first() ? quick.failure() : states && states->is_error() ? states->text : "unexpected reply";
     co_return begun;
   }
   if (!quick.replies[0].is_nil()) {
     begun.state = Begun::State::leased;
-    begun.steps = step_states(quick.replies[1]);
+    begun.steps = step_states(*states);
     co_return begun;
   }
 
   std::vector<std::string_view> keys{lease_key, state_key}, args{entry_id, ttl};
   auto result = co_await begin_.run(redis, keys, args);
-  if (!result.ok() || result.replies[0].is_error() || !result.replies[0].is_array() ||
-      result.replies[0].elements.size() != 2) {
-    begun.error = error_of(result, result.ok() ? &result.replies[0] : nullptr);
+  auto* answer = result.first();
+  if (!answer || !answer->is_array() || answer->elements.size() != 2) {
+    begun.error = answer ? "unexpected reply" : result.failure();
     co_return begun;
   }
-  auto& reply = result.replies[0].elements;
+  auto& reply = answer->elements;
   if (reply[0].integer == 0) {
     begun.state = Begun::State::busy;
     begun.busy_for = std::chrono::milliseconds(std::max(0LL, reply[1].integer));
@@ -204,8 +198,8 @@ asio::awaitable<Finished> JobQueue::finish(redis::Connection& redis, std::vector
   std::vector<std::string_view> keys{keys_.jobs, keys_.retry, keys_.dlq};
   if (!lease_key.empty()) keys.push_back(lease_key);
   auto result = co_await finish_.run(redis, keys, args);
-  if (!result.ok() || result.replies[0].is_error()) co_return Finished::failed;
-  co_return result.replies[0].integer == 1 ? Finished::done : Finished::stale;
+  if (!result.first()) co_return Finished::failed;
+  co_return result.first()->integer == 1 ? Finished::done : Finished::stale;
 }
 
 asio::awaitable<Finished> JobQueue::acknowledge(redis::Connection& redis, const std::string& entry_id,
@@ -243,8 +237,8 @@ asio::awaitable<std::optional<long long>> JobQueue::promote_due(redis::Connectio
   std::vector<std::string_view> keys{keys_.retry, keys_.jobs, keys_.dlq};
   std::vector<std::string_view> args{now_ms, count};
   auto result = co_await promote_.run(redis, keys, args);
-  if (!result.ok() || result.replies[0].is_error()) co_return std::nullopt;
-  co_return result.replies[0].integer;
+  if (!result.first()) co_return std::nullopt;
+  co_return result.first()->integer;
 }
 
 asio::awaitable<void> JobQueue::extend(redis::Connection& redis, const std::vector<Running>& running,
@@ -273,11 +267,11 @@ asio::awaitable<std::vector<std::pair<redis::StreamEntry, long long>>> JobQueue:
   redis::Request pending;
   pending.push("XPENDING", keys_.jobs, keys_.group, "IDLE", min_idle.count(), "-", "+", count);
   auto listed = co_await redis.exec(std::move(pending));
-  if (!listed.ok() || !listed.replies[0].is_array() || listed.replies[0].elements.empty()) co_return claimed;
+  if (!listed.first() || listed.first()->elements.empty()) co_return claimed;
 
   std::unordered_map<std::string, long long> deliveries;
   std::vector<std::string> ids;
-  for (const auto& item : listed.replies[0].elements) {
+  for (const auto& item : listed.first()->elements) {
     if (item.elements.size() < 4) continue;
     deliveries[item.elements[0].text] = item.elements[3].integer;
     ids.push_back(item.elements[0].text);
@@ -288,8 +282,9 @@ asio::awaitable<std::vector<std::pair<redis::StreamEntry, long long>>> JobQueue:
   redis::Request claim;
   claim.push_argv(argv);  // min-idle again: an entry its owner touched since is not taken
   auto result = co_await redis.exec(std::move(claim));
-  if (!result.ok() || result.replies[0].is_error()) co_return claimed;
-  for (auto& entry : redis::entries_from(std::move(result.replies[0]))) {
+  auto* reply = result.first();
+  if (!reply) co_return claimed;
+  for (auto& entry : redis::entries_from(std::move(*reply))) {
     auto count_before = deliveries[entry.id];
     claimed.emplace_back(std::move(entry), count_before + 1);
   }

@@ -56,9 +56,10 @@ asio::awaitable<void> Consumer::run() {
               "BLOCK", queue_.block.count(), "STREAMS", queue_.jobs_key(), ">");
     auto result = co_await reader_.exec(std::move(read));
     if (stopping_) break;
-    if (!result.ok() || result.replies[0].is_error()) {
-      auto error = result.ok() ? result.replies[0].text : result.error.message();
-      log::warn("reading the jobs stream failed; retrying", {{"error", error}, {"retry_in_ms", backoff.count()}});
+    auto* entries = result.first();
+    if (!entries) {
+      log::warn("reading the jobs stream failed; retrying",
+                {{"error", result.failure()}, {"retry_in_ms", backoff.count()}});
       if (result.ok() && result.replies[0].error_is("NOGROUP")) co_await join_group();
       asio::steady_timer pause(executor, backoff);
       co_await pause.async_wait(use_tuple);
@@ -66,7 +67,7 @@ asio::awaitable<void> Consumer::run() {
       continue;
     }
     backoff = std::chrono::milliseconds(100);
-    for (auto& entry : redis::entries_from_xreadgroup(std::move(result.replies[0]))) start_job(std::move(entry));
+    for (auto& entry : redis::entries_from_xreadgroup(std::move(*entries))) start_job(std::move(entry));
   }
 }
 

@@ -533,12 +533,11 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   record.push_argv(audit);
   auto written = co_await redis_.exec(std::move(record));
   if (!outcome.ok()) co_return outcome;
-  if (written.ok() && !written.replies[0].is_error()) co_return outcome;
+  if (written.first()) co_return outcome;
   // The provider did it; forgetting that would repeat the step on the next run (a second
   // email or SMS). Keep writing the state while Redis is away, rather than fail the step.
   if (co_await record_done(attempt, role, outcome)) co_return outcome;
-  co_return Outcome::transport_failure("recording step state: " +
-                                       (written.ok() ? written.replies[0].text : written.error.message()));
+  co_return Outcome::transport_failure("recording step state: " + written.failure());
 }
 
 // The step's state "done:<ref>"; for a refund the provider reports pending, also its pending
@@ -596,9 +595,8 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
   write.push("HSET", attempt.state_key, "refund", next.text());
   write.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
   auto written = co_await redis_.exec(std::move(write));
-  if (!written.ok() || written.replies[0].is_error()) {
-    co_return Outcome::transport_failure("recording the refund's new key: " +
-                                         (written.ok() ? written.replies[0].text : written.error.message()));
+  if (!written.first()) {
+    co_return Outcome::transport_failure("recording the refund's new key: " + written.failure());
   }
   metrics_.refund_reconciled(provider, found.kind == Kind::unknown ? "guarded" : "none");
   log::info("reconcile: no refund exists for the job; refunding under a new idempotency key",
@@ -616,7 +614,7 @@ asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, 
     redis::Request record;
     push_done(record, attempt, role, outcome);
     auto written = co_await redis_.exec(std::move(record));
-    if (written.ok() && !written.replies[0].is_error()) co_return true;
+    if (written.first()) co_return true;
   }
   metrics_.queue_write_failed("step_state");
   log::error("a step was done but Redis did not take its state; it may be repeated when the job runs again",

@@ -124,13 +124,13 @@ asio::awaitable<std::size_t> PendingRefunds::check_due() {
        limit = std::to_string(checks_per_round);
   std::vector<std::string_view> keys{set}, args{at, until, limit};  // named: g++ 12 and braced temporaries in co_await
   auto claimed = co_await claim_due.run(redis_, keys, args);
-  if (!claimed.ok() || claimed.replies.empty() || !claimed.replies[0].is_array())
-    co_return 0;  // Redis away: next round
-  for (const auto& id : claimed.replies[0].elements) {
+  const auto* due = claimed.first();
+  if (!due || !due->is_array()) co_return 0;  // Redis away: next round
+  for (const auto& id : due->elements) {
     if (stopping_) break;
     co_await check(id.text, now);
   }
-  co_return claimed.replies[0].elements.size();
+  co_return due->elements.size();
 }
 
 asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chrono::system_clock::time_point now) {
@@ -139,8 +139,9 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
   redis::Request read;
   read.push("HGETALL", key);
   auto hash = co_await redis_.exec(std::move(read));
-  if (!hash.ok() || hash.replies[0].is_error()) co_return;  // still claimed; due again after claim_for
-  const auto *payload = field(hash.replies[0], "job"), *reference = field(hash.replies[0], "ref");
+  const auto* fields = hash.first();
+  if (!fields) co_return;  // still claimed; due again after claim_for
+  const auto *payload = field(*fields, "job"), *reference = field(*fields, "ref");
   jobs::ParseResult parsed = jobs::InvalidJob{"job", "missing"};
   if (payload) parsed = parser_.parse(*payload);
   auto* job = std::get_if<jobs::Job>(&parsed);
@@ -153,13 +154,13 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     co_return;
   }
   auto provider = providers_.label(job->payment.provider);
-  auto checks = to_unsigned(field(hash.replies[0], "checks") ? *field(hash.replies[0], "checks") : "0");
+  auto checks = to_unsigned(field(*fields, "checks") ? *field(*fields, "checks") : "0");
   auto state = co_await providers_.refund_status(*job, *reference);
 
   if (state.kind == RefundState::Kind::succeeded) {
     std::vector<std::string_view> keys{set, key, state_key}, args{job_id};
     auto settled = co_await settle_succeeded.run(redis_, keys, args);
-    if (settled.ok() && !settled.replies.empty() && settled.replies[0].integer == 1) {
+    if (settled.first() && settled.first()->integer == 1) {
       metrics_.pending_refund(provider, "succeeded");
       log::info("pending refund succeeded",
                 {{"job_id", job_id}, {"provider", provider}, {"ref", *reference}, {"checks", checks + 1}});
@@ -167,7 +168,7 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     co_return;
   }
   if (state.kind == RefundState::Kind::failed) {
-    auto generation = to_unsigned(field(hash.replies[0], "generation") ? *field(hash.replies[0], "generation") : "0");
+    auto generation = to_unsigned(field(*fields, "generation") ? *field(*fields, "generation") : "0");
     auto refused = RefundKeyState{generation, true}.text();
     auto window = std::to_string(queue_.idempotency_window.count());
     auto error = log::redact("refund " + *reference + " was accepted as pending, then failed at " +
@@ -208,7 +209,7 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     auto dlq = queue_.dlq_key();
     std::vector<std::string_view> keys{set, key, state_key, dlq};
     auto settled = co_await settle_failed.run(redis_, keys, args);
-    if (settled.ok() && !settled.replies.empty() && settled.replies[0].integer == 1) {
+    if (settled.first() && settled.first()->integer == 1) {
       metrics_.pending_refund(provider, "failed");
       log::error("pending refund failed; job dead-lettered for on-call",
                  {{"job_id", job_id}, {"provider", provider}, {"ref", *reference}, {"detail", state.detail}});
