@@ -65,7 +65,7 @@ Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connectio
     : executor_(executor),
       limits_(std::move(limits)),
       redis_(redis),
-      prefix_(std::move(prefix)),
+      keys_{std::move(prefix)},
       clock_(std::move(clock)),
       gcra_script_(gcra_lua) {}
 
@@ -116,8 +116,8 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   auto deadline = clock_() + max_wait;
   std::string bucket, pause_key;
   if (limits_.scope == Scope::fleet) {
-    bucket = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name);
-    pause_key = bucket + ":pause";
+    bucket = keys_.rate_limit(provider, account_name);
+    pause_key = keys_.rate_pause(provider, account_name);
   }
 
   auto opening = co_await wait_for_opening(pause_key, *state, reads_fleet_pause, deadline);
@@ -267,7 +267,7 @@ void Limiter::pause(std::string_view provider, std::string_view account_name, mi
   if (until > state.paused_until) state.paused_until = until;
   state.probe = Probe::due;
   if (limits_.scope != Scope::fleet || for_how_long.count() <= 0) return;
-  auto key = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name) + ":pause";
+  auto key = keys_.rate_pause(provider, account_name);
   asio::co_spawn(
       executor_,
       [this, key, for_how_long]() -> asio::awaitable<void> {

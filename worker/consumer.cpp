@@ -24,13 +24,13 @@ Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, r
       commands_(commands),
       runner_(runner),
       metrics_(metrics),
-      housekeeping_(queue.jobs_key(), queue.dlq_key(), queue.group),
+      housekeeping_(queue.keys.jobs(), queue.keys.dlq(), queue.group),
       room_(reader.executor(), asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
   redis::Request create;
   // From id 0, not $: jobs enqueued before the first worker ever started are work too.
-  create.push("XGROUP", "CREATE", queue_.jobs_key(), queue_.group, "0", "MKSTREAM");
+  create.push("XGROUP", "CREATE", queue_.keys.jobs(), queue_.group, "0", "MKSTREAM");
   auto result = co_await reader_.exec(std::move(create));
   if (!result.ok()) {
     log::error("cannot reach Redis", {{"redis", queue_.redis.display()}, {"error", result.error.message()}});
@@ -38,7 +38,7 @@ asio::awaitable<bool> Consumer::join_group() {
   }
   const auto& reply = result.replies[0];
   if (reply.is_error() && !reply.error_is("BUSYGROUP")) {
-    log::error("cannot create the consumer group", {{"stream", queue_.jobs_key()}, {"error", reply.text}});
+    log::error("cannot create the consumer group", {{"stream", queue_.keys.jobs()}, {"error", reply.text}});
     co_return false;
   }
   co_return true;
@@ -53,7 +53,7 @@ asio::awaitable<void> Consumer::run() {
 
     redis::Request read;
     read.push("XREADGROUP", "GROUP", queue_.group, queue_.consumer, "COUNT", std::min(queue_.read_batch, room()),
-              "BLOCK", queue_.block.count(), "STREAMS", queue_.jobs_key(), ">");
+              "BLOCK", queue_.block.count(), "STREAMS", queue_.keys.jobs(), ">");
     auto result = co_await reader_.exec(std::move(read));
     if (stopping_) break;
     auto* entries = result.first();

@@ -151,7 +151,7 @@ JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue,
       limiter_(limiter),
       metrics_(metrics),
       pending_refunds_(pending_refunds),
-      audit_key_(queue.audit_key()),
+      audit_key_(queue.keys.audit()),
       audit_max_len_(std::to_string(queue.audit_max_len)) {}
 
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
@@ -173,8 +173,8 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto kind = jobs::to_string(job.kind);
   jobs::PlanContext context{queue_.refund_window, providers_.serves(jobs::Role::record, job)};
   attempt.plan = jobs::plan_for(job, context);
-  attempt.state_key = queue_.job_state_key(job.id);
-  attempt.lease_key = queue_.job_lease_key(job.id);
+  attempt.state_key = queue_.keys.job_state(job.id);
+  attempt.lease_key = queue_.keys.job_lease(job.id);
   LeaseRegistration registration{leases_, attempt.entry.id};
 
   if (!co_await run_steps(attempt)) {
@@ -329,8 +329,8 @@ asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, lo
     kind = jobs::to_string(job->kind);
     auto plan =
         jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job)});
-    lease_key = queue_.job_lease_key(job->id);
-    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.job_state_key(job->id),
+    lease_key = queue_.keys.job_lease(job->id);
+    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.keys.job_state(job->id),
                                            queue_.visibility_timeout);
     if (begun.state != retry::Begun::State::leased) lease_key.clear();  // not ours to free
     auto done = [&](const jobs::Step& step) {

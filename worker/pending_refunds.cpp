@@ -95,13 +95,13 @@ PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redi
 
 void PendingRefunds::track(redis::Request& record, const Refund& refund,
                            std::chrono::system_clock::time_point now) const {
-  auto key = queue_.pending_refund_key(refund.job_id);
+  auto key = queue_.keys.pending_refund(refund.job_id);
   auto since = std::to_string(millis(now)), generation = std::to_string(refund.generation);
   std::string_view hash[] = {
       "HSET",           key,          "job",      refund.payload, "provider", refund.provider, "ref",
       refund.reference, "generation", generation, "since_ms",     since,      "checks",        "0"};
   record.push_argv(hash);
-  record.push("ZADD", queue_.pending_refunds_key(), millis(now + queue_.pending_refund_check), refund.job_id);
+  record.push("ZADD", queue_.keys.pending_refunds(), millis(now + queue_.pending_refund_check), refund.job_id);
 }
 
 asio::awaitable<void> PendingRefunds::run() {
@@ -119,7 +119,7 @@ asio::awaitable<void> PendingRefunds::run() {
 
 asio::awaitable<std::size_t> PendingRefunds::check_due() {
   auto now = std::chrono::system_clock::now();
-  auto set = queue_.pending_refunds_key();
+  auto set = queue_.keys.pending_refunds();
   auto at = std::to_string(millis(now)), until = std::to_string(millis(now + claim_for)),
        limit = std::to_string(checks_per_round);
   std::vector<std::string_view> keys{set}, args{at, until, limit};  // named: g++ 12 and braced temporaries in co_await
@@ -134,8 +134,8 @@ asio::awaitable<std::size_t> PendingRefunds::check_due() {
 }
 
 asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chrono::system_clock::time_point now) {
-  auto set = queue_.pending_refunds_key(), key = queue_.pending_refund_key(job_id),
-       state_key = queue_.job_state_key(job_id);
+  auto set = queue_.keys.pending_refunds(), key = queue_.keys.pending_refund(job_id),
+       state_key = queue_.keys.job_state(job_id);
   redis::Request read;
   read.push("HGETALL", key);
   auto hash = co_await redis_.exec(std::move(read));
@@ -206,7 +206,7 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
                                        queue_.consumer,
                                        "ref",
                                        *reference};
-    auto dlq = queue_.dlq_key();
+    auto dlq = queue_.keys.dlq();
     std::vector<std::string_view> keys{set, key, state_key, dlq};
     auto settled = co_await settle_failed.run(redis_, keys, args);
     if (settled.first() && settled.first()->integer == 1) {

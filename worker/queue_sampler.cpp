@@ -24,11 +24,11 @@ asio::awaitable<void> QueueSampler::run() {
 
 asio::awaitable<void> QueueSampler::sample() {
   redis::Request request;  // one round trip for all five
-  request.push("XINFO", "GROUPS", queue_.jobs_key());
-  request.push("XLEN", queue_.jobs_key());
-  request.push("ZCARD", queue_.retry_key());
-  request.push("XLEN", queue_.dlq_key());
-  request.push("ZCARD", queue_.pending_refunds_key());
+  request.push("XINFO", "GROUPS", queue_.keys.jobs());
+  request.push("XLEN", queue_.keys.jobs());
+  request.push("ZCARD", queue_.keys.retry());
+  request.push("XLEN", queue_.keys.dlq());
+  request.push("ZCARD", queue_.keys.pending_refunds());
   auto result = co_await redis_.exec(std::move(request));
   if (!result.ok()) {
     problem_ = "Redis unreachable: " + result.error.message();
@@ -64,7 +64,7 @@ asio::awaitable<void> QueueSampler::sample() {
     sample.lag = lag;
   }
   if (!found) {
-    problem_ = "consumer group '" + queue_.group + "' does not exist on " + queue_.jobs_key();
+    problem_ = "consumer group '" + queue_.group + "' does not exist on " + queue_.keys.jobs();
     co_return;
   }
   metrics_.queue_sampled(sample);
