@@ -9,43 +9,10 @@
 #include "ctl/confirm.hpp"
 #include "ctl/dlq.hpp"
 #include "ctl/output.hpp"
+#include "queue/scripts.hpp"
 
 namespace rescind::ctl {
 namespace {
-
-// KEYS: dlq, jobs. ARGV: DLQ entry ids. Per entry, in one script: the original job goes
-// back to the stream with its attempts reset (no first_at: its age restarts now) and the
-// entry leaves the DLQ, so it is never in both places and never in neither. An entry
-// already gone (another operator replayed or purged it) is left alone: no doubles.
-// Returns per id: 1 moved, 0 no longer in the DLQ, -1 has no job field (left in place).
-constexpr const char* replay_lua = R"lua(
-local results = {}
-for i, id in ipairs(ARGV) do
-  local found = redis.call('XRANGE', KEYS[1], id, id)
-  local result = 0
-  if #found == 1 then
-    local fields = found[1][2]
-    local job, origin
-    for f = 1, #fields, 2 do
-      if fields[f] == 'job' then job = fields[f + 1]
-      elseif fields[f] == 'origin_id' then origin = fields[f + 1] end
-    end
-    if job then
-      if origin and origin ~= '' then
-        redis.call('XADD', KEYS[2], '*', 'job', job, 'attempt', '1', 'origin_id', origin)
-      else
-        redis.call('XADD', KEYS[2], '*', 'job', job, 'attempt', '1')
-      end
-      redis.call('XDEL', KEYS[1], id)
-      result = 1
-    else
-      result = -1
-    end
-  end
-  results[i] = result
-end
-return results
-)lua";
 
 // What was picked: the ids, counts per cause, and the first few entries to show.
 struct Picked {
@@ -169,7 +136,7 @@ int dlq_replay(Context& ctx, const ChangeOptions& options) {
   try {
     for (std::size_t start = 0; start < picked.ids.size(); start += static_cast<std::size_t>(options.batch)) {
       auto end = std::min(picked.ids.size(), start + static_cast<std::size_t>(options.batch));
-      std::vector<std::string_view> argv{"EVAL", replay_lua, "2", dlq, jobs};
+      std::vector<std::string_view> argv{"EVAL", queue::scripts::replay(), "2", dlq, jobs};
       argv.insert(argv.end(), picked.ids.begin() + static_cast<std::ptrdiff_t>(start),
                   picked.ids.begin() + static_cast<std::ptrdiff_t>(end));
       redis::Request request;

@@ -144,15 +144,6 @@ std::optional<TimeBound> parse_time_bound(std::string_view text) {
   return TimeBound{false, utc * 1000 + millis};
 }
 
-bool is_stream_id(std::string_view text) {
-  auto dash = text.find('-');
-  if (dash == std::string_view::npos || dash == 0 || dash + 1 == text.size()) return false;
-  auto digits = [](std::string_view s) {
-    return s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  return digits(text.substr(0, dash)) && digits(text.substr(dash + 1));
-}
-
 bool DlqFilter::empty() const {
   return kinds.empty() && reasons.empty() && steps.empty() && providers.empty() && job_ids.empty() && errors.empty() &&
          !since && !until;

@@ -36,8 +36,6 @@ struct TimeBound {
 std::optional<long long> parse_age_ms(std::string_view text);
 // An age ("2h": that long ago) or an RFC 3339 time ("2026-11-22T16:00:00Z", offsets allowed).
 std::optional<TimeBound> parse_time_bound(std::string_view text);
-// A stream id as Redis writes it: 1700000000000-0.
-bool is_stream_id(std::string_view text);
 
 // Every set criterion must hold; within one criterion any listed value may match.
 // "none" matches an empty step or provider (entries that failed before any step ran).

@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 namespace log = common::log;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
+Consumer::Consumer(const QueueConfig& queue, const queue::JobQueue& job_queue, redis::Connection& reader,
                    redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
     : queue_(queue),
       job_queue_(job_queue),
@@ -24,7 +24,7 @@ Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, r
       commands_(commands),
       runner_(runner),
       metrics_(metrics),
-      housekeeping_(queue.keys.jobs(), queue.keys.dlq(), queue.group),
+      housekeeping_(queue.keys, queue.group),
       room_(reader.executor(), asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
@@ -102,9 +102,9 @@ asio::awaitable<void> Consumer::upkeep() {
   auto executor = co_await asio::this_coro::executor;
   using clock = std::chrono::steady_clock;
   // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
-  auto extend_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
+  auto heartbeat_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
   auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
-  auto next_extend = clock::now() + extend_every, next_claim = clock::now();
+  auto next_heartbeat = clock::now() + heartbeat_every, next_claim = clock::now();
   auto next_housekeeping = clock::now() + queue_.housekeeping_interval;
   constexpr long long promote_batch = 500;
 
@@ -117,12 +117,12 @@ asio::awaitable<void> Consumer::upkeep() {
       metrics_.retries_promoted(*moved);
       if (*moved < promote_batch) break;
     }
-    if (clock::now() >= next_extend) {
-      next_extend = clock::now() + extend_every;
-      std::vector<retry::Running> running;
+    if (clock::now() >= next_heartbeat) {
+      next_heartbeat = clock::now() + heartbeat_every;
+      std::vector<queue::Running> running;
       running.reserve(running_.size());
       for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
-      co_await job_queue_.extend(commands_, running, queue_.visibility_timeout);
+      co_await job_queue_.heartbeat(commands_, running, queue_.visibility_timeout);
     }
     if (clock::now() >= next_claim && room() > 0 && !stopping_) {
       next_claim = clock::now() + claim_every;

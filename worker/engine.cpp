@@ -16,9 +16,10 @@
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
+#include "queue/acknowledger.hpp"
+#include "queue/job_queue.hpp"
 #include "ratelimit/limiter.hpp"
 #include "redis/connection.hpp"
-#include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
 #include "worker/gone_receivers.hpp"
 #include "worker/job_runner.hpp"
@@ -72,10 +73,8 @@ int Engine::run() {
   clients::HttpClient http(ex, config_.http);
   RedisGoneReceivers gone_receivers(commands, config_.queue.keys.gone_receivers(), metrics);
   clients::Providers providers(config_.providers, clients::Wiring{http, ex, &gone_receivers});
-  retry::QueueKeys keys{config_.queue.keys.jobs(), config_.queue.keys.retry(), config_.queue.keys.dlq(),
-                        config_.queue.group, config_.queue.consumer};
-  retry::JobQueue job_queue(keys);
-  retry::Acknowledger acknowledger(keys, commands, ex);
+  queue::JobQueue job_queue(config_.queue.keys, config_.queue.group, config_.queue.consumer);
+  queue::Acknowledger acknowledger(job_queue, commands, ex);
   ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.keys.prefix);
   PendingRefunds pending_refunds(config_.queue, commands, providers, metrics);
   JobRunner runner(config_.queue, job_queue, acknowledger, commands, providers, limiter, metrics, pending_refunds);

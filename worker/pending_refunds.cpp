@@ -9,8 +9,10 @@
 #include <charconv>
 
 #include "common/log.hpp"
+#include "queue/dead_letter.hpp"
+#include "queue/fields.hpp"
+#include "queue/job_queue.hpp"
 #include "redis/script.hpp"
-#include "retry/job_queue.hpp"
 
 namespace rescind::worker {
 
@@ -175,37 +177,24 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
                              std::string(provider) + (state.detail.empty() ? std::string() : ": " + state.detail) +
                              ". The customer was told it is on its way. Fix the cause, then replay: the worker checks "
                              "that no refund exists for the job before it refunds under a new key");
-    auto failed_at = retry::rfc3339_now();
-    auto code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
-    std::vector<std::string_view> args{job_id,
-                                       refused,
-                                       window,
-                                       "job",
-                                       *payload,
-                                       "attempt",
-                                       "0",
-                                       "kind",
-                                       jobs::to_string(job->kind),
-                                       "reason",
-                                       "refund_failed",
-                                       "step",
-                                       "refund",
-                                       "provider",
-                                       provider,
-                                       "status",
-                                       "0",
-                                       "code",
-                                       code,
-                                       "error",
-                                       error,
-                                       "failed_at",
-                                       failed_at,
-                                       "origin_id",
-                                       "",
-                                       "worker",
-                                       queue_.consumer,
-                                       "ref",
-                                       *reference};
+    queue::DeadLetter letter;
+    letter.job = *payload;
+    letter.attempt = 0;  // no attempt failed: the provider's own processing did, later
+    letter.kind = jobs::to_string(job->kind);
+    letter.reason = "refund_failed";
+    letter.step = "refund";
+    letter.provider = provider;
+    letter.code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
+    letter.error = error;
+    letter.failed_at = queue::rfc3339_now();
+    letter.worker = queue_.consumer;
+    letter.more.emplace_back(queue::field::ref, *reference);
+    auto written = letter.fields();
+    std::vector<std::string_view> args{job_id, refused, window};
+    for (const auto& [name, value] : written) {
+      args.push_back(name);
+      args.push_back(value);
+    }
     auto dlq = queue_.keys.dlq();
     std::vector<std::string_view> keys{set, key, state_key, dlq};
     auto settled = co_await settle_failed.run(redis_, keys, args);
