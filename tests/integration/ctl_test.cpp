@@ -16,6 +16,7 @@
 
 #include "ctl/dlq_entries.hpp"
 #include "ctl/output.hpp"
+#include "queue/info.hpp"
 #include "tests/support/stack.hpp"
 
 namespace rescind::testing {
@@ -535,8 +536,8 @@ TEST(Ctl, ConsumersPruneDeletesOnlyIdleConsumersThatOwnNothing) {
   redis.command({"XGROUP", "CREATECONSUMER", "rescind:jobs", "rescind", "gone-2"});
   auto consumers = [&] {
     std::set<std::string> names;
-    for (const auto& info : redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}).elements) {
-      names.insert(info.elements[1].text);
+    for (const auto& info : queue::consumers_from(redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}))) {
+      names.insert(info.name);
     }
     return names;
   };

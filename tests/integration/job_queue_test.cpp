@@ -14,6 +14,7 @@
 
 #include "queue/acknowledger.hpp"
 #include "queue/housekeeping.hpp"
+#include "queue/info.hpp"
 #include "queue/job_queue.hpp"
 #include "queue/scripts.hpp"
 #include "tests/support/stack.hpp"
@@ -159,9 +160,9 @@ TEST(JobQueue, BatchedAcksAreFencedEntryByEntry) {
     }
   });
   EXPECT_EQ(results, (std::vector<queue::Moved>{queue::Moved::moved, queue::Moved::not_owner, queue::Moved::moved}));
-  auto pending = redis.command({"XPENDING", "rescind:jobs", "rescind", "-", "+", "10"});
-  ASSERT_EQ(pending.elements.size(), 1u) << "only b's entry is still pending";
-  EXPECT_EQ(pending.elements[0].elements[0].text, taken);
+  auto pending = queue::pending_from(redis.command({"XPENDING", "rescind:jobs", "rescind", "-", "+", "10"}));
+  ASSERT_EQ(pending.size(), 1u) << "only b's entry is still pending";
+  EXPECT_EQ(pending[0].id, taken);
 }
 
 TEST(JobQueue, RescheduleThenPromoteCarriesTheEnvelope) {
@@ -228,8 +229,9 @@ TEST(JobQueue, HeartbeatKeepsOwnEntriesAndNeverStealsOthers) {
   EXPECT_LE(redis.integer({"PTTL", "rescind:run:job-b"}), 30000) << "a lease of an entry we do not own is left alone";
   EXPECT_EQ(claimed[0].first.id, theirs);
   EXPECT_EQ(claimed[0].second, 2) << "delivered twice now";
-  auto owner = redis.command({"XPENDING", "rescind:jobs", "rescind", mine, mine, "1"});
-  EXPECT_EQ(owner.elements[0].elements[1].text, "a");
+  auto owner = queue::pending_from(redis.command({"XPENDING", "rescind:jobs", "rescind", mine, mine, "1"}));
+  ASSERT_EQ(owner.size(), 1u);
+  EXPECT_EQ(owner[0].consumer, "a");
 }
 
 // The fence itself: the one Lua function that finish, acknowledge and heartbeat start with.
@@ -306,8 +308,8 @@ TEST(Housekeeping, RemovesIdleConsumersOnlyWhenTheyOwnNothing) {
   });
   EXPECT_EQ(removed, std::vector<std::string>{"gone"});
   std::set<std::string> left;
-  for (const auto& c : redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}).elements)
-    left.insert(c.elements[1].text);
+  for (const auto& c : queue::consumers_from(redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"})))
+    left.insert(c.name);
   EXPECT_EQ(left, (std::set<std::string>{"owner", "me"}));
 }
 
