@@ -29,13 +29,14 @@ Picked pick(Context& ctx, const Selection& selection) {
   Picked picked;
   for_each_selected(ctx, selection, picked.missing, [&](DlqEntry& entry) {
     picked.ids.push_back(entry.id);
-    ++picked.causes[{group_value(entry, "reason"), group_value(entry, "step"), group_value(entry, "provider")}];
-    const auto& reason = entry.field("reason");
+    ++picked.causes[{group_value(entry, field::reason), group_value(entry, field::step),
+                     group_value(entry, field::provider)}];
+    const auto& reason = entry.field(field::reason);
     if (reason == "invalid_payload" || reason == "unsupported_kind") ++picked.unfixable;
     if (picked.sample.size() < sample_size) {
-      entry.fields.erase(
-          std::remove_if(entry.fields.begin(), entry.fields.end(), [](const auto& kv) { return kv.first == "job"; }),
-          entry.fields.end());  // the table does not show it; a big DLQ need not hold it
+      entry.fields.erase(std::remove_if(entry.fields.begin(), entry.fields.end(),
+                                        [](const auto& kv) { return kv.first == field::job; }),
+                         entry.fields.end());  // the table does not show it; a big DLQ need not hold it
       picked.sample.push_back(std::move(entry));
     }
   });
@@ -55,9 +56,10 @@ void describe(Context& ctx, const Picked& picked, const std::string& verb) {
   ctx.out << "\n";
   Table sample({"ID", "AGE", "KIND", "REASON", "STEP", "PROVIDER", "JOB", "ERROR"});
   for (const auto& entry : picked.sample) {
-    auto shown = [&](std::string_view field) { return entry.field(field).empty() ? "-" : entry.field(field); };
-    sample.add({entry.id, format_age(ctx.now_ms - entry.at_ms), shown("kind"), shown("reason"), shown("step"),
-                shown("provider"), entry.job_id.empty() ? "-" : clip(entry.job_id, 32), clip(failure_text(entry), 60)});
+    auto shown = [&](std::string_view name) { return entry.field(name).empty() ? "-" : entry.field(name); };
+    sample.add({entry.id, format_age(ctx.now_ms - entry.at_ms), shown(field::kind), shown(field::reason),
+                shown(field::step), shown(field::provider), entry.job_id.empty() ? "-" : clip(entry.job_id, 32),
+                clip(failure_text(entry), 60)});
   }
   sample.print(ctx.out, "  ");
   if (picked.ids.size() > picked.sample.size()) {

@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "ctl/context.hpp"
+#include "queue/fields.hpp"
 #include "redis/streams.hpp"
 
 namespace rescind::ctl {
+
+namespace field = queue::field;  // the names of a DLQ entry's fields
 
 struct DlqEntry {
   std::string id;                                           // the DLQ stream id

@@ -156,7 +156,7 @@ JobRunner::JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue,
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto started = std::chrono::steady_clock::now();
   auto envelope = envelope_of(entry);
-  const std::string* payload = entry.field("job");
+  const std::string* payload = entry.field(queue::field::job);
   auto parsed = payload ? parser_.parse(*payload)
                         : jobs::ParseResult{jobs::InvalidJob{"job", "the stream entry has no 'job' field"}};
   if (auto* invalid = std::get_if<jobs::InvalidJob>(&parsed)) {
@@ -231,8 +231,8 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
       auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
                                 : wait_at_least.value_or(std::chrono::milliseconds(1000));
       auto finished = co_await until_answered("reschedule", attempt.entry.id, [&] {
-        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"), attempt.envelope,
-                                     now + delay, uses_attempt, attempt.lease_key);
+        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field(queue::field::job),
+                                     attempt.envelope, now + delay, uses_attempt, attempt.lease_key);
       });
       if (finished == queue::Moved::not_owner) co_return report_stale(attempt.entry, "reschedule");
       if (finished == queue::Moved::failed) co_return;
@@ -272,7 +272,7 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
 asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
                                              std::string_view kind, const Failure& failure,
                                              std::string_view lease_key) {
-  const std::string* payload = entry.field("job");
+  const std::string* payload = entry.field(queue::field::job);
   bool oversize = payload && payload->size() > parser_.max_payload_bytes();
   auto error = log::redact(failure.error);  // provider texts may echo a credential
   if (oversize) {
@@ -321,7 +321,7 @@ asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, lo
   // left to do; after enough such deaths it looks poison. Its step states tell: when every
   // step is done the job has happened, and on-call must not be handed it to replay.
   std::string lease_key, kind = "unknown";
-  const std::string* payload = entry.field("job");
+  const std::string* payload = entry.field(queue::field::job);
   auto parsed = payload ? parser_.parse(*payload) : jobs::ParseResult{jobs::InvalidJob{"job", "no 'job' field"}};
   if (auto* job = std::get_if<jobs::Job>(&parsed)) {
     kind = jobs::to_string(job->kind);
@@ -546,10 +546,10 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     attempt.refund_pending = true;  // the messages that follow say "on its way"
     record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
     auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(
-        record,
-        {attempt.job.id, *attempt.entry.field("job"), attempt.job.payment.provider, outcome.reference, generation},
-        std::chrono::system_clock::now());
+    pending_refunds_.track(record,
+                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.job.payment.provider,
+                            outcome.reference, generation},
+                           std::chrono::system_clock::now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }
