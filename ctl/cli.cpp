@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "queue/envelope.hpp"
+
 namespace rescind::ctl {
 namespace {
 
@@ -23,7 +25,7 @@ const CLI::Validator age{[](std::string& text) {
 
 const CLI::Validator entry_id{
     [](std::string& text) {
-      return is_stream_id(text) ? std::string() : "'" + text + "' is not a DLQ entry id (like 1732291200000-0)";
+      return queue::is_stream_id(text) ? std::string() : "'" + text + "' is not a DLQ entry id (like 1732291200000-0)";
     },
     "ID"};
 

@@ -7,39 +7,13 @@
 
 #include "ctl/confirm.hpp"
 #include "ctl/output.hpp"
+#include "queue/info.hpp"
+#include "queue/scripts.hpp"
 
 namespace rescind::ctl {
 namespace {
 
-// KEYS: jobs. ARGV: group, consumer, min idle ms. Checks and deletes in one step: a
-// consumer deleted while it owns entries takes them out of the pending list for good (no
-// one could claim them again), and one that read something since the listing is busy.
-constexpr const char* prune_lua = R"lua(
-local consumers = redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
-for _, c in ipairs(consumers) do
-  local name, pending, idle
-  for i = 1, #c, 2 do
-    if c[i] == 'name' then name = c[i + 1]
-    elseif c[i] == 'pending' then pending = c[i + 1]
-    elseif c[i] == 'idle' then idle = c[i + 1] end
-  end
-  if name == ARGV[2] then
-    if pending > 0 then return 'owns' end
-    if idle < tonumber(ARGV[3]) then return 'active' end
-    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
-    return 'deleted'
-  end
-end
-return 'gone'
-)lua";
-
-struct Consumer {
-  std::string name;
-  long long pending = 0;
-  long long idle_ms = 0;
-};
-
-std::vector<Consumer> list_consumers(Context& ctx) {
+std::vector<queue::ConsumerInfo> list_consumers(Context& ctx) {
   redis::Request request;
   request.push("XINFO", "CONSUMERS", ctx.keys.jobs(), ctx.keys.group);
   auto replies = ctx.redis.exec(std::move(request));
@@ -49,20 +23,7 @@ std::vector<Consumer> list_consumers(Context& ctx) {
                            ": check --prefix and --group");
   }
   if (reply.is_error()) throw OperationalError("listing consumers: " + reply.text);
-  std::vector<Consumer> consumers;
-  for (const auto& info : reply.elements) {
-    Consumer consumer;
-    for (std::size_t i = 0; i + 1 < info.elements.size(); i += 2) {
-      const auto& key = info.elements[i].text;
-      if (key == "name")
-        consumer.name = info.elements[i + 1].text;
-      else if (key == "pending")
-        consumer.pending = info.elements[i + 1].integer;
-      else if (key == "idle")
-        consumer.idle_ms = info.elements[i + 1].integer;
-    }
-    consumers.push_back(std::move(consumer));
-  }
+  auto consumers = queue::consumers_from(reply);
   std::sort(consumers.begin(), consumers.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return consumers;
 }
@@ -114,7 +75,7 @@ int consumers_prune(Context& ctx, const PruneOptions& options) {
   auto min_idle = std::to_string(options.idle_ms);
   for (const auto& name : prunable) {
     redis::Request request;
-    request.push("EVAL", prune_lua, "1", ctx.keys.jobs(), ctx.keys.group, name, min_idle);
+    request.push("EVAL", queue::scripts::remove_consumer(), "1", ctx.keys.jobs(), ctx.keys.group, name, min_idle);
     auto outcome = ctx.command(std::move(request), "deleting consumer " + name).text;
     if (outcome == "deleted") {
       ++deleted;

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "ctl/redis_session.hpp"
+#include "queue/keys.hpp"
 
 namespace rescind::ctl {
 
@@ -20,16 +21,9 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct Keys {
-  std::string prefix = "rescind";
+// The worker's key names (--prefix) and the consumer group its workers read in (--group).
+struct Keys : queue::Keys {
   std::string group = "rescind";
-
-  std::string jobs() const { return prefix + ":jobs"; }
-  std::string retry() const { return prefix + ":retry"; }
-  std::string dlq() const { return prefix + ":dlq"; }
-  std::string pending_refunds() const { return prefix + ":refunds:pending"; }  // worker/pending_refunds.hpp
-  std::string audit() const { return prefix + ":audit"; }
-  std::string job_state(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
 };
 
 struct Context {

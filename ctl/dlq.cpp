@@ -21,11 +21,11 @@ std::string or_dash(const std::string& value) { return value.empty() ? "-" : val
 Table entry_table() { return Table({"ID", "AGE", "KIND", "REASON", "STEP", "PROVIDER", "STATUS", "JOB", "ERROR"}); }
 
 void add_row(Table& table, const DlqEntry& entry, long long now_ms) {
-  const auto& status = entry.field("status");
-  table.add({entry.id, format_age(now_ms - entry.at_ms), or_dash(entry.field("kind")), or_dash(entry.field("reason")),
-             or_dash(entry.field("step")), or_dash(entry.field("provider")),
-             status.empty() || status == "0" ? "-" : status, or_dash(clip(entry.job_id, 32)),
-             clip(failure_text(entry), 72)});
+  const auto& status = entry.field(field::status);
+  table.add({entry.id, format_age(now_ms - entry.at_ms), or_dash(entry.field(field::kind)),
+             or_dash(entry.field(field::reason)), or_dash(entry.field(field::step)),
+             or_dash(entry.field(field::provider)), status.empty() || status == "0" ? "-" : status,
+             or_dash(clip(entry.job_id, 32)), clip(failure_text(entry), 72)});
 }
 
 struct Group {
@@ -145,14 +145,15 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
           << rfc3339(entry.at_ms) << ")\n";
   Fields fields;
   fields.add("job id", or_dash(entry.job_id));
-  static const std::vector<std::pair<std::string, std::string>> known{
-      {"kind", "kind"},           {"reason", "reason"},       {"step", "step"},    {"provider", "provider"},
-      {"status", "status"},       {"code", "code"},           {"error", "error"},  {"attempt", "attempt"},
-      {"failed_at", "failed at"}, {"origin_id", "origin id"}, {"worker", "worker"}};
-  for (const auto& [name, label] : known) fields.add(label, or_dash(entry.field(name)));
+  static const std::vector<std::pair<std::string_view, std::string_view>> known{
+      {field::kind, "kind"},           {field::reason, "reason"},   {field::step, "step"},
+      {field::provider, "provider"},   {field::status, "status"},   {field::code, "code"},
+      {field::error, "error"},         {field::attempt, "attempt"}, {field::failed_at, "failed at"},
+      {field::origin_id, "origin id"}, {field::worker, "worker"}};
+  for (const auto& [name, label] : known) fields.add(std::string(label), or_dash(entry.field(name)));
   for (const auto& [name, value] : entry.fields) {
     bool shown =
-        name == "job" || std::any_of(known.begin(), known.end(), [&](const auto& k) { return k.first == name; });
+        name == field::job || std::any_of(known.begin(), known.end(), [&](const auto& k) { return k.first == name; });
     if (!shown) fields.add(name, value);
   }
   fields.print(ctx.out);
@@ -172,7 +173,7 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
     table.print(ctx.out, "  ");
   }
 
-  const auto& job = entry.field("job");
+  const auto& job = entry.field(field::job);
   simdjson::dom::parser parser;
   simdjson::dom::element parsed;
   if (!job.empty() && parser.parse(job).get(parsed) == simdjson::SUCCESS) {

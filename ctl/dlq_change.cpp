@@ -9,43 +9,10 @@
 #include "ctl/confirm.hpp"
 #include "ctl/dlq.hpp"
 #include "ctl/output.hpp"
+#include "queue/scripts.hpp"
 
 namespace rescind::ctl {
 namespace {
-
-// KEYS: dlq, jobs. ARGV: DLQ entry ids. Per entry, in one script: the original job goes
-// back to the stream with its attempts reset (no first_at: its age restarts now) and the
-// entry leaves the DLQ, so it is never in both places and never in neither. An entry
-// already gone (another operator replayed or purged it) is left alone: no doubles.
-// Returns per id: 1 moved, 0 no longer in the DLQ, -1 has no job field (left in place).
-constexpr const char* replay_lua = R"lua(
-local results = {}
-for i, id in ipairs(ARGV) do
-  local found = redis.call('XRANGE', KEYS[1], id, id)
-  local result = 0
-  if #found == 1 then
-    local fields = found[1][2]
-    local job, origin
-    for f = 1, #fields, 2 do
-      if fields[f] == 'job' then job = fields[f + 1]
-      elseif fields[f] == 'origin_id' then origin = fields[f + 1] end
-    end
-    if job then
-      if origin and origin ~= '' then
-        redis.call('XADD', KEYS[2], '*', 'job', job, 'attempt', '1', 'origin_id', origin)
-      else
-        redis.call('XADD', KEYS[2], '*', 'job', job, 'attempt', '1')
-      end
-      redis.call('XDEL', KEYS[1], id)
-      result = 1
-    else
-      result = -1
-    end
-  end
-  results[i] = result
-end
-return results
-)lua";
 
 // What was picked: the ids, counts per cause, and the first few entries to show.
 struct Picked {
@@ -62,13 +29,14 @@ Picked pick(Context& ctx, const Selection& selection) {
   Picked picked;
   for_each_selected(ctx, selection, picked.missing, [&](DlqEntry& entry) {
     picked.ids.push_back(entry.id);
-    ++picked.causes[{group_value(entry, "reason"), group_value(entry, "step"), group_value(entry, "provider")}];
-    const auto& reason = entry.field("reason");
+    ++picked.causes[{group_value(entry, field::reason), group_value(entry, field::step),
+                     group_value(entry, field::provider)}];
+    const auto& reason = entry.field(field::reason);
     if (reason == "invalid_payload" || reason == "unsupported_kind") ++picked.unfixable;
     if (picked.sample.size() < sample_size) {
-      entry.fields.erase(
-          std::remove_if(entry.fields.begin(), entry.fields.end(), [](const auto& kv) { return kv.first == "job"; }),
-          entry.fields.end());  // the table does not show it; a big DLQ need not hold it
+      entry.fields.erase(std::remove_if(entry.fields.begin(), entry.fields.end(),
+                                        [](const auto& kv) { return kv.first == field::job; }),
+                         entry.fields.end());  // the table does not show it; a big DLQ need not hold it
       picked.sample.push_back(std::move(entry));
     }
   });
@@ -88,9 +56,10 @@ void describe(Context& ctx, const Picked& picked, const std::string& verb) {
   ctx.out << "\n";
   Table sample({"ID", "AGE", "KIND", "REASON", "STEP", "PROVIDER", "JOB", "ERROR"});
   for (const auto& entry : picked.sample) {
-    auto shown = [&](std::string_view field) { return entry.field(field).empty() ? "-" : entry.field(field); };
-    sample.add({entry.id, format_age(ctx.now_ms - entry.at_ms), shown("kind"), shown("reason"), shown("step"),
-                shown("provider"), entry.job_id.empty() ? "-" : clip(entry.job_id, 32), clip(failure_text(entry), 60)});
+    auto shown = [&](std::string_view name) { return entry.field(name).empty() ? "-" : entry.field(name); };
+    sample.add({entry.id, format_age(ctx.now_ms - entry.at_ms), shown(field::kind), shown(field::reason),
+                shown(field::step), shown(field::provider), entry.job_id.empty() ? "-" : clip(entry.job_id, 32),
+                clip(failure_text(entry), 60)});
   }
   sample.print(ctx.out, "  ");
   if (picked.ids.size() > picked.sample.size()) {
@@ -169,7 +138,7 @@ int dlq_replay(Context& ctx, const ChangeOptions& options) {
   try {
     for (std::size_t start = 0; start < picked.ids.size(); start += static_cast<std::size_t>(options.batch)) {
       auto end = std::min(picked.ids.size(), start + static_cast<std::size_t>(options.batch));
-      std::vector<std::string_view> argv{"EVAL", replay_lua, "2", dlq, jobs};
+      std::vector<std::string_view> argv{"EVAL", queue::scripts::replay(), "2", dlq, jobs};
       argv.insert(argv.end(), picked.ids.begin() + static_cast<std::ptrdiff_t>(start),
                   picked.ids.begin() + static_cast<std::ptrdiff_t>(end));
       redis::Request request;

@@ -51,7 +51,7 @@ DlqEntry to_entry(redis::StreamEntry&& raw, JobIdReader& ids) {
   entry.at_ms = redis::entry_id_millis(raw.id).value_or(0);
   entry.id = std::move(raw.id);
   entry.fields = std::move(raw.fields);
-  if (entry.has("job")) entry.job_id = ids.read(entry.field("job"));
+  if (entry.has(field::job)) entry.job_id = ids.read(entry.field(field::job));
   return entry;
 }
 
@@ -144,15 +144,6 @@ std::optional<TimeBound> parse_time_bound(std::string_view text) {
   return TimeBound{false, utc * 1000 + millis};
 }
 
-bool is_stream_id(std::string_view text) {
-  auto dash = text.find('-');
-  if (dash == std::string_view::npos || dash == 0 || dash + 1 == text.size()) return false;
-  auto digits = [](std::string_view s) {
-    return s.size() <= 20 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  return digits(text.substr(0, dash)) && digits(text.substr(dash + 1));
-}
-
 bool DlqFilter::empty() const {
   return kinds.empty() && reasons.empty() && steps.empty() && providers.empty() && job_ids.empty() && errors.empty() &&
          !since && !until;
@@ -161,13 +152,13 @@ bool DlqFilter::empty() const {
 bool DlqFilter::matches(const DlqEntry& entry, long long now_ms) const {
   if (since && entry.at_ms < since->at(now_ms)) return false;
   if (until && entry.at_ms > until->at(now_ms)) return false;
-  if (!listed(kinds, entry.field("kind")) || !listed(reasons, entry.field("reason")) ||
-      !listed(steps, entry.field("step")) || !listed(providers, entry.field("provider"))) {
+  if (!listed(kinds, entry.field(field::kind)) || !listed(reasons, entry.field(field::reason)) ||
+      !listed(steps, entry.field(field::step)) || !listed(providers, entry.field(field::provider))) {
     return false;
   }
   if (!job_ids.empty() && std::find(job_ids.begin(), job_ids.end(), entry.job_id) == job_ids.end()) return false;
   if (!errors.empty()) {
-    auto haystack = lower(entry.field("error")) + "\n" + lower(entry.field("code"));
+    auto haystack = lower(entry.field(field::error)) + "\n" + lower(entry.field(field::code));
     bool found = std::any_of(errors.begin(), errors.end(), [&](const std::string& needle) {
       return haystack.find(lower(needle)) != std::string::npos;
     });
@@ -252,8 +243,8 @@ std::string group_value(const DlqEntry& entry, std::string_view field) {
 }
 
 std::string failure_text(const DlqEntry& entry) {
-  const auto& code = entry.field("code");
-  const auto& error = entry.field("error");
+  const auto& code = entry.field(field::code);
+  const auto& error = entry.field(field::error);
   if (code.empty() || error.find(code) != std::string::npos) return error;
   return code + ": " + error;
 }
@@ -263,12 +254,12 @@ std::string entry_json(const DlqEntry& entry) {
   json.add("id", entry.id).add("dead_lettered_at", rfc3339(entry.at_ms)).add("job_id", entry.job_id);
   for (const auto& [key, value] : entry.fields) {
     int number = 0;
-    if ((key == "attempt" || key == "status") && parse_number(value, number))
+    if ((key == field::attempt || key == field::status) && parse_number(value, number))
       json.add(key, static_cast<long long>(number));
     else
       json.add(key, value);
   }
-  const auto& job = entry.field("job");
+  const auto& job = entry.field(field::job);
   if (!is_utf8(job)) json.add("job_base64", base64(job));
   return json.str();
 }

@@ -10,9 +10,12 @@
 #include <vector>
 
 #include "ctl/context.hpp"
+#include "queue/fields.hpp"
 #include "redis/streams.hpp"
 
 namespace rescind::ctl {
+
+namespace field = queue::field;  // the names of a DLQ entry's fields
 
 struct DlqEntry {
   std::string id;                                           // the DLQ stream id
@@ -36,8 +39,6 @@ struct TimeBound {
 std::optional<long long> parse_age_ms(std::string_view text);
 // An age ("2h": that long ago) or an RFC 3339 time ("2026-11-22T16:00:00Z", offsets allowed).
 std::optional<TimeBound> parse_time_bound(std::string_view text);
-// A stream id as Redis writes it: 1700000000000-0.
-bool is_stream_id(std::string_view text);
 
 // Every set criterion must hold; within one criterion any listed value may match.
 // "none" matches an empty step or provider (entries that failed before any step ran).

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "jobs/parse.hpp"
+#include "queue/fields.hpp"
 
 namespace rescind::ctl {
 
@@ -46,7 +47,8 @@ int enqueue(RedisSession& redis, std::istream& input, const EnqueueOptions& opti
   while (sent < jobs.size()) {
     redis::Request request;
     auto end = std::min(jobs.size(), sent + options.batch);
-    for (auto i = sent; i < end; ++i) request.push("XADD", options.stream, "*", "job", jobs[i], "attempt", "1");
+    for (auto i = sent; i < end; ++i)
+      request.push("XADD", options.stream, "*", queue::field::job, jobs[i], queue::field::attempt, "1");
     auto replies = redis.exec(std::move(request));
     for (const auto& reply : replies) {
       if (reply.is_error()) throw OperationalError("XADD to " + options.stream + " failed: " + reply.text);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ctl/output.hpp"
+#include "queue/info.hpp"
 #include "redis/streams.hpp"
 
 namespace rescind::ctl {
@@ -112,14 +113,6 @@ AuditTally tally_audit(Context& ctx, long long window_ms) {
   }
 }
 
-// XINFO replies are flat [name, value, name, value, …] arrays.
-const redis::Reply* info_field(const redis::Reply& info, std::string_view name) {
-  for (std::size_t i = 0; i + 1 < info.elements.size(); i += 2) {
-    if (info.elements[i].text == name) return &info.elements[i + 1];
-  }
-  return nullptr;
-}
-
 struct ConsumerState {
   std::string name;
   long long pending = 0;
@@ -182,17 +175,12 @@ Counters read_counters(Context& ctx) {
   if (replies[0].elements.size() >= 2) {
     counters.time_ms = std::stoll(replies[0].elements[0].text) * 1000 + std::stoll(replies[0].elements[1].text) / 1000;
   }
-  if (const auto* added = info_field(replies[1], "entries-added"); added && !added->is_nil()) {
-    counters.entries_added = added->integer;
+  if (auto stream = queue::stream_info_from(replies[1]); stream && stream->entries_added) {
+    counters.entries_added = stream->entries_added;
   } else if (replies[1].is_error() && replies[1].text.find("no such key") != std::string::npos) {
     counters.entries_added = 0;  // no stream yet: nothing was ever added
   }
-  for (const auto& info : replies[2].elements) {
-    const auto* name = info_field(info, "name");
-    if (!name || name->text != ctx.keys.group) continue;
-    if (const auto* read = info_field(info, "entries-read"); read && !read->is_nil())
-      counters.entries_read = read->integer;
-  }
+  if (auto group = queue::group_named(replies[2], ctx.keys.group)) counters.entries_read = group->entries_read;
   return counters;
 }
 
@@ -241,22 +229,15 @@ Snapshot take_snapshot(Context& ctx, long long window_ms) {
   Snapshot s;
   s.rates = measure_rates(ctx, window_ms);
   s.jobs_length = replies[0].integer;
-  for (const auto& info : replies[1].elements) {
-    const auto* name = info_field(info, "name");
-    if (!name || name->text != group) continue;
+  if (auto info = queue::group_named(replies[1], group)) {
     s.group.exists = true;
-    if (const auto* lag = info_field(info, "lag"); lag && !lag->is_nil()) s.group.lag = lag->integer;
-    if (const auto* pending = info_field(info, "pending")) s.group.pending = pending->integer;
-    if (const auto* read = info_field(info, "entries-read"); read && !read->is_nil())
-      s.group.entries_read = read->integer;
-    if (const auto* last = info_field(info, "last-delivered-id")) s.group.last_delivered_id = last->text;
+    s.group.lag = info->lag;
+    s.group.pending = info->pending;
+    s.group.entries_read = info->entries_read.value_or(-1);
+    s.group.last_delivered_id = info->last_delivered_id;
   }
-  for (const auto& info : replies[2].elements) {
-    ConsumerState consumer;
-    if (const auto* name = info_field(info, "name")) consumer.name = name->text;
-    if (const auto* pending = info_field(info, "pending")) consumer.pending = pending->integer;
-    if (const auto* idle = info_field(info, "idle")) consumer.idle_ms = idle->integer;
-    s.group.consumers.push_back(std::move(consumer));
+  for (auto& info : queue::consumers_from(replies[2])) {
+    s.group.consumers.push_back(ConsumerState{std::move(info.name), info.pending, info.idle_ms, std::nullopt});
   }
   std::sort(s.group.consumers.begin(), s.group.consumers.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -269,8 +250,8 @@ Snapshot take_snapshot(Context& ctx, long long window_ms) {
   s.dlq_depth = replies[6].integer;
   s.dlq_oldest_ms = first_entry_ms(std::move(replies[7]));
   s.dlq_newest_ms = first_entry_ms(std::move(replies[8]));
-  if (replies[9].is_array() && replies[9].elements.size() >= 2 && !replies[9].elements[1].is_nil()) {
-    s.group.oldest_pending_ms = redis::entry_id_millis(replies[9].elements[1].text);
+  if (auto summary = queue::pending_summary_from(replies[9])) {
+    s.group.oldest_pending_ms = redis::entry_id_millis(summary->oldest_id);
   }
   s.pending_refunds = replies[10].integer;
   if (replies[11].elements.size() >= 2) {
@@ -293,9 +274,8 @@ Snapshot take_snapshot(Context& ctx, long long window_ms) {
     }
     s.group.oldest_unread_ms = first_entry_ms(std::move(answers[0]));
     for (std::size_t k = 0; k < asked.size(); ++k) {
-      const auto& reply = answers[k + 1];
-      if (reply.is_array() && !reply.elements.empty() && reply.elements[0].elements.size() >= 3) {
-        s.group.consumers[asked[k]].oldest_pending_idle_ms = reply.elements[0].elements[2].integer;
+      if (auto oldest = queue::pending_from(answers[k + 1]); !oldest.empty()) {
+        s.group.consumers[asked[k]].oldest_pending_idle_ms = oldest.front().idle_ms;
       }
     }
   }

@@ -65,7 +65,7 @@ Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connectio
     : executor_(executor),
       limits_(std::move(limits)),
       redis_(redis),
-      prefix_(std::move(prefix)),
+      keys_{std::move(prefix)},
       clock_(std::move(clock)),
       gcra_script_(gcra_lua) {}
 
@@ -116,8 +116,8 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   auto deadline = clock_() + max_wait;
   std::string bucket, pause_key;
   if (limits_.scope == Scope::fleet) {
-    bucket = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name);
-    pause_key = bucket + ":pause";
+    bucket = keys_.rate_limit(provider, account_name);
+    pause_key = keys_.rate_pause(provider, account_name);
   }
 
   auto opening = co_await wait_for_opening(pause_key, *state, reads_fleet_pause, deadline);
@@ -144,8 +144,8 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
          wait_limit = std::to_string(duration_cast<Micros>(max_wait).count());
     std::vector<std::string_view> keys{bucket, pause_key}, args{interval, tolerance, wait_limit};
     auto result = co_await gcra_script_.run(redis_, keys, args);
-    if (result.ok() && result.replies[0].is_array() && result.replies[0].elements.size() == 2) {
-      reservation = {result.replies[0].elements[0].integer == 1, Micros(result.replies[0].elements[1].integer)};
+    if (const auto* reply = result.first(); reply && reply->is_array() && reply->elements.size() == 2) {
+      reservation = {reply->elements[0].integer == 1, Micros(reply->elements[1].integer)};
     } else {
       // Redis unreachable: fall back to this worker's own bucket rather than stopping all
       // calls; the fleet may briefly exceed the quota, and a 429 then pauses it.
@@ -213,9 +213,8 @@ void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
         state.fleet_pause_reading = false;
         state.fleet_pause_read = now;  // a failed read counts too: Redis down must not stop every call
         // PTTL: milliseconds left; -2 no pause; -1 a key without expiry, which pause() never writes.
-        if (result.ok() && !result.replies.empty() && result.replies[0].type == redis::Reply::Type::integer &&
-            result.replies[0].integer > 0) {
-          auto until = now + std::min(milliseconds(result.replies[0].integer), milliseconds(std::chrono::hours(1)));
+        if (const auto* ttl = result.first(); ttl && ttl->type == redis::Reply::Type::integer && ttl->integer > 0) {
+          auto until = now + std::min(milliseconds(ttl->integer), milliseconds(std::chrono::hours(1)));
           if (until > state.paused_until) {
             state.paused_until = until;
             state.probe = Probe::due;
@@ -268,7 +267,7 @@ void Limiter::pause(std::string_view provider, std::string_view account_name, mi
   if (until > state.paused_until) state.paused_until = until;
   state.probe = Probe::due;
   if (limits_.scope != Scope::fleet || for_how_long.count() <= 0) return;
-  auto key = prefix_ + ":rl:" + std::string(provider) + ":" + std::string(account_name) + ":pause";
+  auto key = keys_.rate_pause(provider, account_name);
   asio::co_spawn(
       executor_,
       [this, key, for_how_long]() -> asio::awaitable<void> {

@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "queue/keys.hpp"
 #include "ratelimit/gcra.hpp"
 #include "ratelimit/limits.hpp"
 #include "redis/connection.hpp"
@@ -35,8 +36,8 @@ class Limiter {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-  // `redis` is used in fleet scope only; keys are `{prefix}:rl:{provider}:{account}`, the
-  // fleet-wide pause `{prefix}:rl:{provider}:{account}:pause`. `clock` is injected for tests.
+  // `redis` is used in fleet scope only, for the keys queue::Keys::rate_limit and rate_pause
+  // name under `prefix`. `clock` is injected for tests.
   Limiter(
       asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
       Clock clock = [] { return std::chrono::steady_clock::now(); });
@@ -95,7 +96,7 @@ class Limiter {
   asio::any_io_executor executor_;
   Limits limits_;
   redis::Connection& redis_;
-  std::string prefix_;
+  queue::Keys keys_;
   Clock clock_;
   redis::Script gcra_script_;
   std::unordered_map<std::string, std::unique_ptr<Account>> accounts_;

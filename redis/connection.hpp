@@ -41,6 +41,16 @@ struct Result {
   std::vector<Reply> replies;       // one per command, in order; may hold error replies
 
   bool ok() const { return !error; }
+  // The first command's reply when the round trip worked and Redis did not refuse it; else
+  // null. What most callers ask: "did it work, and what did it say?"
+  const Reply* first() const { return ok() && !replies.empty() && !replies[0].is_error() ? &replies[0] : nullptr; }
+  Reply* first() { return ok() && !replies.empty() && !replies[0].is_error() ? &replies[0] : nullptr; }
+  // Why first() is null: the transport error, or Redis's error text; empty when it is not.
+  std::string failure() const {
+    if (!ok()) return error.message();
+    if (replies.empty()) return "no reply";
+    return replies[0].is_error() ? replies[0].text : std::string();
+  }
 };
 
 class Connection {

@@ -71,7 +71,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
   app.add_option("--redis-tls-key", redis_tls.key_file, "rediss://: the client certificate's private key (PEM)")
       ->envname("RESCIND_REDIS_TLS_KEY")
       ->group(queue);
-  app.add_option("--prefix", config.queue.prefix, "Prefix of every Redis key")
+  app.add_option("--prefix", config.queue.keys.prefix, "Prefix of every Redis key")
       ->envname("RESCIND_PREFIX")
       ->capture_default_str()
       ->group(queue);
@@ -244,7 +244,7 @@ std::variant<Config, int> parse_config(int argc, char** argv) {
     if (!redis::use_tls_files(*endpoint, redis_tls, error)) throw UsageError(error);
     config.queue.redis = *endpoint;
     if (config.queue.consumer.empty()) config.queue.consumer = default_consumer();
-    if (config.queue.prefix.empty()) throw UsageError("--prefix must not be empty");
+    if (config.queue.keys.prefix.empty()) throw UsageError("--prefix must not be empty");
     if (!common::log::parse_level(log_level, config.log_level)) {
       throw UsageError("--log-level: '" + log_level + "' is not one of debug, info, warn, error");
     }

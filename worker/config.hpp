@@ -12,6 +12,7 @@
 #include "clients/providers.hpp"
 #include "common/log.hpp"
 #include "jobs/job.hpp"
+#include "queue/keys.hpp"
 #include "ratelimit/limits.hpp"
 #include "redis/endpoint.hpp"
 #include "retry/policy.hpp"
@@ -20,7 +21,7 @@ namespace rescind::worker {
 
 struct QueueConfig {
   redis::Endpoint redis;
-  std::string prefix = "rescind";
+  queue::Keys keys;  // every Redis key's name, from --prefix
   std::string group = "rescind";
   std::string consumer;  // default: host-pid
   std::size_t max_in_flight = 1000;
@@ -46,16 +47,6 @@ struct QueueConfig {
     auto it = retry_by_kind.find(kind);
     return it == retry_by_kind.end() ? retry : it->second;
   }
-  std::string jobs_key() const { return prefix + ":jobs"; }
-  std::string retry_key() const { return prefix + ":retry"; }
-  std::string dlq_key() const { return prefix + ":dlq"; }
-  std::string audit_key() const { return prefix + ":audit"; }
-  std::string job_state_key(std::string_view job_id) const { return prefix + ":job:" + std::string(job_id); }
-  // Pending refunds: job ids by when their refund is next checked, and what each check needs.
-  std::string pending_refunds_key() const { return prefix + ":refunds:pending"; }
-  std::string pending_refund_key(std::string_view job_id) const { return prefix + ":refund:" + std::string(job_id); }
-  // Held by the stream entry running the job id: two entries of one id never run at once.
-  std::string job_lease_key(std::string_view job_id) const { return prefix + ":run:" + std::string(job_id); }
 };
 
 struct Config {

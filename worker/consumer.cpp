@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 namespace log = common::log;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
+Consumer::Consumer(const QueueConfig& queue, const queue::JobQueue& job_queue, redis::Connection& reader,
                    redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
     : queue_(queue),
       job_queue_(job_queue),
@@ -24,13 +24,13 @@ Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, r
       commands_(commands),
       runner_(runner),
       metrics_(metrics),
-      housekeeping_(queue.jobs_key(), queue.dlq_key(), queue.group),
+      housekeeping_(queue.keys, queue.group),
       room_(reader.executor(), asio::steady_timer::time_point::max()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
   redis::Request create;
   // From id 0, not $: jobs enqueued before the first worker ever started are work too.
-  create.push("XGROUP", "CREATE", queue_.jobs_key(), queue_.group, "0", "MKSTREAM");
+  create.push("XGROUP", "CREATE", queue_.keys.jobs(), queue_.group, "0", "MKSTREAM");
   auto result = co_await reader_.exec(std::move(create));
   if (!result.ok()) {
     log::error("cannot reach Redis", {{"redis", queue_.redis.display()}, {"error", result.error.message()}});
@@ -38,7 +38,7 @@ asio::awaitable<bool> Consumer::join_group() {
   }
   const auto& reply = result.replies[0];
   if (reply.is_error() && !reply.error_is("BUSYGROUP")) {
-    log::error("cannot create the consumer group", {{"stream", queue_.jobs_key()}, {"error", reply.text}});
+    log::error("cannot create the consumer group", {{"stream", queue_.keys.jobs()}, {"error", reply.text}});
     co_return false;
   }
   co_return true;
@@ -53,12 +53,13 @@ asio::awaitable<void> Consumer::run() {
 
     redis::Request read;
     read.push("XREADGROUP", "GROUP", queue_.group, queue_.consumer, "COUNT", std::min(queue_.read_batch, room()),
-              "BLOCK", queue_.block.count(), "STREAMS", queue_.jobs_key(), ">");
+              "BLOCK", queue_.block.count(), "STREAMS", queue_.keys.jobs(), ">");
     auto result = co_await reader_.exec(std::move(read));
     if (stopping_) break;
-    if (!result.ok() || result.replies[0].is_error()) {
-      auto error = result.ok() ? result.replies[0].text : result.error.message();
-      log::warn("reading the jobs stream failed; retrying", {{"error", error}, {"retry_in_ms", backoff.count()}});
+    auto* entries = result.first();
+    if (!entries) {
+      log::warn("reading the jobs stream failed; retrying",
+                {{"error", result.failure()}, {"retry_in_ms", backoff.count()}});
       if (result.ok() && result.replies[0].error_is("NOGROUP")) co_await join_group();
       asio::steady_timer pause(executor, backoff);
       co_await pause.async_wait(use_tuple);
@@ -66,7 +67,7 @@ asio::awaitable<void> Consumer::run() {
       continue;
     }
     backoff = std::chrono::milliseconds(100);
-    for (auto& entry : redis::entries_from_xreadgroup(std::move(result.replies[0]))) start_job(std::move(entry));
+    for (auto& entry : redis::entries_from_xreadgroup(std::move(*entries))) start_job(std::move(entry));
   }
 }
 
@@ -101,9 +102,9 @@ asio::awaitable<void> Consumer::upkeep() {
   auto executor = co_await asio::this_coro::executor;
   using clock = std::chrono::steady_clock;
   // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
-  auto extend_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
+  auto heartbeat_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
   auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
-  auto next_extend = clock::now() + extend_every, next_claim = clock::now();
+  auto next_heartbeat = clock::now() + heartbeat_every, next_claim = clock::now();
   auto next_housekeeping = clock::now() + queue_.housekeeping_interval;
   constexpr long long promote_batch = 500;
 
@@ -116,12 +117,12 @@ asio::awaitable<void> Consumer::upkeep() {
       metrics_.retries_promoted(*moved);
       if (*moved < promote_batch) break;
     }
-    if (clock::now() >= next_extend) {
-      next_extend = clock::now() + extend_every;
-      std::vector<retry::Running> running;
+    if (clock::now() >= next_heartbeat) {
+      next_heartbeat = clock::now() + heartbeat_every;
+      std::vector<queue::Running> running;
       running.reserve(running_.size());
       for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
-      co_await job_queue_.extend(commands_, running, queue_.visibility_timeout);
+      co_await job_queue_.heartbeat(commands_, running, queue_.visibility_timeout);
     }
     if (clock::now() >= next_claim && room() > 0 && !stopping_) {
       next_claim = clock::now() + claim_every;

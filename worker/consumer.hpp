@@ -8,9 +8,9 @@
 #include <unordered_set>
 
 #include "metrics/metrics.hpp"
+#include "queue/housekeeping.hpp"
+#include "queue/job_queue.hpp"
 #include "redis/connection.hpp"
-#include "retry/housekeeping.hpp"
-#include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/job_runner.hpp"
 
@@ -18,7 +18,7 @@ namespace rescind::worker {
 
 class Consumer {
  public:
-  Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
+  Consumer(const QueueConfig& queue, const queue::JobQueue& job_queue, redis::Connection& reader,
            redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics);
 
   // Creates the stream and group if missing; false (logged) if Redis refuses.
@@ -27,7 +27,7 @@ class Consumer {
   // Reads and dispatches until stop(); returns when reading has stopped (jobs may still run).
   boost::asio::awaitable<void> run();
 
-  // Promotes retries, extends and claims, until stop().
+  // Promotes retries, heartbeats and claims, until stop().
   boost::asio::awaitable<void> upkeep();
 
   // Stops reading: a blocked XREADGROUP is abandoned at once (entries it was about to
@@ -46,12 +46,12 @@ class Consumer {
   std::size_t room() const;
 
   const QueueConfig& queue_;
-  const retry::JobQueue& job_queue_;
+  const queue::JobQueue& job_queue_;
   redis::Connection& reader_;
   redis::Connection& commands_;
   JobRunner& runner_;
   metrics::Metrics& metrics_;
-  retry::Housekeeping housekeeping_;
+  queue::Housekeeping housekeeping_;
   boost::asio::steady_timer room_;           // never expires: cancel_one() when a job finishes
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
   bool stopping_ = false;

@@ -16,9 +16,10 @@
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
 #include "metrics/server.hpp"
+#include "queue/acknowledger.hpp"
+#include "queue/job_queue.hpp"
 #include "ratelimit/limiter.hpp"
 #include "redis/connection.hpp"
-#include "retry/job_queue.hpp"
 #include "worker/consumer.hpp"
 #include "worker/gone_receivers.hpp"
 #include "worker/job_runner.hpp"
@@ -70,13 +71,11 @@ int Engine::run() {
   // XREADGROUP BLOCK would stall the pipeline; its replies may take the whole block to come.
   redis::Connection reader(ex, config_.queue.redis, config_.queue.block + std::chrono::seconds(10));
   clients::HttpClient http(ex, config_.http);
-  RedisGoneReceivers gone_receivers(commands, config_.queue.prefix, metrics);
+  RedisGoneReceivers gone_receivers(commands, config_.queue.keys.gone_receivers(), metrics);
   clients::Providers providers(config_.providers, clients::Wiring{http, ex, &gone_receivers});
-  retry::QueueKeys keys{config_.queue.jobs_key(), config_.queue.retry_key(), config_.queue.dlq_key(),
-                        config_.queue.group, config_.queue.consumer};
-  retry::JobQueue job_queue(keys);
-  retry::Acknowledger acknowledger(keys, commands, ex);
-  ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.prefix);
+  queue::JobQueue job_queue(config_.queue.keys, config_.queue.group, config_.queue.consumer);
+  queue::Acknowledger acknowledger(job_queue, commands, ex);
+  ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.keys.prefix);
   PendingRefunds pending_refunds(config_.queue, commands, providers, metrics);
   JobRunner runner(config_.queue, job_queue, acknowledger, commands, providers, limiter, metrics, pending_refunds);
   Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
@@ -136,7 +135,7 @@ int Engine::run() {
         }
         log::info("worker started", {{"consumer", config_.queue.consumer},
                                      {"redis", config_.queue.redis.display()},
-                                     {"stream", config_.queue.jobs_key()},
+                                     {"stream", config_.queue.keys.jobs()},
                                      {"group", config_.queue.group},
                                      {"max_in_flight", config_.queue.max_in_flight},
                                      {"max_open_files", open_files},

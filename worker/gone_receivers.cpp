@@ -1,7 +1,7 @@
 #include "worker/gone_receivers.hpp"
 
 #include "common/log.hpp"
-#include "retry/job_queue.hpp"
+#include "queue/job_queue.hpp"
 
 namespace rescind::worker {
 
@@ -12,17 +12,18 @@ boost::asio::awaitable<std::set<std::string>> RedisGoneReceivers::load() {
   request.push("HGETALL", key_);
   auto read = co_await redis_.exec(std::move(request));
   std::set<std::string> gone;
-  if (!read.ok() || !read.replies[0].is_array()) co_return gone;  // call them: a 410 again costs nothing
-  const auto& fields = read.replies[0].elements;
+  const auto* hash = read.first();
+  if (!hash || !hash->is_array()) co_return gone;  // call them: a 410 again costs nothing
+  const auto& fields = hash->elements;
   for (std::size_t i = 0; i + 1 < fields.size(); i += 2) gone.insert(fields[i].text);
   co_return gone;
 }
 
 boost::asio::awaitable<void> RedisGoneReceivers::add(std::string receiver, std::string host, std::string job_id) {
   redis::Request request;
-  request.push("HSET", key_, receiver, "at=" + retry::rfc3339_now() + " host=" + host + " job=" + job_id);
+  request.push("HSET", key_, receiver, "at=" + queue::rfc3339_now() + " host=" + host + " job=" + job_id);
   auto written = co_await redis_.exec(std::move(request));
-  bool kept = written.ok() && !written.replies[0].is_error();
+  bool kept = written.first() != nullptr;
   metrics_.receiver_disabled();
   log::warn(kept
                 ? "record receiver answered 410 Gone: no worker calls it again until it is re-enabled"

@@ -1,4 +1,4 @@
-// The back-office receivers that answered 410 Gone, kept in Redis (`{prefix}:receivers:gone`,
+// The back-office receivers that answered 410 Gone, kept in Redis (queue::Keys::gone_receivers,
 // a hash: receiver id → when, which job, which host) so that no worker of the fleet calls them
 // again. On-call re-enables one by deleting its field (docs/runbook.md).
 #pragma once
@@ -12,8 +12,8 @@ namespace rescind::worker {
 
 class RedisGoneReceivers final : public clients::GoneReceivers {
  public:
-  RedisGoneReceivers(redis::Connection& redis, const std::string& prefix, metrics::Metrics& metrics)
-      : redis_(redis), key_(prefix + ":receivers:gone"), metrics_(metrics) {}
+  RedisGoneReceivers(redis::Connection& redis, std::string key, metrics::Metrics& metrics)
+      : redis_(redis), key_(std::move(key)), metrics_(metrics) {}
 
   boost::asio::awaitable<std::set<std::string>> load() override;
   boost::asio::awaitable<void> add(std::string receiver, std::string host, std::string job_id) override;

@@ -71,7 +71,7 @@ std::string status_label(const Outcome& outcome) {
 
 struct JobRunner::Attempt {
   redis::StreamEntry entry;
-  retry::Envelope envelope;
+  queue::Envelope envelope;
   jobs::Job job;
   jobs::Plan plan;
   std::string state_key;
@@ -95,8 +95,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // The entry's envelope; fields it had to replace are logged (the job itself runs: a bad
 // envelope says nothing about the job, and its replacement keeps the next retry intact).
-retry::Envelope envelope_of(const redis::StreamEntry& entry) {
-  auto envelope = retry::Envelope::of(entry);
+queue::Envelope envelope_of(const redis::StreamEntry& entry) {
+  auto envelope = queue::Envelope::of(entry);
   if (!envelope.corrected.empty()) {
     std::string fields;
     for (auto field : envelope.corrected) fields += (fields.empty() ? "" : ",") + std::string(field);
@@ -120,14 +120,13 @@ std::string_view JobRunner::lease_of(const std::string& entry_id) const {
   return it == leases_.end() ? std::string_view() : std::string_view(it->second);
 }
 
-asio::awaitable<retry::Finished> JobRunner::until_answered(
-    std::string_view action, const std::string& entry_id,
-    const std::function<asio::awaitable<retry::Finished>()>& finish) {
+asio::awaitable<queue::Moved> JobRunner::until_answered(std::string_view action, const std::string& entry_id,
+                                                        const std::function<asio::awaitable<queue::Moved>()>& finish) {
   auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
     auto finished = co_await finish();
-    if (finished != retry::Finished::failed) co_return finished;
+    if (finished != queue::Moved::failed) co_return finished;
     if (std::chrono::steady_clock::now() + pause >= deadline) break;
     co_await sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
@@ -137,10 +136,10 @@ asio::awaitable<retry::Finished> JobRunner::until_answered(
       "Redis did not take the job's next place; the entry stays pending and will be claimed after the visibility "
       "timeout",
       {{"stream_id", entry_id}, {"action", action}});
-  co_return retry::Finished::failed;
+  co_return queue::Moved::failed;
 }
 
-JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
+JobRunner::JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue, queue::Acknowledger& acknowledger,
                      redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
                      metrics::Metrics& metrics, const PendingRefunds& pending_refunds)
     : queue_(queue),
@@ -151,13 +150,13 @@ JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue,
       limiter_(limiter),
       metrics_(metrics),
       pending_refunds_(pending_refunds),
-      audit_key_(queue.audit_key()),
+      audit_key_(queue.keys.audit()),
       audit_max_len_(std::to_string(queue.audit_max_len)) {}
 
 asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto started = std::chrono::steady_clock::now();
   auto envelope = envelope_of(entry);
-  const std::string* payload = entry.field("job");
+  const std::string* payload = entry.field(queue::field::job);
   auto parsed = payload ? parser_.parse(*payload)
                         : jobs::ParseResult{jobs::InvalidJob{"job", "the stream entry has no 'job' field"}};
   if (auto* invalid = std::get_if<jobs::InvalidJob>(&parsed)) {
@@ -173,8 +172,8 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto kind = jobs::to_string(job.kind);
   jobs::PlanContext context{queue_.refund_window, providers_.serves(jobs::Role::record, job)};
   attempt.plan = jobs::plan_for(job, context);
-  attempt.state_key = queue_.job_state_key(job.id);
-  attempt.lease_key = queue_.job_lease_key(job.id);
+  attempt.state_key = queue_.keys.job_state(job.id);
+  attempt.lease_key = queue_.keys.job_lease(job.id);
   LeaseRegistration registration{leases_, attempt.entry.id};
 
   if (!co_await run_steps(attempt)) {
@@ -183,8 +182,8 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   }
   auto finished = co_await until_answered(
       "ack", attempt.entry.id, [&] { return acknowledger_.acknowledge(attempt.entry.id, attempt.lease_key); });
-  if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "ack");
-  if (finished == retry::Finished::failed) co_return;
+  if (finished == queue::Moved::not_owner) co_return report_stale(attempt.entry, "ack");
+  if (finished == queue::Moved::failed) co_return;
   metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(attempt.entry.id));
   log::info("job done", {{"job_id", job.id},
                          {"kind", kind},
@@ -220,11 +219,11 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
       auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
                                 : wait_at_least.value_or(std::chrono::milliseconds(1000));
       auto finished = co_await until_answered("reschedule", attempt.entry.id, [&] {
-        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field("job"), attempt.envelope,
-                                     now + delay, uses_attempt, attempt.lease_key);
+        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field(queue::field::job),
+                                     attempt.envelope, now + delay, uses_attempt, attempt.lease_key);
       });
-      if (finished == retry::Finished::stale) co_return report_stale(attempt.entry, "reschedule");
-      if (finished == retry::Finished::failed) co_return;
+      if (finished == queue::Moved::not_owner) co_return report_stale(attempt.entry, "reschedule");
+      if (finished == queue::Moved::failed) co_return;
       // Not run here, not failed: a duplicate of a job id running elsewhere, or a job this
       // stopping worker hands back.
       bool deferred = outcome.code == "running_elsewhere" || outcome.was_not_sent();
@@ -258,38 +257,37 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   co_await dead_letter(attempt.entry, attempt.envelope, kind, failure, attempt.lease_key);
 }
 
-asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
+asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
                                              std::string_view kind, const Failure& failure,
                                              std::string_view lease_key) {
-  const std::string* payload = entry.field("job");
+  const std::string* payload = entry.field(queue::field::job);
   bool oversize = payload && payload->size() > parser_.max_payload_bytes();
   auto error = log::redact(failure.error);  // provider texts may echo a credential
   if (oversize) {
     error += "; the DLQ keeps its first " + std::to_string(oversize_prefix_bytes) +
              " bytes (job), its size (job_bytes) and its SHA-256 (job_sha256)";
   }
-  retry::DeadLetter letter{{{"job", !payload   ? std::string()
-                                    : oversize ? payload->substr(0, oversize_prefix_bytes)
-                                               : *payload},
-                            {"attempt", std::to_string(envelope.attempt)},
-                            {"kind", std::string(kind)},
-                            {"reason", failure.reason},
-                            {"step", failure.step},
-                            {"provider", failure.provider},
-                            {"status", std::to_string(failure.status)},
-                            {"code", log::redact(failure.code)},  // provider texts may echo a credential
-                            {"error", error},
-                            {"failed_at", retry::rfc3339_now()},
-                            {"origin_id", envelope.origin_id},
-                            {"worker", queue_.consumer}}};
+  queue::DeadLetter letter;
+  letter.job = !payload ? std::string() : oversize ? payload->substr(0, oversize_prefix_bytes) : *payload;
+  letter.attempt = envelope.attempt;
+  letter.kind = kind;
+  letter.reason = failure.reason;
+  letter.step = failure.step;
+  letter.provider = failure.provider;
+  letter.status = failure.status;
+  letter.code = log::redact(failure.code);  // provider texts may echo a credential
+  letter.error = error;
+  letter.failed_at = queue::rfc3339_now();
+  letter.origin_id = envelope.origin_id;
+  letter.worker = queue_.consumer;
   if (oversize) {
-    letter.fields.emplace_back("job_bytes", std::to_string(payload->size()));
-    letter.fields.emplace_back("job_sha256", sha256_hex(*payload));
+    letter.more.emplace_back(queue::field::job_bytes, std::to_string(payload->size()));
+    letter.more.emplace_back(queue::field::job_sha256, sha256_hex(*payload));
   }
   auto finished = co_await until_answered("dead_letter", entry.id,
                                           [&] { return job_queue_.dead_letter(redis_, entry.id, letter, lease_key); });
-  if (finished == retry::Finished::stale) co_return report_stale(entry, "dead-letter");
-  if (finished == retry::Finished::failed) co_return;
+  if (finished == queue::Moved::not_owner) co_return report_stale(entry, "dead-letter");
+  if (finished == queue::Moved::failed) co_return;
   if (failure.reason != "invalid_payload" && failure.reason != "unsupported_kind") {
     metrics_.job_finished(kind, "dead_lettered", -1);
   }
@@ -311,26 +309,26 @@ asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, lo
   // left to do; after enough such deaths it looks poison. Its step states tell: when every
   // step is done the job has happened, and on-call must not be handed it to replay.
   std::string lease_key, kind = "unknown";
-  const std::string* payload = entry.field("job");
+  const std::string* payload = entry.field(queue::field::job);
   auto parsed = payload ? parser_.parse(*payload) : jobs::ParseResult{jobs::InvalidJob{"job", "no 'job' field"}};
   if (auto* job = std::get_if<jobs::Job>(&parsed)) {
     kind = jobs::to_string(job->kind);
     auto plan =
         jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job)});
-    lease_key = queue_.job_lease_key(job->id);
-    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.job_state_key(job->id),
+    lease_key = queue_.keys.job_lease(job->id);
+    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.keys.job_state(job->id),
                                            queue_.visibility_timeout);
-    if (begun.state != retry::Begun::State::leased) lease_key.clear();  // not ours to free
+    if (begun.state != queue::Begun::State::leased) lease_key.clear();  // not ours to free
     auto done = [&](const jobs::Step& step) {
       return std::any_of(begun.steps.begin(), begun.steps.end(), [&](const auto& state) {
         return state.first == jobs::to_string(step.role) && state.second.starts_with("done:");
       });
     };
-    if (begun.state == retry::Begun::State::leased && std::all_of(plan.steps.begin(), plan.steps.end(), done)) {
+    if (begun.state == queue::Begun::State::leased && std::all_of(plan.steps.begin(), plan.steps.end(), done)) {
       auto finished =
           co_await until_answered("ack", entry.id, [&] { return acknowledger_.acknowledge(entry.id, lease_key); });
-      if (finished == retry::Finished::stale) co_return report_stale(entry, "ack");
-      if (finished == retry::Finished::failed) co_return;
+      if (finished == queue::Moved::not_owner) co_return report_stale(entry, "ack");
+      if (finished == queue::Moved::failed) co_return;
       metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(entry.id));
       log::warn("entry delivered too often, but every step of its job was done: acked, not dead-lettered",
                 {{"job_id", job->id}, {"kind", kind}, {"stream_id", entry.id}, {"deliveries", deliveries}});
@@ -359,11 +357,11 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
   // must not run beside the first, or both would send every message not yet recorded.
   auto begun = co_await job_queue_.begin(redis_, attempt.entry.id, attempt.lease_key, attempt.state_key,
                                          queue_.visibility_timeout);
-  if (begun.state == retry::Begun::State::failed) {
+  if (begun.state == queue::Begun::State::failed) {
     attempt.failures.push_back({0, Outcome::transport_failure("reading step states: " + begun.error)});
     co_return false;
   }
-  if (begun.state == retry::Begun::State::busy) {
+  if (begun.state == queue::Begun::State::busy) {
     // Back through the retry set, no attempt used: once the other entry has finished, this
     // one finds its steps done and has no effect. Soon, but not in a tight loop.
     auto wait = std::clamp(begun.busy_for, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
@@ -496,12 +494,11 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   record.push_argv(audit);
   auto written = co_await redis_.exec(std::move(record));
   if (!outcome.ok()) co_return outcome;
-  if (written.ok() && !written.replies[0].is_error()) co_return outcome;
+  if (written.first()) co_return outcome;
   // The provider did it; forgetting that would repeat the step on the next run (a second
   // email or SMS). Keep writing the state while Redis is away, rather than fail the step.
   if (co_await record_done(attempt, role, outcome)) co_return outcome;
-  co_return Outcome::transport_failure("recording step state: " +
-                                       (written.ok() ? written.replies[0].text : written.error.message()));
+  co_return Outcome::transport_failure("recording step state: " + written.failure());
 }
 
 // The step's state "done:<ref>"; for a refund the provider reports pending, also its pending
@@ -512,10 +509,10 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     attempt.refund_pending = true;  // the messages that follow say "on its way"
     record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
     auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(
-        record,
-        {attempt.job.id, *attempt.entry.field("job"), attempt.job.payment.provider, outcome.reference, generation},
-        std::chrono::system_clock::now());
+    pending_refunds_.track(record,
+                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.job.payment.provider,
+                            outcome.reference, generation},
+                           std::chrono::system_clock::now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }
@@ -559,9 +556,8 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
   write.push("HSET", attempt.state_key, "refund", next.text());
   write.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
   auto written = co_await redis_.exec(std::move(write));
-  if (!written.ok() || written.replies[0].is_error()) {
-    co_return Outcome::transport_failure("recording the refund's new key: " +
-                                         (written.ok() ? written.replies[0].text : written.error.message()));
+  if (!written.first()) {
+    co_return Outcome::transport_failure("recording the refund's new key: " + written.failure());
   }
   metrics_.refund_reconciled(provider, found.kind == Kind::unknown ? "guarded" : "none");
   log::info("reconcile: no refund exists for the job; refunding under a new idempotency key",
@@ -579,7 +575,7 @@ asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, 
     redis::Request record;
     push_done(record, attempt, role, outcome);
     auto written = co_await redis_.exec(std::move(record));
-    if (written.ok() && !written.replies[0].is_error()) co_return true;
+    if (written.first()) co_return true;
   }
   metrics_.queue_write_failed("step_state");
   log::error("a step was done but Redis did not take its state; it may be repeated when the job runs again",

@@ -11,11 +11,12 @@
 #include "clients/providers.hpp"
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
+#include "queue/acknowledger.hpp"
+#include "queue/fields.hpp"
+#include "queue/job_queue.hpp"
 #include "ratelimit/limiter.hpp"
 #include "redis/connection.hpp"
 #include "redis/streams.hpp"
-#include "retry/acknowledger.hpp"
-#include "retry/job_queue.hpp"
 #include "worker/config.hpp"
 #include "worker/pending_refunds.hpp"
 #include "worker/step_schedule.hpp"
@@ -24,7 +25,7 @@ namespace rescind::worker {
 
 class JobRunner {
  public:
-  JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
+  JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue, queue::Acknowledger& acknowledger,
             redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
             metrics::Metrics& metrics, const PendingRefunds& pending_refunds);
 
@@ -59,17 +60,17 @@ class JobRunner {
   // Runs a completion (ack, reschedule, dead-letter) again while Redis does not answer, for
   // up to the visibility timeout: an entry its live owner forgot would otherwise wait that
   // long to be claimed, and the job's next step (or its retry) with it.
-  boost::asio::awaitable<retry::Finished> until_answered(
+  boost::asio::awaitable<queue::Moved> until_answered(
       std::string_view action, const std::string& entry_id,
-      const std::function<boost::asio::awaitable<retry::Finished>()>& finish);
-  boost::asio::awaitable<void> dead_letter(const redis::StreamEntry& entry, const retry::Envelope& envelope,
+      const std::function<boost::asio::awaitable<queue::Moved>()>& finish);
+  boost::asio::awaitable<void> dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
                                            std::string_view kind, const Failure& failure,
                                            std::string_view lease_key = {});
   void report_stale(const redis::StreamEntry& entry, std::string_view what);
 
   const QueueConfig& queue_;
-  const retry::JobQueue& job_queue_;
-  retry::Acknowledger& acknowledger_;
+  const queue::JobQueue& job_queue_;
+  queue::Acknowledger& acknowledger_;
   redis::Connection& redis_;
   clients::Providers& providers_;
   ratelimit::Limiter& limiter_;

@@ -9,8 +9,10 @@
 #include <charconv>
 
 #include "common/log.hpp"
+#include "queue/dead_letter.hpp"
+#include "queue/fields.hpp"
+#include "queue/job_queue.hpp"
 #include "redis/script.hpp"
-#include "retry/job_queue.hpp"
 
 namespace rescind::worker {
 
@@ -95,13 +97,13 @@ PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redi
 
 void PendingRefunds::track(redis::Request& record, const Refund& refund,
                            std::chrono::system_clock::time_point now) const {
-  auto key = queue_.pending_refund_key(refund.job_id);
+  auto key = queue_.keys.pending_refund(refund.job_id);
   auto since = std::to_string(millis(now)), generation = std::to_string(refund.generation);
   std::string_view hash[] = {
       "HSET",           key,          "job",      refund.payload, "provider", refund.provider, "ref",
       refund.reference, "generation", generation, "since_ms",     since,      "checks",        "0"};
   record.push_argv(hash);
-  record.push("ZADD", queue_.pending_refunds_key(), millis(now + queue_.pending_refund_check), refund.job_id);
+  record.push("ZADD", queue_.keys.pending_refunds(), millis(now + queue_.pending_refund_check), refund.job_id);
 }
 
 asio::awaitable<void> PendingRefunds::run() {
@@ -119,28 +121,29 @@ asio::awaitable<void> PendingRefunds::run() {
 
 asio::awaitable<std::size_t> PendingRefunds::check_due() {
   auto now = std::chrono::system_clock::now();
-  auto set = queue_.pending_refunds_key();
+  auto set = queue_.keys.pending_refunds();
   auto at = std::to_string(millis(now)), until = std::to_string(millis(now + claim_for)),
        limit = std::to_string(checks_per_round);
   std::vector<std::string_view> keys{set}, args{at, until, limit};  // named: g++ 12 and braced temporaries in co_await
   auto claimed = co_await claim_due.run(redis_, keys, args);
-  if (!claimed.ok() || claimed.replies.empty() || !claimed.replies[0].is_array())
-    co_return 0;  // Redis away: next round
-  for (const auto& id : claimed.replies[0].elements) {
+  const auto* due = claimed.first();
+  if (!due || !due->is_array()) co_return 0;  // Redis away: next round
+  for (const auto& id : due->elements) {
     if (stopping_) break;
     co_await check(id.text, now);
   }
-  co_return claimed.replies[0].elements.size();
+  co_return due->elements.size();
 }
 
 asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chrono::system_clock::time_point now) {
-  auto set = queue_.pending_refunds_key(), key = queue_.pending_refund_key(job_id),
-       state_key = queue_.job_state_key(job_id);
+  auto set = queue_.keys.pending_refunds(), key = queue_.keys.pending_refund(job_id),
+       state_key = queue_.keys.job_state(job_id);
   redis::Request read;
   read.push("HGETALL", key);
   auto hash = co_await redis_.exec(std::move(read));
-  if (!hash.ok() || hash.replies[0].is_error()) co_return;  // still claimed; due again after claim_for
-  const auto *payload = field(hash.replies[0], "job"), *reference = field(hash.replies[0], "ref");
+  const auto* fields = hash.first();
+  if (!fields) co_return;  // still claimed; due again after claim_for
+  const auto *payload = field(*fields, "job"), *reference = field(*fields, "ref");
   jobs::ParseResult parsed = jobs::InvalidJob{"job", "missing"};
   if (payload) parsed = parser_.parse(*payload);
   auto* job = std::get_if<jobs::Job>(&parsed);
@@ -153,13 +156,13 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     co_return;
   }
   auto provider = providers_.label(job->payment.provider);
-  auto checks = to_unsigned(field(hash.replies[0], "checks") ? *field(hash.replies[0], "checks") : "0");
+  auto checks = to_unsigned(field(*fields, "checks") ? *field(*fields, "checks") : "0");
   auto state = co_await providers_.refund_status(*job, *reference);
 
   if (state.kind == RefundState::Kind::succeeded) {
     std::vector<std::string_view> keys{set, key, state_key}, args{job_id};
     auto settled = co_await settle_succeeded.run(redis_, keys, args);
-    if (settled.ok() && !settled.replies.empty() && settled.replies[0].integer == 1) {
+    if (settled.first() && settled.first()->integer == 1) {
       metrics_.pending_refund(provider, "succeeded");
       log::info("pending refund succeeded",
                 {{"job_id", job_id}, {"provider", provider}, {"ref", *reference}, {"checks", checks + 1}});
@@ -167,48 +170,35 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     co_return;
   }
   if (state.kind == RefundState::Kind::failed) {
-    auto generation = to_unsigned(field(hash.replies[0], "generation") ? *field(hash.replies[0], "generation") : "0");
+    auto generation = to_unsigned(field(*fields, "generation") ? *field(*fields, "generation") : "0");
     auto refused = RefundKeyState{generation, true}.text();
     auto window = std::to_string(queue_.idempotency_window.count());
     auto error = log::redact("refund " + *reference + " was accepted as pending, then failed at " +
                              std::string(provider) + (state.detail.empty() ? std::string() : ": " + state.detail) +
                              ". The customer was told it is on its way. Fix the cause, then replay: the worker checks "
                              "that no refund exists for the job before it refunds under a new key");
-    auto failed_at = retry::rfc3339_now();
-    auto code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
-    std::vector<std::string_view> args{job_id,
-                                       refused,
-                                       window,
-                                       "job",
-                                       *payload,
-                                       "attempt",
-                                       "0",
-                                       "kind",
-                                       jobs::to_string(job->kind),
-                                       "reason",
-                                       "refund_failed",
-                                       "step",
-                                       "refund",
-                                       "provider",
-                                       provider,
-                                       "status",
-                                       "0",
-                                       "code",
-                                       code,
-                                       "error",
-                                       error,
-                                       "failed_at",
-                                       failed_at,
-                                       "origin_id",
-                                       "",
-                                       "worker",
-                                       queue_.consumer,
-                                       "ref",
-                                       *reference};
-    auto dlq = queue_.dlq_key();
+    queue::DeadLetter letter;
+    letter.job = *payload;
+    letter.attempt = 0;  // no attempt failed: the provider's own processing did, later
+    letter.kind = jobs::to_string(job->kind);
+    letter.reason = "refund_failed";
+    letter.step = "refund";
+    letter.provider = provider;
+    letter.code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
+    letter.error = error;
+    letter.failed_at = queue::rfc3339_now();
+    letter.worker = queue_.consumer;
+    letter.more.emplace_back(queue::field::ref, *reference);
+    auto written = letter.fields();
+    std::vector<std::string_view> args{job_id, refused, window};
+    for (const auto& [name, value] : written) {
+      args.push_back(name);
+      args.push_back(value);
+    }
+    auto dlq = queue_.keys.dlq();
     std::vector<std::string_view> keys{set, key, state_key, dlq};
     auto settled = co_await settle_failed.run(redis_, keys, args);
-    if (settled.ok() && !settled.replies.empty() && settled.replies[0].integer == 1) {
+    if (settled.first() && settled.first()->integer == 1) {
       metrics_.pending_refund(provider, "failed");
       log::error("pending refund failed; job dead-lettered for on-call",
                  {{"job_id", job_id}, {"provider", provider}, {"ref", *reference}, {"detail", state.detail}});

@@ -5,6 +5,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "queue/info.hpp"
+
 namespace rescind::worker {
 
 namespace asio = boost::asio;
@@ -24,11 +26,11 @@ asio::awaitable<void> QueueSampler::run() {
 
 asio::awaitable<void> QueueSampler::sample() {
   redis::Request request;  // one round trip for all five
-  request.push("XINFO", "GROUPS", queue_.jobs_key());
-  request.push("XLEN", queue_.jobs_key());
-  request.push("ZCARD", queue_.retry_key());
-  request.push("XLEN", queue_.dlq_key());
-  request.push("ZCARD", queue_.pending_refunds_key());
+  request.push("XINFO", "GROUPS", queue_.keys.jobs());
+  request.push("XLEN", queue_.keys.jobs());
+  request.push("ZCARD", queue_.keys.retry());
+  request.push("XLEN", queue_.keys.dlq());
+  request.push("ZCARD", queue_.keys.pending_refunds());
   auto result = co_await redis_.exec(std::move(request));
   if (!result.ok()) {
     problem_ = "Redis unreachable: " + result.error.message();
@@ -44,29 +46,13 @@ asio::awaitable<void> QueueSampler::sample() {
   sample.retry_scheduled = result.replies[2].integer;
   sample.dlq_depth = result.replies[3].integer;
   sample.pending_refunds = result.replies[4].integer;
-  bool found = false;
-  for (const auto& group : groups.elements) {
-    bool ours = false;
-    long long lag = -1, pending = 0;
-    for (std::size_t i = 0; i + 1 < group.elements.size(); i += 2) {
-      const auto& key = group.elements[i].text;
-      const auto& value = group.elements[i + 1];
-      if (key == "name")
-        ours = value.text == queue_.group;
-      else if (key == "pending")
-        pending = value.integer;
-      else if (key == "lag" && !value.is_nil())
-        lag = value.integer;  // nil: Redis cannot tell
-    }
-    if (!ours) continue;
-    found = true;
-    sample.pending = pending;
-    sample.lag = lag;
-  }
-  if (!found) {
-    problem_ = "consumer group '" + queue_.group + "' does not exist on " + queue_.jobs_key();
+  auto group = queue::group_named(groups, queue_.group);
+  if (!group) {
+    problem_ = "consumer group '" + queue_.group + "' does not exist on " + queue_.keys.jobs();
     co_return;
   }
+  sample.pending = group->pending;
+  sample.lag = group->lag.value_or(-1);  // -1: Redis cannot tell
   metrics_.queue_sampled(sample);
   problem_.reset();
 }

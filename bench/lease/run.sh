@@ -5,7 +5,7 @@
 # gained one line to free the lease. Redis's own INFO commandstats gives the microseconds
 # spent inside each call; the client's round trips are the same before and after (one each).
 #   bench/lease/run.sh [CALLS]      (default 200000)
-# The scripts are read out of retry/job_queue.cpp, so what is measured is what runs.
+# The scripts are read out of queue/scripts.cpp, so what is measured is what runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/deps.sh
@@ -19,7 +19,7 @@ trap 'kill "$(cat "$dir/pid")" 2>/dev/null; rm -rf "$dir"' EXIT
 cli() { redis-cli -p "$port" "$@"; }
 until cli ping >/dev/null 2>&1; do sleep 0.1; done
 
-lua() { sed -n "/$1 = R\"lua(/,/^)lua\"/p" retry/job_queue.cpp | sed '1d;$d'; }
+lua() { sed -n "/$1 = R\"lua(/,/^)lua\"/p" queue/scripts.cpp | sed '1d;$d'; }
 begin_sha=$(cli SCRIPT LOAD "$(lua begin_lua)")
 # The ack script's added line (GET, then DEL when it names the entry), looped inside one
 # script with and without it: the difference is what the line costs an ack that holds a lease.

@@ -16,6 +16,7 @@
 
 #include "ctl/dlq_entries.hpp"
 #include "ctl/output.hpp"
+#include "queue/info.hpp"
 #include "tests/support/stack.hpp"
 
 namespace rescind::testing {
@@ -535,8 +536,8 @@ TEST(Ctl, ConsumersPruneDeletesOnlyIdleConsumersThatOwnNothing) {
   redis.command({"XGROUP", "CREATECONSUMER", "rescind:jobs", "rescind", "gone-2"});
   auto consumers = [&] {
     std::set<std::string> names;
-    for (const auto& info : redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}).elements) {
-      names.insert(info.elements[1].text);
+    for (const auto& info : queue::consumers_from(redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}))) {
+      names.insert(info.name);
     }
     return names;
   };
@@ -605,9 +606,6 @@ TEST(CtlFormat, TimesAndAgesAsOperatorsWriteThem) {
   for (const char* bad : {"", "2", "yesterday", "2026-11-22", "2026-13-22T16:00:00Z", "2026-11-22T16:00:00", "-1h"}) {
     EXPECT_FALSE(parse_time_bound(bad)) << bad;
   }
-  EXPECT_TRUE(ctl::is_stream_id("1732291200000-0"));
-  for (const char* bad : {"1732291200000", "-0", "1-", "a-1", "1-1-1", "+"})
-    EXPECT_FALSE(ctl::is_stream_id(bad)) << bad;
   EXPECT_EQ(ctl::format_age(850), "850ms");
   EXPECT_EQ(ctl::format_age(45'000), "45s");
   EXPECT_EQ(ctl::format_age(125'000), "2m05s");

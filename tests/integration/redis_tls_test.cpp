@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "queue/info.hpp"
 #include "tests/support/certificates.hpp"
 #include "tests/support/stack.hpp"
 
@@ -124,9 +125,9 @@ TEST(RedisTls, WorkerDrainsThousandJobsAsTheShippedAclUser) {
   // Housekeeping removed the idle consumer: XINFO CONSUMERS and XGROUP DELCONSUMER are allowed.
   EXPECT_TRUE(wait_until(
       [&] {
-        auto consumers = redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"});
-        for (const auto& c : consumers.elements) {
-          if (c.elements.size() > 1 && c.elements[1].text == "ghost-worker") return false;
+        auto consumers = queue::consumers_from(redis.command({"XINFO", "CONSUMERS", "rescind:jobs", "rescind"}));
+        for (const auto& c : consumers) {
+          if (c.name == "ghost-worker") return false;
         }
         return true;
       },

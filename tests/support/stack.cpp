@@ -18,6 +18,7 @@
 
 #include "clients/http_client.hpp"
 #include "common/sandbox_credentials.hpp"
+#include "queue/info.hpp"
 #include "redis/streams.hpp"
 
 namespace rescind::testing {
@@ -336,27 +337,9 @@ std::vector<std::string> provider_flags(const std::string& base_url) {
 
 namespace {
 std::optional<GroupState> group_from(const redis::Reply& reply, const std::string& group) {
-  if (!reply.is_array()) return std::nullopt;
-  for (const auto& g : reply.elements) {
-    GroupState state;
-    bool ours = false;
-    for (std::size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-      const auto& key = g.elements[i].text;
-      const auto& value = g.elements[i + 1];
-      if (key == "name")
-        ours = value.text == group;
-      else if (key == "pending")
-        state.pending = value.integer;
-      else if (key == "lag")
-        state.lag = value.is_nil() ? -1 : value.integer;
-      else if (key == "entries-read")
-        state.entries_read = value.integer;
-      else if (key == "last-delivered-id")
-        state.last_delivered = value.text;
-    }
-    if (ours) return state;
-  }
-  return std::nullopt;
+  auto info = queue::group_named(reply, group);
+  if (!info) return std::nullopt;
+  return GroupState{info->pending, info->lag.value_or(-1), info->entries_read.value_or(0), info->last_delivered_id};
 }
 }  // namespace
 
@@ -380,11 +363,8 @@ bool queue_settled(RedisServer& redis, long long entries_read) {
   if (state->lag == 0) return true;
   // Redis cannot always count the lag (nil after some AOF replays and trims): then nothing is
   // unread when the group has delivered the stream's last entry.
-  const auto& stream = results.elements[2].elements;
-  for (std::size_t i = 0; state->lag < 0 && i + 1 < stream.size(); i += 2) {
-    if (stream[i].text == "last-generated-id") return stream[i + 1].text == state->last_delivered;
-  }
-  return false;
+  auto stream = queue::stream_info_from(results.elements[2]);
+  return state->lag < 0 && stream && stream->last_generated_id == state->last_delivered;
 }
 
 std::vector<std::map<std::string, std::string>> stream_entries(RedisServer& redis, const std::string& stream) {

@@ -9,8 +9,8 @@
 #include "common/log.hpp"
 #include "common/secret_options.hpp"
 #include "common/text.hpp"
+#include "queue/envelope.hpp"
 #include "redis/endpoint.hpp"
-#include "retry/job_queue.hpp"
 
 namespace rescind {
 namespace {
@@ -152,12 +152,12 @@ redis::StreamEntry entry(std::vector<std::pair<std::string, std::string>> fields
 
 TEST(Envelope, ValidFieldsAreKept) {
   auto envelope =
-      retry::Envelope::of(entry({{"attempt", "7"}, {"first_at", "1699999999000"}, {"origin_id", "1699999999000-0"}}));
+      queue::Envelope::of(entry({{"attempt", "7"}, {"first_at", "1699999999000"}, {"origin_id", "1699999999000-0"}}));
   EXPECT_EQ(envelope.attempt, 7);
   EXPECT_EQ(envelope.first_at_ms, 1699999999000);
   EXPECT_EQ(envelope.origin_id, "1699999999000-0");
   EXPECT_TRUE(envelope.corrected.empty());
-  auto first = retry::Envelope::of(entry({}));
+  auto first = queue::Envelope::of(entry({}));
   EXPECT_EQ(first.attempt, 1);
   EXPECT_EQ(first.first_at_ms, 1700000000000);
   EXPECT_EQ(first.origin_id, "1700000000000-5");
@@ -166,18 +166,18 @@ TEST(Envelope, ValidFieldsAreKept) {
 
 TEST(Envelope, UnusableFieldsAreReplacedAndNamed) {
   for (const char* origin : {"a:b", "1-0:x", "", "1-", "-1", "1-2-3", "1700000000000-5\r\n"}) {
-    auto envelope = retry::Envelope::of(entry({{"origin_id", origin}}));
+    auto envelope = queue::Envelope::of(entry({{"origin_id", origin}}));
     EXPECT_EQ(envelope.origin_id, "1700000000000-5") << origin;
   }
-  auto huge = retry::Envelope::of(entry({{"attempt", "4294967295"}, {"first_at", "-9223372036854775808"}}));
+  auto huge = queue::Envelope::of(entry({{"attempt", "4294967295"}, {"first_at", "-9223372036854775808"}}));
   EXPECT_EQ(huge.attempt, 1000);
   EXPECT_EQ(huge.first_at_ms, 1700000000000);
   EXPECT_EQ(huge.corrected, (std::vector<std::string_view>{"attempt", "first_at"}));
-  auto later = retry::Envelope::of(entry({{"attempt", "0"}, {"first_at", "1700000000001"}, {"origin_id", "x"}}));
+  auto later = queue::Envelope::of(entry({{"attempt", "0"}, {"first_at", "1700000000001"}, {"origin_id", "x"}}));
   EXPECT_EQ(later.attempt, 1);
   EXPECT_EQ(later.first_at_ms, 1700000000000) << "a job cannot have been first seen after this entry was added";
   EXPECT_EQ(later.corrected, (std::vector<std::string_view>{"attempt", "first_at", "origin_id"}));
-  EXPECT_EQ(retry::Envelope::of(entry({{"attempt", "abc"}})).attempt, 1);
+  EXPECT_EQ(queue::Envelope::of(entry({{"attempt", "abc"}})).attempt, 1);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "common/json_text.hpp"
 #include "common/log.hpp"
 #include "jobs/money.hpp"
+#include "redis/connection.hpp"
 #include "redis/endpoint.hpp"
 
 namespace rescind {
@@ -184,6 +185,33 @@ TEST(Log, MasksCardNumbersButNotIdsOrTimestamps) {
                                                                                                           // passing
                                                                                                           // Luhn
   EXPECT_EQ(common::log::redact(ids), ids) << "13-digit ids and Luhn-invalid numbers stay";
+}
+
+// first(): "did it work, and what did it say" in one question; failure(): why not.
+TEST(RedisResult, FirstIsTheReplyOnlyWhenTheRoundTripWorkedAndRedisAgreed) {
+  redis::Reply integer;
+  integer.type = redis::Reply::Type::integer;
+  integer.integer = 7;
+  redis::Reply refused;
+  refused.type = redis::Reply::Type::error;
+  refused.text = "NOGROUP No such key or consumer group";
+
+  redis::Result worked{{}, {integer, refused}};
+  ASSERT_NE(worked.first(), nullptr);
+  EXPECT_EQ(worked.first()->integer, 7);
+  EXPECT_EQ(worked.failure(), "") << "nothing failed: a later command's error is the caller's to read";
+
+  redis::Result error_reply{{}, {refused}};
+  EXPECT_EQ(error_reply.first(), nullptr);
+  EXPECT_EQ(error_reply.failure(), refused.text);
+
+  redis::Result broken{make_error_code(boost::system::errc::connection_reset), {}};
+  EXPECT_EQ(broken.first(), nullptr);
+  EXPECT_EQ(broken.failure(), broken.error.message());
+
+  redis::Result empty{{}, {}};
+  EXPECT_EQ(empty.first(), nullptr);
+  EXPECT_EQ(empty.failure(), "no reply");
 }
 
 }  // namespace

@@ -1,33 +1,38 @@
-// Keeps the queue's keys bounded without ever losing data: the jobs stream is trimmed only
-// below what every group still needs, the DLQ only by an explicit retention policy, and a
-// consumer is deleted only when it owns nothing (deleting one that does strands entries).
+// Keeps the queue's keys bounded without ever losing data: the jobs stream is
+// trimmed only below what every group still needs, the DLQ only by an explicit
+// retention policy, and a consumer is deleted only when it owns nothing
+// (deleting one that does strands entries).
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "queue/keys.hpp"
 #include "redis/connection.hpp"
 #include "redis/script.hpp"
 
-namespace rescind::retry {
+namespace rescind::queue {
 
 namespace asio = boost::asio;
 
 class Housekeeping {
  public:
-  Housekeeping(std::string jobs_key, std::string dlq_key, std::string group);
+  Housekeeping(const Keys& keys, std::string group);
 
-  // Removes jobs-stream entries older than every group's oldest pending entry and last
-  // delivered id: acknowledged history only. Returns how many went (nullopt on error).
+  // Removes jobs-stream entries older than every group's oldest pending entry
+  // and last delivered id: acknowledged history only. Returns how many went
+  // (nullopt on error).
   asio::awaitable<std::optional<long long>> trim_jobs(redis::Connection& redis) const;
 
-  // Removes DLQ entries older than `retention`. Only ever called when an operator set one.
+  // Removes DLQ entries older than `retention`. Only ever called when an
+  // operator set one.
   asio::awaitable<std::optional<long long>> expire_dead_letters(redis::Connection& redis,
                                                                 std::chrono::milliseconds retention) const;
 
-  // Deletes consumers of the group idle longer than `idle` that own no pending entry,
-  // never `self`. Returns their names.
+  // Deletes consumers of the group idle longer than `idle` that own no pending
+  // entry, never `self`. Returns their names.
   asio::awaitable<std::vector<std::string>> remove_idle_consumers(redis::Connection& redis,
                                                                   std::chrono::milliseconds idle,
                                                                   const std::string& self) const;
@@ -38,4 +43,4 @@ class Housekeeping {
   redis::Script remove_consumer_;
 };
 
-}  // namespace rescind::retry
+}  // namespace rescind::queue
