@@ -118,6 +118,4 @@ class JobQueue {
   redis::Script extend_;
 };
 
-std::string rfc3339_now();
-
 }  // namespace rescind::retry

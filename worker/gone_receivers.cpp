@@ -1,7 +1,7 @@
 #include "worker/gone_receivers.hpp"
 
 #include "common/log.hpp"
-#include "retry/job_queue.hpp"
+#include "common/time.hpp"
 
 namespace rescind::worker {
 
@@ -20,7 +20,9 @@ boost::asio::awaitable<std::set<std::string>> RedisGoneReceivers::load() {
 
 boost::asio::awaitable<void> RedisGoneReceivers::add(std::string receiver, std::string host, std::string job_id) {
   redis::Request request;
-  request.push("HSET", key_, receiver, "at=" + retry::rfc3339_now() + " host=" + host + " job=" + job_id);
+  request.push(
+      "HSET", key_, receiver,
+      "at=" + common::format_rfc3339_ms(std::chrono::system_clock::now()) + " host=" + host + " job=" + job_id);
   auto written = co_await redis_.exec(std::move(request));
   bool kept = written.ok() && !written.replies[0].is_error();
   metrics_.receiver_disabled();

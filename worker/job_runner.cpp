@@ -11,6 +11,7 @@
 #include <chrono>
 
 #include "common/log.hpp"
+#include "common/time.hpp"
 
 namespace rescind::worker {
 
@@ -291,7 +292,7 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
                             {"status", std::to_string(failure.status)},
                             {"code", log::redact(failure.code)},  // provider texts may echo a credential
                             {"error", error},
-                            {"failed_at", retry::rfc3339_now()},
+                            {"failed_at", common::format_rfc3339_ms(std::chrono::system_clock::now())},
                             {"origin_id", envelope.origin_id},
                             {"worker", queue_.consumer}}};
   if (oversize) {

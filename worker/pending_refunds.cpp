@@ -9,8 +9,8 @@
 #include <charconv>
 
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "redis/script.hpp"
-#include "retry/job_queue.hpp"
 
 namespace rescind::worker {
 
@@ -174,7 +174,7 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
                              std::string(provider) + (state.detail.empty() ? std::string() : ": " + state.detail) +
                              ". The customer was told it is on its way. Fix the cause, then replay: the worker checks "
                              "that no refund exists for the job before it refunds under a new key");
-    auto failed_at = retry::rfc3339_now();
+    auto failed_at = common::format_rfc3339_ms(std::chrono::system_clock::now());
     auto code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
     std::vector<std::string_view> args{job_id,
                                        refused,
