@@ -1,18 +1,19 @@
 #include "ratelimit/limiter.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include "common/async.hpp"
 
 namespace rescind::ratelimit {
 namespace {
 
 using Micros = Gcra::Micros;
+using common::use_tuple;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // How long one reading of the fleet pause key is trusted, for providers without a --limit in
 // fleet scope. Their calls go through no Redis script, and reading the key on every call would

@@ -3,7 +3,6 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,13 +15,14 @@
 #include <optional>
 #include <tuple>
 
+#include "common/async.hpp"
 #include "redis/tls.hpp"
 
 namespace rescind::redis {
 namespace {
 
 using boost::system::error_code;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using common::use_tuple;
 constexpr auto connect_timeout = std::chrono::seconds(5);
 
 error_code protocol_error() { return boost::system::errc::make_error_code(boost::system::errc::protocol_error); }

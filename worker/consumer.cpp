@@ -1,11 +1,11 @@
 #include "worker/consumer.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/async.hpp"
 #include "common/duration.hpp"
 #include "common/log.hpp"
 #include "redis/streams.hpp"
@@ -14,7 +14,7 @@ namespace rescind::worker {
 
 namespace asio = boost::asio;
 namespace log = common::log;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using common::use_tuple;
 
 Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
                    redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
@@ -25,7 +25,7 @@ Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, r
       runner_(runner),
       metrics_(metrics),
       housekeeping_(queue.jobs_key(), queue.dlq_key(), queue.group),
-      room_(reader.executor(), asio::steady_timer::time_point::max()) {}
+      room_freed_(reader.executor()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
   redis::Request create;
@@ -45,10 +45,9 @@ asio::awaitable<bool> Consumer::join_group() {
 }
 
 asio::awaitable<void> Consumer::run() {
-  auto executor = co_await asio::this_coro::executor;
   auto backoff = std::chrono::milliseconds(100);
   while (!stopping_) {
-    while (room() == 0 && !stopping_) co_await room_.async_wait(use_tuple);
+    while (room() == 0 && !stopping_) co_await room_freed_.wait();
     if (stopping_) break;
 
     redis::Request read;
@@ -60,8 +59,7 @@ asio::awaitable<void> Consumer::run() {
       auto error = result.ok() ? result.replies[0].text : result.error.message();
       log::warn("reading the jobs stream failed; retrying", {{"error", error}, {"retry_in_ms", backoff.count()}});
       if (result.ok() && result.replies[0].error_is("NOGROUP")) co_await join_group();
-      asio::steady_timer pause(executor, backoff);
-      co_await pause.async_wait(use_tuple);
+      co_await common::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
@@ -93,12 +91,11 @@ void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
     }
     running_.erase(stream_id);
     metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
-    room_.cancel_one();
+    room_freed_.notify_one();
   });
 }
 
 asio::awaitable<void> Consumer::upkeep() {
-  auto executor = co_await asio::this_coro::executor;
   using clock = std::chrono::steady_clock;
   // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
   auto extend_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
@@ -137,8 +134,7 @@ asio::awaitable<void> Consumer::upkeep() {
       next_housekeeping = clock::now() + queue_.housekeeping_interval;
       co_await keep_house();
     }
-    asio::steady_timer tick(executor, queue_.promote_interval);
-    co_await tick.async_wait(use_tuple);
+    co_await common::sleep_for(queue_.promote_interval);
   }
 }
 
@@ -165,7 +161,7 @@ asio::awaitable<void> Consumer::keep_house() {
 
 void Consumer::stop() {
   stopping_ = true;
-  room_.cancel();
+  room_freed_.notify_all();
   reader_.close();
 }
 

@@ -4,9 +4,9 @@
 // jobs of workers that went silent (poison after too many deliveries).
 #pragma once
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <unordered_set>
 
+#include "common/async.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
 #include "retry/housekeeping.hpp"
@@ -52,7 +52,7 @@ class Consumer {
   JobRunner& runner_;
   metrics::Metrics& metrics_;
   retry::Housekeeping housekeeping_;
-  boost::asio::steady_timer room_;           // never expires: cancel_one() when a job finishes
+  common::Signal room_freed_;                // a job finished: one waiting read may go
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
   bool stopping_ = false;
 };

@@ -1,15 +1,13 @@
 #include "worker/job_runner.hpp"
 
 #include <openssl/sha.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <chrono>
 
+#include "common/async.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 
@@ -92,8 +90,6 @@ struct LeaseRegistration {
   ~LeaseRegistration() { leases.erase(entry_id); }
 };
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 // The entry's envelope; fields it had to replace are logged (the job itself runs: a bad
 // envelope says nothing about the job, and its replacement keeps the next retry intact).
 retry::Envelope envelope_of(const redis::StreamEntry& entry) {
@@ -108,11 +104,6 @@ retry::Envelope envelope_of(const redis::StreamEntry& entry) {
                {"origin_id", envelope.origin_id}});
   }
   return envelope;
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(use_tuple);
 }
 }  // namespace
 
@@ -130,7 +121,7 @@ asio::awaitable<retry::Finished> JobRunner::until_answered(
     auto finished = co_await finish();
     if (finished != retry::Finished::failed) co_return finished;
     if (std::chrono::steady_clock::now() + pause >= deadline) break;
-    co_await sleep_for(pause);
+    co_await common::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
   }
   metrics_.queue_write_failed(action);
@@ -401,7 +392,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
 
   // Each step starts once the steps it waits for are done; a failed step's dependants never start.
   auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
+  common::Signal step_finished(executor);
   std::vector<std::pair<std::size_t, Outcome>> finished;
   std::uint32_t started = attempt.done, failed = 0;
   std::size_t running = 0;
@@ -425,11 +416,11 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
       asio::co_spawn(executor, run_step(attempt, i, refunded), [&, i](std::exception_ptr error, Outcome outcome) {
         if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
         finished.emplace_back(i, std::move(outcome));
-        wake.cancel();
+        step_finished.notify_all();
       });
     }
     if (running == 0) break;
-    if (finished.empty()) co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (finished.empty()) co_await step_finished.wait();
     for (auto& [index, outcome] : finished) {
       --running;
       if (outcome.ok()) {
@@ -612,7 +603,7 @@ asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, 
   auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
   while (std::chrono::steady_clock::now() + pause < deadline) {
-    co_await sleep_for(pause);
+    co_await common::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
     redis::Request record;
     push_done(record, attempt, role, outcome);

@@ -1,0 +1,42 @@
+// The small shapes every coroutine here uses: errors as values (use_tuple), a pause
+// (sleep_for), and a wake-up another coroutine sends (Signal). Header-only, so that
+// rescind_common itself needs no Asio; its users link rescind_asio.
+#pragma once
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+
+namespace rescind::common {
+
+// `auto [ec, n] = co_await op(…, use_tuple);`: an expected failure is a value, checked where
+// it happens (Beast's examples), not an exception.
+inline constexpr auto use_tuple = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+// Suspends the calling coroutine for `delay` of real time: backoff between tries, ticks.
+inline boost::asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration delay) {
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay);
+  co_await timer.async_wait(use_tuple);
+}
+
+// A condition variable for coroutines on one executor: wait() until notified. As with
+// std::condition_variable, a notification sent while nobody waits is lost, so a waiter checks
+// its condition in a loop around wait(). Built on a timer that never expires (boostorg/redis's
+// writer_cv_), named for what it is.
+class Signal {
+ public:
+  explicit Signal(boost::asio::any_io_executor executor)
+      : timer_(executor, boost::asio::steady_timer::time_point::max()) {}
+
+  boost::asio::awaitable<void> wait() { co_await timer_.async_wait(use_tuple); }
+  void notify_one() { timer_.cancel_one(); }
+  void notify_all() { timer_.cancel(); }
+
+ private:
+  boost::asio::steady_timer timer_;
+};
+
+}  // namespace rescind::common
