@@ -1,14 +1,17 @@
 // The small shapes every coroutine here uses: errors as values (use_tuple), a pause
-// (sleep_for), and a wake-up another coroutine sends (Signal). Header-only, so that
-// rescind_common itself needs no Asio; its users link rescind_asio.
+// (sleep_for), a wake-up another coroutine sends (Signal), and a count of work in flight that
+// shutdown waits on (Gate). Header-only, so that rescind_common itself needs no Asio; its
+// users link rescind_asio.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <cstddef>
 
 namespace rescind::common {
 
@@ -37,6 +40,35 @@ class Signal {
 
  private:
   boost::asio::steady_timer timer_;
+};
+
+// Work in flight (seastar's gate): enter() as a piece starts, leave() as it ends; shutdown
+// waits for the last one to leave, woken by it rather than looking every few milliseconds.
+class Gate {
+ public:
+  explicit Gate(boost::asio::any_io_executor executor) : emptied_(executor) {}
+
+  void enter() { ++count_; }
+  void leave() {
+    if (count_ > 0 && --count_ == 0) emptied_.notify_all();
+  }
+  std::size_t count() const { return count_; }
+
+  // Until nothing is in flight or `timeout` has passed; true when everything left in time.
+  boost::asio::awaitable<bool> wait_empty(std::chrono::steady_clock::duration timeout) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    boost::asio::steady_timer deadline(co_await boost::asio::this_coro::executor, timeout);
+    while (count_ > 0) {
+      // Whichever comes first cancels the other.
+      auto first = co_await (emptied_.wait() || deadline.async_wait(use_tuple));
+      if (first.index() == 1) break;
+    }
+    co_return count_ == 0;
+  }
+
+ private:
+  std::size_t count_ = 0;
+  Signal emptied_;
 };
 
 }  // namespace rescind::common

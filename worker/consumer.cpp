@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "common/async.hpp"
 #include "common/duration.hpp"
@@ -14,7 +12,6 @@ namespace rescind::worker {
 
 namespace asio = boost::asio;
 namespace log = common::log;
-using common::use_tuple;
 
 Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
                    redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
@@ -25,7 +22,8 @@ Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, r
       runner_(runner),
       metrics_(metrics),
       housekeeping_(queue.jobs_key(), queue.dlq_key(), queue.group),
-      room_freed_(reader.executor()) {}
+      room_freed_(reader.executor()),
+      in_flight_(reader.executor()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
   redis::Request create;
@@ -74,6 +72,7 @@ std::size_t Consumer::room() const {
 
 void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
   if (!running_.insert(entry.id).second) return;  // already running here
+  in_flight_.enter();
   metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
   auto stream_id = entry.id;
   auto job = deliveries > queue_.max_deliveries ? runner_.dead_letter_poison(std::move(entry), deliveries)
@@ -92,6 +91,7 @@ void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
     running_.erase(stream_id);
     metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
     room_freed_.notify_one();
+    in_flight_.leave();
   });
 }
 
@@ -166,13 +166,7 @@ void Consumer::stop() {
 }
 
 asio::awaitable<bool> Consumer::drain(std::chrono::milliseconds timeout) {
-  auto executor = co_await asio::this_coro::executor;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!running_.empty() && std::chrono::steady_clock::now() < deadline) {
-    asio::steady_timer tick(executor, std::chrono::milliseconds(10));
-    co_await tick.async_wait(use_tuple);
-  }
-  co_return running_.empty();
+  co_return co_await in_flight_.wait_empty(timeout);
 }
 
 }  // namespace rescind::worker

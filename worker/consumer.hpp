@@ -35,7 +35,8 @@ class Consumer {
   // timeout: never lost).
   void stop();
 
-  // Waits until no job is in flight or `timeout` passed; true if all finished.
+  // Waits until no job is in flight or `timeout` passed; true if all finished. Woken by the
+  // last job to finish, not by looking.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds timeout);
 
   std::size_t in_flight() const { return running_.size(); }
@@ -54,6 +55,7 @@ class Consumer {
   retry::Housekeeping housekeeping_;
   common::Signal room_freed_;                // a job finished: one waiting read may go
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
+  common::Gate in_flight_;                   // entered as a job joins running_, left as it ends
   bool stopping_ = false;
 };
 
