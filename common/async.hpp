@@ -1,7 +1,7 @@
 // The small shapes every coroutine here uses: errors as values (use_tuple), a pause
-// (sleep_for), a wake-up another coroutine sends (Signal), and a count of work in flight that
-// shutdown waits on (Gate). Header-only, so that rescind_common itself needs no Asio; its
-// users link rescind_asio.
+// (sleep_for), a wake-up another coroutine sends (Signal), a count of work in flight that
+// shutdown waits on (Gate), and a deadline on an injected clock (Timer). Header-only, so that rescind_common itself
+// needs no Asio; its users link rescind_asio.
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -12,6 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+
+#include "common/clock.hpp"
 
 namespace rescind::common {
 
@@ -70,5 +72,53 @@ class Gate {
   std::size_t count_ = 0;
   Signal emptied_;
 };
+
+// A wait until a deadline on an injected clock, which another coroutine may end early with
+// cancel(). On the real clock an Asio timer runs for what is left of the deadline; on a clock
+// that moves only when told, the wait looks again each time it moves.
+class Timer : private Clock::Waiter {
+ public:
+  Timer(boost::asio::any_io_executor executor, const Clock& clock) : clock_(clock), timer_(executor) {}
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // True when the deadline came; false when cancel() ended the wait first.
+  boost::asio::awaitable<bool> wait_until(Clock::SteadyTime deadline) {
+    cancelled_ = false;  // as with an Asio timer, a cancel() before the wait began has no effect
+    while (!cancelled_) {
+      auto left = deadline - clock_.steady_now();
+      if (left <= Clock::SteadyTime::duration::zero()) co_return true;
+      if (clock_.passes_by_itself())
+        timer_.expires_after(left);
+      else
+        timer_.expires_at(boost::asio::steady_timer::time_point::max());
+      struct Watching {  // however this frame ends, the clock must not call a wait that is gone
+        const Clock& clock;
+        Clock::Waiter& waiter;
+        ~Watching() { clock.remove_waiter(waiter); }
+      } watching{clock_, *this};
+      clock_.add_waiter(*this);
+      co_await timer_.async_wait(use_tuple);
+    }
+    co_return false;
+  }
+  void cancel() {
+    cancelled_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  void time_moved() override { timer_.cancel(); }
+
+  const Clock& clock_;
+  boost::asio::steady_timer timer_;
+  bool cancelled_ = false;
+};
+
+// Suspends the calling coroutine for `delay` on `clock`.
+inline boost::asio::awaitable<void> sleep_for(const Clock& clock, Clock::SteadyTime::duration delay) {
+  Timer timer(co_await boost::asio::this_coro::executor, clock);
+  co_await timer.wait_until(clock.steady_now() + delay);
+}
 
 }  // namespace rescind::common

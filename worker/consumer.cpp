@@ -14,13 +14,15 @@ namespace asio = boost::asio;
 namespace log = common::log;
 
 Consumer::Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
-                   redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
+                   redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics,
+                   const common::Clock& clock)
     : queue_(queue),
       job_queue_(job_queue),
       reader_(reader),
       commands_(commands),
       runner_(runner),
       metrics_(metrics),
+      clock_(clock),
       housekeeping_(queue.jobs_key(), queue.dlq_key(), queue.group),
       room_freed_(reader.executor()),
       in_flight_(reader.executor()) {}
@@ -57,7 +59,7 @@ asio::awaitable<void> Consumer::run() {
       auto error = result.ok() ? result.replies[0].text : result.error.message();
       log::warn("reading the jobs stream failed; retrying", {{"error", error}, {"retry_in_ms", backoff.count()}});
       if (result.ok() && result.replies[0].error_is("NOGROUP")) co_await join_group();
-      co_await common::sleep_for(backoff);
+      co_await common::sleep_for(clock_, backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
@@ -96,32 +98,31 @@ void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
 }
 
 asio::awaitable<void> Consumer::upkeep() {
-  using clock = std::chrono::steady_clock;
   // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
   auto extend_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
   auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
-  auto next_extend = clock::now() + extend_every, next_claim = clock::now();
-  auto next_housekeeping = clock::now() + queue_.housekeeping_interval;
+  auto next_extend = clock_.steady_now() + extend_every, next_claim = clock_.steady_now();
+  auto next_housekeeping = clock_.steady_now() + queue_.housekeeping_interval;
   constexpr long long promote_batch = 500;
 
   // While draining, running jobs still need their heartbeat; nothing new is taken on.
   while (!stopping_ || !running_.empty()) {
     for (;;) {
       if (stopping_) break;
-      auto moved = co_await job_queue_.promote_due(commands_, std::chrono::system_clock::now(), promote_batch);
+      auto moved = co_await job_queue_.promote_due(commands_, clock_.system_now(), promote_batch);
       if (!moved || *moved == 0) break;
       metrics_.retries_promoted(*moved);
       if (*moved < promote_batch) break;
     }
-    if (clock::now() >= next_extend) {
-      next_extend = clock::now() + extend_every;
+    if (clock_.steady_now() >= next_extend) {
+      next_extend = clock_.steady_now() + extend_every;
       std::vector<retry::Running> running;
       running.reserve(running_.size());
       for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
       co_await job_queue_.extend(commands_, running, queue_.visibility_timeout);
     }
-    if (clock::now() >= next_claim && room() > 0 && !stopping_) {
-      next_claim = clock::now() + claim_every;
+    if (clock_.steady_now() >= next_claim && room() > 0 && !stopping_) {
+      next_claim = clock_.steady_now() + claim_every;
       auto claimed =
           co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
       if (!claimed.empty()) {
@@ -130,11 +131,11 @@ asio::awaitable<void> Consumer::upkeep() {
       }
       for (auto& [entry, deliveries] : claimed) start_job(std::move(entry), deliveries);
     }
-    if (clock::now() >= next_housekeeping && !stopping_) {
-      next_housekeeping = clock::now() + queue_.housekeeping_interval;
+    if (clock_.steady_now() >= next_housekeeping && !stopping_) {
+      next_housekeeping = clock_.steady_now() + queue_.housekeeping_interval;
       co_await keep_house();
     }
-    co_await common::sleep_for(queue_.promote_interval);
+    co_await common::sleep_for(clock_, queue_.promote_interval);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/async.hpp"
+#include "common/clock.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
 #include "retry/housekeeping.hpp"
@@ -18,8 +19,10 @@ namespace rescind::worker {
 
 class Consumer {
  public:
+  // `clock` paces the upkeep: heartbeats, claims, housekeeping, and which retries are due.
   Consumer(const QueueConfig& queue, const retry::JobQueue& job_queue, redis::Connection& reader,
-           redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics);
+           redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics,
+           const common::Clock& clock = common::real_clock());
 
   // Creates the stream and group if missing; false (logged) if Redis refuses.
   boost::asio::awaitable<bool> join_group();
@@ -52,6 +55,7 @@ class Consumer {
   redis::Connection& commands_;
   JobRunner& runner_;
   metrics::Metrics& metrics_;
+  const common::Clock& clock_;
   retry::Housekeeping housekeeping_;
   common::Signal room_freed_;                // a job finished: one waiting read may go
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here

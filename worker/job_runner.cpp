@@ -115,13 +115,13 @@ std::string_view JobRunner::lease_of(const std::string& entry_id) const {
 asio::awaitable<retry::Finished> JobRunner::until_answered(
     std::string_view action, const std::string& entry_id,
     const std::function<asio::awaitable<retry::Finished>()>& finish) {
-  auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
+  auto deadline = clock_.steady_now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
     auto finished = co_await finish();
     if (finished != retry::Finished::failed) co_return finished;
-    if (std::chrono::steady_clock::now() + pause >= deadline) break;
-    co_await common::sleep_for(pause);
+    if (clock_.steady_now() + pause >= deadline) break;
+    co_await common::sleep_for(clock_, pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
   }
   metrics_.queue_write_failed(action);
@@ -134,7 +134,7 @@ asio::awaitable<retry::Finished> JobRunner::until_answered(
 
 JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue, retry::Acknowledger& acknowledger,
                      redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
-                     metrics::Metrics& metrics, const PendingRefunds& pending_refunds)
+                     metrics::Metrics& metrics, const PendingRefunds& pending_refunds, const common::Clock& clock)
     : queue_(queue),
       job_queue_(job_queue),
       acknowledger_(acknowledger),
@@ -143,6 +143,7 @@ JobRunner::JobRunner(const QueueConfig& queue, const retry::JobQueue& job_queue,
       limiter_(limiter),
       metrics_(metrics),
       pending_refunds_(pending_refunds),
+      clock_(clock),
       audit_key_(queue.audit_key()),
       audit_max_len_(std::to_string(queue.audit_max_len)) {}
 
@@ -215,11 +216,10 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   if (outcome.kind != Outcome::Kind::permanent) {
     bool uses_attempt = outcome.kind == Outcome::Kind::retryable;
     const auto& policy = queue_.retry_for(job.kind);
-    auto now = std::chrono::system_clock::now();
-    auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) -
-               std::chrono::milliseconds(attempt.envelope.first_at_ms);
+    auto now = clock_.system_now();
     // A rate-limited job has not failed: only its age can end its retries.
-    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0, age);
+    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0,
+                                    retry::age_of(attempt.envelope.first_at_ms, now));
     if (verdict == retry::Verdict::retry) {
       auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
                                 : wait_at_least.value_or(std::chrono::milliseconds(1000));
@@ -283,7 +283,7 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
                             {"status", std::to_string(failure.status)},
                             {"code", log::redact(failure.code)},  // provider texts may echo a credential
                             {"error", error},
-                            {"failed_at", common::format_rfc3339_ms(std::chrono::system_clock::now())},
+                            {"failed_at", common::format_rfc3339_ms(clock_.system_now())},
                             {"origin_id", envelope.origin_id},
                             {"worker", queue_.consumer}}};
   if (oversize) {
