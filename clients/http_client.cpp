@@ -1,7 +1,6 @@
 #include "clients/http_client.hpp"
 
 #include <sys/socket.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/async.hpp"
+
 namespace rescind::clients {
 namespace {
 
@@ -26,7 +27,7 @@ namespace beast = boost::beast;
 namespace ssl = asio::ssl;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using common::use_tuple;
 
 struct Connection {
   std::optional<beast::tcp_stream> plain;

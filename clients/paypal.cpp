@@ -4,8 +4,6 @@
 #include "common/sandbox_credentials.hpp"
 
 #include <simdjson.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 
@@ -57,7 +55,7 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
   };
   if (!renew && fresh()) co_return account.token;
   if (account.fetching) {
-    co_await account.fetched.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await account.fetched.wait();
     if (!account.token.empty()) co_return account.token;
     failure = Outcome::transport_failure("the shared PayPal token fetch failed");
     co_return std::nullopt;
@@ -93,7 +91,7 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
     outcome.code = json_string_at(exchange.response.body(), "/error").value_or(outcome.code);
   }
   account.fetching = false;
-  account.fetched.cancel();
+  account.fetched.notify_all();
   if (account.token.empty()) {
     failure = outcome;
     co_return std::nullopt;

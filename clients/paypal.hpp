@@ -7,7 +7,6 @@
 // much was refunded but not by whom, so only "nothing refunded" is a definite none.
 #pragma once
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -17,6 +16,7 @@
 #include "clients/http_client.hpp"
 #include "clients/outcome.hpp"
 #include "clients/refunds.hpp"
+#include "common/async.hpp"
 #include "jobs/job.hpp"
 
 namespace rescind::clients {
@@ -48,11 +48,11 @@ class PayPalRefunds {
   // One PayPal REST app (the default, or a shop's own) and its cached token.
   struct Account {
     Account(std::string id, std::string key, asio::any_io_executor ex)
-        : client_id(std::move(id)), secret(std::move(key)), fetched(ex, asio::steady_timer::time_point::max()) {}
+        : client_id(std::move(id)), secret(std::move(key)), fetched(ex) {}
     std::string client_id, secret, token;
     std::chrono::steady_clock::time_point expires_at{};
     bool fetching = false;
-    asio::steady_timer fetched;  // never expires: cancel() wakes every caller waiting for a fetch
+    common::Signal fetched;  // wakes every caller waiting for the fetch under way
   };
   Account* account_for(const jobs::Job& job);
   // Sends make(token) with a valid token, once more with a fresh one on a 401; nullopt with

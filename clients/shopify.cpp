@@ -6,12 +6,9 @@
 #include <algorithm>
 
 #include <simdjson.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "clients/provider_call.hpp"
+#include "common/async.hpp"
 #include "common/json_text.hpp"
 #include "common/log.hpp"
 #include "jobs/money.hpp"
@@ -232,7 +229,6 @@ asio::awaitable<Exchange> ShopifyOrders::post(const Shop& shop, const jobs::Job&
 
 asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const jobs::Job& job, const std::string& job_gid,
                                                      const std::string& order_gid) {
-  auto executor = co_await asio::this_coro::executor;
   auto pause = std::chrono::milliseconds(100);
   for (int poll = 0; poll < 8; ++poll) {
     auto body = graphql_body(job_query, job_gid);
@@ -253,8 +249,7 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const job
                         {},
                         {}};
     }
-    asio::steady_timer wait(executor, pause);
-    co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await common::sleep_for(pause);
     pause *= 2;
   }
   // Still running: retry later; by then the order is canceled (its state says so) or not.

@@ -3,11 +3,11 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 #include <vector>
 
 #include "common/json_text.hpp"
+#include "common/time.hpp"
 
 namespace rescind::common::log {
 namespace {
@@ -25,18 +25,6 @@ constexpr std::array<std::string_view, 9> secret_prefixes{"sk_live_", "sk_test_"
 bool token_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == '.' || c == '+' || c == '/' || c == '=';
-}
-
-void append_timestamp(std::string& out) {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  out += buf;
 }
 
 bool luhn_valid(const std::string& digits) {
@@ -148,7 +136,7 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
   std::string line;
   line.reserve(256);
   line += "{\"ts\":\"";
-  append_timestamp(line);
+  append_rfc3339_ms(line, std::chrono::system_clock::now());
   line += "\",\"level\":\"";
   line += level_names[static_cast<std::size_t>(level)];
   // Each text is redacted before it is escaped: escaping turns a quote or backslash inside a secret

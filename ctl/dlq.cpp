@@ -11,6 +11,7 @@
 #include <map>
 #include <ostream>
 
+#include "common/time.hpp"
 #include "ctl/output.hpp"
 
 namespace rescind::ctl {
@@ -67,7 +68,8 @@ int list_groups(Context& ctx, const ListOptions& options) {
         // "(none)" is for people; scripts get the empty value as stored.
         json.add(field, key[f] == "(none)" && field != "hour" ? std::string() : key[f]);
       }
-      json.add("newest", rfc3339(group.newest_ms)).add("oldest", rfc3339(group.oldest_ms));
+      json.add("newest", common::format_rfc3339_ms(group.newest_ms))
+          .add("oldest", common::format_rfc3339_ms(group.oldest_ms));
       ctx.out << json.str() << "\n";
     }
     return exit_ok;
@@ -142,7 +144,7 @@ void show_one(Context& ctx, const DlqEntry& entry, bool json) {
     return;
   }
   ctx.out << ctx.keys.dlq() << " " << entry.id << "  dead-lettered " << ago(entry.at_ms, ctx.now_ms) << " ("
-          << rfc3339(entry.at_ms) << ")\n";
+          << common::format_rfc3339_ms(entry.at_ms) << ")\n";
   Fields fields;
   fields.add("job id", or_dash(entry.job_id));
   static const std::vector<std::pair<std::string_view, std::string_view>> known{

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <ctime>
 
 #include "common/duration.hpp"
+#include "common/time.hpp"
 #include "ctl/output.hpp"
 
 namespace rescind::ctl {
@@ -102,46 +102,10 @@ std::optional<long long> parse_age_ms(std::string_view text) {
 
 std::optional<TimeBound> parse_time_bound(std::string_view text) {
   if (auto age = parse_age_ms(text)) return TimeBound{true, *age};
-  // RFC 3339: 2026-11-22T16:00:00Z, 2026-11-22T16:00:00.250+02:00 (a space for the T is fine too).
-  if (text.size() < 20) return std::nullopt;
-  std::tm tm{};
-  int year, month, day, hour, minute, second;
-  auto part = [&](std::size_t at, std::size_t length, int& value) {
-    return parse_number(text.substr(at, length), value);
-  };
-  if (!part(0, 4, year) || text[4] != '-' || !part(5, 2, month) || text[7] != '-' || !part(8, 2, day) ||
-      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !part(11, 2, hour) || text[13] != ':' ||
-      !part(14, 2, minute) || text[16] != ':' || !part(17, 2, second)) {
-    return std::nullopt;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  auto rest = text.substr(19);
-  long long millis = 0;
-  if (!rest.empty() && rest[0] == '.') {
-    std::size_t digits = 1;
-    while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-    if (digits == 1) return std::nullopt;
-    auto fraction = std::string(rest.substr(1, digits - 1)) + "00";
-    millis = std::stoll(fraction.substr(0, 3));
-    rest = rest.substr(digits);
-  }
-  long long offset_minutes = 0;
-  if (rest == "Z" || rest == "z") {
-  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-    int oh, om;
-    if (!parse_number(rest.substr(1, 2), oh) || !parse_number(rest.substr(4, 2), om)) return std::nullopt;
-    offset_minutes = (rest[0] == '+' ? 1 : -1) * (oh * 60 + om);
-  } else {
-    return std::nullopt;
-  }
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  auto utc = static_cast<long long>(timegm(&tm)) - offset_minutes * 60;
-  return TimeBound{false, utc * 1000 + millis};
+  // 2026-11-22T16:00:00Z, 2026-11-22T16:00:00.250+02:00; a space for the T is fine too.
+  auto at = common::parse_rfc3339_ms(text, common::DateTimeSeparator::t_or_space);
+  if (!at) return std::nullopt;
+  return TimeBound{false, *at};
 }
 
 bool DlqFilter::empty() const {
@@ -236,7 +200,7 @@ const std::vector<std::string>& group_fields() {
 }
 
 std::string group_value(const DlqEntry& entry, std::string_view field) {
-  if (field == "hour") return rfc3339(entry.at_ms).substr(0, 13) + ":00Z";
+  if (field == "hour") return common::format_rfc3339_ms(entry.at_ms).substr(0, 13) + ":00Z";
   const auto& value = entry.field(field);
   if (value.empty()) return "(none)";
   return value;
@@ -251,7 +215,7 @@ std::string failure_text(const DlqEntry& entry) {
 
 std::string entry_json(const DlqEntry& entry) {
   JsonObject json;
-  json.add("id", entry.id).add("dead_lettered_at", rfc3339(entry.at_ms)).add("job_id", entry.job_id);
+  json.add("id", entry.id).add("dead_lettered_at", common::format_rfc3339_ms(entry.at_ms)).add("job_id", entry.job_id);
   for (const auto& [key, value] : entry.fields) {
     int number = 0;
     if ((key == field::attempt || key == field::status) && parse_number(value, number))

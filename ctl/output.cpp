@@ -3,7 +3,6 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <ctime>
 #include <ostream>
 
 #include "common/json_text.hpp"
@@ -143,16 +142,6 @@ std::string format_age(long long ms) {
 std::string ago(long long at_ms, long long now_ms) {
   if (at_ms <= 0) return "-";
   return now_ms >= at_ms ? format_age(now_ms - at_ms) + " ago" : "in " + format_age(at_ms - now_ms);
-}
-
-std::string rfc3339(long long ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
 }
 
 std::string clip(std::string_view text, std::size_t max) {

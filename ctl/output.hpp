@@ -67,8 +67,6 @@ std::string counted(long long n, std::string_view one, std::string_view many);
 std::string format_age(long long ms);
 // "5m ago" / "in 3s"; "-" for an unknown time.
 std::string ago(long long at_ms, long long now_ms);
-// 2026-11-22T16:00:00.123Z
-std::string rfc3339(long long ms);
 
 // At most `max` characters (UTF-8 aware), with "…" when cut; newlines flattened.
 std::string clip(std::string_view text, std::size_t max);

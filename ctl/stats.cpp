@@ -7,6 +7,7 @@
 #include <ostream>
 #include <thread>
 
+#include "common/time.hpp"
 #include "ctl/output.hpp"
 #include "queue/info.hpp"
 #include "redis/streams.hpp"
@@ -415,7 +416,7 @@ void print_steps(Context& ctx, const AuditTally& tally) {
 
 void print_table(Context& ctx, const Snapshot& s, const StatsOptions& options) {
   ctx.out << ctx.keys.prefix << " on " << ctx.redis_display << ", group " << ctx.keys.group << ", Redis time "
-          << rfc3339(ctx.now_ms) << "\n\n";
+          << common::format_rfc3339_ms(ctx.now_ms) << "\n\n";
 
   ctx.out << "jobs stream " << ctx.keys.jobs() << "\n";
   Fields jobs;
@@ -466,9 +467,9 @@ void print_table(Context& ctx, const Snapshot& s, const StatsOptions& options) {
   retry.add("scheduled", std::to_string(s.retry_scheduled));
   retry.add("due now", std::to_string(s.retry_due_now) +
                            (s.retry_due_now > 0 ? "  (workers promote due retries every 500ms)" : ""));
-  retry.add("next due", s.retry_next_due_ms
-                            ? ago(*s.retry_next_due_ms, ctx.now_ms) + "  (" + rfc3339(*s.retry_next_due_ms) + ")"
-                            : "-");
+  retry.add("next due", s.retry_next_due_ms ? ago(*s.retry_next_due_ms, ctx.now_ms) + "  (" +
+                                                  common::format_rfc3339_ms(*s.retry_next_due_ms) + ")"
+                                            : "-");
   retry.print(ctx.out);
 
   ctx.out << "\ndead-letter queue " << ctx.keys.dlq() << "\n";

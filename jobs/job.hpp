@@ -79,7 +79,7 @@ struct Job {
   Dispute dispute;
 };
 
-// Milliseconds since the epoch of an RFC 3339 timestamp already validated by the parser.
+// Milliseconds since the epoch of an RFC 3339 timestamp already validated by the parser (0 if not one).
 long long timestamp_ms(std::string_view rfc3339);
 
 }  // namespace rescind::jobs

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/time.hpp"
 #include "jobs/money.hpp"
 
 namespace rescind::jobs {
@@ -19,13 +20,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // Unknown values are walked to validate them; past this depth a payload is refused instead,
 // so a hostile "[[[[…" cannot exhaust the stack. Upstream additions nest a few levels at most.
 constexpr int max_unknown_depth = 32;
-
-bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
-
-int days_in_month(int year, int month) {
-  constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return month == 2 && is_leap_year(year) ? 29 : days[month - 1];
-}
 
 // The first character of `text` that would break a line or a layout where names and reasons
 // are shown as written: an SMS, an email (a CR LF in a header is an injection), a Slack post.
@@ -51,59 +45,9 @@ std::optional<ControlCharacter> control_character(std::string_view text) {
   return std::nullopt;
 }
 
-bool is_rfc3339(std::string_view t) {
-  // 2026-11-22T16:00:00Z, 2026-11-22T16:00:00.123+01:00
-  if (t.size() < 20) return false;
-  auto digits = [&](std::size_t from, std::size_t n) {
-    for (std::size_t i = from; i < from + n; ++i) {
-      if (i >= t.size() || !is_digit(t[i])) return false;
-    }
-    return true;
-  };
-  auto number = [&](std::size_t from, std::size_t n) {
-    int v = 0;
-    for (std::size_t i = from; i < from + n; ++i) v = v * 10 + (t[i] - '0');
-    return v;
-  };
-  if (!digits(0, 4) || t[4] != '-' || !digits(5, 2) || t[7] != '-' || !digits(8, 2) || (t[10] != 'T' && t[10] != 't') ||
-      !digits(11, 2) || t[13] != ':' || !digits(14, 2) || t[16] != ':' || !digits(17, 2)) {
-    return false;
-  }
-  int year = number(0, 4), month = number(5, 2), day = number(8, 2), hour = number(11, 2), minute = number(14, 2),
-      second = number(17, 2);
-  // A date that does not exist (February 31st) would still give timestamp_ms a number, and
-  // that number decides whether a refund is inside the policy window.
-  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
-      second > 60) {
-    return false;
-  }
-  std::size_t i = 19;
-  if (t[i] == '.') {
-    ++i;
-    std::size_t start = i;
-    while (i < t.size() && is_digit(t[i])) ++i;
-    if (i == start) return false;
-  }
-  int offset_minutes = 0;
-  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
-    if (i + 1 != t.size()) return false;
-  } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-    if (!(i + 6 == t.size() && digits(i + 1, 2) && t[i + 3] == ':' && digits(i + 4, 2) && number(i + 1, 2) < 24 &&
-          number(i + 4, 2) < 60)) {
-      return false;
-    }
-    offset_minutes = (t[i] == '+' ? 1 : -1) * (number(i + 1, 2) * 60 + number(i + 4, 2));
-  } else {
-    return false;
-  }
-  // Second 60 exists only as a leap second, inserted at 23:59:60 UTC (RFC 3339 section 5.7):
-  // 00:59:60+01:00 is one, 12:00:60Z is not.
-  if (second == 60) {
-    int utc_minute_of_day = ((hour * 60 + minute - offset_minutes) % 1440 + 1440) % 1440;
-    if (utc_minute_of_day != 23 * 60 + 59) return false;
-  }
-  return true;
-}
+// A date that does not exist (February 31st) is refused too: the timestamp's number decides
+// whether a refund is inside the policy window.
+bool is_rfc3339(std::string_view t) { return common::parse_rfc3339_ms(t).has_value(); }
 
 bool is_email(std::string_view e) {
   auto at = e.find('@');

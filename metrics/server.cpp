@@ -3,9 +3,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -15,12 +13,14 @@
 #include <boost/beast/http/write.hpp>
 #include <stdexcept>
 
+#include "common/async.hpp"
+
 namespace rescind::metrics {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using common::use_tuple;
 
 Server::Server(asio::any_io_executor executor, prometheus::Registry& registry, Readiness readiness, ServerLimits limits)
     : executor_(executor),
@@ -59,13 +59,11 @@ void Server::stop() {
 }
 
 asio::awaitable<void> Server::serve() {
-  asio::steady_timer backoff(executor_);
   for (;;) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {  // a failed accept (e.g. out of descriptors) must neither stop the endpoint nor spin
-      backoff.expires_after(limits_.accept_backoff);
-      co_await backoff.async_wait(use_tuple);
+      co_await common::sleep_for(limits_.accept_backoff);
       continue;
     }
     if (sessions_ >= limits_.max_sessions) {

@@ -1,7 +1,6 @@
 #include "queue/job_queue.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <unordered_map>
 
 #include "queue/info.hpp"
@@ -24,18 +23,6 @@ std::vector<std::pair<std::string, std::string>> step_states(redis::Reply& hash)
 }
 
 }  // namespace
-
-std::string rfc3339_now() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = millis(now) % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
 
 JobQueue::JobQueue(const Keys& keys, std::string group, std::string consumer)
     : jobs_(keys.jobs()),

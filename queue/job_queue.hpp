@@ -106,6 +106,4 @@ class JobQueue {
   redis::Script heartbeat_;
 };
 
-std::string rfc3339_now();
-
 }  // namespace rescind::queue

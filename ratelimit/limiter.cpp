@@ -1,10 +1,10 @@
 #include "ratelimit/limiter.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/use_awaitable.hpp>
+
+#include "common/async.hpp"
 
 namespace rescind::ratelimit {
 namespace {
@@ -12,7 +12,6 @@ namespace {
 using Micros = Gcra::Micros;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // How long one reading of the fleet pause key is trusted, for providers without a --limit in
 // fleet scope. Their calls go through no Redis script, and reading the key on every call would
@@ -61,16 +60,16 @@ std::string account_key(std::string_view provider, std::string_view account) {
 }  // namespace
 
 Limiter::Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
-                 Clock clock)
+                 const common::Clock& clock)
     : executor_(executor),
       limits_(std::move(limits)),
       redis_(redis),
       keys_{std::move(prefix)},
-      clock_(std::move(clock)),
+      clock_(clock),
       gcra_script_(gcra_lua) {}
 
 Limiter::Account& Limiter::account(std::string_view provider, std::string_view account) {
-  auto now = clock_();
+  auto now = clock_.steady_now();
   if (now - last_eviction_ >= evict_after) evict_idle(now);
   auto key = account_key(provider, account);
   auto it = accounts_.find(key);
@@ -113,7 +112,7 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
     ~Leave() { --state.callers; }
   } leave{*state};
   auto max_wait = limits_.max_wait;
-  auto deadline = clock_() + max_wait;
+  auto deadline = clock_.steady_now() + max_wait;
   std::string bucket, pause_key;
   if (limits_.scope == Scope::fleet) {
     bucket = keys_.rate_limit(provider, account_name);
@@ -127,7 +126,7 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   // The in-flight cap is a wait for a free slot, bounded like any other wait: the timer is
   // set to the deadline, so a slot held by a slow call cannot keep this one past max_wait.
   while (limit->max_in_flight > 0 && state->in_flight >= limit->max_in_flight) {
-    if (clock_() >= deadline || !co_await nap(*state, deadline)) {
+    if (clock_.steady_now() >= deadline || !co_await nap(*state, deadline)) {
       give_back(*state, false, opening.probe);
       co_return Admission{false, max_wait};
     }
@@ -135,7 +134,7 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
   ++state->in_flight;
 
   auto gcra = Gcra::of(limit->per_second, limit->burst);
-  auto now_micros = [this] { return duration_cast<Micros>(clock_().time_since_epoch()); };
+  auto now_micros = [this] { return duration_cast<Micros>(clock_.steady_now().time_since_epoch()); };
   Gcra::Reservation reservation{true, Micros(0)};
   if (limits_.scope == Scope::local) {
     reservation = gcra.reserve(state->tat, now_micros(), duration_cast<Micros>(max_wait));
@@ -156,17 +155,14 @@ asio::awaitable<Admission> Limiter::acquire(std::string_view provider, std::stri
     give_back(*state, true, opening.probe);
     co_return Admission{false, ceil_ms(reservation.wait)};
   }
-  if (reservation.wait.count() > 0) {
-    asio::steady_timer turn(executor_, reservation.wait);
-    co_await turn.async_wait(use_tuple);
-  }
+  if (reservation.wait.count() > 0) co_await common::sleep_for(clock_, reservation.wait);
   co_return Admission{};
 }
 
 asio::awaitable<Limiter::Opening> Limiter::wait_for_opening(const std::string& pause_key, Account& state,
                                                             bool reads_fleet_pause, TimePoint deadline) {
   for (;;) {
-    auto now = clock_();
+    auto now = clock_.steady_now();
     if (reads_fleet_pause && !state.fleet_pause_reading &&
         (!state.fleet_pause_read || now - *state.fleet_pause_read >= fleet_pause_fresh)) {
       read_fleet_pause(pause_key, state);
@@ -189,16 +185,14 @@ asio::awaitable<Limiter::Opening> Limiter::wait_for_opening(const std::string& p
 }
 
 asio::awaitable<bool> Limiter::nap(Account& state, TimePoint deadline) {
-  // The deadline is on the injected clock; the timer runs for what is left of it.
-  asio::steady_timer wake_up(executor_, std::max(deadline - clock_(), TimePoint::duration::zero()));
+  common::Timer wake_up(executor_, clock_);
   state.waiting.push_back(&wake_up);
   struct Leave {  // however this frame ends, wake() must not find a timer that is gone
-    std::vector<asio::steady_timer*>& waiting;
-    asio::steady_timer* timer;
+    std::vector<common::Timer*>& waiting;
+    common::Timer* timer;
     ~Leave() { std::erase(waiting, timer); }
   } leave{state.waiting, &wake_up};
-  auto [error] = co_await wake_up.async_wait(use_tuple);
-  co_return error == asio::error::operation_aborted;
+  co_return !co_await wake_up.wait_until(deadline);
 }
 
 void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
@@ -209,7 +203,7 @@ void Limiter::read_fleet_pause(const std::string& pause_key, Account& state) {
         redis::Request request;
         request.push("PTTL", key);
         auto result = co_await redis_.exec(std::move(request));
-        auto now = clock_();
+        auto now = clock_.steady_now();
         state.fleet_pause_reading = false;
         state.fleet_pause_read = now;  // a failed read counts too: Redis down must not stop every call
         // PTTL: milliseconds left; -2 no pause; -1 a key without expiry, which pause() never writes.
@@ -244,7 +238,7 @@ void Limiter::give_back(Account& state, bool holds_slot, bool was_probe) {
 void Limiter::release(std::string_view provider, std::string_view account_name) {
   Account* state = existing(provider, account_name);
   if (!state) return;
-  state->last_used = clock_();
+  state->last_used = clock_.steady_now();
   if (limits_.find(provider, account_name)) {
     if (state->in_flight > 0) --state->in_flight;
     // Every waiter rechecks: waking one that has meanwhile given up would lose the wake-up
@@ -263,7 +257,7 @@ void Limiter::release(std::string_view provider, std::string_view account_name) 
 void Limiter::pause(std::string_view provider, std::string_view account_name, milliseconds for_how_long) {
   auto& state = account(provider, account_name);
   for_how_long = std::min(for_how_long, milliseconds(std::chrono::hours(1)));  // a provider's say, within reason
-  auto until = clock_() + for_how_long;
+  auto until = clock_.steady_now() + for_how_long;
   if (until > state.paused_until) state.paused_until = until;
   state.probe = Probe::due;
   if (limits_.scope != Scope::fleet || for_how_long.count() <= 0) return;

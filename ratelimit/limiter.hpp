@@ -7,9 +7,7 @@
 #pragma once
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/async.hpp"
+#include "common/clock.hpp"
 #include "queue/keys.hpp"
 #include "ratelimit/gcra.hpp"
 #include "ratelimit/limits.hpp"
@@ -34,13 +34,11 @@ struct Admission {
 
 class Limiter {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
-
   // `redis` is used in fleet scope only, for the keys queue::Keys::rate_limit and rate_pause
-  // name under `prefix`. `clock` is injected for tests.
-  Limiter(
-      asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
-      Clock clock = [] { return std::chrono::steady_clock::now(); });
+  // name under `prefix`. Buckets, pauses and every wait (a turn, a free slot, a probe's
+  // answer) run on `clock`.
+  Limiter(asio::any_io_executor executor, Limits limits, redis::Connection& redis, std::string prefix,
+          const common::Clock& clock = common::real_clock());
 
   asio::awaitable<Admission> acquire(std::string_view provider, std::string_view account);
   // The call admitted by acquire() has ended. A 429 answer is reported with pause() right
@@ -71,7 +69,7 @@ class Limiter {
     std::size_t in_flight = 0;
     // Callers waiting for a probe's answer, a pause read or a free in-flight slot, each on a
     // timer set to its own deadline; wake() cancels them all and each looks again.
-    std::vector<asio::steady_timer*> waiting;
+    std::vector<common::Timer*> waiting;
     std::size_t callers = 0;  // acquire() calls holding this account across a suspension
     TimePoint last_used{};
     // Fleet scope, unlimited providers: when the fleet pause key was last read (nullopt: never).
@@ -97,7 +95,7 @@ class Limiter {
   Limits limits_;
   redis::Connection& redis_;
   queue::Keys keys_;
-  Clock clock_;
+  const common::Clock& clock_;
   redis::Script gcra_script_;
   std::unordered_map<std::string, std::unique_ptr<Account>> accounts_;
   TimePoint last_eviction_{};

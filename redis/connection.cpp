@@ -3,7 +3,6 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,13 +15,14 @@
 #include <optional>
 #include <tuple>
 
+#include "common/async.hpp"
 #include "redis/tls.hpp"
 
 namespace rescind::redis {
 namespace {
 
 using boost::system::error_code;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using common::use_tuple;
 constexpr auto connect_timeout = std::chrono::seconds(5);
 
 error_code protocol_error() { return boost::system::errc::make_error_code(boost::system::errc::protocol_error); }
@@ -50,7 +50,7 @@ const ConnectCategory connect_category;
 error_code make_error_code(ConnectError error) { return {static_cast<int>(error), connect_category}; }
 
 struct Connection::State {
-  explicit State(asio::any_io_executor ex) : executor(ex), socket(ex), reader(redisReaderCreate()) {}
+  explicit State(asio::any_io_executor ex) : executor(ex), socket(ex), reader(redisReaderCreate()), connected(ex) {}
   ~State() { redisReaderFree(reader); }
 
   // The TCP socket under everything: for options, and to close it whatever runs on top.
@@ -76,8 +76,9 @@ struct Connection::State {
   redisReader* reader;
   std::string outbox;  // encoded commands not yet handed to the socket
   bool writing = false;
-  bool ready = false;       // connected and authenticated: exec() may use it
-  bool connecting = false;  // a connect() is under way; others wait for it
+  bool ready = false;        // connected and authenticated: exec() may use it
+  bool connecting = false;   // a connect() is under way; others wait for it on `connected`
+  common::Signal connected;  // the connect() under way has ended, however it ended
   bool broken = false;
   std::deque<Pending> pending;
   // When the oldest outstanding request last made progress (sent, or a reply byte arrived).
@@ -98,18 +99,26 @@ void Connection::close() {
 }
 
 asio::awaitable<error_code> Connection::connect() {
-  // Callers that arrive while another is connecting wait for that attempt's outcome.
+  // Callers that arrive while another is connecting wait for that attempt's outcome (held:
+  // a close() meanwhile drops state_, and the attempt still ends and wakes them).
   while (state_ && state_->connecting) {
-    asio::steady_timer tick(executor_, std::chrono::milliseconds(5));
-    co_await tick.async_wait(use_tuple);
+    auto attempt = state_;
+    co_await attempt->connected.wait();
   }
   if (state_ && state_->ready && !state_->broken) co_return error_code{};
 
   auto state = std::make_shared<State>(executor_);
   state_ = state;
   state->connecting = true;
+  // However this attempt ends (an error, success, or a close() meanwhile), its waiters look again.
+  struct Ended {
+    State& state;
+    ~Ended() {
+      state.connecting = false;
+      state.connected.notify_all();
+    }
+  } ended{*state};
   auto finish = [&](error_code ec) {
-    state->connecting = false;
     if (ec) fail_all(*state, ec);
     return ec;
   };

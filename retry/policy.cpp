@@ -70,4 +70,9 @@ Verdict next_step(const Policy& policy, int attempt, std::chrono::milliseconds a
   return Verdict::retry;
 }
 
+std::chrono::milliseconds age_of(long long first_at_ms, std::chrono::system_clock::time_point now) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) -
+         std::chrono::milliseconds(first_at_ms);
+}
+
 }  // namespace rescind::retry

@@ -52,4 +52,8 @@ enum class Verdict { retry, exhausted, expired };
 // Whether a job whose attempt `attempt` just failed retryably may be tried again.
 Verdict next_step(const Policy& policy, int attempt, std::chrono::milliseconds age);
 
+// A job's age at `now`: since its first enqueue (`first_at_ms`, milliseconds since the epoch:
+// the envelope's first_at, kept across retries), on the system clock other workers share.
+std::chrono::milliseconds age_of(long long first_at_ms, std::chrono::system_clock::time_point now);
+
 }  // namespace rescind::retry

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include "common/time.hpp"
+
 namespace rescind::sandbox {
 
 struct Instant {
@@ -13,8 +15,8 @@ struct Instant {
   static Instant now() { return {std::chrono::steady_clock::now(), std::chrono::system_clock::now()}; }
 };
 
-// 2026-11-22T16:00:00.123Z
-void append_rfc3339_ms(std::string& out, std::chrono::system_clock::time_point at);
+// 2026-11-22T16:00:00.123Z: the house formatter, which the worker and rescindctl read back.
+using common::append_rfc3339_ms;
 // Sun, 22 Nov 2026 16:00:00 +0000 (Twilio's date_created)
 std::string format_rfc2822(std::chrono::system_clock::time_point at);
 // Whole seconds since the epoch (Stripe's created)

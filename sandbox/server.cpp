@@ -2,9 +2,7 @@
 // bad connection ends its own coroutine and nothing else.
 #include "sandbox/server.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,6 +15,7 @@
 #include <charconv>
 #include <exception>
 
+#include "common/async.hpp"
 #include "common/log.hpp"
 
 namespace rescind::sandbox {
@@ -26,7 +25,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-constexpr auto no_throw = asio::as_tuple(asio::use_awaitable);
+using common::use_tuple;
 
 // Logs what escapes a coroutine; with as_tuple everywhere that is only bad_alloc and bugs.
 auto log_failure(std::string_view what) {
@@ -72,17 +71,15 @@ Server::Server(asio::io_context& io, Sandbox& sandbox, ServerOptions options)
 void Server::start() { asio::co_spawn(acceptor_.get_executor(), accept_loop(), log_failure("accept loop")); }
 
 asio::awaitable<void> Server::accept_loop() {
-  asio::steady_timer backoff(acceptor_.get_executor());
   for (;;) {
     asio::any_io_executor executor =
         options_.strands ? asio::any_io_executor(asio::make_strand(io_)) : asio::any_io_executor(io_.get_executor());
-    auto [ec, socket] = co_await acceptor_.async_accept(executor, no_throw);
+    auto [ec, socket] = co_await acceptor_.async_accept(executor, use_tuple);
     if (ec == asio::error::operation_aborted) co_return;
     if (ec) {
       // Out of file descriptors, most likely: wait instead of spinning on the error.
       common::log::warn("accept failed", {{"error", ec.message()}});
-      backoff.expires_after(std::chrono::milliseconds(50));
-      co_await backoff.async_wait(no_throw);
+      co_await common::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
     boost::system::error_code ignored;
@@ -94,12 +91,11 @@ asio::awaitable<void> Server::accept_loop() {
 asio::awaitable<void> Server::serve(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  asio::steady_timer delay(stream.get_executor());
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(max_body_bytes);
     stream.expires_after(options_.idle_timeout);
-    auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, no_throw);
+    auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (read_error) {
       if (auto refusal = refusal_for(read_error)) {
         // The rest of the request is unread: answer, then close rather than resynchronise.
@@ -107,21 +103,18 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         response.keep_alive(false);
         response.prepare_payload();
         stream.expires_after(options_.idle_timeout);
-        co_await http::async_write(stream, response, no_throw);
+        co_await http::async_write(stream, response, use_tuple);
       }
       break;
     }
 
     Request& request = parser.get();
-    if (auto wait = sandbox_.delay_for(request); wait.count() > 0) {
-      delay.expires_after(wait);
-      co_await delay.async_wait(no_throw);
-    }
+    if (auto wait = sandbox_.delay_for(request); wait.count() > 0) co_await common::sleep_for(wait);
     Outcome outcome = sandbox_.handle(request, Instant::now());
     if (outcome.drop_connection) break;
 
     stream.expires_after(options_.idle_timeout);
-    auto [write_error, written] = co_await http::async_write(stream, outcome.response, no_throw);
+    auto [write_error, written] = co_await http::async_write(stream, outcome.response, use_tuple);
     if (write_error || !outcome.response.keep_alive()) break;
   }
   close(stream);

@@ -1,11 +1,9 @@
 #include "worker/consumer.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
+#include "common/async.hpp"
 #include "common/duration.hpp"
 #include "common/log.hpp"
 #include "redis/streams.hpp"
@@ -14,18 +12,20 @@ namespace rescind::worker {
 
 namespace asio = boost::asio;
 namespace log = common::log;
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 Consumer::Consumer(const QueueConfig& queue, const queue::JobQueue& job_queue, redis::Connection& reader,
-                   redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics)
+                   redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics,
+                   const common::Clock& clock)
     : queue_(queue),
       job_queue_(job_queue),
       reader_(reader),
       commands_(commands),
       runner_(runner),
       metrics_(metrics),
+      clock_(clock),
       housekeeping_(queue.keys, queue.group),
-      room_(reader.executor(), asio::steady_timer::time_point::max()) {}
+      room_freed_(reader.executor()),
+      in_flight_(reader.executor()) {}
 
 asio::awaitable<bool> Consumer::join_group() {
   redis::Request create;
@@ -45,10 +45,9 @@ asio::awaitable<bool> Consumer::join_group() {
 }
 
 asio::awaitable<void> Consumer::run() {
-  auto executor = co_await asio::this_coro::executor;
   auto backoff = std::chrono::milliseconds(100);
   while (!stopping_) {
-    while (room() == 0 && !stopping_) co_await room_.async_wait(use_tuple);
+    while (room() == 0 && !stopping_) co_await room_freed_.wait();
     if (stopping_) break;
 
     redis::Request read;
@@ -61,8 +60,7 @@ asio::awaitable<void> Consumer::run() {
       log::warn("reading the jobs stream failed; retrying",
                 {{"error", result.failure()}, {"retry_in_ms", backoff.count()}});
       if (result.ok() && result.replies[0].error_is("NOGROUP")) co_await join_group();
-      asio::steady_timer pause(executor, backoff);
-      co_await pause.async_wait(use_tuple);
+      co_await common::sleep_for(clock_, backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
@@ -77,6 +75,7 @@ std::size_t Consumer::room() const {
 
 void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
   if (!running_.insert(entry.id).second) return;  // already running here
+  in_flight_.enter();
   metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
   auto stream_id = entry.id;
   auto job = deliveries > queue_.max_deliveries ? runner_.dead_letter_poison(std::move(entry), deliveries)
@@ -94,38 +93,37 @@ void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
     }
     running_.erase(stream_id);
     metrics_.jobs_in_flight(static_cast<long long>(running_.size()));
-    room_.cancel_one();
+    room_freed_.notify_one();
+    in_flight_.leave();
   });
 }
 
 asio::awaitable<void> Consumer::upkeep() {
-  auto executor = co_await asio::this_coro::executor;
-  using clock = std::chrono::steady_clock;
   // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
   auto heartbeat_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
   auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
-  auto next_heartbeat = clock::now() + heartbeat_every, next_claim = clock::now();
-  auto next_housekeeping = clock::now() + queue_.housekeeping_interval;
+  auto next_heartbeat = clock_.steady_now() + heartbeat_every, next_claim = clock_.steady_now();
+  auto next_housekeeping = clock_.steady_now() + queue_.housekeeping_interval;
   constexpr long long promote_batch = 500;
 
   // While draining, running jobs still need their heartbeat; nothing new is taken on.
   while (!stopping_ || !running_.empty()) {
     for (;;) {
       if (stopping_) break;
-      auto moved = co_await job_queue_.promote_due(commands_, std::chrono::system_clock::now(), promote_batch);
+      auto moved = co_await job_queue_.promote_due(commands_, clock_.system_now(), promote_batch);
       if (!moved || *moved == 0) break;
       metrics_.retries_promoted(*moved);
       if (*moved < promote_batch) break;
     }
-    if (clock::now() >= next_heartbeat) {
-      next_heartbeat = clock::now() + heartbeat_every;
+    if (clock_.steady_now() >= next_heartbeat) {
+      next_heartbeat = clock_.steady_now() + heartbeat_every;
       std::vector<queue::Running> running;
       running.reserve(running_.size());
       for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
       co_await job_queue_.heartbeat(commands_, running, queue_.visibility_timeout);
     }
-    if (clock::now() >= next_claim && room() > 0 && !stopping_) {
-      next_claim = clock::now() + claim_every;
+    if (clock_.steady_now() >= next_claim && room() > 0 && !stopping_) {
+      next_claim = clock_.steady_now() + claim_every;
       auto claimed =
           co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
       if (!claimed.empty()) {
@@ -134,12 +132,11 @@ asio::awaitable<void> Consumer::upkeep() {
       }
       for (auto& [entry, deliveries] : claimed) start_job(std::move(entry), deliveries);
     }
-    if (clock::now() >= next_housekeeping && !stopping_) {
-      next_housekeeping = clock::now() + queue_.housekeeping_interval;
+    if (clock_.steady_now() >= next_housekeeping && !stopping_) {
+      next_housekeeping = clock_.steady_now() + queue_.housekeeping_interval;
       co_await keep_house();
     }
-    asio::steady_timer tick(executor, queue_.promote_interval);
-    co_await tick.async_wait(use_tuple);
+    co_await common::sleep_for(clock_, queue_.promote_interval);
   }
 }
 
@@ -166,18 +163,12 @@ asio::awaitable<void> Consumer::keep_house() {
 
 void Consumer::stop() {
   stopping_ = true;
-  room_.cancel();
+  room_freed_.notify_all();
   reader_.close();
 }
 
 asio::awaitable<bool> Consumer::drain(std::chrono::milliseconds timeout) {
-  auto executor = co_await asio::this_coro::executor;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!running_.empty() && std::chrono::steady_clock::now() < deadline) {
-    asio::steady_timer tick(executor, std::chrono::milliseconds(10));
-    co_await tick.async_wait(use_tuple);
-  }
-  co_return running_.empty();
+  co_return co_await in_flight_.wait_empty(timeout);
 }
 
 }  // namespace rescind::worker

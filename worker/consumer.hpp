@@ -4,9 +4,10 @@
 // jobs of workers that went silent (poison after too many deliveries).
 #pragma once
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <unordered_set>
 
+#include "common/async.hpp"
+#include "common/clock.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/housekeeping.hpp"
 #include "queue/job_queue.hpp"
@@ -18,8 +19,10 @@ namespace rescind::worker {
 
 class Consumer {
  public:
+  // `clock` paces the upkeep: heartbeats, claims, housekeeping, and which retries are due.
   Consumer(const QueueConfig& queue, const queue::JobQueue& job_queue, redis::Connection& reader,
-           redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics);
+           redis::Connection& commands, JobRunner& runner, metrics::Metrics& metrics,
+           const common::Clock& clock = common::real_clock());
 
   // Creates the stream and group if missing; false (logged) if Redis refuses.
   boost::asio::awaitable<bool> join_group();
@@ -35,7 +38,8 @@ class Consumer {
   // timeout: never lost).
   void stop();
 
-  // Waits until no job is in flight or `timeout` passed; true if all finished.
+  // Waits until no job is in flight or `timeout` passed; true if all finished. Woken by the
+  // last job to finish, not by looking.
   boost::asio::awaitable<bool> drain(std::chrono::milliseconds timeout);
 
   std::size_t in_flight() const { return running_.size(); }
@@ -51,9 +55,11 @@ class Consumer {
   redis::Connection& commands_;
   JobRunner& runner_;
   metrics::Metrics& metrics_;
+  const common::Clock& clock_;
   queue::Housekeeping housekeeping_;
-  boost::asio::steady_timer room_;           // never expires: cancel_one() when a job finishes
+  common::Signal room_freed_;                // a job finished: one waiting read may go
   std::unordered_set<std::string> running_;  // entry ids of the jobs in flight here
+  common::Gate in_flight_;                   // entered as a job joins running_, left as it ends
   bool stopping_ = false;
 };
 

@@ -1,7 +1,7 @@
 #include "worker/gone_receivers.hpp"
 
 #include "common/log.hpp"
-#include "queue/job_queue.hpp"
+#include "common/time.hpp"
 
 namespace rescind::worker {
 
@@ -21,7 +21,9 @@ boost::asio::awaitable<std::set<std::string>> RedisGoneReceivers::load() {
 
 boost::asio::awaitable<void> RedisGoneReceivers::add(std::string receiver, std::string host, std::string job_id) {
   redis::Request request;
-  request.push("HSET", key_, receiver, "at=" + queue::rfc3339_now() + " host=" + host + " job=" + job_id);
+  request.push(
+      "HSET", key_, receiver,
+      "at=" + common::format_rfc3339_ms(std::chrono::system_clock::now()) + " host=" + host + " job=" + job_id);
   auto written = co_await redis_.exec(std::move(request));
   bool kept = written.first() != nullptr;
   metrics_.receiver_disabled();

@@ -1,16 +1,15 @@
 #include "worker/job_runner.hpp"
 
 #include <openssl/sha.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <chrono>
 
+#include "common/async.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 
 namespace rescind::worker {
 
@@ -91,8 +90,6 @@ struct LeaseRegistration {
   ~LeaseRegistration() { leases.erase(entry_id); }
 };
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 // The entry's envelope; fields it had to replace are logged (the job itself runs: a bad
 // envelope says nothing about the job, and its replacement keeps the next retry intact).
 queue::Envelope envelope_of(const redis::StreamEntry& entry) {
@@ -108,11 +105,6 @@ queue::Envelope envelope_of(const redis::StreamEntry& entry) {
   }
   return envelope;
 }
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(use_tuple);
-}
 }  // namespace
 
 std::string_view JobRunner::lease_of(const std::string& entry_id) const {
@@ -122,13 +114,13 @@ std::string_view JobRunner::lease_of(const std::string& entry_id) const {
 
 asio::awaitable<queue::Moved> JobRunner::until_answered(std::string_view action, const std::string& entry_id,
                                                         const std::function<asio::awaitable<queue::Moved>()>& finish) {
-  auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
+  auto deadline = clock_.steady_now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
   for (;;) {
     auto finished = co_await finish();
     if (finished != queue::Moved::failed) co_return finished;
-    if (std::chrono::steady_clock::now() + pause >= deadline) break;
-    co_await sleep_for(pause);
+    if (clock_.steady_now() + pause >= deadline) break;
+    co_await common::sleep_for(clock_, pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
   }
   metrics_.queue_write_failed(action);
@@ -141,7 +133,7 @@ asio::awaitable<queue::Moved> JobRunner::until_answered(std::string_view action,
 
 JobRunner::JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue, queue::Acknowledger& acknowledger,
                      redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
-                     metrics::Metrics& metrics, const PendingRefunds& pending_refunds)
+                     metrics::Metrics& metrics, const PendingRefunds& pending_refunds, const common::Clock& clock)
     : queue_(queue),
       job_queue_(job_queue),
       acknowledger_(acknowledger),
@@ -150,6 +142,7 @@ JobRunner::JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue,
       limiter_(limiter),
       metrics_(metrics),
       pending_refunds_(pending_refunds),
+      clock_(clock),
       audit_key_(queue.keys.audit()),
       audit_max_len_(std::to_string(queue.audit_max_len)) {}
 
@@ -210,11 +203,10 @@ asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
   if (outcome.kind != Outcome::Kind::permanent) {
     bool uses_attempt = outcome.kind == Outcome::Kind::retryable;
     const auto& policy = queue_.retry_for(job.kind);
-    auto now = std::chrono::system_clock::now();
-    auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) -
-               std::chrono::milliseconds(attempt.envelope.first_at_ms);
+    auto now = clock_.system_now();
     // A rate-limited job has not failed: only its age can end its retries.
-    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0, age);
+    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0,
+                                    retry::age_of(attempt.envelope.first_at_ms, now));
     if (verdict == retry::Verdict::retry) {
       auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
                                 : wait_at_least.value_or(std::chrono::milliseconds(1000));
@@ -277,7 +269,7 @@ asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, co
   letter.status = failure.status;
   letter.code = log::redact(failure.code);  // provider texts may echo a credential
   letter.error = error;
-  letter.failed_at = queue::rfc3339_now();
+  letter.failed_at = common::format_rfc3339_ms(clock_.system_now());
   letter.origin_id = envelope.origin_id;
   letter.worker = queue_.consumer;
   if (oversize) {
@@ -386,7 +378,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
 
   // Each step starts once the steps it waits for are done; a failed step's dependants never start.
   auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer wake(executor, asio::steady_timer::time_point::max());
+  common::Signal step_finished(executor);
   std::vector<StepFailure> finished;
   StepSchedule schedule(attempt.plan, attempt.done);
   for (;;) {
@@ -395,11 +387,11 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
       asio::co_spawn(executor, run_step(attempt, i, refunded), [&, i](std::exception_ptr error, Outcome outcome) {
         if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
         finished.push_back({i, std::move(outcome)});
-        wake.cancel();
+        step_finished.notify_all();
       });
     }
     if (!schedule.running()) break;
-    if (finished.empty()) co_await wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (finished.empty()) co_await step_finished.wait();
     for (auto& [index, outcome] : finished) {
       schedule.finished(index, outcome.ok());
       if (!outcome.ok()) attempt.failures.push_back({index, std::move(outcome)});
@@ -512,7 +504,7 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     pending_refunds_.track(record,
                            {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.job.payment.provider,
                             outcome.reference, generation},
-                           std::chrono::system_clock::now());
+                           clock_.system_now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }
@@ -567,10 +559,10 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
 }
 
 asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, const Outcome& outcome) {
-  auto deadline = std::chrono::steady_clock::now() + queue_.visibility_timeout;
+  auto deadline = clock_.steady_now() + queue_.visibility_timeout;
   auto pause = std::chrono::milliseconds(100);
-  while (std::chrono::steady_clock::now() + pause < deadline) {
-    co_await sleep_for(pause);
+  while (clock_.steady_now() + pause < deadline) {
+    co_await common::sleep_for(clock_, pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(2000));
     redis::Request record;
     push_done(record, attempt, role, outcome);

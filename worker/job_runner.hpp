@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "clients/providers.hpp"
+#include "common/clock.hpp"
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/acknowledger.hpp"
@@ -25,9 +26,11 @@ namespace rescind::worker {
 
 class JobRunner {
  public:
+  // `clock` says how old a job is, when its retry is due and when Redis has been waited on long enough.
   JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue, queue::Acknowledger& acknowledger,
             redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
-            metrics::Metrics& metrics, const PendingRefunds& pending_refunds);
+            metrics::Metrics& metrics, const PendingRefunds& pending_refunds,
+            const common::Clock& clock = common::real_clock());
 
   boost::asio::awaitable<void> run(redis::StreamEntry entry);
 
@@ -76,6 +79,7 @@ class JobRunner {
   ratelimit::Limiter& limiter_;
   metrics::Metrics& metrics_;
   const PendingRefunds& pending_refunds_;
+  const common::Clock& clock_;
   jobs::JobParser parser_;
   std::mt19937_64 random_{std::random_device{}()};
   std::string audit_key_;

@@ -1,14 +1,11 @@
 #include "worker/pending_refunds.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
 #include <charconv>
 
+#include "common/async.hpp"
 #include "common/log.hpp"
+#include "common/time.hpp"
 #include "queue/dead_letter.hpp"
 #include "queue/fields.hpp"
 #include "queue/job_queue.hpp"
@@ -107,15 +104,13 @@ void PendingRefunds::track(redis::Request& record, const Refund& refund,
 }
 
 asio::awaitable<void> PendingRefunds::run() {
-  auto executor = co_await asio::this_coro::executor;
   while (!stopping_) {
     // A full round may mean more are due: go again at once, else wait a tenth of the first
     // check's delay (so a refund is checked within 10 % of when it is due).
     auto checked = co_await check_due();
     if (checked == checks_per_round) continue;
-    asio::steady_timer tick(executor, std::clamp(queue_.pending_refund_check / 10, std::chrono::milliseconds(50),
-                                                 std::chrono::milliseconds(30000)));
-    co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await common::sleep_for(
+        std::clamp(queue_.pending_refund_check / 10, std::chrono::milliseconds(50), std::chrono::milliseconds(30000)));
   }
 }
 
@@ -186,7 +181,7 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     letter.provider = provider;
     letter.code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
     letter.error = error;
-    letter.failed_at = queue::rfc3339_now();
+    letter.failed_at = common::format_rfc3339_ms(std::chrono::system_clock::now());
     letter.worker = queue_.consumer;
     letter.more.emplace_back(queue::field::ref, *reference);
     auto written = letter.fields();

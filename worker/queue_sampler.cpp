@@ -1,9 +1,6 @@
 #include "worker/queue_sampler.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include "common/async.hpp"
 
 #include "queue/info.hpp"
 
@@ -16,11 +13,9 @@ QueueSampler::QueueSampler(const QueueConfig& queue, redis::Connection& redis, m
     : queue_(queue), redis_(redis), metrics_(metrics), interval_(interval) {}
 
 asio::awaitable<void> QueueSampler::run() {
-  auto executor = co_await asio::this_coro::executor;
   while (!stopping_) {
     co_await sample();
-    asio::steady_timer tick(executor, interval_);
-    co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await common::sleep_for(interval_);
   }
 }
 

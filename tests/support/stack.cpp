@@ -11,13 +11,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/string.hpp>
-#include <ctime>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
 
 #include "clients/http_client.hpp"
 #include "common/sandbox_credentials.hpp"
+#include "common/time.hpp"
 #include "queue/info.hpp"
 #include "redis/streams.hpp"
 
@@ -250,10 +250,7 @@ std::vector<Effect> Sandbox::ledger() {
     if (auto text = item["text"].get_string(); !text.error()) effect.text = std::string(text.value());
     if (auto status = item["status"].get_string(); !status.error()) effect.status = std::string(status.value());
     if (auto at = item["at"].get_string(); !at.error()) {  // 2026-11-25T11:49:28.643Z
-      std::tm tm{};
-      std::string text(at.value());
-      strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-      effect.at_ms = static_cast<long long>(timegm(&tm)) * 1000 + std::stoi(text.substr(20, 3));
+      effect.at_ms = common::parse_rfc3339_ms(at.value()).value_or(0);
     }
     effects.push_back(std::move(effect));
   }

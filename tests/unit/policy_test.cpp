@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "retry/policy.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace rescind::retry {
 namespace {
@@ -44,6 +45,23 @@ TEST(Verdict, AttemptsAndAgeBoundRetries) {
   EXPECT_EQ(next_step(policy, 1, 0ms), Verdict::retry);
   EXPECT_EQ(next_step(policy, 3, 0ms), Verdict::exhausted);
   EXPECT_EQ(next_step(policy, 1, 2h), Verdict::expired);
+}
+
+// The job runner asks its clock how old a job is; on a clock the test moves, the same job
+// turns from "retry" to "expired" exactly when it passes max_age, with no time passing here.
+TEST(Verdict, AJobsAgeIsReadFromTheInjectedClock) {
+  Policy policy;  // max_age 23h
+  testing::ManualClock clock;
+  auto first_at_ms = std::chrono::duration_cast<milliseconds>(clock.system_now().time_since_epoch()).count();
+  EXPECT_EQ(age_of(first_at_ms, clock.system_now()), 0ms);
+  clock.advance(23h - 1ms);
+  EXPECT_EQ(age_of(first_at_ms, clock.system_now()), 23h - 1ms);
+  EXPECT_EQ(next_step(policy, 40, age_of(first_at_ms, clock.system_now())), Verdict::retry);
+  clock.advance(1ms);
+  EXPECT_EQ(next_step(policy, 40, age_of(first_at_ms, clock.system_now())), Verdict::expired)
+      << "23 h after its first enqueue, however many attempts are left";
+  EXPECT_EQ(next_step(policy, 0, age_of(first_at_ms, clock.system_now())), Verdict::expired)
+      << "a rate-limited job (no attempt used) is ended by its age too";
 }
 
 // One job as the job runner treats it: attempt 1 at t = 0, each attempt fails while the

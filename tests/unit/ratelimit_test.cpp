@@ -5,11 +5,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "ratelimit/gcra.hpp"
 #include "ratelimit/limiter.hpp"
 #include "ratelimit/limits.hpp"
+#include "tests/support/manual_clock.hpp"
 
 namespace rescind::ratelimit {
 namespace {
@@ -78,16 +81,17 @@ TEST(Limits, RefusesNumbersABucketCannotHold) {
   EXPECT_EQ(gcra.interval, std::chrono::microseconds(60'000'000));
 }
 
-// A limiter in local scope (its Redis connection is never used) on a clock the test moves.
-// max_wait 0 by default: nothing waits, every answer comes at once.
+// A limiter in local scope (its Redis connection is never used) on a clock the test moves:
+// its buckets, pauses and waits see no time pass but what advance() adds. max_wait 0 by
+// default: nothing waits, every answer comes at once.
 struct PausedLimiter {
   asio::io_context io;
   redis::Connection redis{io.get_executor(), redis::Endpoint{}};
-  std::chrono::steady_clock::time_point now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  testing::ManualClock clock;
   Limiter limiter;
 
   explicit PausedLimiter(Limits limits, std::chrono::milliseconds max_wait = std::chrono::milliseconds(0))
-      : limiter(io.get_executor(), local(std::move(limits), max_wait), redis, "rescind", [this] { return now; }) {}
+      : limiter(io.get_executor(), local(std::move(limits), max_wait), redis, "rescind", clock) {}
 
   static Limits local(Limits limits, std::chrono::milliseconds max_wait) {
     limits.scope = Scope::local;
@@ -95,15 +99,35 @@ struct PausedLimiter {
     return limits;
   }
 
-  Admission acquire(std::string_view provider, std::string_view account = "default") {
-    std::optional<Admission> admission;
-    asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { admission = co_await limiter.acquire(provider, account); },
-        asio::detached);
+  // Runs what is ready; nothing here needs real time to pass.
+  void settle() {
     io.restart();
-    io.run_for(std::chrono::seconds(10));  // a wait that never ends fails here instead of hanging
-    EXPECT_TRUE(admission.has_value()) << "acquire did not finish";
-    return admission.value_or(Admission{false, std::chrono::milliseconds(-1)});
+    io.poll();
+  }
+
+  // An acquire() that may wait: its answer arrives once the clock has moved far enough.
+  std::shared_ptr<std::optional<Admission>> start(std::string provider, std::string account = "default") {
+    auto admission = std::make_shared<std::optional<Admission>>();
+    asio::co_spawn(
+        io,
+        [this, admission, provider = std::move(provider), account = std::move(account)]() -> asio::awaitable<void> {
+          *admission = co_await limiter.acquire(provider, account);
+        },
+        asio::detached);
+    settle();
+    return admission;
+  }
+
+  void advance(std::chrono::milliseconds by) {
+    clock.advance(by);
+    settle();
+  }
+
+  // An acquire() that must answer without the clock moving.
+  Admission acquire(std::string_view provider, std::string_view account = "default") {
+    auto admission = start(std::string(provider), std::string(account));
+    EXPECT_TRUE(admission->has_value()) << "acquire waited for time to pass";
+    return admission->value_or(Admission{false, std::chrono::milliseconds(-1)});
   }
 };
 
@@ -120,14 +144,14 @@ TEST(Pause, ARetryAfterPausesAProviderThatHasNoLimit) {
   EXPECT_EQ(paused.retry_in, milliseconds(2000));
   EXPECT_TRUE(quota.acquire("stripe", "acct_other").admitted) << "another account is not paused";
   EXPECT_TRUE(quota.acquire("sendgrid").admitted) << "nor another provider";
-  quota.now += milliseconds(1500);
+  quota.advance(milliseconds(1500));
   EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(500)) << "come back when the pause ends";
 }
 
 TEST(Pause, OneCallTestsTheProviderBeforeTheOthersGo) {
   PausedLimiter quota(Limits{});
   quota.limiter.pause("stripe", "default", milliseconds(2000));
-  quota.now += milliseconds(2000);
+  quota.advance(milliseconds(2000));
 
   EXPECT_TRUE(quota.acquire("stripe").admitted) << "the probe";
   auto other = quota.acquire("stripe");
@@ -138,7 +162,7 @@ TEST(Pause, OneCallTestsTheProviderBeforeTheOthersGo) {
   quota.limiter.release("stripe", "default");
   quota.limiter.pause("stripe", "default", milliseconds(2000));
   EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(2000));
-  quota.now += milliseconds(2000);
+  quota.advance(milliseconds(2000));
   EXPECT_TRUE(quota.acquire("stripe").admitted);
   EXPECT_FALSE(quota.acquire("stripe").admitted);
 
@@ -156,27 +180,82 @@ TEST(Pause, AProbeTheQuotaRefusesDoesNotLockTheAccount) {
   quota.limiter.release("stripe", "default");
   quota.limiter.pause("stripe", "default", milliseconds(100));
   EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(100)) << "a limited provider is paused too";
-  quota.now += milliseconds(100);
+  quota.advance(milliseconds(100));
   auto refused = quota.acquire("stripe");  // would be the probe, but the bucket says 900 ms
   EXPECT_FALSE(refused.admitted);
   EXPECT_EQ(refused.retry_in, milliseconds(900));
-  quota.now += milliseconds(900);
+  quota.advance(milliseconds(900));
   EXPECT_TRUE(quota.acquire("stripe").admitted) << "the probe's turn passed to the next caller";
 }
 
-// The clock does not move here: only a timer set to the deadline can end the wait (one
-// that waited for a slot to free would wait for ever, the slow call never ending).
+// Nothing frees the slot here: only the deadline can end the wait (one that waited for a
+// slot to free would wait for ever, the slow call never ending).
 TEST(InFlight, AWaitForAFreeSlotEndsAtMaxWait) {
   Limits limits;
   std::string error;
   ASSERT_TRUE(parse_limit("stripe=1000/s:100:1", limits, error)) << error;
   PausedLimiter quota(std::move(limits), milliseconds(50));
   ASSERT_TRUE(quota.acquire("stripe").admitted);  // holds the one slot: a call that does not end
-  auto waited = quota.acquire("stripe");
-  EXPECT_FALSE(waited.admitted) << "bounded by --max-limit-wait, not by the slowest call";
-  EXPECT_EQ(waited.retry_in, milliseconds(50));
+  auto waited = quota.start("stripe");
+  EXPECT_FALSE(waited->has_value()) << "waits for a free slot";
+  quota.advance(milliseconds(49));
+  EXPECT_FALSE(waited->has_value()) << "still within --max-limit-wait";
+  quota.advance(milliseconds(1));
+  ASSERT_TRUE(waited->has_value()) << "bounded by --max-limit-wait, not by the slowest call";
+  EXPECT_FALSE((*waited)->admitted);
+  EXPECT_EQ((*waited)->retry_in, milliseconds(50));
   quota.limiter.release("stripe", "default");
   EXPECT_TRUE(quota.acquire("stripe").admitted) << "the caller that gave up took no slot with it";
+}
+
+TEST(InFlight, AFreedSlotEndsTheWaitBeforeMaxWait) {
+  Limits limits;
+  std::string error;
+  ASSERT_TRUE(parse_limit("stripe=1000/s:100:1", limits, error)) << error;
+  PausedLimiter quota(std::move(limits), milliseconds(50));
+  ASSERT_TRUE(quota.acquire("stripe").admitted);
+  auto waited = quota.start("stripe");
+  quota.advance(milliseconds(10));
+  EXPECT_FALSE(waited->has_value());
+  quota.limiter.release("stripe", "default");
+  quota.settle();
+  ASSERT_TRUE(waited->has_value()) << "woken by the release, not by time";
+  EXPECT_TRUE((*waited)->admitted);
+}
+
+// GCRA's arithmetic and its waits both run on the injected clock: the second call of a
+// 10/s bucket with burst 1 waits its 100 ms turn of that clock, and no real time.
+TEST(Turn, ACallWithinMaxWaitWaitsForItsTurnOnTheInjectedClock) {
+  Limits limits;
+  std::string error;
+  ASSERT_TRUE(parse_limit("stripe=10/s:1", limits, error)) << error;
+  PausedLimiter quota(std::move(limits), milliseconds(1000));
+  ASSERT_TRUE(quota.acquire("stripe").admitted);
+  quota.limiter.release("stripe", "default");
+  auto second = quota.start("stripe");
+  EXPECT_FALSE(second->has_value()) << "its slot is 100 ms away";
+  quota.advance(milliseconds(99));
+  EXPECT_FALSE(second->has_value());
+  quota.advance(milliseconds(1));
+  ASSERT_TRUE(second->has_value());
+  EXPECT_TRUE((*second)->admitted);
+  EXPECT_EQ(quota.clock.waiting(), 0u) << "nothing left waiting on the clock";
+}
+
+TEST(Turn, TheBucketRefillsAsTheInjectedClockMoves) {
+  Limits limits;
+  std::string error;
+  ASSERT_TRUE(parse_limit("stripe=10/s:1", limits, error)) << error;
+  PausedLimiter quota(std::move(limits));  // max_wait 0: a refusal says when to come back
+  ASSERT_TRUE(quota.acquire("stripe").admitted);
+  quota.limiter.release("stripe", "default");
+  auto refused = quota.acquire("stripe");
+  EXPECT_FALSE(refused.admitted);
+  EXPECT_EQ(refused.retry_in, milliseconds(100));
+  quota.advance(milliseconds(60));
+  EXPECT_EQ(quota.acquire("stripe").retry_in, milliseconds(40)) << "the refusal reserved nothing";
+  quota.advance(milliseconds(40));
+  EXPECT_TRUE(quota.acquire("stripe").admitted);
 }
 
 TEST(Accounts, IdleShopAccountsAreForgottenBusyAndPausedOnesKept) {
@@ -193,12 +272,12 @@ TEST(Accounts, IdleShopAccountsAreForgottenBusyAndPausedOnesKept) {
   quota.limiter.pause("shopify", "throttled.myshopify.com", std::chrono::hours(1));
   EXPECT_EQ(quota.limiter.accounts(), 102u);
 
-  quota.now += Limiter::evict_after - milliseconds(1);
+  quota.advance(Limiter::evict_after - milliseconds(1));
   ASSERT_TRUE(quota.acquire("shopify", "busy.myshopify.com").admitted);
   quota.limiter.release("shopify", "busy.myshopify.com");
   EXPECT_EQ(quota.limiter.accounts(), 103u) << "not idle long enough yet";
 
-  quota.now += milliseconds(2);
+  quota.advance(milliseconds(2));
   ASSERT_TRUE(quota.acquire("shopify", "busy.myshopify.com").admitted);
   quota.limiter.release("shopify", "busy.myshopify.com");
   EXPECT_EQ(quota.limiter.accounts(), 3u) << "busy, the one with a call out, the paused one";
