@@ -32,8 +32,6 @@ double seconds_since_enqueue(const std::string& stream_id) {
   return static_cast<double>(now - *ms) / 1000.0;
 }
 
-// A closed set too: a status outside HTTP's range (a provider, or a proxy, answering
-// nonsense) is "other", and a step no client could perform is "unsupported".
 // What the DLQ keeps of a payload over the parser's limit: its first bytes (enough to see
 // what it is and who sent it), its size and its SHA-256 (to match it against the producer's
 // copy). Redis accepts 512 MB per entry; a letter holding the whole payload again would let
@@ -61,9 +59,26 @@ bool definitely_refused(const Outcome& outcome) {
          outcome.status != 408 && outcome.status != 409 && outcome.status != 425 && outcome.status != 429;
 }
 
+// A closed set too: a status outside HTTP's range (a provider, or a proxy, answering
+// nonsense) is "other", and a step no client could perform is "unsupported".
 std::string status_label(const Outcome& outcome) {
   if (outcome.status == 0) return outcome.code == "unsupported_provider" ? "unsupported" : "transport";
   return outcome.status >= 100 && outcome.status <= 599 ? std::to_string(outcome.status) : "other";
+}
+
+// The one shape of a failure from the provider's answer to the DLQ entry: a step's outcome
+// (clients::Outcome) becomes the letter's why (reason, step, provider, status, code, error);
+// dead_letter() adds the job, its attempt and the worker. "permanent" until the retry policy
+// says it was exhausted or expired.
+queue::DeadLetter step_failed(const Outcome& outcome, jobs::Role role, std::string_view provider) {
+  queue::DeadLetter why;
+  why.reason = "permanent";
+  why.step = jobs::to_string(role);
+  why.provider = provider;
+  why.status = outcome.status;
+  why.code = outcome.code;
+  why.error = outcome.message;
+  return why;
 }
 
 }  // namespace
@@ -107,30 +122,6 @@ queue::Envelope envelope_of(const redis::StreamEntry& entry) {
 }
 }  // namespace
 
-std::string_view JobRunner::lease_of(const std::string& entry_id) const {
-  auto it = leases_.find(entry_id);
-  return it == leases_.end() ? std::string_view() : std::string_view(it->second);
-}
-
-asio::awaitable<queue::Moved> JobRunner::until_answered(std::string_view action, const std::string& entry_id,
-                                                        const std::function<asio::awaitable<queue::Moved>()>& finish) {
-  auto deadline = clock_.steady_now() + queue_.visibility_timeout;
-  auto pause = std::chrono::milliseconds(100);
-  for (;;) {
-    auto finished = co_await finish();
-    if (finished != queue::Moved::failed) co_return finished;
-    if (clock_.steady_now() + pause >= deadline) break;
-    co_await common::sleep_for(clock_, pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
-  }
-  metrics_.queue_write_failed(action);
-  log::warn(
-      "Redis did not take the job's next place; the entry stays pending and will be claimed after the visibility "
-      "timeout",
-      {{"stream_id", entry_id}, {"action", action}});
-  co_return queue::Moved::failed;
-}
-
 JobRunner::JobRunner(const QueueConfig& queue, const queue::JobQueue& job_queue, queue::Acknowledger& acknowledger,
                      redis::Connection& redis, clients::Providers& providers, ratelimit::Limiter& limiter,
                      metrics::Metrics& metrics, const PendingRefunds& pending_refunds, const common::Clock& clock)
@@ -153,9 +144,10 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   auto parsed = payload ? parser_.parse(*payload)
                         : jobs::ParseResult{jobs::InvalidJob{"job", "the stream entry has no 'job' field"}};
   if (auto* invalid = std::get_if<jobs::InvalidJob>(&parsed)) {
-    Failure failure{"invalid_payload", "", "", "",
-                    invalid->reason(), 0};  // named: g++ 12 miscompiles braced temporaries in co_await
-    co_await dead_letter(entry, envelope, "unknown", failure);
+    queue::DeadLetter why;  // named: g++ 12 miscompiles braced temporaries in co_await
+    why.reason = "invalid_payload";
+    why.error = invalid->reason();
+    co_await dead_letter(entry, envelope, "unknown", std::move(why));
     metrics_.job_finished("unknown", "invalid", -1);
     co_return;
   }
@@ -184,160 +176,6 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
                          {"stream_id", attempt.entry.id},
                          {"steps", attempt.plan.steps.size()},
                          {"seconds", seconds_since(started)}});
-}
-
-// The deciding failure (step_schedule.hpp) sends the job to the retry set or the DLQ.
-asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
-  const auto& job = attempt.job;
-  auto kind = jobs::to_string(job.kind);
-  auto wait_at_least = longest_wait(attempt.failures);
-  const auto& [index, outcome] = deciding_failure(attempt.failures);
-  auto role = attempt.plan.steps[index].role;
-  Failure failure{"permanent",
-                  std::string(jobs::to_string(role)),
-                  std::string(providers_.provider_for(role, job)),
-                  outcome.code,
-                  outcome.message,
-                  outcome.status};
-
-  if (outcome.kind != Outcome::Kind::permanent) {
-    bool uses_attempt = outcome.kind == Outcome::Kind::retryable;
-    const auto& policy = queue_.retry_for(job.kind);
-    auto now = clock_.system_now();
-    // A rate-limited job has not failed: only its age can end its retries.
-    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0,
-                                    retry::age_of(attempt.envelope.first_at_ms, now));
-    if (verdict == retry::Verdict::retry) {
-      auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
-                                : wait_at_least.value_or(std::chrono::milliseconds(1000));
-      auto finished = co_await until_answered("reschedule", attempt.entry.id, [&] {
-        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field(queue::field::job),
-                                     attempt.envelope, now + delay, uses_attempt, attempt.lease_key);
-      });
-      if (finished == queue::Moved::not_owner) co_return report_stale(attempt.entry, "reschedule");
-      if (finished == queue::Moved::failed) co_return;
-      // Not run here, not failed: a duplicate of a job id running elsewhere, or a job this
-      // stopping worker hands back.
-      bool deferred = outcome.code == "running_elsewhere" || outcome.was_not_sent();
-      if (deferred) {
-        metrics_.job_deferred(outcome.was_not_sent() ? "handed_back" : "running_elsewhere");
-      } else {
-        metrics_.job_finished(kind, "retried", -1);
-      }
-      auto what = outcome.code == "running_elsewhere"
-                      ? "job id already running in another entry; this one waits its turn"
-                  : outcome.was_not_sent() ? "worker stopping; job handed back to the queue"
-                  : uses_attempt           ? "step failed; job rescheduled"
-                                           : "rate-limited; job rescheduled without using an attempt";
-      auto level = deferred ? log::Level::info : log::Level::warn;
-      if (log::enabled(level))
-        log::write(level, what,
-                   {{"job_id", job.id},
-                    {"kind", kind},
-                    {"attempt", attempt.envelope.attempt},
-                    {"stream_id", attempt.entry.id},
-                    {"step", failure.step},
-                    {"provider", failure.provider},
-                    {"status", outcome.status},
-                    {"code", outcome.code},
-                    {"error", outcome.message},
-                    {"retry_in_ms", static_cast<long long>(delay.count())}});
-      co_return;
-    }
-    failure.reason = verdict == retry::Verdict::exhausted ? "exhausted" : "expired";
-  }
-  co_await dead_letter(attempt.entry, attempt.envelope, kind, failure, attempt.lease_key);
-}
-
-asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
-                                             std::string_view kind, const Failure& failure,
-                                             std::string_view lease_key) {
-  const std::string* payload = entry.field(queue::field::job);
-  bool oversize = payload && payload->size() > parser_.max_payload_bytes();
-  auto error = log::redact(failure.error);  // provider texts may echo a credential
-  if (oversize) {
-    error += "; the DLQ keeps its first " + std::to_string(oversize_prefix_bytes) +
-             " bytes (job), its size (job_bytes) and its SHA-256 (job_sha256)";
-  }
-  queue::DeadLetter letter;
-  letter.job = !payload ? std::string() : oversize ? payload->substr(0, oversize_prefix_bytes) : *payload;
-  letter.attempt = envelope.attempt;
-  letter.kind = kind;
-  letter.reason = failure.reason;
-  letter.step = failure.step;
-  letter.provider = failure.provider;
-  letter.status = failure.status;
-  letter.code = log::redact(failure.code);  // provider texts may echo a credential
-  letter.error = error;
-  letter.failed_at = common::format_rfc3339_ms(clock_.system_now());
-  letter.origin_id = envelope.origin_id;
-  letter.worker = queue_.consumer;
-  if (oversize) {
-    letter.more.emplace_back(queue::field::job_bytes, std::to_string(payload->size()));
-    letter.more.emplace_back(queue::field::job_sha256, sha256_hex(*payload));
-  }
-  auto finished = co_await until_answered("dead_letter", entry.id,
-                                          [&] { return job_queue_.dead_letter(redis_, entry.id, letter, lease_key); });
-  if (finished == queue::Moved::not_owner) co_return report_stale(entry, "dead-letter");
-  if (finished == queue::Moved::failed) co_return;
-  if (failure.reason != "invalid_payload" && failure.reason != "unsupported_kind") {
-    metrics_.job_finished(kind, "dead_lettered", -1);
-  }
-  log::error("job dead-lettered", {{"stream_id", entry.id},
-                                   {"origin_id", envelope.origin_id},
-                                   {"kind", kind},
-                                   {"attempt", envelope.attempt},
-                                   {"reason", failure.reason},
-                                   {"step", failure.step},
-                                   {"provider", failure.provider},
-                                   {"status", failure.status},
-                                   {"code", failure.code},
-                                   {"error", failure.error}});
-}
-
-asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, long long deliveries) {
-  auto envelope = envelope_of(entry);
-  // A worker that dies between a job's last step and its ack leaves an entry with nothing
-  // left to do; after enough such deaths it looks poison. Its step states tell: when every
-  // step is done the job has happened, and on-call must not be handed it to replay.
-  std::string lease_key, kind = "unknown";
-  const std::string* payload = entry.field(queue::field::job);
-  auto parsed = payload ? parser_.parse(*payload) : jobs::ParseResult{jobs::InvalidJob{"job", "no 'job' field"}};
-  if (auto* job = std::get_if<jobs::Job>(&parsed)) {
-    kind = jobs::to_string(job->kind);
-    auto plan =
-        jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job)});
-    lease_key = queue_.keys.job_lease(job->id);
-    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.keys.job_state(job->id),
-                                           queue_.visibility_timeout);
-    if (begun.state != queue::Begun::State::leased) lease_key.clear();  // not ours to free
-    auto done = [&](const jobs::Step& step) {
-      return std::any_of(begun.steps.begin(), begun.steps.end(), [&](const auto& state) {
-        return state.first == jobs::to_string(step.role) && state.second.starts_with("done:");
-      });
-    };
-    if (begun.state == queue::Begun::State::leased && std::all_of(plan.steps.begin(), plan.steps.end(), done)) {
-      auto finished =
-          co_await until_answered("ack", entry.id, [&] { return acknowledger_.acknowledge(entry.id, lease_key); });
-      if (finished == queue::Moved::not_owner) co_return report_stale(entry, "ack");
-      if (finished == queue::Moved::failed) co_return;
-      metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(entry.id));
-      log::warn("entry delivered too often, but every step of its job was done: acked, not dead-lettered",
-                {{"job_id", job->id}, {"kind", kind}, {"stream_id", entry.id}, {"deliveries", deliveries}});
-      co_return;
-    }
-  }
-  auto error = "delivered " + std::to_string(deliveries) + " times without finishing (max " +
-               std::to_string(queue_.max_deliveries) + "): its workers crashed or hung on it";
-  Failure failure{"poison", "", "", "", error, 0};
-  co_await dead_letter(entry, envelope, kind, failure, lease_key);
-}
-
-void JobRunner::report_stale(const redis::StreamEntry& entry, std::string_view what) {
-  // Another worker claimed this entry while we ran it: its result wins, ours is dropped.
-  metrics_.stale_completion();
-  log::warn("stale result dropped: the entry now belongs to another consumer",
-            {{"stream_id", entry.id}, {"would_have", what}});
 }
 
 // True when every step of the plan is done (now or by an earlier delivery).
@@ -493,22 +331,6 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   co_return Outcome::transport_failure("recording step state: " + written.failure());
 }
 
-// The step's state "done:<ref>"; for a refund the provider reports pending, also its pending
-// mark and its place in the pending set, written together.
-void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const Outcome& outcome) const {
-  record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + outcome.reference);
-  if (role == jobs::Role::refund && outcome.pending) {
-    attempt.refund_pending = true;  // the messages that follow say "on its way"
-    record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
-    auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(record,
-                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.job.payment.provider,
-                            outcome.reference, generation},
-                           clock_.system_now());
-  }
-  record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
-}
-
 asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generation(Attempt& attempt) {
   auto key = RefundKeyState::parse(attempt.refund_key);
   if (!key.refused) co_return key.generation;
@@ -573,6 +395,189 @@ asio::awaitable<bool> JobRunner::record_done(Attempt& attempt, jobs::Role role, 
   log::error("a step was done but Redis did not take its state; it may be repeated when the job runs again",
              {{"job_id", attempt.job.id}, {"step", jobs::to_string(role)}, {"ref", outcome.reference}});
   co_return false;
+}
+
+// The step's state "done:<ref>"; for a refund the provider reports pending, also its pending
+// mark and its place in the pending set, written together.
+void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const Outcome& outcome) const {
+  record.push("HSET", attempt.state_key, jobs::to_string(role), "done:" + outcome.reference);
+  if (role == jobs::Role::refund && outcome.pending) {
+    attempt.refund_pending = true;  // the messages that follow say "on its way"
+    record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
+    auto generation = RefundKeyState::parse(attempt.refund_key).generation;
+    pending_refunds_.track(record,
+                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.job.payment.provider,
+                            outcome.reference, generation},
+                           clock_.system_now());
+  }
+  record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
+}
+
+// The deciding failure (step_schedule.hpp) sends the job to the retry set or the DLQ.
+asio::awaitable<void> JobRunner::retry_or_dead_letter(Attempt& attempt) {
+  const auto& job = attempt.job;
+  auto kind = jobs::to_string(job.kind);
+  auto wait_at_least = longest_wait(attempt.failures);
+  const auto& [index, outcome] = deciding_failure(attempt.failures);
+  auto role = attempt.plan.steps[index].role;
+  auto why = step_failed(outcome, role, providers_.provider_for(role, job));
+
+  if (outcome.kind != Outcome::Kind::permanent) {
+    bool uses_attempt = outcome.kind == Outcome::Kind::retryable;
+    const auto& policy = queue_.retry_for(job.kind);
+    auto now = clock_.system_now();
+    // A rate-limited job has not failed: only its age can end its retries.
+    auto verdict = retry::next_step(policy, uses_attempt ? attempt.envelope.attempt : 0,
+                                    retry::age_of(attempt.envelope.first_at_ms, now));
+    if (verdict == retry::Verdict::retry) {
+      auto delay = uses_attempt ? retry::backoff(policy, attempt.envelope.attempt, wait_at_least, random_)
+                                : wait_at_least.value_or(std::chrono::milliseconds(1000));
+      auto finished = co_await until_answered("reschedule", attempt.entry.id, [&] {
+        return job_queue_.reschedule(redis_, attempt.entry.id, *attempt.entry.field(queue::field::job),
+                                     attempt.envelope, now + delay, uses_attempt, attempt.lease_key);
+      });
+      if (finished == queue::Moved::not_owner) co_return report_stale(attempt.entry, "reschedule");
+      if (finished == queue::Moved::failed) co_return;
+      // Not run here, not failed: a duplicate of a job id running elsewhere, or a job this
+      // stopping worker hands back.
+      bool deferred = outcome.code == "running_elsewhere" || outcome.was_not_sent();
+      if (deferred) {
+        metrics_.job_deferred(outcome.was_not_sent() ? "handed_back" : "running_elsewhere");
+      } else {
+        metrics_.job_finished(kind, "retried", -1);
+      }
+      auto what = outcome.code == "running_elsewhere"
+                      ? "job id already running in another entry; this one waits its turn"
+                  : outcome.was_not_sent() ? "worker stopping; job handed back to the queue"
+                  : uses_attempt           ? "step failed; job rescheduled"
+                                           : "rate-limited; job rescheduled without using an attempt";
+      auto level = deferred ? log::Level::info : log::Level::warn;
+      if (log::enabled(level))
+        log::write(level, what,
+                   {{"job_id", job.id},
+                    {"kind", kind},
+                    {"attempt", attempt.envelope.attempt},
+                    {"stream_id", attempt.entry.id},
+                    {"step", why.step},
+                    {"provider", why.provider},
+                    {"status", outcome.status},
+                    {"code", outcome.code},
+                    {"error", outcome.message},
+                    {"retry_in_ms", static_cast<long long>(delay.count())}});
+      co_return;
+    }
+    why.reason = verdict == retry::Verdict::exhausted ? "exhausted" : "expired";
+  }
+  co_await dead_letter(attempt.entry, attempt.envelope, kind, std::move(why), attempt.lease_key);
+}
+
+asio::awaitable<queue::Moved> JobRunner::until_answered(std::string_view action, const std::string& entry_id,
+                                                        const std::function<asio::awaitable<queue::Moved>()>& finish) {
+  auto deadline = clock_.steady_now() + queue_.visibility_timeout;
+  auto pause = std::chrono::milliseconds(100);
+  for (;;) {
+    auto finished = co_await finish();
+    if (finished != queue::Moved::failed) co_return finished;
+    if (clock_.steady_now() + pause >= deadline) break;
+    co_await common::sleep_for(clock_, pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+  }
+  metrics_.queue_write_failed(action);
+  log::warn(
+      "Redis did not take the job's next place; the entry stays pending and will be claimed after the visibility "
+      "timeout",
+      {{"stream_id", entry_id}, {"action", action}});
+  co_return queue::Moved::failed;
+}
+
+asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
+                                             std::string_view kind, queue::DeadLetter letter,
+                                             std::string_view lease_key) {
+  const std::string* payload = entry.field(queue::field::job);
+  bool oversize = payload && payload->size() > parser_.max_payload_bytes();
+  letter.job = !payload ? std::string() : oversize ? payload->substr(0, oversize_prefix_bytes) : *payload;
+  letter.attempt = envelope.attempt;
+  letter.kind = kind;
+  letter.code = log::redact(letter.code);  // provider texts may echo a credential
+  letter.error = log::redact(letter.error);
+  letter.failed_at = common::format_rfc3339_ms(clock_.system_now());
+  letter.origin_id = envelope.origin_id;
+  letter.worker = queue_.consumer;
+  if (oversize) {
+    letter.error += "; the DLQ keeps its first " + std::to_string(oversize_prefix_bytes) +
+                    " bytes (job), its size (job_bytes) and its SHA-256 (job_sha256)";
+    letter.more.emplace_back(queue::field::job_bytes, std::to_string(payload->size()));
+    letter.more.emplace_back(queue::field::job_sha256, sha256_hex(*payload));
+  }
+  auto finished = co_await until_answered("dead_letter", entry.id,
+                                          [&] { return job_queue_.dead_letter(redis_, entry.id, letter, lease_key); });
+  if (finished == queue::Moved::not_owner) co_return report_stale(entry, "dead-letter");
+  if (finished == queue::Moved::failed) co_return;
+  if (letter.reason != "invalid_payload" && letter.reason != "unsupported_kind") {
+    metrics_.job_finished(kind, "dead_lettered", -1);
+  }
+  log::error("job dead-lettered", {{"stream_id", entry.id},
+                                   {"origin_id", envelope.origin_id},
+                                   {"kind", kind},
+                                   {"attempt", envelope.attempt},
+                                   {"reason", letter.reason},
+                                   {"step", letter.step},
+                                   {"provider", letter.provider},
+                                   {"status", letter.status},
+                                   {"code", letter.code},
+                                   {"error", letter.error}});
+}
+
+asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, long long deliveries) {
+  auto envelope = envelope_of(entry);
+  // A worker that dies between a job's last step and its ack leaves an entry with nothing
+  // left to do; after enough such deaths it looks poison. Its step states tell: when every
+  // step is done the job has happened, and on-call must not be handed it to replay.
+  std::string lease_key, kind = "unknown";
+  const std::string* payload = entry.field(queue::field::job);
+  auto parsed = payload ? parser_.parse(*payload) : jobs::ParseResult{jobs::InvalidJob{"job", "no 'job' field"}};
+  if (auto* job = std::get_if<jobs::Job>(&parsed)) {
+    kind = jobs::to_string(job->kind);
+    auto plan =
+        jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job)});
+    lease_key = queue_.keys.job_lease(job->id);
+    auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.keys.job_state(job->id),
+                                           queue_.visibility_timeout);
+    if (begun.state != queue::Begun::State::leased) lease_key.clear();  // not ours to free
+    auto done = [&](const jobs::Step& step) {
+      return std::any_of(begun.steps.begin(), begun.steps.end(), [&](const auto& state) {
+        return state.first == jobs::to_string(step.role) && state.second.starts_with("done:");
+      });
+    };
+    if (begun.state == queue::Begun::State::leased && std::all_of(plan.steps.begin(), plan.steps.end(), done)) {
+      auto finished =
+          co_await until_answered("ack", entry.id, [&] { return acknowledger_.acknowledge(entry.id, lease_key); });
+      if (finished == queue::Moved::not_owner) co_return report_stale(entry, "ack");
+      if (finished == queue::Moved::failed) co_return;
+      metrics_.job_finished(kind, "succeeded", seconds_since_enqueue(entry.id));
+      log::warn("entry delivered too often, but every step of its job was done: acked, not dead-lettered",
+                {{"job_id", job->id}, {"kind", kind}, {"stream_id", entry.id}, {"deliveries", deliveries}});
+      co_return;
+    }
+  }
+  auto error = "delivered " + std::to_string(deliveries) + " times without finishing (max " +
+               std::to_string(queue_.max_deliveries) + "): its workers crashed or hung on it";
+  queue::DeadLetter why;
+  why.reason = "poison";
+  why.error = std::move(error);
+  co_await dead_letter(entry, envelope, kind, std::move(why), lease_key);
+}
+
+void JobRunner::report_stale(const redis::StreamEntry& entry, std::string_view what) {
+  // Another worker claimed this entry while we ran it: its result wins, ours is dropped.
+  metrics_.stale_completion();
+  log::warn("stale result dropped: the entry now belongs to another consumer",
+            {{"stream_id", entry.id}, {"would_have", what}});
+}
+
+std::string_view JobRunner::lease_of(const std::string& entry_id) const {
+  auto it = leases_.find(entry_id);
+  return it == leases_.end() ? std::string_view() : std::string_view(it->second);
 }
 
 }  // namespace rescind::worker

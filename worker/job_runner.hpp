@@ -13,6 +13,7 @@
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
 #include "queue/acknowledger.hpp"
+#include "queue/dead_letter.hpp"
 #include "queue/fields.hpp"
 #include "queue/job_queue.hpp"
 #include "ratelimit/limiter.hpp"
@@ -45,20 +46,17 @@ class JobRunner {
   void wind_down() { winding_down_ = true; }
 
  private:
+  // In the order a job lives: its steps run (each through the limiter to its provider), each
+  // success is recorded at once; then it is acked (run), or rescheduled or dead-lettered.
   struct Attempt;
-  struct Failure {
-    std::string reason;  // permanent, exhausted, expired, invalid_payload, unsupported_kind, poison
-    std::string step, provider, code, error;
-    int status = 0;
-  };
   boost::asio::awaitable<bool> run_steps(Attempt& attempt);
   boost::asio::awaitable<clients::Outcome> run_step(Attempt& attempt, std::size_t index, jobs::RefundProgress refunded);
-  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const clients::Outcome& outcome);
-  void push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const clients::Outcome& outcome) const;
   // The refund's idempotency key generation for this run, after a reconcile when the last
   // one was definitely refused; or the outcome that ends the step instead (the job's refund
   // exists after all, or the lookup failed).
   boost::asio::awaitable<std::variant<unsigned, clients::Outcome>> refund_key_generation(Attempt& attempt);
+  boost::asio::awaitable<bool> record_done(Attempt& attempt, jobs::Role role, const clients::Outcome& outcome);
+  void push_done(redis::Request& record, Attempt& attempt, jobs::Role role, const clients::Outcome& outcome) const;
   boost::asio::awaitable<void> retry_or_dead_letter(Attempt& attempt);
   // Runs a completion (ack, reschedule, dead-letter) again while Redis does not answer, for
   // up to the visibility timeout: an entry its live owner forgot would otherwise wait that
@@ -66,8 +64,10 @@ class JobRunner {
   boost::asio::awaitable<queue::Moved> until_answered(
       std::string_view action, const std::string& entry_id,
       const std::function<boost::asio::awaitable<queue::Moved>()>& finish);
+  // `letter` arrives with its why (reason, step, provider, status, code, error); the rest of
+  // the entry (the job, its attempt, when, which worker) is filled here.
   boost::asio::awaitable<void> dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
-                                           std::string_view kind, const Failure& failure,
+                                           std::string_view kind, queue::DeadLetter letter,
                                            std::string_view lease_key = {});
   void report_stale(const redis::StreamEntry& entry, std::string_view what);
 
