@@ -32,6 +32,20 @@ struct Outcome {
   static Outcome success(std::string reference, int status = 200) {
     return {Kind::ok, status, {}, {}, std::move(reference), {}, {}};
   }
+  // An answer (or a check of our own) that retrying will not change: the job goes to the DLQ.
+  static Outcome permanent(int status, std::string code, std::string message) {
+    return {Kind::permanent, status, std::move(code), std::move(message), {}, {}, {}};
+  }
+  // A failure another attempt may not meet: the job is retried with backoff.
+  static Outcome retryable(int status, std::string code, std::string message) {
+    return {Kind::retryable, status, std::move(code), std::move(message), {}, {}, {}};
+  }
+  // Not now, and not a failure: the job comes back after `retry_after` (or the default
+  // wait) without using an attempt.
+  static Outcome rate_limited(std::string code, std::string message,
+                              std::optional<std::chrono::milliseconds> retry_after) {
+    return {Kind::rate_limited, 0, std::move(code), std::move(message), {}, retry_after, {}};
+  }
   // No answer: refused, reset, timed out, or the connection dropped after sending.
   static Outcome transport_failure(std::string message) {
     return {Kind::retryable, 0, "transport", std::move(message), {}, {}, {}};

@@ -80,12 +80,7 @@ asio::awaitable<std::optional<std::string>> PayPalRefunds::token(Account& accoun
       common::log::register_secret(account.token);  // once per renewal; a provider may echo it bare
       account.expires_at = std::chrono::steady_clock::now() + token_lifetime(expires_in);
     } else {
-      outcome = Outcome{Outcome::Kind::retryable,
-                        outcome.status,
-                        "bad_token_response",
-                        "PayPal's token answer had no access_token",
-                        {},
-                        {}};
+      outcome = Outcome::retryable(outcome.status, "bad_token_response", "PayPal's token answer had no access_token");
     }
   } else {
     outcome.code = json_string_at(exchange.response.body(), "/error").value_or(outcome.code);
@@ -109,13 +104,9 @@ asio::awaitable<std::optional<Exchange>> PayPalRefunds::send(const jobs::Job& jo
                                                              Outcome& failure) {
   Account* account = account_for(job);
   if (!account) {
-    failure =
-        Outcome{Outcome::Kind::permanent,
-                0,
-                "not_configured",
-                "PayPal is not configured for " + job.shop.domain + " (PAYPAL_CLIENT_ID or --paypal-credentials-for)",
-                {},
-                {}};
+    failure = Outcome::permanent(
+        0, "not_configured",
+        "PayPal is not configured for " + job.shop.domain + " (PAYPAL_CLIENT_ID or --paypal-credentials-for)");
     co_return std::nullopt;
   }
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -126,19 +117,16 @@ asio::awaitable<std::optional<Exchange>> PayPalRefunds::send(const jobs::Job& jo
     if (!exchange.error && exchange.response.result_int() == 401 && attempt == 0) continue;
     co_return exchange;
   }
-  failure = Outcome{Outcome::Kind::permanent, 401, "invalid_token", "PayPal refused a freshly issued token", {}, {}};
+  failure = Outcome::permanent(401, "invalid_token", "PayPal refused a freshly issued token");
   co_return std::nullopt;
 }
 
 asio::awaitable<Outcome> PayPalRefunds::refund(const jobs::Job& job, std::string_view request_id) {
   auto value = paypal_value(job.refund.amount_minor, job.order.currency);
   if (!value) {
-    co_return Outcome{Outcome::Kind::permanent,
-                      0,
-                      "DECIMAL_PRECISION",
-                      "PayPal takes whole " + job.order.currency + " amounts only; refund.amount_minor has a fraction",
-                      {},
-                      {}};
+    co_return Outcome::permanent(
+        0, "DECIMAL_PRECISION",
+        "PayPal takes whole " + job.order.currency + " amounts only; refund.amount_minor has a fraction");
   }
   common::JsonWriter json;
   json.begin_object().key("amount").begin_object().field("value", *value).field("currency_code", job.order.currency);

@@ -238,9 +238,7 @@ bool Providers::serves(jobs::Role role, const jobs::Job& job) const {
 }
 
 namespace {
-Outcome unsupported(std::string what) {
-  return Outcome{Outcome::Kind::permanent, 0, "unsupported_provider", std::move(what), {}, {}};
-}
+Outcome unsupported(std::string what) { return Outcome::permanent(0, "unsupported_provider", std::move(what)); }
 }  // namespace
 
 boost::asio::awaitable<Outcome> Providers::perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,

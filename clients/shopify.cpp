@@ -192,7 +192,7 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
   if (auto at = base.find("{shop}"); at != std::string::npos) base.replace(at, 6, domain);
   std::string error;
   auto api = parse_url(base, error);
-  if (!api) co_return Outcome{Outcome::Kind::permanent, 0, "bad_shop_url", error, {}, {}};
+  if (!api) co_return Outcome::permanent(0, "bad_shop_url", error);
   shop.api = std::move(*api);
 
   const std::string order_gid = "gid://shopify/Order/" + job.order.id;
@@ -205,12 +205,7 @@ asio::awaitable<Outcome> ShopifyOrders::cancel(const jobs::Job& job, const jobs:
     if (!state.outcome.ok()) co_return state.outcome;
     if (state.canceled) co_return judge_already_canceled(job, plan, state, order_gid);
     if (answer.refused) co_return answer.outcome;
-    co_return Outcome{Outcome::Kind::retryable,
-                      200,
-                      "no_cancel_job",
-                      "Shopify answered orderCancel without a job or an error",
-                      {},
-                      {}};
+    co_return Outcome::retryable(200, "no_cancel_job", "Shopify answered orderCancel without a job or an error");
   }
   if (!answer.outcome.ok()) co_return answer.outcome;
   if (answer.job == CancelAnswer::Job::succeeded) co_return Outcome::success(answer.job_id);
@@ -242,12 +237,9 @@ asio::awaitable<Outcome> ShopifyOrders::wait_for_job(const Shop& shop, const job
       auto state = co_await order_state(shop, job, order_gid);
       if (!state.outcome.ok()) co_return state.outcome;
       if (state.canceled) co_return Outcome::success(job_gid);
-      co_return Outcome{Outcome::Kind::retryable,
-                        200,
-                        "cancel_failed",
-                        "Shopify's cancel job " + job_gid + " finished but order " + order_gid + " is not canceled",
-                        {},
-                        {}};
+      co_return Outcome::retryable(
+          200, "cancel_failed",
+          "Shopify's cancel job " + job_gid + " finished but order " + order_gid + " is not canceled");
     }
     co_await common::sleep_for(pause);
     pause *= 2;

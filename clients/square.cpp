@@ -114,8 +114,7 @@ asio::awaitable<RefundState> SquareRefunds::find_refund(const jobs::Job& job) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     if (parser.parse(exchange.response.body()).get(root)) {
-      co_return lookup_failed(Outcome{Outcome::Kind::retryable, 200, "unreadable", "not a payment", {}, {}},
-                              "Square's payment");
+      co_return lookup_failed(Outcome::retryable(200, "unreadable", "not a payment"), "Square's payment");
     }
     simdjson::dom::array refund_ids;
     if (!root["payment"]["refund_ids"].get_array().get(refund_ids)) {

@@ -36,7 +36,7 @@ std::optional<std::int64_t> stripe_amount(const jobs::Job& job, std::string& pro
 asio::awaitable<Outcome> StripeRefunds::refund(const jobs::Job& job, std::string_view idempotency_key) {
   std::string problem;
   auto amount = stripe_amount(job, problem);
-  if (!amount) co_return Outcome{Outcome::Kind::permanent, 0, "amount_not_representable", problem, {}, {}};
+  if (!amount) co_return Outcome::permanent(0, "amount_not_representable", problem);
   std::string body;
   // A charge id (ch_…) and a PaymentIntent id (pi_…) are both accepted by Stripe.
   bool charge = job.payment.reference.starts_with("ch_");
@@ -100,9 +100,8 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     bool more = false;
     if (parser.parse(exchange.response.body()).get(root) || root["data"].get_array().get(data) ||
         root["has_more"].get_bool().get(more)) {
-      co_return lookup_failed(
-          Outcome{Outcome::Kind::retryable, outcome.status, "unreadable", "not a refund list", {}, {}},
-          "Stripe's refund list");
+      co_return lookup_failed(Outcome::retryable(outcome.status, "unreadable", "not a refund list"),
+                              "Stripe's refund list");
     }
     for (auto item : data) {
       std::string_view id, status, job_id;
@@ -116,9 +115,8 @@ asio::awaitable<RefundState> StripeRefunds::find_refund(const jobs::Job& job) {
     if (!more) co_return found.value_or(RefundState{RefundState::Kind::none, {}, {}, {}});
     if (data.size() == 0) break;
   }
-  co_return lookup_failed(
-      Outcome{Outcome::Kind::permanent, 200, "too_many_refunds", "more pages than any payment has", {}, {}},
-      "Stripe's refund list");
+  co_return lookup_failed(Outcome::permanent(200, "too_many_refunds", "more pages than any payment has"),
+                          "Stripe's refund list");
 }
 
 asio::awaitable<RefundState> StripeRefunds::refund_status(const jobs::Job& job, std::string_view reference) {

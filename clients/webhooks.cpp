@@ -73,12 +73,7 @@ BackOfficeWebhooks::BackOfficeWebhooks(HttpClient& http, WebhookSettings setting
 
 asio::awaitable<Outcome> BackOfficeWebhooks::record(const jobs::Job& job, jobs::Situation situation, bool refunded) {
   if (!configured_for(job.shop.domain)) {
-    co_return Outcome{Outcome::Kind::permanent,
-                      0,
-                      "not_configured",
-                      "no --record-webhook is configured for " + job.shop.domain,
-                      {},
-                      {}};
+    co_return Outcome::permanent(0, "not_configured", "no --record-webhook is configured for " + job.shop.domain);
   }
   std::vector<Receiver> receivers;
   auto add = [&](const Url& url) {

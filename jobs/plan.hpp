@@ -39,6 +39,11 @@ struct Plan {
   Situation situation = Situation::canceled;
   std::vector<Step> steps;          // every dependency points to an earlier index
   bool refund_by_platform = false;  // the shop's platform holds the payment: cancel refunds
+
+  // Whether a step with this role moves the customer's money: the refund step, or the
+  // cancel when the platform refunds. The one place that decides it (the schedule's
+  // "refunded yet?", the audit's amount).
+  bool moves_money(Role role) const { return role == Role::refund || (role == Role::cancel && refund_by_platform); }
 };
 
 struct PlanContext {

@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <tuple>
 
 #include "clients/http_client.hpp"
 #include "clients/providers.hpp"
+#include "common/async.hpp"
 #include "common/duration.hpp"
 #include "common/log.hpp"
 #include "metrics/metrics.hpp"
@@ -103,24 +105,28 @@ int Engine::run() {
   }
 
   int exit_code = 0;
+  // The first SIGINT or SIGTERM stops taking jobs and drains the ones in flight; a second
+  // exits at once (their entries stay pending for another worker to claim).
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    if (stopping) {
-      log::warn("second signal: exiting now; unfinished jobs stay pending", {{"signal", signal}});
-      std::_Exit(1);
-    }
-    stopping = true;
-    log::info("stopping: no new jobs; waiting for those in flight",
-              {{"signal", signal},
-               {"in_flight", consumer.in_flight()},
-               {"drain_timeout", common::format_duration(config_.drain_timeout)}});
-    consumer.stop();
-    sampler.stop();
-    pending_refunds.stop();
-    signals.async_wait(on_signal);
-  };
-  signals.async_wait(on_signal);
+  asio::co_spawn(
+      ex,
+      [&]() -> asio::awaitable<void> {
+        auto [error, signal] = co_await signals.async_wait(common::use_tuple);
+        if (error) co_return;
+        stopping = true;
+        log::info("stopping: no new jobs; waiting for those in flight",
+                  {{"signal", signal},
+                   {"in_flight", consumer.in_flight()},
+                   {"drain_timeout", common::format_duration(config_.drain_timeout)}});
+        consumer.stop();
+        sampler.stop();
+        pending_refunds.stop();
+        std::tie(error, signal) = co_await signals.async_wait(common::use_tuple);
+        if (error) co_return;
+        log::warn("second signal: exiting now; unfinished jobs stay pending", {{"signal", signal}});
+        std::_Exit(1);
+      },
+      asio::detached);
 
   asio::co_spawn(
       ex,

@@ -195,13 +195,8 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
     // Back through the retry set, no attempt used: once the other entry has finished, this
     // one finds its steps done and has no effect. Soon, but not in a tight loop.
     auto wait = std::clamp(begun.busy_for, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
-    attempt.failures.push_back({0, Outcome{Outcome::Kind::rate_limited,
-                                           0,
-                                           "running_elsewhere",
-                                           "another entry of this job id is running",
-                                           {},
-                                           wait,
-                                           {}}});
+    attempt.failures.push_back(
+        {0, Outcome::rate_limited("running_elsewhere", "another entry of this job id is running", wait)});
     co_return false;
   }
   leases_[attempt.entry.id] = attempt.lease_key;
@@ -223,7 +218,7 @@ asio::awaitable<bool> JobRunner::run_steps(Attempt& attempt) {
     auto refunded = schedule.refund_progress(attempt.refund_pending);
     for (auto i : winding_down_ ? std::vector<std::size_t>() : schedule.start_next()) {
       asio::co_spawn(executor, run_step(attempt, i, refunded), [&, i](std::exception_ptr error, Outcome outcome) {
-        if (error) outcome = Outcome{Outcome::Kind::retryable, 0, "bug", "step threw an exception", {}, {}};
+        if (error) outcome = Outcome::retryable(0, "bug", "step threw an exception");
         finished.push_back({i, std::move(outcome)});
         step_finished.notify_all();
       });
@@ -255,8 +250,7 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
   if (label != "other") admission = co_await limiter_.acquire(provider, account);
   if (!admission.admitted) {
     // Waiting would hold this job's slot past --max-limit-wait: come back through the retry set.
-    co_return Outcome{Outcome::Kind::rate_limited,        0,  "quota",
-                      "waiting for the provider's quota", {}, admission.retry_in};
+    co_return Outcome::rate_limited("quota", "waiting for the provider's quota", admission.retry_in);
   }
   auto started = std::chrono::steady_clock::now();
   // Released however perform() ends: a slot kept by an exception would lock the account.
@@ -304,8 +298,8 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
     record.push("HSET", attempt.state_key, "refund", RefundKeyState{generation, true}.text());
     record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
   }
-  bool moves_money = role == jobs::Role::refund || (role == jobs::Role::cancel && attempt.plan.refund_by_platform);
-  auto amount = moves_money && outcome.ok() ? std::to_string(attempt.job.refund.amount_minor) : std::string("0");
+  auto amount = attempt.plan.moves_money(role) && outcome.ok() ? std::to_string(attempt.job.refund.amount_minor)
+                                                               : std::string("0");
   auto status = std::to_string(outcome.status),
        attempt_number = std::to_string(attempt.envelope.attempt);  // named: views below
   std::string_view audit[] = {"XADD",         audit_key_,

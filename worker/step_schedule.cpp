@@ -5,11 +5,7 @@ namespace rescind::worker {
 StepSchedule::StepSchedule(const jobs::Plan& plan, std::uint32_t done)
     : plan_(plan), all_((1u << plan.steps.size()) - 1), done_(done & all_), started_(done & all_) {
   for (std::size_t i = 0; i < plan.steps.size(); ++i) {
-    // The money is back once the refund step is done — or the cancel, when the platform refunds.
-    auto role = plan.steps[i].role;
-    if (role == jobs::Role::refund || (role == jobs::Role::cancel && plan.refund_by_platform)) {
-      refund_steps_ |= 1u << i;
-    }
+    if (plan.moves_money(plan.steps[i].role)) refund_steps_ |= 1u << i;  // the money is back once these are done
   }
 }
 
