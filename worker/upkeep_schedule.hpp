@@ -27,7 +27,7 @@ class UpkeepSchedule {
   // Only with room for another job, and never once stopping: a draining worker takes on nothing.
   // Without room the claim stays due, so it comes as soon as a job finishes.
   bool claim_due(Time now, bool room, bool stopping);
-  // Not once stopping: trimming and pruning can wait for the next worker.
+  // Not once stopping: a stopping worker leaves trimming and pruning to the workers that stay.
   bool housekeeping_due(Time now, bool stopping);
 
   // How long the upkeep sleeps after each turn.
