@@ -7,6 +7,7 @@
 #include "common/duration.hpp"
 #include "common/log.hpp"
 #include "redis/streams.hpp"
+#include "worker/upkeep_schedule.hpp"
 
 namespace rescind::worker {
 
@@ -99,45 +100,43 @@ void Consumer::start_job(redis::StreamEntry entry, long long deliveries) {
 }
 
 asio::awaitable<void> Consumer::upkeep() {
-  // Heartbeats three times per visibility timeout: two can be missed before anyone claims.
-  auto heartbeat_every = std::max(queue_.visibility_timeout / 3, std::chrono::milliseconds(100));
-  auto claim_every = std::max(queue_.visibility_timeout / 2, std::chrono::milliseconds(100));
-  auto next_heartbeat = clock_.steady_now() + heartbeat_every, next_claim = clock_.steady_now();
-  auto next_housekeeping = clock_.steady_now() + queue_.housekeeping_interval;
-  constexpr long long promote_batch = 500;
-
+  UpkeepSchedule schedule(queue_, clock_.steady_now());
   // While draining, running jobs still need their heartbeat; nothing new is taken on.
   while (!stopping_ || !running_.empty()) {
-    for (;;) {
-      if (stopping_) break;
-      auto moved = co_await job_queue_.promote_due(commands_, clock_.system_now(), promote_batch);
-      if (!moved || *moved == 0) break;
-      metrics_.retries_promoted(*moved);
-      if (*moved < promote_batch) break;
-    }
-    if (clock_.steady_now() >= next_heartbeat) {
-      next_heartbeat = clock_.steady_now() + heartbeat_every;
-      std::vector<queue::Running> running;
-      running.reserve(running_.size());
-      for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
-      co_await job_queue_.heartbeat(commands_, running, queue_.visibility_timeout);
-    }
-    if (clock_.steady_now() >= next_claim && room() > 0 && !stopping_) {
-      next_claim = clock_.steady_now() + claim_every;
-      auto claimed =
-          co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
-      if (!claimed.empty()) {
-        metrics_.redelivered(static_cast<long long>(claimed.size()));
-        log::info("claimed jobs of a silent consumer", {{"entries", claimed.size()}});
-      }
-      for (auto& [entry, deliveries] : claimed) start_job(std::move(entry), deliveries);
-    }
-    if (clock_.steady_now() >= next_housekeeping && !stopping_) {
-      next_housekeeping = clock_.steady_now() + queue_.housekeeping_interval;
-      co_await keep_house();
-    }
-    co_await common::sleep_for(clock_, queue_.promote_interval);
+    co_await promote_due_retries();
+    if (schedule.heartbeat_due(clock_.steady_now())) co_await heartbeat();
+    if (schedule.claim_due(clock_.steady_now(), room() > 0, stopping_)) co_await claim_idle();
+    if (schedule.housekeeping_due(clock_.steady_now(), stopping_)) co_await keep_house();
+    co_await common::sleep_for(clock_, schedule.between_turns());
   }
+}
+
+asio::awaitable<void> Consumer::promote_due_retries() {
+  constexpr long long promote_batch = 500;
+  // Batch after batch while full ones come back: a backlog of due retries is not left to wait
+  // a turn per batch.
+  while (!stopping_) {
+    auto moved = co_await job_queue_.promote_due(commands_, clock_.system_now(), promote_batch);
+    if (!moved || *moved == 0) break;
+    metrics_.retries_promoted(*moved);
+    if (*moved < promote_batch) break;
+  }
+}
+
+asio::awaitable<void> Consumer::heartbeat() {
+  std::vector<queue::Running> running;
+  running.reserve(running_.size());
+  for (const auto& id : running_) running.push_back({id, std::string(runner_.lease_of(id))});
+  co_await job_queue_.heartbeat(commands_, running, queue_.visibility_timeout);
+}
+
+asio::awaitable<void> Consumer::claim_idle() {
+  auto claimed = co_await job_queue_.claim_idle(commands_, queue_.visibility_timeout, static_cast<long long>(room()));
+  if (!claimed.empty()) {
+    metrics_.redelivered(static_cast<long long>(claimed.size()));
+    log::info("claimed jobs of a silent consumer", {{"entries", claimed.size()}});
+  }
+  for (auto& [entry, deliveries] : claimed) start_job(std::move(entry), deliveries);
 }
 
 asio::awaitable<void> Consumer::keep_house() {

@@ -30,7 +30,8 @@ class Consumer {
   // Reads and dispatches until stop(); returns when reading has stopped (jobs may still run).
   boost::asio::awaitable<void> run();
 
-  // Promotes retries, heartbeats and claims, until stop().
+  // Promotes retries, heartbeats and claims, until stop() and then until no job is in flight
+  // (heartbeats only). When each is due: worker/upkeep_schedule.hpp.
   boost::asio::awaitable<void> upkeep();
 
   // Stops reading: a blocked XREADGROUP is abandoned at once (entries it was about to
@@ -46,6 +47,10 @@ class Consumer {
 
  private:
   void start_job(redis::StreamEntry entry, long long deliveries = 1);
+  // One turn of the upkeep, in its order; UpkeepSchedule says which of the last three are due.
+  boost::asio::awaitable<void> promote_due_retries();
+  boost::asio::awaitable<void> heartbeat();
+  boost::asio::awaitable<void> claim_idle();
   boost::asio::awaitable<void> keep_house();
   std::size_t room() const;
 
