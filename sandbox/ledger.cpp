@@ -19,9 +19,7 @@ void write_effect(common::JsonWriter& json, const Effect& effect) {
   if (!effect.to.empty()) json.field("to", effect.to);
   if (!effect.text.empty()) json.field("text", effect.text);
   if (!effect.status.empty()) json.field("status", effect.status);
-  std::string at;
-  append_rfc3339_ms(at, effect.at);
-  json.field("at", at).end_object();
+  json.field("at", format_rfc3339_ms(effect.at)).end_object();
 }
 
 }  // namespace
