@@ -1,9 +1,11 @@
 // Writing JSON by hand where a document is small and its shape fixed (requests to
 // providers, log lines, the ledger): escaping is the only part that must be exact.
 #pragma once
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace rescind::common {
@@ -28,7 +30,17 @@ class JsonWriter {
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
   JsonWriter& value(std::int64_t number);
-  JsonWriter& value(int number) { return value(static_cast<std::int64_t>(number)); }
+  JsonWriter& value(std::uint64_t number);
+  // Every other integer type (int, unsigned, long long, a count's std::size_t) without a cast at
+  // each call; char and bool are not numbers here.
+  template <std::integral Number>
+  requires(!std::same_as<Number, bool> && !std::same_as<Number, char>) JsonWriter& value(Number number) {
+    if constexpr (std::is_signed_v<Number>) {
+      return value(static_cast<std::int64_t>(number));
+    } else {
+      return value(static_cast<std::uint64_t>(number));
+    }
+  }
   JsonWriter& value(bool flag);
   JsonWriter& null();
   JsonWriter& raw(std::string_view json);

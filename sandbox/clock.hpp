@@ -17,6 +17,7 @@ struct Instant {
 
 // 2026-11-22T16:00:00.123Z: the house formatter, which the worker and rescindctl read back.
 using common::append_rfc3339_ms;
+using common::format_rfc3339_ms;
 // Sun, 22 Nov 2026 16:00:00 +0000 (Twilio's date_created)
 std::string format_rfc2822(std::chrono::system_clock::time_point at);
 // Whole seconds since the epoch (Stripe's created)

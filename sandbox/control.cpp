@@ -9,10 +9,7 @@ namespace rescind::sandbox {
 namespace {
 
 Response control_error(http::status status, std::string_view message) {
-  std::string body = "{\"error\":";
-  common::append_json_string(body, message);
-  body += '}';
-  return json_response(status, std::move(body));
+  return json_strings_response(status, {{"error", message}});
 }
 
 Response wrong_method(std::string_view allow) {
@@ -69,7 +66,8 @@ Response Sandbox::control(Request& request, std::string_view path, Instant now) 
       return control_error(http::status::bad_request, "body: {\"advance_s\": seconds from 0 to 34560000}");
     }
     long long offset = clock_offset_s_ += advance;
-    return json_response(http::status::ok, "{\"offset_s\":" + std::to_string(offset) + "}");
+    return json_response(http::status::ok,
+                         common::JsonWriter().begin_object().field("offset_s", offset).end_object().take());
   }
   if (path == "/__faults") {
     if (method == http::verb::get) {

@@ -166,38 +166,29 @@ bool FaultSet::take_lost_response(std::size_t provider) {
 }
 
 std::string FaultSet::to_json(std::span<const std::string_view> providers) const {
-  std::string out = "{";
+  common::JsonWriter json;
+  json.begin_object();
   for (std::size_t i = 0; i < faults_.size() && i < providers.size(); ++i) {
     const ProviderFaults& f = faults_[i];
     if (f.empty()) continue;
-    if (out.size() > 1) out += ',';
-    common::append_json_string(out, providers[i]);
-    out += ":{";
-    std::size_t start = out.size();
-    auto field = [&](std::string_view name, const std::string& value) {
-      if (out.size() > start) out += ',';
-      out += '"';
-      out += name;
-      out += "\":";
-      out += value;
-    };
-    if (f.status) field("status", std::to_string(*f.status));
-    if (f.count) field("count", std::to_string(*f.count));
-    if (f.retry_after_s) field("retry_after_s", std::to_string(*f.retry_after_s));
-    if (f.delay.count() > 0) field("delay_ms", std::to_string(f.delay.count()));
+    json.key(providers[i]).begin_object();
+    if (f.status) json.field("status", *f.status);
+    if (f.count) json.field("count", *f.count);
+    if (f.retry_after_s) json.field("retry_after_s", *f.retry_after_s);
+    if (f.delay.count() > 0) json.field("delay_ms", f.delay.count());
     if (f.quota) {
+      // The one number here that is not an integer: 2.5 and 0.001 as they were given.
       char rate[32];
       std::snprintf(rate, sizeof rate, "%.15g", f.quota->rate());
-      field("quota_rps", rate);
-      field("burst", std::to_string(static_cast<long long>(f.quota->burst())));
+      json.key("quota_rps").raw(rate);
+      json.field("burst", static_cast<long long>(f.quota->burst()));
     }
-    if (f.lose_response > 0) field("lose_response", std::to_string(f.lose_response));
-    if (f.throttled > 0) field("throttled", std::to_string(f.throttled));
-    if (f.echo_request) field("echo_request", "true");
-    out += '}';
+    if (f.lose_response > 0) json.field("lose_response", f.lose_response);
+    if (f.throttled > 0) json.field("throttled", f.throttled);
+    if (f.echo_request) json.field("echo_request", true);
+    json.end_object();
   }
-  out += '}';
-  return out;
+  return json.end_object().take();
 }
 
 }  // namespace rescind::sandbox

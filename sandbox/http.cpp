@@ -21,15 +21,10 @@ Response text_response(http::status status, std::string body) {
 }
 
 Response json_strings_response(http::status status, std::initializer_list<JsonMember> members) {
-  std::string body = "{";
-  for (const auto& [name, value] : members) {
-    if (body.size() > 1) body += ',';
-    common::append_json_string(body, name);
-    body += ':';
-    common::append_json_string(body, value);
-  }
-  body += '}';
-  return json_response(status, std::move(body));
+  common::JsonWriter json;
+  json.begin_object();
+  for (const auto& [name, value] : members) json.field(name, value);
+  return json_response(status, json.end_object().take());
 }
 
 Response method_not_allowed(std::string_view allow, std::string_view content_type, std::string body) {

@@ -10,38 +10,16 @@ namespace {
 constexpr std::array<std::string_view, action_count> action_names{"refund", "cancel", "restock", "email",
                                                                   "sms",    "staff",  "ticket",  "record"};
 
-void append_effect(std::string& out, const Effect& effect) {
-  out += "{\"provider\":";
-  common::append_json_string(out, effect.provider);
-  out += ",\"action\":\"";
-  out += action_name(effect.action);
-  out += "\",\"job_id\":";
-  common::append_json_string(out, effect.job_id);
-  if (effect.amount_minor) {
-    out += ",\"amount_minor\":";
-    out += std::to_string(*effect.amount_minor);
-  }
-  if (!effect.currency.empty()) {
-    out += ",\"currency\":";
-    common::append_json_string(out, effect.currency);
-  }
-  out += ",\"ref\":";
-  common::append_json_string(out, effect.ref);
-  if (!effect.to.empty()) {
-    out += ",\"to\":";
-    common::append_json_string(out, effect.to);
-  }
-  if (!effect.text.empty()) {
-    out += ",\"text\":";
-    common::append_json_string(out, effect.text);
-  }
-  if (!effect.status.empty()) {
-    out += ",\"status\":";
-    common::append_json_string(out, effect.status);
-  }
-  out += ",\"at\":\"";
-  append_rfc3339_ms(out, effect.at);
-  out += "\"}";
+void write_effect(common::JsonWriter& json, const Effect& effect) {
+  json.begin_object().field("provider", effect.provider).field("action", action_name(effect.action));
+  json.field("job_id", effect.job_id);
+  if (effect.amount_minor) json.field("amount_minor", *effect.amount_minor);
+  if (!effect.currency.empty()) json.field("currency", effect.currency);
+  json.field("ref", effect.ref);
+  if (!effect.to.empty()) json.field("to", effect.to);
+  if (!effect.text.empty()) json.field("text", effect.text);
+  if (!effect.status.empty()) json.field("status", effect.status);
+  json.field("at", format_rfc3339_ms(effect.at)).end_object();
 }
 
 }  // namespace
@@ -67,45 +45,25 @@ void Ledger::clear() {
 }
 
 std::string Ledger::effects_json(const LedgerFilter& filter) const {
-  std::string out;
-  out.reserve(16 + effects_.size() * 160);
-  out += "{\"effects\":[";
-  bool first = true;
+  common::JsonWriter json;
+  json.begin_object().key("effects").begin_array();
   for (const auto& effect : effects_) {
     if (!filter.job_id.empty() && effect.job_id != filter.job_id) continue;
     if (!filter.provider.empty() && effect.provider != filter.provider) continue;
-    if (!first) out.push_back(',');
-    first = false;
-    append_effect(out, effect);
+    write_effect(json, effect);
   }
-  out += ']';
+  json.end_array();
   // Say so rather than let an empty list pass for "nothing happened".
-  if (mode_ == LedgerMode::counts) out += ",\"mode\":\"counts\"";
-  out += '}';
-  return out;
+  if (mode_ == LedgerMode::counts) json.field("mode", "counts");
+  return json.end_object().take();
 }
 
 std::string Ledger::summary_json() const {
-  std::string out;
-  out.reserve(256);
-  out += "{\"effects\":";
-  out += std::to_string(effect_count_);
-  out += ",\"requests\":";
-  out += std::to_string(requests_);
-  out += ",\"by_action\":{";
-  for (std::size_t i = 0; i < action_count; ++i) {
-    if (i) out.push_back(',');
-    out.push_back('"');
-    out += action_names[i];
-    out += "\":";
-    out += std::to_string(by_action_[i]);
-  }
-  out += "},\"replayed\":";
-  out += std::to_string(replayed_);
-  out += ",\"faults_injected\":";
-  out += std::to_string(faults_injected_);
-  out += '}';
-  return out;
+  common::JsonWriter json;
+  json.begin_object().field("effects", effect_count_).field("requests", requests_).key("by_action").begin_object();
+  for (std::size_t i = 0; i < action_count; ++i) json.field(action_names[i], by_action_[i]);
+  json.end_object().field("replayed", replayed_).field("faults_injected", faults_injected_);
+  return json.end_object().take();
 }
 
 }  // namespace rescind::sandbox

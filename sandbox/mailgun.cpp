@@ -5,7 +5,6 @@
 #include <optional>
 #include <vector>
 
-#include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "sandbox/auth.hpp"
 #include "sandbox/form.hpp"
@@ -156,10 +155,7 @@ class Mailgun final : public Provider {
     }
 
     std::string id = message_id(call.now, next_message_++, domain);
-    std::string body = "{\"id\":";
-    common::append_json_string(body, id);
-    body += ",\"message\":\"Queued. Thank you.\"}";
-    Reply reply = refuse(json_response(http::status::ok, std::move(body)));
+    Reply reply = refuse(json_strings_response(http::status::ok, {{"id", id}, {"message", "Queued. Thank you."}}));
     const std::string* job = form->find("v:rescind_job_id");
     reply.effect =
         effect_of(call, name(), Action::email, std::move(id), job ? std::string_view(*job) : std::string_view{});

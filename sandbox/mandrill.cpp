@@ -36,14 +36,10 @@ bool one_of(std::string_view path, std::span<const std::string_view> paths) {
 // Mandrill's examples: -1 for Invalid_Key, -2 for ValidationError; the sandbox answers -1 for
 // the other names.
 Response error_response(http::status status, std::string_view name, std::string_view message) {
-  std::string body = R"({"status":"error","code":)";
-  body += name == "ValidationError" ? "-2" : "-1";
-  body += R"(,"name":)";
-  common::append_json_string(body, name);
-  body += R"(,"message":)";
-  common::append_json_string(body, message);
-  body += '}';
-  return json_response(status, std::move(body));
+  common::JsonWriter json;
+  json.begin_object().field("status", "error").field("code", name == "ValidationError" ? -2 : -1);
+  json.field("name", name).field("message", message);
+  return json_response(status, json.end_object().take());
 }
 
 Reply refuse(http::status status, std::string_view name, std::string_view message) {
@@ -192,7 +188,8 @@ class Mandrill final : public Provider {
     if (body.from_email.find('@') == std::string_view::npos)
       return invalid(R"({"message":{"from_email":"An email address must contain a single @"}})");
 
-    std::string answer = "[";
+    common::JsonWriter answer;
+    answer.begin_array();
     Effect effect = effect_of(call, name(), Action::email, {}, body.job_id);
     for (const auto& recipient : body.to) {
       Sent sent{message_id(next_message_++),
@@ -201,12 +198,8 @@ class Mandrill final : public Provider {
                 std::string(body.subject),
                 effect.job_id,
                 call.now};
-      if (answer.size() > 1) answer += ',';
-      answer += R"({"email":)";
-      common::append_json_string(answer, sent.email);
-      answer += R"(,"status":"sent","reject_reason":null,"queued_reason":null,"_id":)";
-      common::append_json_string(answer, sent.id);
-      answer += '}';
+      answer.begin_object().field("email", sent.email).field("status", "sent");
+      answer.key("reject_reason").null().key("queued_reason").null().field("_id", sent.id).end_object();
       // One message to every recipient: all of them are in its ledger entry, which Mandrill's
       // first _id names.
       effect.to += (effect.to.empty() ? "" : ",") + sent.email;
@@ -214,8 +207,7 @@ class Mandrill final : public Provider {
       if (sent_.size() >= most_kept) sent_.pop_front();
       sent_.push_back(std::move(sent));
     }
-    answer += ']';
-    Reply reply = sandbox::refuse(json_response(http::status::ok, std::move(answer)));
+    Reply reply = sandbox::refuse(json_response(http::status::ok, answer.end_array().take()));
     reply.effect = std::move(effect);
     return reply;
   }
@@ -227,28 +219,19 @@ class Mandrill final : public Provider {
     }
     job.remove_prefix(job_query.size());
     if (job.size() >= 2 && job.front() == '"' && job.back() == '"') job = job.substr(1, job.size() - 2);
-    std::string answer = "[";
+    common::JsonWriter answer;
+    answer.begin_array();
     std::int64_t found = 0;
     for (auto it = sent_.rbegin(); it != sent_.rend() && found < body.limit; ++it) {
       if (it->job_id.empty() || it->job_id != job) continue;
       ++found;
-      if (answer.size() > 1) answer += ',';
-      answer += R"({"ts":)";
-      answer += std::to_string(std::chrono::duration_cast<std::chrono::seconds>(it->at.time_since_epoch()).count());
-      answer += R"(,"_id":)";
-      common::append_json_string(answer, it->id);
-      answer += R"(,"sender":)";
-      common::append_json_string(answer, it->sender);
-      answer += R"(,"template":null,"subject":)";
-      common::append_json_string(answer, it->subject);
-      answer += R"(,"email":)";
-      common::append_json_string(answer, it->email);
-      answer += R"(,"tags":[],"opens":0,"clicks":0,"state":"sent","metadata":{"rescind_job_id":)";
-      common::append_json_string(answer, it->job_id);
-      answer += "}}";
+      auto ts = std::chrono::duration_cast<std::chrono::seconds>(it->at.time_since_epoch()).count();
+      answer.begin_object().field("ts", ts).field("_id", it->id).field("sender", it->sender);
+      answer.key("template").null().field("subject", it->subject).field("email", it->email);
+      answer.key("tags").begin_array().end_array().field("opens", 0).field("clicks", 0).field("state", "sent");
+      answer.key("metadata").begin_object().field("rescind_job_id", it->job_id).end_object().end_object();
     }
-    answer += ']';
-    return sandbox::refuse(json_response(http::status::ok, std::move(answer)));
+    return sandbox::refuse(json_response(http::status::ok, answer.end_array().take()));
   }
 
   std::deque<Sent> sent_;

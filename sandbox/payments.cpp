@@ -10,10 +10,7 @@ namespace {
 namespace od = simdjson::ondemand;
 
 Response control_error(std::string_view message) {
-  std::string body = "{\"error\":";
-  common::append_json_string(body, message);
-  body += '}';
-  return json_response(http::status::bad_request, std::move(body));
+  return json_strings_response(http::status::bad_request, {{"error", message}});
 }
 
 std::string lower(std::string_view text) {
@@ -153,8 +150,9 @@ std::optional<Response> PaymentBook::control(std::string_view action, Request& r
   if (action == "funds") {
     if (!insufficient) return control_error("funds.insufficient: is required");
     insufficient_funds_ = *insufficient;
-    return json_response(http::status::ok,
-                         std::string("{\"insufficient\":") + (insufficient_funds_ ? "true" : "false") + "}");
+    return json_response(
+        http::status::ok,
+        common::JsonWriter().begin_object().field("insufficient", insufficient_funds_).end_object().take());
   }
   if (action == "refunds") {
     std::size_t settled = 0;
@@ -169,8 +167,9 @@ std::optional<Response> PaymentBook::control(std::string_view action, Request& r
       }
     }
     if (next_pending) next_pending_ = static_cast<std::uint64_t>(*next_pending);
-    return json_response(http::status::ok, "{\"settled\":" + std::to_string(settled) +
-                                               ",\"next_pending\":" + std::to_string(next_pending_) + "}");
+    common::JsonWriter json;
+    json.begin_object().field("settled", settled).field("next_pending", next_pending_);
+    return json_response(http::status::ok, json.end_object().take());
   }
   // payment
   if (!id || id->empty()) return control_error("payment.id: is required");
@@ -189,13 +188,10 @@ std::optional<Response> PaymentBook::control(std::string_view action, Request& r
     add_refund(state, std::move(manual));
     next_pending_ = keep;
   }
-  std::string body = "{\"id\":";
-  common::append_json_string(body, state.id);
-  body += ",\"captured_minor\":" + std::to_string(state.captured) +
-          ",\"refunded_minor\":" + std::to_string(refunded(state)) + ",\"currency\":";
-  common::append_json_string(body, state.currency);
-  body += '}';
-  return json_response(http::status::ok, std::move(body));
+  common::JsonWriter json;
+  json.begin_object().field("id", state.id).field("captured_minor", state.captured);
+  json.field("refunded_minor", refunded(state)).field("currency", state.currency);
+  return json_response(http::status::ok, json.end_object().take());
 }
 
 }  // namespace rescind::sandbox

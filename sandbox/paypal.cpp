@@ -66,27 +66,15 @@ struct Issue {
 // {"name":…,"message":…,"debug_id":…,"details":[…]}: the shape of every PayPal REST error.
 Response error_response(http::status status, std::string_view name, std::string_view message, std::string_view debug_id,
                         const std::optional<Issue>& issue = {}) {
-  std::string body = "{\"name\":";
-  common::append_json_string(body, name);
-  body += ",\"message\":";
-  common::append_json_string(body, message);
-  body += ",\"debug_id\":";
-  common::append_json_string(body, debug_id);
+  common::JsonWriter json;
+  json.begin_object().field("name", name).field("message", message).field("debug_id", debug_id);
   if (issue) {
-    body += ",\"details\":[{";
-    if (!issue->field.empty()) {
-      body += "\"field\":";
-      common::append_json_string(body, issue->field);
-      body += ",\"location\":\"body\",";
-    }
-    body += "\"issue\":";
-    common::append_json_string(body, issue->issue);
-    body += ",\"description\":";
-    common::append_json_string(body, issue->description);
-    body += "}]";
+    json.key("details").begin_array().begin_object();
+    if (!issue->field.empty()) json.field("field", issue->field).field("location", "body");
+    json.field("issue", issue->issue).field("description", issue->description);
+    json.end_object().end_array();
   }
-  body += '}';
-  return json_response(status, std::move(body));
+  return json_response(status, json.end_object().take());
 }
 
 // The OAuth2 errors of the token endpoint and of a token PayPal no longer knows.
@@ -262,7 +250,7 @@ class PayPal final : public Provider {
     if (request.method() != http::verb::post) {
       return method_not_allowed("POST", "application/json", "{\"error\":\"method not allowed\"}");
     }
-    std::string body = "{\"expired\":" + std::to_string(tokens_.size()) + "}";
+    std::string body = common::JsonWriter().begin_object().field("expired", tokens_.size()).end_object().take();
     tokens_.clear();
     return json_response(http::status::ok, std::move(body));
   }
@@ -320,21 +308,14 @@ class PayPal final : public Provider {
     std::string token = "A21AA" + hex(16) + hex(16) + hex(16) + hex(16);
     tokens_.insert_or_assign(token, call.now + token_ttl_);
 
-    std::string nonce;
-    append_rfc3339_ms(nonce, call.now);
-    nonce += hex(16);
-    std::string body;
-    body.reserve(512);
-    body +=
-        "{\"scope\":\"https://uri.paypal.com/services/payments/refund "
-        "https://uri.paypal.com/services/payments/payment/authcapture\",\"access_token\":";
-    common::append_json_string(body, token);
-    body += ",\"token_type\":\"Bearer\",\"app_id\":\"APP-80W284485P519543T\",\"expires_in\":";
-    body += std::to_string(claimed_expires_in_.value_or(token_ttl_.count()));
-    body += ",\"nonce\":";
-    common::append_json_string(body, nonce);
-    body += '}';
-    return refuse(json_response(http::status::ok, std::move(body)));
+    std::string nonce = format_rfc3339_ms(call.now) + hex(16);
+    common::JsonWriter json;
+    json.begin_object().field("scope",
+                              "https://uri.paypal.com/services/payments/refund "
+                              "https://uri.paypal.com/services/payments/payment/authcapture");
+    json.field("access_token", token).field("token_type", "Bearer").field("app_id", "APP-80W284485P519543T");
+    json.field("expires_in", claimed_expires_in_.value_or(token_ttl_.count())).field("nonce", nonce);
+    return refuse(json_response(http::status::ok, json.end_object().take()));
   }
 
   std::optional<Response> check_token(const Call& call) {
@@ -482,24 +463,18 @@ class PayPal final : public Provider {
                               : completed >= payment.captured ? "REFUNDED"
                               : completed > 0                 ? "PARTIALLY_REFUNDED"
                                                               : "COMPLETED";
-    std::string out = "{\"id\":";
-    common::append_json_string(out, payment.id);
-    out += ",\"status\":\"";
-    out += status;
-    out += '"';
-    if (payment.pending_capture) out += ",\"status_details\":{\"reason\":\"ECHECK\"}";
-    out += ",\"amount\":";
-    append_money(out, payment.captured, payment.currency);
-    out += ",\"final_capture\":true,\"create_time\":\"";
-    append_rfc3339_ms(out, payment.created);
-    out += "\",\"update_time\":\"";
-    append_rfc3339_ms(out, payment.created);
-    out += "\",\"links\":[{\"href\":";
-    common::append_json_string(out, std::string(captures_prefix) + payment.id);
-    out += ",\"rel\":\"self\",\"method\":\"GET\"},{\"href\":";
-    common::append_json_string(out, std::string(captures_prefix) + payment.id + "/refund");
-    out += ",\"rel\":\"refund\",\"method\":\"POST\"}]}";
-    return refuse(json_response(http::status::ok, std::move(out)));
+    common::JsonWriter json;
+    json.begin_object().field("id", payment.id).field("status", status);
+    if (payment.pending_capture) json.key("status_details").begin_object().field("reason", "ECHECK").end_object();
+    write_money(json.key("amount"), payment.captured, payment.currency);
+    std::string created = format_rfc3339_ms(payment.created);
+    json.field("final_capture", true).field("create_time", created).field("update_time", created);
+    std::string self = std::string(captures_prefix) + payment.id;
+    json.key("links").begin_array();
+    write_link(json, self, "self", "GET");
+    write_link(json, self + "/refund", "refund", "POST");
+    json.end_array();
+    return refuse(json_response(http::status::ok, json.end_object().take()));
   }
 
   std::optional<Response> check_amount(const RefundBody& body, Decimals& decimals,
@@ -544,7 +519,7 @@ class PayPal final : public Provider {
   }
 
   // {"value":"149.00","currency_code":"USD"} for ISO minor units.
-  static void append_money(std::string& out, std::int64_t minor, std::string_view currency) {
+  static void write_money(common::JsonWriter& json, std::int64_t minor, std::string_view currency) {
     std::string code(currency);
     for (char& c : code) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     Decimals decimals = decimals_of(code);
@@ -555,11 +530,14 @@ class PayPal final : public Provider {
       if (digits.size() <= places) digits.insert(0, places + 1 - digits.size(), '0');
       digits.insert(digits.size() - places, 1, '.');
     }
-    out += "{\"value\":";
-    common::append_json_string(out, digits);
-    out += ",\"currency_code\":";
-    common::append_json_string(out, code);
-    out += '}';
+    // A decimal string, never a number: PayPal's amounts do not pass through a float.
+    json.begin_object().field("value", digits).field("currency_code", code).end_object();
+  }
+
+  // One HATEOAS link of PayPal's "links" arrays.
+  static void write_link(common::JsonWriter& json, std::string_view href, std::string_view rel,
+                         std::string_view method) {
+    json.begin_object().field("href", href).field("rel", rel).field("method", method).end_object();
   }
 
   static std::string_view paypal_status(RefundStatus status) {
@@ -575,37 +553,22 @@ class PayPal final : public Provider {
   }
 
   std::string refund_json(const RefundRecord& refund, bool representation) const {
-    std::string out;
-    out.reserve(320);
-    out += "{\"id\":";
-    common::append_json_string(out, refund.id);
-    out += ",\"status\":\"";
-    out += paypal_status(refund.status);
-    out += '"';
-    if (refund.status != RefundStatus::succeeded) out += ",\"status_details\":{\"reason\":\"ECHECK\"}";
-    out += ",\"amount\":";
-    append_money(out, refund.amount, refund.currency);
-    if (representation) {
-      if (!refund.invoice_id.empty()) {
-        out += ",\"invoice_id\":";
-        common::append_json_string(out, refund.invoice_id);
-      }
-      if (!refund.reason.empty()) {
-        out += ",\"note_to_payer\":";
-        common::append_json_string(out, refund.reason);
-      }
-      out += ",\"create_time\":\"";
-      append_rfc3339_ms(out, refund.created);
-      out += "\",\"update_time\":\"";
-      append_rfc3339_ms(out, refund.created);
-      out += '"';
+    common::JsonWriter json;
+    json.begin_object().field("id", refund.id).field("status", paypal_status(refund.status));
+    if (refund.status != RefundStatus::succeeded) {
+      json.key("status_details").begin_object().field("reason", "ECHECK").end_object();
     }
-    out += ",\"links\":[{\"href\":";
-    common::append_json_string(out, std::string(refunds_prefix) + refund.id);
-    out += ",\"rel\":\"self\",\"method\":\"GET\"},{\"href\":";
-    common::append_json_string(out, std::string(captures_prefix) + refund.payment);
-    out += ",\"rel\":\"up\",\"method\":\"GET\"}]}";
-    return out;
+    write_money(json.key("amount"), refund.amount, refund.currency);
+    if (representation) {
+      if (!refund.invoice_id.empty()) json.field("invoice_id", refund.invoice_id);
+      if (!refund.reason.empty()) json.field("note_to_payer", refund.reason);
+      std::string created = format_rfc3339_ms(refund.created);
+      json.field("create_time", created).field("update_time", created);
+    }
+    json.key("links").begin_array();
+    write_link(json, std::string(refunds_prefix) + refund.id, "self", "GET");
+    write_link(json, std::string(captures_prefix) + refund.payment, "up", "GET");
+    return json.end_array().end_object().take();
   }
 
   std::chrono::seconds token_ttl_;

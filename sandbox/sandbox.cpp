@@ -1,17 +1,13 @@
 // Routing a request, applying faults around a provider call, filing its effect.
 #include "sandbox/sandbox.hpp"
 
-#include "common/json_text.hpp"
 #include "sandbox/providers.hpp"
 
 namespace rescind::sandbox {
 namespace {
 
 Response not_found(std::string_view path) {
-  std::string body = "{\"error\":\"not_found\",\"path\":";
-  common::append_json_string(body, path);
-  body += '}';
-  return json_response(http::status::not_found, std::move(body));
+  return json_strings_response(http::status::not_found, {{"error", "not_found"}, {"path", path}});
 }
 
 }  // namespace

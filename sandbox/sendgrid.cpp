@@ -7,9 +7,9 @@
 #include <map>
 #include <vector>
 
-#include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "sandbox/auth.hpp"
+#include "sandbox/json_answer.hpp"
 #include "sandbox/json_body.hpp"
 #include "sandbox/providers.hpp"
 
@@ -26,21 +26,13 @@ struct FieldError {
 };
 
 Response errors_response(http::status status, const std::vector<FieldError>& errors) {
-  std::string body = "{\"errors\":[";
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    if (i) body += ',';
-    body += "{\"message\":";
-    common::append_json_string(body, errors[i].message);
-    body += ",\"field\":";
-    if (errors[i].field.empty()) {
-      body += "null";
-    } else {
-      common::append_json_string(body, errors[i].field);
-    }
-    body += ",\"help\":null}";
+  common::JsonWriter json;
+  json.begin_object().key("errors").begin_array();
+  for (const auto& error : errors) {
+    json.begin_object().field("message", error.message);
+    string_or_null(json.key("field"), error.field).key("help").null().end_object();
   }
-  body += "]}";
-  return json_response(status, std::move(body));
+  return json_response(status, json.end_array().end_object().take());
 }
 
 Reply refuse(http::status status, std::vector<FieldError> errors) {
@@ -279,9 +271,9 @@ class SendGrid final : public Provider {
     std::map<std::string, long long> fields{{"count", 1}};
     if (action == "rate-limit") fields["reset_in_s"] = 60;
     if (!control_integers(request.body(), fields, 86'400)) {
-      return json_response(
+      return json_strings_response(
           http::status::bad_request,
-          "{\"error\":\"body: {\\\"count\\\":N} (rate-limit: and \\\"reset_in_s\\\":S), each from 0 to 86400\"}");
+          {{"error", R"(body: {"count":N} (rate-limit: and "reset_in_s":S), each from 0 to 86400)"}});
     }
     if (action == "block") {
       blocked_ = static_cast<std::uint64_t>(fields["count"]);

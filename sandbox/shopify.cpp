@@ -227,57 +227,48 @@ std::string coercion_problem(std::string_view type, const Value& value, bool fro
 // ---------------------------------------------------------------------------------------------
 // Errors, in graphql-ruby's shape as Shopify answers them (HTTP 200).
 
+void write_locations(common::JsonWriter& json, graphql::Location at) {
+  json.key("locations").begin_array().begin_object().field("line", at.line).field("column", at.column);
+  json.end_object().end_array();
+}
+
 struct Errors {
   std::vector<std::string> items;  // JSON objects
 
   void add(std::string_view message, graphql::Location at, std::initializer_list<std::string_view> path,
            std::initializer_list<std::pair<std::string_view, std::string_view>> extensions) {
-    std::string e = "{\"message\":";
-    common::append_json_string(e, message);
-    e += ",\"locations\":[{\"line\":" + std::to_string(at.line) + ",\"column\":" + std::to_string(at.column) + "}]";
+    common::JsonWriter e;
+    e.begin_object().field("message", message);
+    write_locations(e, at);
     if (path.size() > 0) {
-      e += ",\"path\":[";
-      bool first = true;
-      for (auto part : path) {
-        if (!first) e += ',';
-        first = false;
-        common::append_json_string(e, part);
-      }
-      e += ']';
+      e.key("path").begin_array();
+      for (auto part : path) e.value(part);
+      e.end_array();
     }
     if (extensions.size() > 0) {
-      e += ",\"extensions\":{";
-      bool first = true;
-      for (auto [key, value] : extensions) {
-        if (!first) e += ',';
-        first = false;
-        common::append_json_string(e, key);
-        e += ':';
-        common::append_json_string(e, value);
-      }
-      e += '}';
+      e.key("extensions").begin_object();
+      for (auto [key, value] : extensions) e.field(key, value);
+      e.end_object();
     }
-    e += '}';
-    items.push_back(std::move(e));
+    items.push_back(e.end_object().take());
   }
 
   // A variable whose JSON value does not fit its declared type.
   void invalid_variable(const graphql::VariableDefinition& definition, std::string_view explanation) {
-    std::string e = "{\"message\":";
-    common::append_json_string(
-        e, "Variable $" + definition.name + " of type " + definition.type + " was provided invalid value");
-    e += ",\"locations\":[{\"line\":" + std::to_string(definition.at.line) +
-         ",\"column\":" + std::to_string(definition.at.column) +
-         "}],\"extensions\":{\"problems\":[{\"path\":[],\"explanation\":";
-    common::append_json_string(e, explanation);
-    e += "}]}}";
-    items.push_back(std::move(e));
+    common::JsonWriter e;
+    e.begin_object().field(
+        "message", "Variable $" + definition.name + " of type " + definition.type + " was provided invalid value");
+    write_locations(e, definition.at);
+    e.key("extensions").begin_object().key("problems").begin_array().begin_object();
+    e.key("path").begin_array().end_array().field("explanation", explanation);
+    items.push_back(e.end_object().end_array().end_object().end_object().take());
   }
 
   std::string body() const {
-    std::string out = "{\"errors\":[";
-    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
-    return out + "]}";
+    common::JsonWriter json;
+    json.begin_object().key("errors").begin_array();
+    for (const auto& item : items) json.raw(item);
+    return json.end_array().end_object().take();
   }
 };
 
@@ -399,14 +390,14 @@ Response errors_text(http::status status, std::string_view text) {
 }
 
 // extensions.cost as Shopify reports it; actual null when the query did not run.
-void append_cost(std::string& out, int requested, std::optional<int> actual, int available) {
-  out += ",\"extensions\":{\"cost\":{\"requestedQueryCost\":";
-  out += std::to_string(requested);
-  out += ",\"actualQueryCost\":";
-  out += actual ? std::to_string(*actual) : std::string("null");
-  out += ",\"throttleStatus\":{\"maximumAvailable\":2000.0,\"currentlyAvailable\":";
-  out += std::to_string(available);
-  out += ",\"restoreRate\":100.0}}}";
+void write_cost(common::JsonWriter& json, int requested, std::optional<int> actual, int available) {
+  json.key("extensions").begin_object().key("cost").begin_object().field("requestedQueryCost", requested);
+  json.key("actualQueryCost");
+  actual ? json.value(*actual) : json.null();
+  // Shopify writes the bucket's size and rate as floats, the points left as an integer.
+  json.key("throttleStatus").begin_object().key("maximumAvailable").raw("2000.0");
+  json.field("currentlyAvailable", available).key("restoreRate").raw("100.0");
+  json.end_object().end_object().end_object();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,37 +542,35 @@ class Shopify final : public Provider {
     std::vector<Arguments> arguments = validate(operation, body.variables, *served, errors);
     if (!errors.items.empty()) return answer(json_response(http::status::ok, errors.body()), std::move(effects));
 
-    std::string data = "{\"data\":{";
+    common::JsonWriter json;
+    json.begin_object().key("data").begin_object();
     for (std::size_t i = 0; i < operation.selections.size(); ++i) {
       const auto& field = operation.selections[i];
-      if (i) data += ',';
-      common::append_json_string(data, field.key());
-      data += ':';
+      json.key(field.key());
       if (field.name == "__typename") {
-        data += operation.kind == "mutation" ? "\"Mutation\"" : "\"QueryRoot\"";
+        json.value(operation.kind == "mutation" ? "Mutation" : "QueryRoot");
       } else if (field.name == "orderCancel") {
-        cancel(call, shop, arguments[i], field.selections, data, effects);
+        cancel(call, shop, arguments[i], field.selections, json, effects);
       } else if (field.name == "job") {
         auto it = jobs_.find(arguments[i].get("id").text);
-        write_job(data, field.selections, it == jobs_.end() ? nullptr : &it->second);
+        write_job(json, field.selections, it == jobs_.end() ? nullptr : &it->second);
       } else {
-        write_order(data, field.selections, shop, arguments[i].get("id").text);
+        write_order(json, field.selections, shop, arguments[i].get("id").text);
       }
     }
-    data += '}';
-    append_cost(data, operation.kind == "mutation" ? 10 : 1, operation.kind == "mutation" ? 10 : 1, 1990);
-    data += '}';
-    return answer(json_response(http::status::ok, std::move(data)), std::move(effects));
+    json.end_object();
+    write_cost(json, operation.kind == "mutation" ? 10 : 1, operation.kind == "mutation" ? 10 : 1, 1990);
+    return answer(json_response(http::status::ok, json.end_object().take()), std::move(effects));
   }
 
   // HTTP 200 with a THROTTLED error: GraphQL's way of saying the cost bucket is empty.
   Response throttled(const Failure&) const override {
-    std::string body =
-        "{\"errors\":[{\"message\":\"Throttled\",\"extensions\":{\"code\":\"THROTTLED\","
-        "\"documentation\":\"https://shopify.dev/api/usage/rate-limits\"}}]";
-    append_cost(body, 10, std::nullopt, 0);
-    body += '}';
-    return json_response(http::status::ok, std::move(body));
+    common::JsonWriter json;
+    json.begin_object().key("errors").begin_array().begin_object().field("message", "Throttled");
+    json.key("extensions").begin_object().field("code", "THROTTLED");
+    json.field("documentation", "https://shopify.dev/api/usage/rate-limits").end_object().end_object().end_array();
+    write_cost(json, 10, std::nullopt, 0);
+    return json_response(http::status::ok, json.end_object().take());
   }
 
   Response failure(const Failure& failure) const override {
@@ -705,10 +694,8 @@ class Shopify final : public Provider {
       return false;
     });
     if (read != BodyRead::ok) {
-      std::string body = "{\"error\":";
-      common::append_json_string(body, error.empty() ? "a JSON object" : error);
-      body += '}';
-      return json_response(http::status::bad_request, std::move(body));
+      if (error.empty()) error = "a JSON object";
+      return json_strings_response(http::status::bad_request, {{"error", error}});
     }
     scenario_ = std::move(next);
     for (auto& [key, state] : by_hand) orders_[key] = std::move(state);
@@ -794,13 +781,12 @@ class Shopify final : public Provider {
 
   std::string internal_server_error() {
     std::string id = uuid();
-    std::string body = "{\"errors\":[{\"message\":";
-    common::append_json_string(body, "Internal error. Looks like something went wrong on our end.\nRequest ID: " + id +
-                                         " (include this in support requests).");
-    body += ",\"extensions\":{\"code\":\"INTERNAL_SERVER_ERROR\",\"requestId\":";
-    common::append_json_string(body, id);
-    body += "}}]}";
-    return body;
+    common::JsonWriter json;
+    json.begin_object().key("errors").begin_array().begin_object();
+    json.field("message", "Internal error. Looks like something went wrong on our end.\nRequest ID: " + id +
+                              " (include this in support requests).");
+    json.key("extensions").begin_object().field("code", "INTERNAL_SERVER_ERROR").field("requestId", id).end_object();
+    return json.end_object().end_array().end_object().take();
   }
 
   // ---- validation (graphql-ruby's static rules that matter here), then the arguments'
@@ -1019,7 +1005,7 @@ class Shopify final : public Provider {
   // ---- orderCancel, jobs and orders
 
   void cancel(Call& call, const std::string& shop, const Arguments& args, const std::vector<graphql::Field>& selections,
-              std::string& out, std::vector<Effect>& effects) {
+              common::JsonWriter& json, std::vector<Effect>& effects) {
     std::string order = args.get("orderId").text;
     bool restock = args.flag("restock");
     const Value* method = args.get("refundMethod").field("originalPaymentMethodsRefund");
@@ -1057,26 +1043,22 @@ class Shopify final : public Provider {
       started_.push_back(id);
       forget_old_jobs();
     }
-    out += '{';
-    bool first = true;
+    json.begin_object();
     for (const auto& field : selections) {
-      if (!first) out += ',';
-      first = false;
-      common::append_json_string(out, field.key());
-      out += ':';
+      json.key(field.key());
       if (field.name == "job") {
-        write_job(out, field.selections, job);
+        write_job(json, field.selections, job);
       } else if (field.name == "jobResult") {
-        write_job_result(out, field.selections, job);
+        write_job_result(json, field.selections, job);
       } else if (field.name == "orderCancelUserErrors") {
-        write_user_errors(out, field.selections, refused);
+        write_user_errors(json, field.selections, refused);
       } else if (field.name == "userErrors") {
-        write_user_errors(out, field.selections, refused);
+        write_user_errors(json, field.selections, refused);
       } else {
-        out += "\"OrderCancelPayload\"";
+        json.value("OrderCancelPayload");
       }
     }
-    out += '}';
+    json.end_object();
   }
 
   // Jobs of `shop` still waiting count this request; those whose count is up run now, in the
@@ -1135,180 +1117,134 @@ class Shopify final : public Provider {
     if (job.refund) effects.push_back(effect(Action::refund));
   }
 
-  static void write_user_errors(std::string& out, const std::vector<graphql::Field>& selections,
+  static void write_user_errors(common::JsonWriter& json, const std::vector<graphql::Field>& selections,
                                 const std::vector<UserError>& errors) {
-    out += '[';
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-      if (i) out += ',';
-      out += '{';
-      bool first = true;
+    json.begin_array();
+    for (const auto& error : errors) {
+      json.begin_object();
       for (const auto& field : selections) {
-        if (!first) out += ',';
-        first = false;
-        common::append_json_string(out, field.key());
-        out += ':';
+        json.key(field.key());
         if (field.name == "field") {
-          if (errors[i].field.empty()) {
-            out += "null";
-          } else {
-            out += '[';
-            common::append_json_string(out, errors[i].field);
-            out += ']';
-          }
+          // [String!]: the path to the argument at fault, null when the error has none.
+          error.field.empty() ? json.null() : json.begin_array().value(error.field).end_array();
         } else if (field.name == "message") {
-          common::append_json_string(out, errors[i].message);
+          json.value(error.message);
         } else if (field.name == "code") {
-          common::append_json_string(out, errors[i].code);
+          json.value(error.code);
         } else {
-          out += "\"OrderCancelUserError\"";
+          json.value("OrderCancelUserError");
         }
       }
-      out += '}';
+      json.end_object();
     }
-    out += ']';
+    json.end_array();
   }
 
-  static void write_job(std::string& out, const std::vector<graphql::Field>& selections, const CancelJob* job) {
+  static void write_job(common::JsonWriter& json, const std::vector<graphql::Field>& selections, const CancelJob* job) {
     if (!job) {
-      out += "null";
+      json.null();
       return;
     }
-    out += '{';
-    bool first = true;
+    json.begin_object();
     for (const auto& field : selections) {
-      if (!first) out += ',';
-      first = false;
-      common::append_json_string(out, field.key());
-      out += ':';
+      json.key(field.key());
       if (field.name == "id") {
-        common::append_json_string(out, job->id);
+        json.value(job->id);
       } else if (field.name == "done") {
-        out += job->done ? "true" : "false";
+        json.value(job->done);
       } else {
-        out += "\"Job\"";
+        json.value("Job");
       }
     }
-    out += '}';
+    json.end_object();
   }
 
-  void write_job_result(std::string& out, const std::vector<graphql::Field>& selections, const CancelJob* job) {
+  void write_job_result(common::JsonWriter& json, const std::vector<graphql::Field>& selections, const CancelJob* job) {
     if (!job) {
-      out += "null";
+      json.null();
       return;
     }
-    out += '{';
-    bool first = true;
+    json.begin_object();
     for (const auto& field : selections) {
-      if (!first) out += ',';
-      first = false;
-      common::append_json_string(out, field.key());
-      out += ':';
+      json.key(field.key());
       if (field.name == "id") {
-        common::append_json_string(out, job->id);
+        json.value(job->id);
       } else if (field.name == "done") {
-        out += job->done ? "true" : "false";
+        json.value(job->done);
       } else if (field.name == "status") {
-        out += !job->done ? "\"STARTED\"" : job->succeeded ? "\"SUCCEEDED\"" : "\"FAILED\"";
+        json.value(!job->done ? "STARTED" : job->succeeded ? "SUCCEEDED" : "FAILED");
       } else if (field.name == "errors") {
-        write_user_errors(out, field.selections, job->errors);
+        write_user_errors(json, field.selections, job->errors);
       } else if (field.name == "order") {
-        write_order(out, field.selections, job->shop, job->order);
+        write_order(json, field.selections, job->shop, job->order);
       } else {
-        out += "\"OrderCancelJobResult\"";
+        json.value("OrderCancelJobResult");
       }
     }
-    out += '}';
+    json.end_object();
   }
 
   // Every well-formed order id is an order of the shop, open until canceled.
-  void write_order(std::string& out, const std::vector<graphql::Field>& selections, const std::string& shop,
+  void write_order(common::JsonWriter& json, const std::vector<graphql::Field>& selections, const std::string& shop,
                    const std::string& order) {
     static const OrderState untouched;
     auto it = orders_.find(shop + '\n' + order);
     const OrderState* state = it == orders_.end() ? nullptr : &it->second;
     const OrderState& money = state ? *state : untouched;
-    out += '{';
-    bool first = true;
+    bool cancelled = state && state->cancelled_at;
+    json.begin_object();
     for (const auto& field : selections) {
-      if (!first) out += ',';
-      first = false;
-      common::append_json_string(out, field.key());
-      out += ':';
+      json.key(field.key());
       if (field.name == "id") {
-        common::append_json_string(out, order);
+        json.value(order);
       } else if (field.name == "cancelledAt") {
-        if (state && state->cancelled_at) {
-          common::append_json_string(out, *state->cancelled_at);
-        } else {
-          out += "null";
-        }
+        cancelled ? json.value(*state->cancelled_at) : json.null();
       } else if (field.name == "cancelReason") {
-        if (state && state->cancelled_at) {
-          common::append_json_string(out, state->cancel_reason);
-        } else {
-          out += "null";
-        }
+        cancelled ? json.value(state->cancel_reason) : json.null();
       } else if (field.name == "displayFinancialStatus") {
-        common::append_json_string(out, money.financial_status());
+        json.value(money.financial_status());
       } else if (field.name == "totalRefundedSet") {
-        write_money_bag(out, field.selections, money.refunded, money.currency);
+        write_money_bag(json, field.selections, money.refunded, money.currency);
       } else {
-        out += "\"Order\"";
+        json.value("Order");
       }
     }
-    out += '}';
+    json.end_object();
   }
 
-  static void write_money_bag(std::string& out, const std::vector<graphql::Field>& selections, Milli amount,
+  static void write_money_bag(common::JsonWriter& json, const std::vector<graphql::Field>& selections, Milli amount,
                               std::string_view currency) {
-    out += '{';
-    bool first = true;
+    json.begin_object();
     for (const auto& field : selections) {
-      if (!first) out += ',';
-      first = false;
-      common::append_json_string(out, field.key());
-      out += ':';
+      json.key(field.key());
       if (field.name == "shopMoney" || field.name == "presentmentMoney") {
-        out += '{';
-        bool first_money = true;
+        json.begin_object();
         for (const auto& money : field.selections) {
-          if (!first_money) out += ',';
-          first_money = false;
-          common::append_json_string(out, money.key());
-          out += ':';
+          json.key(money.key());
           if (money.name == "amount") {
-            common::append_json_string(out, decimal_text(amount));
+            json.value(decimal_text(amount));
           } else if (money.name == "currencyCode") {
-            common::append_json_string(out, currency);
+            json.value(currency);
           } else {
-            out += "\"MoneyV2\"";
+            json.value("MoneyV2");
           }
         }
-        out += '}';
+        json.end_object();
       } else {
-        out += "\"MoneyBag\"";
+        json.value("MoneyBag");
       }
     }
-    out += '}';
+    json.end_object();
   }
 
   std::string scenario_json() const {
-    std::string out = "{\"latest_version\":";
-    common::append_json_string(out, version_name(scenario_.latest_version));
-    out += ",\"job_polls\":" + std::to_string(scenario_.job_polls);
-    out += ",\"failing_jobs\":" + std::to_string(scenario_.failing_jobs);
-    out += ",\"failing_job_code\":";
-    common::append_json_string(out, scenario_.failing_job_code);
-    out += ",\"internal_errors\":" + std::to_string(scenario_.internal_errors);
-    out += ",\"internal_server_errors\":" + std::to_string(scenario_.internal_server_errors);
-    out += ",\"unrestockable_orders\":[";
-    bool first = true;
-    for (const auto& order : scenario_.unrestockable) {
-      if (!first) out += ',';
-      first = false;
-      common::append_json_string(out, order);
-    }
-    return out + "]}";
+    common::JsonWriter json;
+    json.begin_object().field("latest_version", version_name(scenario_.latest_version));
+    json.field("job_polls", scenario_.job_polls).field("failing_jobs", scenario_.failing_jobs);
+    json.field("failing_job_code", scenario_.failing_job_code).field("internal_errors", scenario_.internal_errors);
+    json.field("internal_server_errors", scenario_.internal_server_errors).key("unrestockable_orders").begin_array();
+    for (const auto& order : scenario_.unrestockable) json.value(order);
+    return json.end_array().end_object().take();
   }
 
   std::string uuid() {

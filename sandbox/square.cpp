@@ -41,18 +41,11 @@ struct SquareError {
 };
 
 Response error_response(const SquareError& error) {
-  std::string body = "{\"errors\":[{\"category\":";
-  common::append_json_string(body, error.category);
-  body += ",\"code\":";
-  common::append_json_string(body, error.code);
-  body += ",\"detail\":";
-  common::append_json_string(body, error.detail);
-  if (!error.field.empty()) {
-    body += ",\"field\":";
-    common::append_json_string(body, error.field);
-  }
-  body += "}]}";
-  return json_response(error.status, std::move(body));
+  common::JsonWriter json;
+  json.begin_object().key("errors").begin_array().begin_object().field("category", error.category);
+  json.field("code", error.code).field("detail", error.detail);
+  if (!error.field.empty()) json.field("field", error.field);
+  return json_response(error.status, json.end_object().end_array().end_object().take());
 }
 
 Reply refuse(SquareError error) { return Reply{error_response(error), std::nullopt, false}; }
@@ -262,7 +255,7 @@ class Square final : public Provider {
     record.job_id = std::string(call.job_id);
     record.created = call.now;
     const RefundRecord& filed = book_.add_refund(payment, std::move(record));
-    std::string body = "{\"refund\":" + refund_json(filed) + "}";
+    std::string body = refund_answer(filed);
     call.idempotency.save(name(), *refund.idempotency_key, SavedResponse{fingerprint.value(), 200, body, {}, call.now});
 
     Reply reply{json_response(http::status::ok, std::move(body)), std::nullopt, false};
@@ -338,37 +331,24 @@ class Square final : public Provider {
     return "FAILED";
   }
 
-  static void append_money(std::string& out, std::int64_t amount, std::string_view currency) {
+  // Money as Square writes it: {"amount":1500,"currency":"USD"}, the book keeps lower case.
+  static void write_money(common::JsonWriter& json, std::int64_t amount, std::string_view currency) {
     std::string code(currency);
     for (char& c : code) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-    out += "{\"amount\":";
-    out += std::to_string(amount);
-    out += ",\"currency\":";
-    common::append_json_string(out, code);
-    out += '}';
+    json.begin_object().field("amount", amount).field("currency", code).end_object();
   }
 
-  static std::string refund_json(const RefundRecord& refund) {
-    std::string out;
-    out.reserve(320);
-    out += "{\"id\":";
-    common::append_json_string(out, refund.id);
-    out += ",\"status\":\"";
-    out += square_status(refund.status);
-    out += "\",\"amount_money\":";
-    append_money(out, refund.amount, refund.currency);
-    out += ",\"payment_id\":";
-    common::append_json_string(out, refund.payment);
-    if (!refund.reason.empty()) {
-      out += ",\"reason\":";
-      common::append_json_string(out, refund.reason);
-    }
-    out += ",\"created_at\":\"";
-    append_rfc3339_ms(out, refund.created);
-    out += "\",\"updated_at\":\"";
-    append_rfc3339_ms(out, refund.created);
-    out += "\"}";
-    return out;
+  // {"refund":{…}}: the answer to RefundPayment and to GET /v2/refunds/{id}.
+  static std::string refund_answer(const RefundRecord& refund) {
+    common::JsonWriter json;
+    json.begin_object().key("refund").begin_object().field("id", refund.id);
+    json.field("status", square_status(refund.status));
+    write_money(json.key("amount_money"), refund.amount, refund.currency);
+    json.field("payment_id", refund.payment);
+    if (!refund.reason.empty()) json.field("reason", refund.reason);
+    std::string created = format_rfc3339_ms(refund.created);
+    json.field("created_at", created).field("updated_at", created);
+    return json.end_object().end_object().take();
   }
 
   // GET /v2/refunds/{id} and GET /v2/payments/{id}.
@@ -384,31 +364,22 @@ class Square final : public Provider {
     if (call.path.starts_with(refund_prefix)) {
       const RefundRecord* refund = book_.find_refund(call.path.substr(refund_prefix.size()));
       if (!refund) return not_found();
-      return Reply{json_response(http::status::ok, "{\"refund\":" + refund_json(*refund) + "}"), std::nullopt, false};
+      return Reply{json_response(http::status::ok, refund_answer(*refund)), std::nullopt, false};
     }
     std::string_view id = call.path.substr(payment_prefix.size());
     if (id.empty() || id.size() > 192 || id.find('/') != std::string_view::npos) return not_found();
     PaymentState& payment = book_.payment(id, "", call.now);
     if (payment.currency.empty()) payment.currency = "usd";
-    std::string out = "{\"payment\":{\"id\":";
-    common::append_json_string(out, payment.id);
-    out += ",\"status\":\"COMPLETED\",\"amount_money\":";
-    append_money(out, payment.captured, payment.currency);
-    out += ",\"total_money\":";
-    append_money(out, payment.captured, payment.currency);
-    out += ",\"refunded_money\":";
-    append_money(out, book_.completed(payment), payment.currency);
-    out += ",\"refund_ids\":[";
-    for (std::size_t i = 0; i < payment.refunds.size(); ++i) {
-      if (i) out += ',';
-      common::append_json_string(out, book_.record(payment.refunds[i]).id);
-    }
-    out += "],\"created_at\":\"";
-    append_rfc3339_ms(out, payment.created);
-    out += "\",\"updated_at\":\"";
-    append_rfc3339_ms(out, payment.created);
-    out += "\"}}";
-    return Reply{json_response(http::status::ok, std::move(out)), std::nullopt, false};
+    common::JsonWriter json;
+    json.begin_object().key("payment").begin_object().field("id", payment.id).field("status", "COMPLETED");
+    write_money(json.key("amount_money"), payment.captured, payment.currency);
+    write_money(json.key("total_money"), payment.captured, payment.currency);
+    write_money(json.key("refunded_money"), book_.completed(payment), payment.currency);
+    json.key("refund_ids").begin_array();
+    for (auto index : payment.refunds) json.value(book_.record(index).id);
+    std::string created = format_rfc3339_ms(payment.created);
+    json.end_array().field("created_at", created).field("updated_at", created);
+    return Reply{json_response(http::status::ok, json.end_object().end_object().take()), std::nullopt, false};
   }
 
   PaymentBook book_{"square"};

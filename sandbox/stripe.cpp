@@ -15,11 +15,11 @@
 #include <charconv>
 #include <variant>
 
-#include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "sandbox/auth.hpp"
 #include "sandbox/clock.hpp"
 #include "sandbox/form.hpp"
+#include "sandbox/json_answer.hpp"
 #include "sandbox/payments.hpp"
 #include "sandbox/providers.hpp"
 
@@ -48,20 +48,12 @@ struct StripeError {
 };
 
 Response error_response(const StripeError& error) {
-  std::string body = "{\"error\":{\"type\":";
-  common::append_json_string(body, error.type);
-  if (!error.code.empty()) {
-    body += ",\"code\":";
-    common::append_json_string(body, error.code);
-  }
-  body += ",\"message\":";
-  common::append_json_string(body, error.message);
-  if (!error.param.empty()) {
-    body += ",\"param\":";
-    common::append_json_string(body, error.param);
-  }
-  body += "}}";
-  return json_response(error.status, std::move(body));
+  common::JsonWriter json;
+  json.begin_object().key("error").begin_object().field("type", error.type);
+  if (!error.code.empty()) json.field("code", error.code);
+  json.field("message", error.message);
+  if (!error.param.empty()) json.field("param", error.param);
+  return json_response(error.status, json.end_object().end_object().take());
 }
 
 Reply refuse(StripeError error) { return Reply{error_response(error), std::nullopt, false}; }
@@ -180,39 +172,25 @@ std::string charge_of(std::string_view payment) {
 
 std::string_view stripe_status(RefundStatus status) { return status_word(status); }  // Stripe's own words
 
-void append_refund_json(std::string& out, const RefundRecord& refund) {
-  out += "{\"id\":";
-  common::append_json_string(out, refund.id);
-  out += ",\"object\":\"refund\",\"amount\":";
-  out += std::to_string(refund.amount);
-  out += ",\"balance_transaction\":null,\"charge\":";
-  common::append_json_string(out, charge_of(refund.payment));
-  out += ",\"created\":";
-  out += std::to_string(unix_seconds(refund.created));
-  out += ",\"currency\":";
-  common::append_json_string(out, refund.currency);
-  if (refund.status == RefundStatus::failed) out += ",\"failure_reason\":\"declined\"";
-  out += ",\"metadata\":{";
-  for (std::size_t i = 0; i < refund.metadata.size(); ++i) {
-    if (i) out += ',';
-    common::append_json_string(out, refund.metadata[i].first);
-    out += ':';
-    common::append_json_string(out, refund.metadata[i].second);
-  }
-  out += "},\"payment_intent\":";
-  out += refund.payment.starts_with("pi_") ? common::json_string(refund.payment) : std::string("null");
-  out += ",\"reason\":";
-  out += refund.reason.empty() ? std::string("null") : common::json_string(refund.reason);
-  out += ",\"status\":";
-  common::append_json_string(out, stripe_status(refund.status));
-  out += '}';
+void write_refund(common::JsonWriter& json, const RefundRecord& refund) {
+  json.begin_object().field("id", refund.id).field("object", "refund").field("amount", refund.amount);
+  json.key("balance_transaction").null().field("charge", charge_of(refund.payment));
+  json.field("created", unix_seconds(refund.created)).field("currency", refund.currency);
+  if (refund.status == RefundStatus::failed) json.field("failure_reason", "declined");
+  json.key("metadata").begin_object();
+  for (const auto& [key, value] : refund.metadata) json.field(key, value);
+  json.end_object();
+  // A refund of a charge (ch_…) has no PaymentIntent.
+  json.key("payment_intent");
+  refund.payment.starts_with("pi_") ? json.value(refund.payment) : json.null();
+  string_or_null(json.key("reason"), refund.reason);
+  json.field("status", stripe_status(refund.status)).end_object();
 }
 
 std::string refund_json(const RefundRecord& refund) {
-  std::string out;
-  out.reserve(384);
-  append_refund_json(out, refund);
-  return out;
+  common::JsonWriter json;
+  write_refund(json, refund);
+  return json.take();
 }
 
 // "$1.50" in the error texts: Stripe shows amounts as money; the sandbox shows minor units.
@@ -475,15 +453,11 @@ class Stripe final : public Provider {
       ++first;
     }
     std::size_t last = std::min(matching.size(), first + static_cast<std::size_t>(limit));
-    std::string body = "{\"object\":\"list\",\"data\":[";
-    for (std::size_t i = first; i < last; ++i) {
-      if (i > first) body += ',';
-      append_refund_json(body, *matching[i]);
-    }
-    body += "],\"has_more\":";
-    body += last < matching.size() ? "true" : "false";
-    body += ",\"url\":\"/v1/refunds\"}";
-    return refuse_with(json_response(http::status::ok, std::move(body)));
+    common::JsonWriter json;
+    json.begin_object().field("object", "list").key("data").begin_array();
+    for (std::size_t i = first; i < last; ++i) write_refund(json, *matching[i]);
+    json.end_array().field("has_more", last < matching.size()).field("url", refunds_path);
+    return refuse_with(json_response(http::status::ok, json.end_object().take()));
   }
 
   PaymentBook book_{"stripe", "usd"};

@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <map>
 
-#include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "sandbox/auth.hpp"
 #include "sandbox/clock.hpp"
 #include "sandbox/form.hpp"
+#include "sandbox/json_answer.hpp"
 #include "sandbox/json_body.hpp"
 #include "sandbox/providers.hpp"
 
@@ -22,16 +22,11 @@ constexpr std::string_view messages_suffix = "/Messages.json";
 constexpr std::size_t max_body_chars = 1600;
 
 Response error_response(http::status status, unsigned code, std::string_view message) {
-  std::string body = "{\"code\":";
-  body += std::to_string(code);
-  body += ",\"message\":";
-  common::append_json_string(body, message);
-  body += ",\"more_info\":\"https://www.twilio.com/docs/errors/";
-  body += std::to_string(code);
-  body += "\",\"status\":";
-  body += std::to_string(static_cast<unsigned>(status));
-  body += '}';
-  return json_response(status, std::move(body));
+  common::JsonWriter json;
+  json.begin_object().field("code", code).field("message", message);
+  json.field("more_info", "https://www.twilio.com/docs/errors/" + std::to_string(code));
+  json.field("status", static_cast<unsigned>(status));
+  return json_response(status, json.end_object().take());
 }
 
 Reply refuse(http::status status, unsigned code, std::string_view message) {
@@ -74,40 +69,20 @@ std::string message_json(const Message& message, std::string_view sid, std::stri
   std::string date = format_rfc2822(now);
   std::size_t chars = utf8_length(message.body);
   std::size_t segments = chars <= 160 ? 1 : (chars + 152) / 153;
-  auto optional_string = [](std::string& out, std::string_view value) {
-    if (value.empty()) {
-      out += "null";
-    } else {
-      common::append_json_string(out, value);
-    }
-  };
-  std::string out;
-  out.reserve(640 + message.body.size());
-  out += "{\"account_sid\":";
-  common::append_json_string(out, account);
-  out += ",\"api_version\":\"2010-04-01\",\"body\":";
-  common::append_json_string(out, message.body);
-  out += ",\"date_created\":";
-  common::append_json_string(out, date);
-  out += ",\"date_sent\":null,\"date_updated\":";
-  common::append_json_string(out, date);
-  out += ",\"direction\":\"outbound-api\",\"error_code\":null,\"error_message\":null,\"from\":";
-  optional_string(out, message.from);
-  out += ",\"messaging_service_sid\":";
-  optional_string(out, message.messaging_service_sid);
-  out += ",\"num_media\":\"0\",\"num_segments\":\"";
-  out += std::to_string(segments);
-  out += "\",\"price\":null,\"price_unit\":\"USD\",\"sid\":";
-  common::append_json_string(out, sid);
+  common::JsonWriter json;
+  json.begin_object().field("account_sid", account).field("api_version", "2010-04-01");
+  json.field("body", message.body).field("date_created", date).key("date_sent").null();
+  json.field("date_updated", date).field("direction", "outbound-api");
+  json.key("error_code").null().key("error_message").null();
+  string_or_null(json.key("from"), message.from);
+  string_or_null(json.key("messaging_service_sid"), message.messaging_service_sid);
+  // Twilio sends its counts as strings.
+  json.field("num_media", "0").field("num_segments", std::to_string(segments));
+  json.key("price").null().field("price_unit", "USD").field("sid", sid);
   // Through a messaging service Twilio answers "accepted" (it picks the sender later).
-  out += message.from.empty() ? ",\"status\":\"accepted\"" : ",\"status\":\"queued\"";
-  out += ",\"to\":";
-  common::append_json_string(out, message.to);
-  out += ",\"uri\":";
-  common::append_json_string(
-      out, std::string("/2010-04-01/Accounts/") + std::string(account) + "/Messages/" + std::string(sid) + ".json");
-  out += '}';
-  return out;
+  json.field("status", message.from.empty() ? "accepted" : "queued").field("to", message.to);
+  json.field("uri", "/2010-04-01/Accounts/" + std::string(account) + "/Messages/" + std::string(sid) + ".json");
+  return json.end_object().take();
 }
 
 // "SM" and 32 hex digits, like Twilio's own sids.
@@ -215,10 +190,11 @@ class Twilio final : public Provider {
     }
     std::map<std::string, long long> fields{{"count", 1}};
     if (!control_integers(request.body(), fields)) {
-      return json_response(http::status::bad_request, "{\"error\":\"body: {\\\"count\\\":N}, N >= 0\"}");
+      return json_strings_response(http::status::bad_request, {{"error", R"(body: {"count":N}, N >= 0)"}});
     }
     queue_full_ = static_cast<std::uint64_t>(fields["count"]);
-    return json_response(http::status::ok, "{\"queue_full\":" + std::to_string(queue_full_) + "}");
+    return json_response(http::status::ok,
+                         common::JsonWriter().begin_object().field("queue_full", queue_full_).end_object().take());
   }
 
  private:

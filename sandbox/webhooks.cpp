@@ -27,10 +27,7 @@ constexpr std::string_view hooks_prefix = "/hooks/";
 constexpr long long tolerance_s = 5 * 60;
 
 Reply refuse(http::status status, std::string_view error) {
-  std::string body = "{\"error\":\"";
-  body += error;  // fixed words, nothing to escape
-  body += "\"}";
-  return Reply{json_response(status, std::move(body)), std::nullopt, false};
+  return Reply{json_strings_response(status, {{"error", error}}), std::nullopt, false};
 }
 
 // The HMAC key of a whsec_ secret; empty when it is not one.
@@ -126,17 +123,14 @@ class Webhooks final : public Provider {
       return true;
     });
     if (read != BodyRead::ok || hook.empty() || hook.find('/') != std::string::npos) {
-      return refuse(http::status::bad_request,
-                    "body: {\\\"hook\\\":NAME[,\\\"secret\\\":\\\"whsec_...\\\"][,\\\"gone\\\":BOOL]}")
-          .response;
+      return refuse(http::status::bad_request, R"(body: {"hook":NAME[,"secret":"whsec_..."][,"gone":BOOL]})").response;
     }
     Hook& state = hooks_[hook];
     if (keyed) state.key = key;
     if (gone) state.gone = *gone;
-    std::string body = "{\"hook\":";
-    common::append_json_string(body, hook);
-    body += ",\"calls\":" + std::to_string(state.calls) + "}";
-    return json_response(http::status::ok, std::move(body));
+    common::JsonWriter json;
+    json.begin_object().field("hook", hook).field("calls", state.calls);
+    return json_response(http::status::ok, json.end_object().take());
   }
 
  private:

@@ -5,14 +5,15 @@
 // `hit` (no second ticket), the same key with another body is 400 IdempotentRequestError (the
 // names of cloudbees-oss/zendesk-java-client, IdempotencyUtil; Zendesk keeps keys 2 hours,
 // which the sandbox does not model).
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
-#include "common/json_text.hpp"
 #include "common/sandbox_credentials.hpp"
 #include "sandbox/auth.hpp"
 #include "sandbox/clock.hpp"
 #include "sandbox/form.hpp"
+#include "sandbox/json_answer.hpp"
 #include "sandbox/json_body.hpp"
 #include "sandbox/providers.hpp"
 
@@ -84,17 +85,16 @@ bool read_body(std::string& text, Ticket& ticket) {
   return read == BodyRead::ok;
 }
 
-// details of a RecordInvalid answer, empty when the ticket is valid.
-std::string validation_details(const Ticket& ticket) {
-  std::string details;
+// The RecordInvalid answer for a ticket, nullopt when the ticket is valid.
+std::optional<std::string> record_invalid(const Ticket& ticket) {
+  common::JsonWriter json;
+  json.begin_object().field("error", "RecordInvalid").field("description", "Record validation errors");
+  json.key("details").begin_object();
+  bool invalid = false;
   auto add = [&](std::string_view field, std::string_view description, std::string_view error) {
-    details += details.empty() ? "{" : ",";
-    common::append_json_string(details, field);
-    details += ":[{\"description\":";
-    common::append_json_string(details, description);
-    details += ",\"error\":";
-    common::append_json_string(details, error);
-    details += "}]";
+    json.key(field).begin_array().begin_object().field("description", description).field("error", error);
+    json.end_object().end_array();
+    invalid = true;
   };
   if (ticket.comment_body.empty()) add("description", "Description: cannot be blank", "BlankValue");
   bool known = ticket.priority.empty();
@@ -103,16 +103,8 @@ std::string validation_details(const Ticket& ticket) {
   if (!ticket.requester_email.empty() && ticket.requester_email.find('@') == std::string_view::npos) {
     add("requester", "Requester: Email is invalid", "InvalidValue");
   }
-  if (!details.empty()) details += '}';
-  return details;
-}
-
-void optional_string(std::string& out, std::string_view text) {
-  if (text.empty()) {
-    out += "null";
-  } else {
-    common::append_json_string(out, text);
-  }
+  if (!invalid) return std::nullopt;
+  return json.end_object().end_object().take();
 }
 
 // 2026-11-22T16:00:00Z: Zendesk's timestamps have no fraction.
@@ -181,12 +173,8 @@ class Zendesk final : public Provider {
     if (!read_body(call.request.body(), ticket)) {
       return refuse(error_response(http::status::bad_request, "InvalidJSON", "Sandbox: the body is not valid JSON"));
     }
-    std::string details = validation_details(ticket);
-    if (!details.empty()) {
-      std::string body = "{\"error\":\"RecordInvalid\",\"description\":\"Record validation errors\",\"details\":";
-      body += details;
-      body += '}';
-      return refuse(json_response(http::status::unprocessable_entity, std::move(body)));
+    if (auto invalid = record_invalid(ticket)) {
+      return refuse(json_response(http::status::unprocessable_entity, std::move(*invalid)));
     }
 
     std::int64_t id = next_ticket_++;
@@ -196,7 +184,7 @@ class Zendesk final : public Provider {
     std::string json = ticket_json(ticket, id, url, zendesk_time(call.now));
     if (!ticket.external_id.empty()) by_external_id_[std::string(ticket.external_id)].push_back(json);
 
-    std::string body = "{\"ticket\":" + json + "}";
+    std::string body = common::JsonWriter().begin_object().key("ticket").raw(json).end_object().take();
     if (!key.empty()) by_idempotency_key_[key] = Saved{std::move(request_body), body, url};
     Reply reply = refuse(json_response(http::status::created, std::move(body)));
     reply.response.set(http::field::location, url);
@@ -213,50 +201,32 @@ class Zendesk final : public Provider {
       return refuse(
           error_response(http::status::bad_request, "InvalidValue", "Sandbox: list tickets with ?external_id=…"));
     }
-    std::string body = "{\"tickets\":[";
+    common::JsonWriter json;
+    json.begin_object().key("tickets").begin_array();
     std::size_t count = 0;
     if (auto it = by_external_id_.find(*external_id); it != by_external_id_.end()) {
-      for (const auto& ticket : it->second) {
-        if (count++) body += ',';
-        body += ticket;
-      }
+      for (const auto& ticket : it->second) json.raw(ticket);
+      count = it->second.size();
     }
-    body += "],\"next_page\":null,\"previous_page\":null,\"count\":";
-    body += std::to_string(count);
-    body += '}';
-    return refuse(json_response(http::status::ok, std::move(body)));
+    json.end_array().key("next_page").null().key("previous_page").null().field("count", count);
+    return refuse(json_response(http::status::ok, json.end_object().take()));
   }
 
   std::string ticket_json(const Ticket& ticket, std::int64_t id, std::string_view url, std::string_view when) const {
-    std::string out;
-    out.reserve(384 + ticket.comment_body.size());
-    out += "{\"id\":";  // first: clients may read the id off the front of the answer
-    out += std::to_string(id);
-    out += ",\"url\":";
-    common::append_json_string(out, url);
-    out += ",\"external_id\":";
-    optional_string(out, ticket.external_id);
-    out += ",\"type\":null,\"subject\":";
-    optional_string(out, ticket.subject);
-    out += ",\"raw_subject\":";
-    optional_string(out, ticket.subject);
-    out += ",\"description\":";
-    common::append_json_string(out, ticket.comment_body);
-    out += ",\"priority\":";
-    optional_string(out, ticket.priority);
-    out += ",\"status\":\"new\",\"requester_id\":";
-    out += std::to_string(id * 7 + 1000000);
-    out += ",\"tags\":[";
-    for (std::size_t i = 0; i < ticket.tags.size(); ++i) {
-      if (i) out += ',';
-      common::append_json_string(out, ticket.tags[i]);
-    }
-    out += "],\"created_at\":";
-    common::append_json_string(out, when);
-    out += ",\"updated_at\":";
-    common::append_json_string(out, when);
-    out += '}';
-    return out;
+    common::JsonWriter json;
+    json.begin_object().field("id", id);  // first: clients may read the id off the front of the answer
+    json.field("url", url);
+    string_or_null(json.key("external_id"), ticket.external_id);
+    json.key("type").null();
+    string_or_null(json.key("subject"), ticket.subject);
+    string_or_null(json.key("raw_subject"), ticket.subject);
+    json.field("description", ticket.comment_body);
+    string_or_null(json.key("priority"), ticket.priority);
+    json.field("status", "new").field("requester_id", id * 7 + 1000000);
+    json.key("tags").begin_array();
+    for (auto tag : ticket.tags) json.value(tag);
+    json.end_array().field("created_at", when).field("updated_at", when);
+    return json.end_object().take();
   }
 
   std::int64_t next_ticket_ = first_ticket_id;  // never reset: ids stay unique for the process

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <limits>
+
 #include "common/json_text.hpp"
 
 namespace rescind::common {
@@ -33,6 +35,13 @@ TEST(JsonWriter, EscapesKeysAndValuesSoThatJobTextCannotChangeTheDocument) {
 TEST(JsonWriter, AnArrayOfStringsAtTheTop) {
   JsonWriter json;
   EXPECT_EQ(json.begin_array().value("a").value(std::string("b")).end_array().take(), R"(["a","b"])");
+}
+
+TEST(JsonWriter, EveryIntegerTypeIsANumberAtItsFullRange) {
+  JsonWriter json;
+  json.begin_array().value(-1).value(7u).value(-9'000'000'000LL).value(std::size_t{3});
+  json.value(std::numeric_limits<std::uint64_t>::max()).value(std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(json.end_array().take(), "[-1,7,-9000000000,3,18446744073709551615,-9223372036854775808]");
 }
 
 }  // namespace
