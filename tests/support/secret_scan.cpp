@@ -1,8 +1,14 @@
 // The suite's last test: no credential of the sandbox may appear in anything the test
 // processes wrote (worker, sandbox and rescindctl stdout/stderr, every Redis's DLQ), which
-// tests/support keeps in one folder. Also searched: the base64 user:secret forms of Basic
-// auth and the webhook signing key decoded. Prints which credential a file holds, never the
+// tests/support keeps in one folder. Prints which credential a file holds, never the
 // credential itself.
+//
+// The credentials are not listed here: every provider's spec declares its secret options,
+// and under --sandbox fills them with the test credentials it sends, so a provider added to
+// the list is scanned for without a line here. Each is looked for as it is and base64-encoded
+// at each of the three alignments (so the Basic auth header of any user:secret pair is found,
+// whoever the user is); a URL by its path and the path's last segment (the token; the host is
+// the sandbox's, a new port every run); a Standard Webhooks whsec_ secret decoded too.
 //
 //   secret_scan DIR          exit 0: none found; 1: found (the files are named); 2: usage
 //   secret_scan --self-test  plants each credential in a scratch folder and expects a find
@@ -18,13 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "common/mandrill_credentials.hpp"
-#include "common/sandbox_credentials.hpp"
+#include "clients/providers.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-namespace creds = rescind::sandbox_credentials;
+namespace clients = rescind::clients;
 
 struct Needle {
   std::string name;
@@ -41,31 +46,92 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-std::vector<Needle> needles() {
-  auto basic = [](std::string_view user, std::string_view password) {
-    return base64(std::string(user) + ":" + std::string(password));
+std::string unbase64(std::string_view text) {
+  std::string out(3 * ((text.size() + 3) / 4) + 1, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return {};
+  out.resize(static_cast<std::size_t>(n));
+  while (!out.empty() && out.back() == '\0') out.pop_back();  // the padding's zero bytes
+  return out;
+}
+
+// The characters base64 writes for `secret` wherever it sits in the encoded text, for the
+// three places it can start relative to a 3-byte group: only whole groups inside the secret,
+// so that what comes before or after it (a user name and ':') does not change them.
+std::vector<std::string> base64_forms(std::string_view secret) {
+  std::vector<std::string> forms;
+  for (std::size_t skip = 0; skip < 3 && skip < secret.size(); ++skip) {
+    auto rest = secret.substr(skip);
+    auto whole = rest.size() - rest.size() % 3;
+    if (whole >= 12) forms.push_back(base64(rest.substr(0, whole)));
+  }
+  return forms;
+}
+
+// Records the secret options a spec declares; settings are not secrets.
+class SecretRecorder final : public clients::OptionSet {
+ public:
+  struct Declared {
+    std::string flag;
+    const std::string* single = nullptr;
+    const std::vector<std::string>* list = nullptr;
   };
-  std::string_view hook = creds::slack_webhook_path;
-  return {
-      {"stripe_api_key", std::string(creds::stripe_api_key)},
-      {"sendgrid_api_key", std::string(creds::sendgrid_api_key)},
-      {"twilio_auth_token", std::string(creds::twilio_auth_token)},
-      {"slack_webhook_path", std::string(hook)},
-      {"slack_webhook_token", std::string(hook.substr(hook.rfind('/') + 1))},
-      {"paypal_secret", std::string(creds::paypal_secret)},
-      {"square_access_token", std::string(creds::square_access_token)},
-      {"shopify_access_token", std::string(creds::shopify_access_token)},
-      {"mailgun_api_key", std::string(creds::mailgun_api_key)},
-      {"mandrill_api_key", std::string(creds::mandrill_api_key)},
-      {"zendesk_api_token", std::string(creds::zendesk_api_token)},
-      {"webhook_secret", std::string(creds::webhook_secret)},
-      {"webhook_key (decoded)", "rescind-sandbox-webhook-key"},
-      {"twilio Basic sid:token", basic(creds::twilio_account_sid, creds::twilio_auth_token)},
-      {"mailgun Basic api:key", basic("api", creds::mailgun_api_key)},
-      {"zendesk Basic email/token:token",
-       basic(std::string(creds::zendesk_email) + "/token", creds::zendesk_api_token)},
-      {"paypal Basic client_id:secret", basic(creds::paypal_client_id, creds::paypal_secret)},
-  };
+  std::vector<Declared> declared;
+
+  void setting(const std::string&, std::string&, const std::string&, const std::string&, bool) override {}
+  void secret(const std::string& flag, std::string& target, const std::string&, const std::string&) override {
+    declared.push_back({flag, &target, nullptr});
+  }
+  void secrets(const std::string& flag, std::vector<std::string>& target, const std::string&,
+               const std::string&) override {
+    declared.push_back({flag, nullptr, &target});
+  }
+};
+
+void add_forms(std::vector<Needle>& out, const std::string& name, const std::string& value) {
+  if (value.empty()) return;
+  auto scheme = value.find("://");
+  if (scheme != std::string::npos) {
+    auto path = value.find('/', scheme + 3);
+    if (path == std::string::npos) return;
+    add_forms(out, name + " (path)", value.substr(path));
+    auto segment = value.substr(value.rfind('/') + 1);
+    if (segment.size() >= 8) add_forms(out, name + " (token)", segment);
+    return;
+  }
+  out.push_back({name, value});
+  for (auto& form : base64_forms(value)) out.push_back({name + " (base64)", std::move(form)});
+  if (value.rfind("whsec_", 0) == 0) {
+    auto key = unbase64(value.substr(6));
+    if (!key.empty()) out.push_back({name + " (decoded)", std::move(key)});
+  }
+}
+
+// Every provider's secrets as --sandbox sets them.
+std::vector<Needle> derive_needles() {
+  clients::ProviderOptions options;
+  clients::Setup setup;
+  setup.sandbox = "http://127.0.0.1:9";  // any loopback URL: it is not called
+  std::vector<Needle> out;
+  for (const auto& spec : options.specs()) {
+    SecretRecorder recorder;
+    spec->add_options(recorder);
+    spec->finish(setup);
+    for (const auto& d : recorder.declared) {
+      auto name = std::string(spec->name()) + " " + d.flag;
+      if (d.single) add_forms(out, name, *d.single);
+      if (d.list) {
+        for (const auto& item : *d.list) add_forms(out, name, item);
+      }
+    }
+  }
+  return out;
+}
+
+const std::vector<Needle>& needles() {
+  static const std::vector<Needle> all = derive_needles();
+  return all;
 }
 
 // Files holding a credential, as "path: name (line N)"; `scanned` counts the files read.
@@ -89,28 +155,54 @@ std::vector<std::string> scan(const fs::path& dir, std::size_t& scanned) {
   return found;
 }
 
+bool finds_only(const fs::path& scratch, const std::string& planted) {
+  fs::remove_all(scratch);
+  fs::create_directories(scratch / "nested");
+  std::ofstream(scratch / "clean.stderr") << "{\"msg\":\"job dead-lettered\",\"error\":\"Basic [redacted]\"}\n";
+  std::ofstream(scratch / "nested" / "leak.dlq") << "rescind:dlq 1-0\n  error: 400 Authorization: " << planted << "\n";
+  std::size_t scanned = 0;
+  auto found = scan(scratch, scanned);
+  return scanned == 2 && !found.empty() && std::all_of(found.begin(), found.end(), [](const std::string& f) {
+           return f.find("leak.dlq") != std::string::npos;
+         });
+}
+
 int self_test() {
   auto scratch = fs::temp_directory_path() / ("rescind-secret-scan-" + std::to_string(getpid()));
-  int failures = 0;
+  int failures = 0, planted = 0;
+  auto expect = [&](const std::string& text, const std::string& what) {
+    ++planted;
+    if (finds_only(scratch, text)) return;
+    std::cerr << "self-test: a planted " << what << " was not found (or a clean file was flagged)\n";
+    ++failures;
+  };
   for (const auto& needle : needles()) {
-    fs::remove_all(scratch);
-    fs::create_directories(scratch / "nested");
-    std::ofstream(scratch / "clean.stderr") << "{\"msg\":\"job dead-lettered\",\"error\":\"Basic [redacted]\"}\n";
-    std::ofstream(scratch / "nested" / "leak.dlq")
-        << "rescind:dlq 1-0\n  error: 400 Authorization: Basic " << needle.text << "\n";
-    std::size_t scanned = 0;
-    auto found = scan(scratch, scanned);
-    bool only_the_leak = !found.empty() && found.size() <= 2 &&  // the path form also holds the token form
-                         std::all_of(found.begin(), found.end(),
-                                     [](const std::string& f) { return f.find("leak.dlq") != std::string::npos; });
-    if (scanned != 2 || !only_the_leak) {
-      std::cerr << "self-test: a planted " << needle.name << " was not found (or a clean file was flagged)\n";
+    expect(needle.text, needle.name);
+    // As Basic auth sends it, behind users of every length modulo 3.
+    if (needle.name.find('(') == std::string::npos) {
+      for (std::string user : {"u:", "us:", "use:"})
+        expect("Basic " + base64(user + needle.text), needle.name + " as Basic");
+    }
+  }
+  // Every provider that declares a secret fills it under --sandbox: otherwise its credential
+  // would be scanned for as nothing.
+  clients::ProviderOptions options;
+  for (const auto& spec : options.specs()) {
+    SecretRecorder recorder;
+    spec->add_options(recorder);
+    bool single = std::any_of(recorder.declared.begin(), recorder.declared.end(),
+                              [](const SecretRecorder::Declared& d) { return d.single != nullptr; });
+    auto prefix = std::string(spec->name()) + " ";
+    bool found =
+        std::any_of(needles().begin(), needles().end(), [&](const Needle& n) { return n.name.rfind(prefix, 0) == 0; });
+    if (single && !found) {
+      std::cerr << "self-test: " << spec->name() << " declares a secret but sets none under --sandbox\n";
       ++failures;
     }
   }
   fs::remove_all(scratch);
-  std::cout << "self-test: " << needles().size() - static_cast<std::size_t>(failures) << " of " << needles().size()
-            << " planted credentials found\n";
+  std::cout << "self-test: " << planted - failures << " of " << planted << " planted credentials found ("
+            << needles().size() << " forms of the providers' sandbox secrets)\n";
   return failures == 0 ? 0 : 1;
 }
 
