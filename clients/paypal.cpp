@@ -236,28 +236,8 @@ Outcome PayPalRefunds::interpret(const Exchange& exchange) {
 }
 
 // The component: PayPal performs the refund step for payments it holds, and can be asked
-// about a job's refund.
+// about a job's refund (PaymentProvider over PayPalRefunds); its spec owns its options.
 namespace {
-
-class PayPalProvider final : public Provider, public RefundLookups {
- public:
-  PayPalProvider(HttpClient& http, const PayPalSettings& settings, asio::any_io_executor executor)
-      : refunds_(http, settings, std::move(executor)) {}
-  std::string_view name() const override { return "paypal"; }
-  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
-    co_return co_await refunds_.refund(job, step.idempotency_key);
-  }
-  RefundLookups* refunds() override { return this; }
-  asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
-    co_return co_await refunds_.find_refund(job);
-  }
-  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
-    co_return co_await refunds_.refund_status(job, reference);
-  }
-
- private:
-  PayPalRefunds refunds_;
-};
 
 class PayPalSpec final : public ProviderSpec {
  public:
@@ -295,7 +275,7 @@ class PayPalSpec final : public ProviderSpec {
     common::log::register_secret(settings_.secret);
   }
   std::unique_ptr<Provider> make(const Wiring& wiring) const override {
-    return std::make_unique<PayPalProvider>(wiring.http, settings_, wiring.executor);
+    return std::make_unique<PaymentProvider<PayPalRefunds>>("paypal", wiring.http, settings_, wiring.executor);
   }
 
  private:

@@ -60,6 +60,32 @@ class Provider {
   virtual RefundLookups* refunds() { return nullptr; }
 };
 
+// The component of a payment provider over its client (StripeRefunds, PayPalRefunds, …): the
+// refund step is the client's refund() under the step's key, and the lookups are the
+// client's own. A provider with more to say (its quota account) derives from it.
+template <class Client>
+class PaymentProvider : public Provider, public RefundLookups {
+ public:
+  template <class... Args>
+  explicit PaymentProvider(std::string_view name, Args&&... client_args)
+      : name_(name), client_(std::forward<Args>(client_args)...) {}
+  std::string_view name() const override { return name_; }
+  boost::asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
+    co_return co_await client_.refund(job, step.idempotency_key);
+  }
+  RefundLookups* refunds() override { return this; }
+  boost::asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
+    co_return co_await client_.find_refund(job);
+  }
+  boost::asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
+    co_return co_await client_.refund_status(job, reference);
+  }
+
+ private:
+  std::string_view name_;
+  Client client_;
+};
+
 // What the worker offers the components it builds.
 struct Wiring {
   HttpClient& http;

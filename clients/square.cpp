@@ -178,27 +178,8 @@ Outcome SquareRefunds::interpret(const Exchange& exchange) {
 }
 
 // The component: Square performs the refund step for payments it holds, and can be asked
-// about a job's refund.
+// about a job's refund (PaymentProvider over SquareRefunds); its spec owns its options.
 namespace {
-
-class SquareProvider final : public Provider, public RefundLookups {
- public:
-  SquareProvider(HttpClient& http, const SquareSettings& settings) : refunds_(http, settings) {}
-  std::string_view name() const override { return "square"; }
-  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
-    co_return co_await refunds_.refund(job, step.idempotency_key);
-  }
-  RefundLookups* refunds() override { return this; }
-  asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
-    co_return co_await refunds_.find_refund(job);
-  }
-  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
-    co_return co_await refunds_.refund_status(job, reference);
-  }
-
- private:
-  SquareRefunds refunds_;
-};
 
 class SquareSpec final : public ProviderSpec {
  public:
@@ -230,7 +211,7 @@ class SquareSpec final : public ProviderSpec {
     common::log::register_secret(settings_.access_token);
   }
   std::unique_ptr<Provider> make(const Wiring& wiring) const override {
-    return std::make_unique<SquareProvider>(wiring.http, settings_);
+    return std::make_unique<PaymentProvider<SquareRefunds>>("square", wiring.http, settings_);
   }
 
  private:

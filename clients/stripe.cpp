@@ -172,29 +172,17 @@ Outcome StripeRefunds::interpret(const Exchange& exchange) {
 // The component: Stripe performs the refund step and can be asked about a job's refund.
 namespace {
 
-class StripeProvider final : public Provider, public RefundLookups {
+class StripeProvider final : public PaymentProvider<StripeRefunds> {
  public:
-  StripeProvider(HttpClient& http, const StripeSettings& settings) : refunds_(http, settings) {
+  StripeProvider(HttpClient& http, const StripeSettings& settings) : PaymentProvider("stripe", http, settings) {
     for (const auto& [shop, key] : settings.api_key_by_shop) own_accounts_.insert(shop);
   }
-  std::string_view name() const override { return "stripe"; }
   // A shop with its own Stripe key has its own Stripe quota.
   std::string_view account(jobs::Role, const jobs::Job& job) const override {
     return own_accounts_.contains(job.shop.domain) ? std::string_view(job.shop.domain) : std::string_view("default");
   }
-  asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
-    co_return co_await refunds_.refund(job, step.idempotency_key);
-  }
-  RefundLookups* refunds() override { return this; }
-  asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {
-    co_return co_await refunds_.find_refund(job);
-  }
-  asio::awaitable<RefundState> refund_status(const jobs::Job& job, std::string_view reference) override {
-    co_return co_await refunds_.refund_status(job, reference);
-  }
 
  private:
-  StripeRefunds refunds_;
   std::set<std::string> own_accounts_;
 };
 
