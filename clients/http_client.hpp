@@ -31,6 +31,13 @@ inline constexpr auto not_sent = boost::asio::error::operation_aborted;
 // transport failure, retried with backoff like a connect that timed out.
 boost::system::error_code no_free_connection();
 
+// Whether send() may make a request again by itself after a pooled connection failed before
+// any byte of the answer (the server most likely closed it while idle): if_stale for calls a
+// provider recognises when repeated (reads, PUTs, idempotency keys); never for a create that
+// nothing on the provider's side deduplicates (a WooCommerce refund), whose caller looks up
+// what happened before it calls again.
+enum class Resend { if_stale, never };
+
 struct Exchange {
   boost::system::error_code error;  // set: no (complete) response arrived
   HttpResponse response;
@@ -52,7 +59,7 @@ class HttpClient {
   // Sets Host, sends, reads the whole response. A connection the server closed while it
   // sat idle in the pool is replaced once, transparently; any other failure is returned.
   // After stop_sending(), a request not yet written fails with `not_sent`.
-  asio::awaitable<Exchange> send(const Origin& origin, HttpRequest request);
+  asio::awaitable<Exchange> send(const Origin& origin, HttpRequest request, Resend resend = Resend::if_stale);
 
   // Shutdown: requests already written are still read to their answer (they were performed
   // or are being performed), but none is written any more — a call waiting for a pooled
