@@ -20,6 +20,7 @@ namespace rescind::clients {
   X(shopify)                 \
   X(mailgun)                 \
   X(mandrill)                \
+  X(woocommerce)             \
   X(zendesk)                 \
   X(webhooks)
 

@@ -14,6 +14,7 @@ namespace rescind::sandbox {
   X(shopify)                         \
   X(mailgun)                         \
   X(mandrill)                        \
+  X(woocommerce)                     \
   X(zendesk)                         \
   X(webhooks)
 
