@@ -3,7 +3,11 @@
 // refunds, and the job's marker in what a refund stores.
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
+
+#include "clients/providers.hpp"
 #include "clients/woocommerce.hpp"
+#include "common/secret_options.hpp"
 
 namespace rescind::clients {
 namespace {
@@ -79,9 +83,8 @@ TEST(WooCommerce, AnOrderIsReadWithItsRefundsNegativeTotals) {
 
 TEST(WooCommerce, TheJobsRefundIsFoundByItsMetaDataOrItsReason) {
   auto by_meta = Woo::interpret_refunds(
-      answer(200,
-             R"([{"id":11,"reason":"","meta_data":[{"id":1,"key":"rescind_job_id","value":"evt_woo_10"}]},)"
-             R"({"id":12,"reason":"","meta_data":[{"id":2,"key":"rescind_job_id","value":"evt_woo_1"}]}])"),
+      answer(200, R"([{"id":11,"reason":"","meta_data":[{"id":1,"key":"rescind_job_id","value":"evt_woo_10"}]},)"
+                  R"({"id":12,"reason":"","meta_data":[{"id":2,"key":"rescind_job_id","value":"evt_woo_1"}]}])"),
       "evt_woo_1");
   ASSERT_TRUE(by_meta.outcome.ok());
   EXPECT_EQ(by_meta.found, "12") << "evt_woo_10 is another job";
@@ -116,9 +119,8 @@ TEST(WooCommerce, ARefusedRefundIsDoneOnlyWhenTheOrderIsRefundedInFull) {
 
 TEST(WooCommerce, TheRefundCarriesTheJobAndLeavesTheStockToTheCancel) {
   auto body = Woo::refund_body(job_of(), false);
-  EXPECT_EQ(body,
-            R"j({"amount":"149.00","reason":"requested_by_customer (rescind job evt_woo_1)","api_refund":true,)j"
-            R"("api_restock":false,"meta_data":[{"key":"rescind_job_id","value":"evt_woo_1"}]})");
+  EXPECT_EQ(body, R"j({"amount":"149.00","reason":"requested_by_customer (rescind job evt_woo_1)","api_refund":true,)j"
+                  R"("api_restock":false,"meta_data":[{"key":"rescind_job_id","value":"evt_woo_1"}]})");
   EXPECT_NE(Woo::refund_body(job_of(), true).find(R"("api_refund":false)"), std::string::npos);
   auto created = Woo::interpret_refund_created(answer(201, R"({"id":9001,"amount":"149.00"})"));
   EXPECT_TRUE(created.ok());
@@ -131,6 +133,49 @@ TEST(WooCommerce, DecimalsAreReadExactlyOrNotAtAll) {
   EXPECT_EQ(Woo::minor_of("1490", 0), 1490);
   EXPECT_EQ(Woo::minor_of("1.005", 2), std::nullopt);
   EXPECT_EQ(Woo::minor_of("abc", 2), std::nullopt);
+}
+
+// The worker's options as it parses them, without --sandbox: real credentials for the
+// required providers, and `woo` for WooCommerce.
+void configure(std::vector<std::string> woo) {
+  std::vector<std::string> args = {"rescind-worker",
+                                   "--stripe-api-key",
+                                   "sk_test_x",
+                                   "--twilio-account-sid",
+                                   "AC1",
+                                   "--twilio-auth-token",
+                                   "t",
+                                   "--twilio-from",
+                                   "+15005550006",
+                                   "--slack-webhook-url",
+                                   "https://hooks.slack.com/services/T/B/x",
+                                   "--sendgrid-api-key",
+                                   "SG.x",
+                                   "--email-from",
+                                   "orders@shop.example"};
+  args.insert(args.end(), woo.begin(), woo.end());
+  ProviderOptions options;
+  CLI::App app;
+  common::SecretOptions secrets(app);
+  options.add_options(app, secrets);
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  options.finish("", false);
+}
+
+TEST(WooCommerceOptions, AShopNeedsBothKeysAndAnHttpsSite) {
+  EXPECT_NO_THROW(configure({}));  // optional while no job names it
+  EXPECT_NO_THROW(configure({"--woocommerce-key-for", "woo.example=ck_1", "--woocommerce-secret-for",
+                             "woo.example=cs_1", "--woocommerce-sites", "woo.example=https://woo.example/shop"}));
+  EXPECT_THROW(configure({"--woocommerce-key-for", "woo.example=ck_1"}), OptionError);
+  EXPECT_THROW(configure({"--woocommerce-secret-for", "woo.example=cs_1"}), OptionError);
+  // The keys would travel in clear to a host that is not this machine.
+  EXPECT_THROW(configure({"--woocommerce-key-for", "woo.example=ck_1", "--woocommerce-secret-for", "woo.example=cs_1",
+                          "--woocommerce-sites", "woo.example=http://woo.example"}),
+               OptionError);
+  EXPECT_NO_THROW(configure({"--woocommerce-key-for", "woo.example=ck_1", "--woocommerce-secret-for",
+                             "woo.example=cs_1", "--woocommerce-sites", "woo.example=http://127.0.0.1:8080"}));
 }
 
 }  // namespace
