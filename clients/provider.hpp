@@ -58,6 +58,10 @@ class Provider {
   virtual boost::asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) = 0;
   // Null unless the provider moves money.
   virtual RefundLookups* refunds() { return nullptr; }
+  // A store platform whose cancel can also return the payment it holds (Shopify's orderCancel
+  // with refund: true): the plan then refunds in the cancel step. Where the cancel leaves the
+  // money where it is (WooCommerce, …), the platform refunds in a refund step of its own.
+  virtual bool cancel_refunds() const { return false; }
 };
 
 // The component of a payment provider over its client (StripeRefunds, PayPalRefunds, …): the

@@ -233,6 +233,11 @@ std::string_view Providers::account_for(jobs::Role role, const jobs::Job& job) c
   return provider ? provider->account(role, job) : std::string_view("default");
 }
 
+bool Providers::cancel_refunds(const jobs::Job& job) const {
+  auto* platform = find(provider_for(jobs::Role::cancel, job));
+  return platform && platform->cancel_refunds();
+}
+
 bool Providers::serves(jobs::Role role, const jobs::Job& job) const {
   auto* provider = find(provider_for(role, job));
   return provider && provider->serves(role, job);

@@ -70,6 +70,8 @@ class Providers {
   std::string_view account_for(jobs::Role role, const jobs::Job& job) const;
   // Whether the job has somewhere for `role` (the plan's record step).
   bool serves(jobs::Role role, const jobs::Job& job) const;
+  // Whether the job's platform refunds in its cancel (Provider::cancel_refunds()).
+  bool cancel_refunds(const jobs::Job& job) const;
 
   // `key_generation`: which idempotency key a refund uses (see idempotency_key()).
   boost::asio::awaitable<Outcome> perform(jobs::Role role, const jobs::Job& job, const jobs::Plan& plan,

@@ -415,6 +415,8 @@ class ShopifyProvider final : public Provider {
   std::string_view name() const override { return "shopify"; }
   // Shopify's bucket is per shop.
   std::string_view account(jobs::Role, const jobs::Job& job) const override { return job.shop.domain; }
+  // orderCancel refunds the payments Shopify holds (refund: true) in the same call.
+  bool cancel_refunds() const override { return true; }
   asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
     co_return co_await orders_.cancel(job, step.plan);
   }

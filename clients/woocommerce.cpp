@@ -273,7 +273,7 @@ asio::awaitable<WooRefunds> WooCommerceOrders::job_refund(const Target& to, cons
   co_return refunds;
 }
 
-asio::awaitable<Outcome> WooCommerceOrders::cancel(const jobs::Job& job, const jobs::Plan& plan) {
+asio::awaitable<Outcome> WooCommerceOrders::cancel(const jobs::Job& job) {
   Outcome refused;
   auto to = target(job, refused);
   if (!to) co_return refused;
@@ -288,8 +288,8 @@ asio::awaitable<Outcome> WooCommerceOrders::cancel(const jobs::Job& job, const j
     auto answer = interpret(co_await call(*to, job, http::verb::put, to->orders, R"({"status":"cancelled"})"));
     if (!answer.ok()) co_return answer;
   }
-  if (!plan.refund_by_platform) co_return cancelled;
-  co_return co_await refund_at(*to, job);
+  // The cancel leaves the money (cancel_refunds() is false): the refund is a step of its own.
+  co_return cancelled;
 }
 
 asio::awaitable<Outcome> WooCommerceOrders::refund(const jobs::Job& job) {
@@ -364,7 +364,7 @@ class WooCommerceProvider final : public Provider, public RefundLookups {
   std::string_view account(jobs::Role, const jobs::Job& job) const override { return job.shop.domain; }
   asio::awaitable<Outcome> perform(const StepCall& step, const jobs::Job& job) override {
     if (step.role == jobs::Role::refund) co_return co_await orders_.refund(job);
-    co_return co_await orders_.cancel(job, step.plan);
+    co_return co_await orders_.cancel(job);
   }
   RefundLookups* refunds() override { return this; }
   asio::awaitable<RefundState> find_refund(const jobs::Job& job) override {

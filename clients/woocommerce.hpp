@@ -64,8 +64,8 @@ class WooCommerceOrders {
  public:
   WooCommerceOrders(HttpClient& http, WooCommerceSettings settings) : http_(http), settings_(std::move(settings)) {}
 
-  // Cancels (which restocks); when the plan has the platform refund, refunds after it.
-  asio::awaitable<Outcome> cancel(const jobs::Job& job, const jobs::Plan& plan);
+  // Cancels (which restocks); the refund, if any, is the plan's next step.
+  asio::awaitable<Outcome> cancel(const jobs::Job& job);
   asio::awaitable<Outcome> refund(const jobs::Job& job);
   // The refund this job made, under any attempt: by its marker.
   asio::awaitable<RefundState> find_refund(const jobs::Job& job);

@@ -64,16 +64,19 @@ const Rule unfulfillable[] = {
 };
 
 bool money_to_return(const Job& job) { return job.order.paid() && job.refund.amount_minor > 0; }
-bool platform_holds_payment(const Job& job) { return job.payment.provider == job.shop.platform; }
+// The platform holds the payment and its cancel returns it: the cancel step is the refund.
+bool refunded_by_cancel(const Job& job, const PlanContext& context) {
+  return job.payment.provider == job.shop.platform && context.platform_cancel_refunds;
+}
 
 bool applies(When when, const Job& job, const PlanContext& context) {
   switch (when) {
     case When::always:
       return true;
     case When::refund_via_provider:
-      return money_to_return(job) && !platform_holds_payment(job);
+      return money_to_return(job) && !refunded_by_cancel(job, context);
     case When::platform_refunds:
-      return money_to_return(job) && platform_holds_payment(job);
+      return money_to_return(job) && refunded_by_cancel(job, context);
     case When::notify_email:
       return job.notify.email;
     case When::notify_sms:

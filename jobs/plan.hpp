@@ -49,6 +49,9 @@ struct Plan {
 struct PlanContext {
   std::chrono::milliseconds refund_window{std::chrono::hours(24 * 30)};  // order creation → request
   bool record_configured = false;  // back-office webhooks exist: add the record step
+  // The shop's platform refunds in its cancel when it holds the payment (Shopify): no refund
+  // step of its own then. False for a platform whose cancel leaves the money (WooCommerce).
+  bool platform_cancel_refunds = true;
 };
 
 // The plan for this job. Every kind has one; a payment the plan would refund through a

@@ -155,7 +155,8 @@ asio::awaitable<void> JobRunner::run(redis::StreamEntry entry) {
   Attempt attempt{std::move(entry), envelope, std::move(std::get<jobs::Job>(parsed)), {}, {}, {}, 0, {}, false, {}};
   const auto& job = attempt.job;
   auto kind = jobs::to_string(job.kind);
-  jobs::PlanContext context{queue_.refund_window, providers_.serves(jobs::Role::record, job)};
+  jobs::PlanContext context{queue_.refund_window, providers_.serves(jobs::Role::record, job),
+                            providers_.cancel_refunds(job)};
   attempt.plan = jobs::plan_for(job, context);
   attempt.state_key = queue_.keys.job_state(job.id);
   attempt.lease_key = queue_.keys.job_lease(job.id);
@@ -332,7 +333,7 @@ asio::awaitable<std::variant<unsigned, Outcome>> JobRunner::refund_key_generatio
   // (Stripe for 24 h, PayPal for 45 days). A new key is safe only once the provider says no
   // refund exists for this job under any key: anything else ends the step here.
   const auto& job = attempt.job;
-  auto provider = providers_.label(job.payment.provider);
+  auto provider = providers_.label(providers_.provider_for(jobs::Role::refund, job));
   auto found = co_await providers_.find_refund(job);
   using Kind = clients::RefundState::Kind;
   if (found.kind == Kind::succeeded || found.kind == Kind::pending) {
@@ -399,10 +400,11 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     attempt.refund_pending = true;  // the messages that follow say "on its way"
     record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
     auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(record,
-                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.job.payment.provider,
-                            outcome.reference, generation},
-                           clock_.system_now());
+    pending_refunds_.track(
+        record,
+        {attempt.job.id, *attempt.entry.field(queue::field::job),
+         std::string(providers_.provider_for(jobs::Role::refund, attempt.job)), outcome.reference, generation},
+        clock_.system_now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }
@@ -533,7 +535,8 @@ asio::awaitable<void> JobRunner::dead_letter_poison(redis::StreamEntry entry, lo
   if (auto* job = std::get_if<jobs::Job>(&parsed)) {
     kind = jobs::to_string(job->kind);
     auto plan =
-        jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job)});
+        jobs::plan_for(*job, jobs::PlanContext{queue_.refund_window, providers_.serves(jobs::Role::record, *job),
+                                               providers_.cancel_refunds(*job)});
     lease_key = queue_.keys.job_lease(job->id);
     auto begun = co_await job_queue_.begin(redis_, entry.id, lease_key, queue_.keys.job_state(job->id),
                                            queue_.visibility_timeout);

@@ -111,6 +111,25 @@ TEST(Plan, WhenThePlatformHoldsThePaymentTheCancelRefunds) {
   EXPECT_EQ(roles(plan), (std::vector<Role>{Role::cancel, Role::email, Role::sms, Role::staff}));
 }
 
+// WooCommerce and the platforms like it: cancelling leaves the money, so a payment the
+// platform holds is refunded in a step of its own, also when the order was canceled already.
+TEST(Plan, APlatformWhoseCancelLeavesTheMoneyRefundsInItsOwnStep) {
+  auto job = sample();
+  job.shop.platform = job.payment.provider = "woocommerce";
+  PlanContext context = at(24h);
+  context.platform_cancel_refunds = false;
+  job.kind = Kind::refund_requested;
+  auto requested = plan_for(job, context);
+  EXPECT_FALSE(requested.refund_by_platform);
+  EXPECT_EQ(roles(requested), (std::vector<Role>{Role::cancel, Role::refund, Role::email, Role::sms, Role::staff}));
+  EXPECT_EQ(after(requested, Role::refund), 0b1u) << "refund after the cancel";
+  job.kind = Kind::order_canceled;
+  auto canceled = plan_for(job, context);
+  EXPECT_FALSE(canceled.refund_by_platform);
+  EXPECT_EQ(roles(canceled), (std::vector<Role>{Role::refund, Role::email, Role::sms, Role::staff}))
+      << "canceled on the platform: the customer is still owed the money";
+}
+
 TEST(Messages, NameTheOrderTheAmountInItsCurrencyAndTheReason) {
   auto job = sample();
   job.order.currency = "JPY";
