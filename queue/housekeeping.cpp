@@ -19,11 +19,9 @@ asio::awaitable<std::optional<long long>> Housekeeping::trim_jobs(redis::Connect
   co_return result.first()->integer;
 }
 
-asio::awaitable<std::optional<long long>> Housekeeping::expire_dead_letters(redis::Connection& redis,
-                                                                            std::chrono::milliseconds retention) const {
-  auto horizon =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()) -
-      retention;
+asio::awaitable<std::optional<long long>> Housekeeping::expire_dead_letters(
+    redis::Connection& redis, std::chrono::milliseconds retention, std::chrono::system_clock::time_point now) const {
+  auto horizon = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) - retention;
   redis::Request trim;
   trim.push("XTRIM", dlq_key_, "MINID", std::to_string(horizon.count()));
   auto result = co_await redis.exec(std::move(trim));

@@ -26,10 +26,12 @@ class Housekeeping {
   // (nullopt on error).
   asio::awaitable<std::optional<long long>> trim_jobs(redis::Connection& redis) const;
 
-  // Removes DLQ entries older than `retention`. Only ever called when an
-  // operator set one.
+  // Removes DLQ entries older than `retention` at `now` (the caller's clock: a
+  // letter's id is the time Redis wrote it). Only ever called when an operator
+  // set one.
   asio::awaitable<std::optional<long long>> expire_dead_letters(redis::Connection& redis,
-                                                                std::chrono::milliseconds retention) const;
+                                                                std::chrono::milliseconds retention,
+                                                                std::chrono::system_clock::time_point now) const;
 
   // Deletes consumers of the group idle longer than `idle` that own no pending
   // entry, never `self`. Returns their names.

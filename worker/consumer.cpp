@@ -145,7 +145,7 @@ asio::awaitable<void> Consumer::keep_house() {
     log::debug("trimmed acknowledged history from the jobs stream", {{"entries", *trimmed}});
   }
   if (queue_.dlq_retention.count() > 0) {
-    auto expired = co_await housekeeping_.expire_dead_letters(commands_, queue_.dlq_retention);
+    auto expired = co_await housekeeping_.expire_dead_letters(commands_, queue_.dlq_retention, clock_.system_now());
     if (expired && *expired > 0) {
       metrics_.housekeeping_removed("dlq_entries", *expired);
       log::warn("DLQ retention removed dead letters",

@@ -78,9 +78,12 @@ int Engine::run() {
   queue::JobQueue job_queue(config_.queue.keys, config_.queue.group, config_.queue.consumer);
   queue::Acknowledger acknowledger(job_queue, commands, ex);
   ratelimit::Limiter limiter(ex, config_.limits, commands, config_.queue.keys.prefix);
-  PendingRefunds pending_refunds(config_.queue, commands, providers, metrics);
-  JobRunner runner(config_.queue, job_queue, acknowledger, commands, providers, limiter, metrics, pending_refunds);
-  Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics);
+  // One clock for every component whose behaviour depends on time (tests give theirs a manual one).
+  const auto& clock = common::real_clock();
+  PendingRefunds pending_refunds(config_.queue, commands, providers, metrics, clock);
+  JobRunner runner(config_.queue, job_queue, acknowledger, commands, providers, limiter, metrics, pending_refunds,
+                   clock);
+  Consumer consumer(config_.queue, job_queue, reader, commands, runner, metrics, clock);
   QueueSampler sampler(config_.queue, commands, metrics, config_.sample_interval);
 
   bool stopping = false;

@@ -1,6 +1,5 @@
 #include "worker/job_runner.hpp"
 
-#include <openssl/sha.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -9,7 +8,7 @@
 
 #include "common/async.hpp"
 #include "common/log.hpp"
-#include "common/time.hpp"
+#include "worker/dead_letters.hpp"
 
 namespace rescind::worker {
 
@@ -32,24 +31,6 @@ double seconds_since_enqueue(const std::string& stream_id) {
   return static_cast<double>(now - *ms) / 1000.0;
 }
 
-// What the DLQ keeps of a payload over the parser's limit: its first bytes (enough to see
-// what it is and who sent it), its size and its SHA-256 (to match it against the producer's
-// copy). Redis accepts 512 MB per entry; a letter holding the whole payload again would let
-// a few oversize entries fill the DLQ, and copy each one whole through this worker.
-constexpr std::size_t oversize_prefix_bytes = 4096;
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char byte : digest) {
-    out += hex[byte >> 4];
-    out += hex[byte & 15];
-  }
-  return out;
-}
-
 // A refund the provider answered and refused for good (a 4xx business error: balance
 // insufficient, not refundable…), as opposed to an answer that might hide a success (no
 // answer, a timeout, a 5xx, a 409 in progress): only after the former may a later run, once a
@@ -64,21 +45,6 @@ bool definitely_refused(const Outcome& outcome) {
 std::string status_label(const Outcome& outcome) {
   if (outcome.status == 0) return outcome.code == "unsupported_provider" ? "unsupported" : "transport";
   return outcome.status >= 100 && outcome.status <= 599 ? std::to_string(outcome.status) : "other";
-}
-
-// The one shape of a failure from the provider's answer to the DLQ entry: a step's outcome
-// (clients::Outcome) becomes the letter's why (reason, step, provider, status, code, error);
-// dead_letter() adds the job, its attempt and the worker. "permanent" until the retry policy
-// says it was exhausted or expired.
-queue::DeadLetter step_failed(const Outcome& outcome, jobs::Role role, std::string_view provider) {
-  queue::DeadLetter why;
-  why.reason = "permanent";
-  why.step = jobs::to_string(role);
-  why.provider = provider;
-  why.status = outcome.status;
-  why.code = outcome.code;
-  why.error = outcome.message;
-  return why;
 }
 
 }  // namespace
@@ -400,11 +366,11 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     attempt.refund_pending = true;  // the messages that follow say "on its way"
     record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
     auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(
-        record,
-        {attempt.job.id, *attempt.entry.field(queue::field::job),
-         std::string(providers_.provider_for(jobs::Role::refund, attempt.job)), outcome.reference, generation},
-        clock_.system_now());
+    pending_refunds_.track(record,
+                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.envelope.origin_id,
+                            std::string(providers_.provider_for(jobs::Role::refund, attempt.job)), outcome.reference,
+                            generation},
+                           clock_.system_now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }
@@ -489,22 +455,9 @@ asio::awaitable<queue::Moved> JobRunner::until_answered(std::string_view action,
 asio::awaitable<void> JobRunner::dead_letter(const redis::StreamEntry& entry, const queue::Envelope& envelope,
                                              std::string_view kind, queue::DeadLetter letter,
                                              std::string_view lease_key) {
-  const std::string* payload = entry.field(queue::field::job);
-  bool oversize = payload && payload->size() > parser_.max_payload_bytes();
-  letter.job = !payload ? std::string() : oversize ? payload->substr(0, oversize_prefix_bytes) : *payload;
-  letter.attempt = envelope.attempt;
-  letter.kind = kind;
-  letter.code = log::redact(letter.code);  // provider texts may echo a credential
-  letter.error = log::redact(letter.error);
-  letter.failed_at = common::format_rfc3339_ms(clock_.system_now());
-  letter.origin_id = envelope.origin_id;
-  letter.worker = queue_.consumer;
-  if (oversize) {
-    letter.error += "; the DLQ keeps its first " + std::to_string(oversize_prefix_bytes) +
-                    " bytes (job), its size (job_bytes) and its SHA-256 (job_sha256)";
-    letter.more.emplace_back(queue::field::job_bytes, std::to_string(payload->size()));
-    letter.more.emplace_back(queue::field::job_sha256, sha256_hex(*payload));
-  }
+  letter =
+      finish_letter(std::move(letter), {entry.field(queue::field::job), parser_.max_payload_bytes(), envelope.attempt,
+                                        kind, envelope.origin_id, queue_.consumer, clock_.system_now()});
   auto finished = co_await until_answered("dead_letter", entry.id,
                                           [&] { return job_queue_.dead_letter(redis_, entry.id, letter, lease_key); });
   if (finished == queue::Moved::not_owner) co_return report_stale(entry, "dead-letter");

@@ -5,11 +5,10 @@
 
 #include "common/async.hpp"
 #include "common/log.hpp"
-#include "common/time.hpp"
-#include "queue/dead_letter.hpp"
 #include "queue/fields.hpp"
 #include "queue/job_queue.hpp"
 #include "redis/script.hpp"
+#include "worker/dead_letters.hpp"
 
 namespace rescind::worker {
 
@@ -89,16 +88,21 @@ RefundKeyState RefundKeyState::parse(std::string_view state) {
 }
 
 PendingRefunds::PendingRefunds(const QueueConfig& queue, redis::Connection& redis, clients::Providers& providers,
-                               metrics::Metrics& metrics)
-    : queue_(queue), redis_(redis), providers_(providers), metrics_(metrics) {}
+                               metrics::Metrics& metrics, const common::Clock& clock)
+    : queue_(queue), redis_(redis), providers_(providers), metrics_(metrics), clock_(clock) {}
 
 void PendingRefunds::track(redis::Request& record, const Refund& refund,
                            std::chrono::system_clock::time_point now) const {
   auto key = queue_.keys.pending_refund(refund.job_id);
   auto since = std::to_string(millis(now)), generation = std::to_string(refund.generation);
-  std::string_view hash[] = {
-      "HSET",           key,          "job",      refund.payload, "provider", refund.provider, "ref",
-      refund.reference, "generation", generation, "since_ms",     since,      "checks",        "0"};
+  std::string_view hash[] = {"HSET",       key,
+                             "job",        refund.payload,
+                             "origin_id",  refund.origin_id,
+                             "provider",   refund.provider,
+                             "ref",        refund.reference,
+                             "generation", generation,
+                             "since_ms",   since,
+                             "checks",     "0"};
   record.push_argv(hash);
   record.push("ZADD", queue_.keys.pending_refunds(), millis(now + queue_.pending_refund_check), refund.job_id);
 }
@@ -109,13 +113,13 @@ asio::awaitable<void> PendingRefunds::run() {
     // check's delay (so a refund is checked within 10 % of when it is due).
     auto checked = co_await check_due();
     if (checked == checks_per_round) continue;
-    co_await common::sleep_for(
-        std::clamp(queue_.pending_refund_check / 10, std::chrono::milliseconds(50), std::chrono::milliseconds(30000)));
+    co_await common::sleep_for(clock_, std::clamp(queue_.pending_refund_check / 10, std::chrono::milliseconds(50),
+                                                  std::chrono::milliseconds(30000)));
   }
 }
 
 asio::awaitable<std::size_t> PendingRefunds::check_due() {
-  auto now = std::chrono::system_clock::now();
+  auto now = clock_.system_now();
   auto set = queue_.keys.pending_refunds();
   auto at = std::to_string(millis(now)), until = std::to_string(millis(now + claim_for)),
        limit = std::to_string(checks_per_round);
@@ -139,6 +143,7 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
   const auto* fields = hash.first();
   if (!fields) co_return;  // still claimed; due again after claim_for
   const auto *payload = field(*fields, "job"), *reference = field(*fields, "ref");
+  const auto* origin_id = field(*fields, "origin_id");  // absent in what a worker before it tracked
   jobs::ParseResult parsed = jobs::InvalidJob{"job", "missing"};
   if (payload) parsed = parser_.parse(*payload);
   auto* job = std::get_if<jobs::Job>(&parsed);
@@ -168,22 +173,11 @@ asio::awaitable<void> PendingRefunds::check(const std::string& job_id, std::chro
     auto generation = to_unsigned(field(*fields, "generation") ? *field(*fields, "generation") : "0");
     auto refused = RefundKeyState{generation, true}.text();
     auto window = std::to_string(queue_.idempotency_window.count());
-    auto error = log::redact("refund " + *reference + " was accepted as pending, then failed at " +
-                             std::string(provider) + (state.detail.empty() ? std::string() : ": " + state.detail) +
-                             ". The customer was told it is on its way. Fix the cause, then replay: the worker checks "
-                             "that no refund exists for the job before it refunds under a new key");
-    queue::DeadLetter letter;
-    letter.job = *payload;
-    letter.attempt = 0;  // no attempt failed: the provider's own processing did, later
-    letter.kind = jobs::to_string(job->kind);
-    letter.reason = "refund_failed";
-    letter.step = "refund";
-    letter.provider = provider;
-    letter.code = log::redact(state.detail.empty() ? std::string("refund_failed") : state.detail);
-    letter.error = error;
-    letter.failed_at = common::format_rfc3339_ms(std::chrono::system_clock::now());
-    letter.worker = queue_.consumer;
-    letter.more.emplace_back(queue::field::ref, *reference);
+    // Attempt 0: no attempt of the job failed (refund_failed).
+    auto letter = finish_letter(
+        refund_failed(*reference, provider, state.detail),
+        {payload, parser_.max_payload_bytes(), 0, jobs::to_string(job->kind),
+         origin_id ? std::string_view(*origin_id) : std::string_view(), queue_.consumer, clock_.system_now()});
     auto written = letter.fields();
     std::vector<std::string_view> args{job_id, refused, window};
     for (const auto& [name, value] : written) {

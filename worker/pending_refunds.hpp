@@ -5,7 +5,7 @@
 // job's refund state set so that a replay reconciles first and then refunds under a new key.
 //
 //   {prefix}:refunds:pending   ZSET  job id → when its refund is next checked (ms)
-//   {prefix}:refund:{job id}   HASH  job, provider, ref, generation, since_ms, checks
+//   {prefix}:refund:{job id}   HASH  job, origin_id, provider, ref, generation, since_ms, checks
 #pragma once
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "clients/providers.hpp"
+#include "common/clock.hpp"
 #include "jobs/parse.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/connection.hpp"
@@ -23,12 +24,14 @@ namespace rescind::worker {
 
 class PendingRefunds {
  public:
+  // `clock` says when a refund is due for its next check, paces the checks and dates a failure's letter.
   PendingRefunds(const QueueConfig& queue, redis::Connection& redis, clients::Providers& providers,
-                 metrics::Metrics& metrics);
+                 metrics::Metrics& metrics, const common::Clock& clock = common::real_clock());
 
   struct Refund {
     const std::string& job_id;
     const std::string& payload;  // the job as enqueued: a check needs its payment and shop
+    std::string_view origin_id;  // the job's first stream id: a failure's letter names it
     std::string_view provider, reference;
     unsigned generation = 0;  // of the idempotency key it was made under
   };
@@ -47,6 +50,7 @@ class PendingRefunds {
   redis::Connection& redis_;
   clients::Providers& providers_;
   metrics::Metrics& metrics_;
+  const common::Clock& clock_;
   jobs::JobParser parser_;
   bool stopping_ = false;
 };

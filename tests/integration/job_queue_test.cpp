@@ -281,18 +281,28 @@ TEST(Housekeeping, TrimsOnlyAcknowledgedHistory) {
   EXPECT_EQ(trimmed, 0);
 }
 
+// Retention is measured from the caller's clock, not the machine's: a letter written 61
+// minutes before `now` goes, one written 59 minutes before stays.
 TEST(Housekeeping, DlqRetentionRemovesOnlyOldEntries) {
   RedisServer redis;
+  auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795363200000LL));
+  auto id_at = [&](std::chrono::minutes before) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>((now - before).time_since_epoch()).count();
+    return std::to_string(ms) + "-0";
+  };
   redis.command({"XADD", "rescind:dlq", "1000-0", "job", "{}", "reason", "permanent"});  // 1970
-  redis.command({"XADD", "rescind:dlq", "*", "job", "{}", "reason", "permanent"});
+  redis.command({"XADD", "rescind:dlq", id_at(std::chrono::minutes(61)), "job", "{}", "reason", "permanent"});
+  redis.command({"XADD", "rescind:dlq", id_at(std::chrono::minutes(59)), "job", "{}", "reason", "permanent"});
   queue::Housekeeping housekeeping(queue::Keys{}, "rescind");
   std::optional<long long> expired;
   run_sync([&](auto ex) -> boost::asio::awaitable<void> {
     redis::Connection conn(ex, redis.endpoint());
-    expired = co_await housekeeping.expire_dead_letters(conn, std::chrono::hours(1));
+    expired = co_await housekeeping.expire_dead_letters(conn, std::chrono::hours(1), now);
   });
-  EXPECT_EQ(expired, 1);
+  EXPECT_EQ(expired, 2);
   EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 1);
+  EXPECT_EQ(redis.command({"XRANGE", "rescind:dlq", "-", "+"}).elements.at(0).elements.at(0).text,
+            id_at(std::chrono::minutes(59)));
 }
 
 TEST(Housekeeping, RemovesIdleConsumersOnlyWhenTheyOwnNothing) {

@@ -211,6 +211,7 @@ TEST(PendingRefunds, APendingRefundThatFailsIsDeadLetteredAndItsReplayRefundsOnc
   auto worker = start_worker(redis, sandbox, fast_worker);
   sandbox.control("stripe", "refunds", R"({"next_pending":1})");
   ASSERT_EQ(enqueue(redis, stripe_job("evt_pending") + "\n").exit_code, 0);
+  auto origin = stream_entries(redis, "rescind:jobs").at(0)["_id"];
   ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1) && sandbox.count_by_action()["staff"] >= 1; }, 30s))
       << worker->stderr_text();
   EXPECT_EQ(refunds_of(sandbox, "evt_pending").pending, 1);
@@ -242,6 +243,16 @@ TEST(PendingRefunds, APendingRefundThatFailsIsDeadLetteredAndItsReplayRefundsOnc
   EXPECT_EQ(dead[0]["step"], "refund");
   EXPECT_EQ(dead[0]["provider"], "stripe");
   EXPECT_FALSE(dead[0]["ref"].empty());
+  // The shape of every other letter (worker/dead_letters.hpp): where the job began, when and
+  // by whom it failed, our code (the provider's words are in error).
+  EXPECT_EQ(dead[0]["job"], stripe_job("evt_pending"));
+  EXPECT_EQ(dead[0]["origin_id"], origin);
+  EXPECT_EQ(dead[0]["code"], "refund_failed");
+  EXPECT_EQ(dead[0]["status"], "0");
+  EXPECT_EQ(dead[0]["attempt"], "0");
+  EXPECT_FALSE(dead[0]["failed_at"].empty());
+  EXPECT_FALSE(dead[0]["worker"].empty());
+  EXPECT_NE(dead[0]["error"].find("failed"), std::string::npos) << dead[0]["error"];
   EXPECT_EQ(redis.integer({"ZCARD", "rescind:refunds:pending"}), 0);
   EXPECT_EQ(redis.integer({"EXISTS", "rescind:refund:evt_pending"}), 0);
   EXPECT_EQ(refund_state(redis, "evt_pending"), "refused:0");
