@@ -41,9 +41,8 @@ std::int64_t minor_of(double amount, int exponent) {
 }
 
 bool digits(std::string_view text) {
-  return !text.empty() && text.size() <= 18 && std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !text.empty() && text.size() <= 18 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string title_of(std::string_view body) {
@@ -106,8 +105,8 @@ RefundsRead BigCommerceOrders::interpret_refunds(const Exchange& exchange, std::
   simdjson::dom::element doc;
   simdjson::dom::array data;
   if (parser.parse(exchange.response.body()).get(doc) || doc["data"].get(data)) {
-    read.outcome = Outcome::retryable(read.outcome.status, "unexpected_answer",
-                                      "BigCommerce's refunds answer has no data array");
+    read.outcome =
+        Outcome::retryable(read.outcome.status, "unexpected_answer", "BigCommerce's refunds answer has no data array");
     return read;
   }
   for (auto refund : data) {
@@ -201,7 +200,8 @@ std::optional<BigCommerceOrders::Store> BigCommerceOrders::store_for(const jobs:
   const auto& domain = job.shop.domain;
   auto token = settings_.tokens.find(domain);
   auto hash = settings_.store_hashes.find(domain);
-  if (token != settings_.tokens.end() && hash != settings_.store_hashes.end()) return Store{hash->second, token->second};
+  if (token != settings_.tokens.end() && hash != settings_.store_hashes.end())
+    return Store{hash->second, token->second};
   if (settings_.sandbox_token.empty()) return std::nullopt;
   auto own = hash_of_domain(domain);
   return Store{own.empty() ? std::string(sandbox_credentials::bigcommerce_store_hash) : own, settings_.sandbox_token};
@@ -210,8 +210,9 @@ std::optional<BigCommerceOrders::Store> BigCommerceOrders::store_for(const jobs:
 asio::awaitable<Exchange> BigCommerceOrders::send(const Store& store, HttpRequest request) {
   if (auto it = windows_.find(store.hash); it != windows_.end() && it->second.left <= 0) {
     auto now = std::chrono::steady_clock::now();
-    if (now < it->second.reset_at) co_await common::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        it->second.reset_at - now, longest_wait));
+    if (now < it->second.reset_at)
+      co_await common::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(it->second.reset_at - now, longest_wait));
   }
   request.set("X-Auth-Token", store.token);
   request.set(http::field::accept, "application/json");
@@ -234,15 +235,17 @@ std::optional<std::chrono::milliseconds> BigCommerceOrders::slow_down(const Stor
   if (it == windows_.end() || it->second.left > 0) return std::nullopt;
   auto now = std::chrono::steady_clock::now();
   if (now >= it->second.reset_at) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(it->second.reset_at - now) + std::chrono::milliseconds(1);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(it->second.reset_at - now) +
+         std::chrono::milliseconds(1);
 }
 
 asio::awaitable<Outcome> BigCommerceOrders::cancel(const jobs::Job& job, const jobs::Plan& plan) {
   auto store = store_for(job);
   if (!store) co_return Outcome::permanent(0, "not_configured", "no BigCommerce store for shop " + job.shop.domain);
   if (!digits(job.order.id)) co_return Outcome::permanent(0, "bad_order_id", "a BigCommerce order id is a number");
-  auto request = make_post(settings_.api, "/stores/" + path_segment(store->hash) + "/v2/orders/" +
-                                              path_segment(job.order.id), job.id, "application/json");
+  auto request =
+      make_post(settings_.api, "/stores/" + path_segment(store->hash) + "/v2/orders/" + path_segment(job.order.id),
+                job.id, "application/json");
   request.method(http::verb::put);
   request.body() = R"({"status_id":5})";
   auto outcome = interpret_cancel(co_await send(*store, std::move(request)));
@@ -277,13 +280,14 @@ asio::awaitable<Outcome> BigCommerceOrders::refund(const jobs::Job& job) {
 asio::awaitable<Outcome> BigCommerceOrders::refund_once(const Store& store, const jobs::Job& job) {
   auto exponent = jobs::currency_exponent(job.order.currency);
   if (!exponent) co_return Outcome::permanent(0, "bad_currency", "unknown currency " + job.order.currency);
-  const auto base = "/stores/" + path_segment(store.hash) + "/v3/orders/" + path_segment(job.order.id) +
-                    "/payment_actions/";
+  const auto base =
+      "/stores/" + path_segment(store.hash) + "/v3/orders/" + path_segment(job.order.id) + "/payment_actions/";
   const auto mark = marker(job);
 
   // Look up before create, on every attempt: an earlier attempt's refund whose answer was
   // lost, or whose step record a crash prevented, carries the marker.
-  auto read = interpret_refunds(co_await send(store, make_get(settings_.api, base + "refunds", job.id)), mark, *exponent);
+  auto read =
+      interpret_refunds(co_await send(store, make_get(settings_.api, base + "refunds", job.id)), mark, *exponent);
   if (!read.outcome.ok()) co_return read.outcome;
   if (!read.job_refund.empty()) {
     auto done = Outcome::success(read.job_refund);
@@ -310,9 +314,9 @@ asio::awaitable<Outcome> BigCommerceOrders::refund_once(const Store& store, cons
                                      " " + job.order.currency + " of order " + job.order.id + ", not " + amount);
   }
   if (quote.payments.empty()) {
-    co_return Outcome::permanent(200, "no_online_refund_method",
-                                 "BigCommerce offers no online refund method for order " + job.order.id +
-                                     ": refund it in the control panel");
+    co_return Outcome::permanent(
+        200, "no_online_refund_method",
+        "BigCommerce offers no online refund method for order " + job.order.id + ": refund it in the control panel");
   }
   common::JsonWriter payments;
   payments.begin_array();

@@ -32,8 +32,8 @@
 namespace rescind::clients {
 
 struct BigCommerceSettings {
-  Url api;                                         // https://api.bigcommerce.com
-  std::map<std::string, std::string> tokens;       // shop domain → access token
+  Url api;                                          // https://api.bigcommerce.com
+  std::map<std::string, std::string> tokens;        // shop domain → access token
   std::map<std::string, std::string> store_hashes;  // shop domain → store hash
   // Sandbox: every shop is served with this token, its store hash from the domain.
   std::string sandbox_token;
@@ -46,8 +46,8 @@ struct BigCommerceQuota {
 
 // What the read of an order's refunds says.
 struct RefundsRead {
-  Outcome outcome;              // not ok: no verdict
-  std::string job_refund;       // the id of the refund carrying the job's marker, if any
+  Outcome outcome;                  // not ok: no verdict
+  std::string job_refund;           // the id of the refund carrying the job's marker, if any
   std::int64_t refunded_minor = 0;  // every refund's total_amount together
 };
 

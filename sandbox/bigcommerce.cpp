@@ -222,7 +222,9 @@ class BigCommerce final : public Provider {
   std::string order_json(const Target& target, const Order& order) const {
     common::JsonWriter json;
     json.begin_object().key("id").raw(target.order).field("status_id", order.status_id);
-    json.field("status", order.status_id == 5 ? "Cancelled" : order.status_id == 4 ? "Refunded" : "Awaiting Fulfillment");
+    json.field("status", order.status_id == 5   ? "Cancelled"
+                         : order.status_id == 4 ? "Refunded"
+                                                : "Awaiting Fulfillment");
     json.field("currency_code", "USD").field("total_inc_tax", decimal(order_total_minor));
     json.field("refunded_amount", decimal(order.refunded())).field("payment_provider_id", "sandbox-txn-1");
     return json.end_object().take();
@@ -342,7 +344,8 @@ class BigCommerce final : public Provider {
     json.key("total_refund_amount").raw(amount).field("total_refund_tax_amount", 0).field("rounding", 0);
     json.field("adjustment", 0).field("tax_inclusive", true).key("refund_methods").begin_array();
     // Store credit first, as BigCommerce lists it; then the gateway the customer paid through.
-    for (auto [provider, description] : {std::pair{"storecredit", "Store Credit"}, std::pair{"braintree", "Braintree"}}) {
+    for (auto [provider, description] :
+         {std::pair{"storecredit", "Store Credit"}, std::pair{"braintree", "Braintree"}}) {
       json.begin_array().begin_object().field("provider_id", provider).field("provider_description", description);
       json.key("amount").raw(amount).field("offline", false).field("offline_provider", false);
       json.field("offline_reason", "").end_object().end_array();

@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "common/bigcommerce_credentials.hpp"
 #include "tests/support/stack.hpp"
 
 namespace rescind::testing {
@@ -147,6 +148,52 @@ TEST(BigCommerce, AnOverRefundAndAnUnknownOrderArePermanent) {
   stack.run(bc_job("evt_bc_9", 14900, "0"), 2);  // no order 0 in the store: 404
   EXPECT_EQ(stack.dead(), 2) << stack.worker->stderr_text();
   EXPECT_TRUE(stack.effects("cancel", "evt_bc_9").empty());
+}
+
+TEST(BigCommerce, RefundsOnOneOrderGoOneAfterAnotherAndEachJobRefundsOnce) {
+  BigCommerceStack stack;
+  // BigCommerce refuses a refund while another on the order is processing: the second job
+  // meets 409s until the first is done, and is retried, not dead-lettered.
+  stack.sandbox.control("bigcommerce", "processing", R"({"refund_processing_ms":150})");
+  stack.start("base=100ms,cap=100ms");
+  stack.run(bc_job("evt_bc_10", 1000) + "\n" + bc_job("evt_bc_11", 2000), 2);
+  EXPECT_EQ(stack.dead(), 0) << stack.worker->stderr_text();
+  auto first = stack.effects("refund", "evt_bc_10"), second = stack.effects("refund", "evt_bc_11");
+  ASSERT_EQ(first.size(), 1u) << stack.worker->stderr_text();
+  ASSERT_EQ(second.size(), 1u) << stack.worker->stderr_text();
+  EXPECT_EQ(first[0].amount_minor + second[0].amount_minor, 3000);
+}
+
+// Configured as in production (no --sandbox): the shop's token and store hash from its flags.
+std::unique_ptr<Process> configured_worker(const RedisServer& redis, const Sandbox& sandbox, std::string_view token) {
+  std::vector<std::string> args{"--redis", redis.url(), "--metrics-listen", "127.0.0.1:0",
+                                "--block", "100ms",     "--retry",          "base=20ms,cap=100ms"};
+  for (auto& flag : provider_flags(sandbox.url())) args.push_back(flag);
+  args.push_back("--bigcommerce-url");
+  args.push_back(sandbox.url());
+  args.push_back("--bigcommerce-token-for");
+  args.push_back(std::string(store_domain) + "=" + std::string(token));
+  args.push_back("--bigcommerce-stores");
+  args.push_back(std::string(store_domain) + "=abc123");
+  return std::make_unique<Process>(RESCIND_WORKER_BIN, args);
+}
+
+TEST(BigCommerce, AShopsOwnTokenAndStoreAreUsedAndAWrongTokenIsPermanent) {
+  RedisServer redis;
+  Sandbox sandbox;
+  auto worker = configured_worker(redis, sandbox, sandbox_credentials::bigcommerce_access_token);
+  ASSERT_EQ(enqueue(redis, bc_job("evt_bc_12") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 1); }, 30s)) << worker->stderr_text();
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 0) << worker->stderr_text();
+  EXPECT_EQ(sandbox.per_job("refund")["evt_bc_12"], 1) << worker->stderr_text();
+  worker.reset();
+
+  auto refused = configured_worker(redis, sandbox, "bc-not-the-token");
+  ASSERT_EQ(enqueue(redis, bc_job("evt_bc_13") + "\n").exit_code, 0);
+  ASSERT_TRUE(wait_until([&] { return queue_settled(redis, 2); }, 30s)) << refused->stderr_text();
+  EXPECT_EQ(redis.integer({"XLEN", "rescind:dlq"}), 1) << "401 is not retried";
+  EXPECT_EQ(sandbox.per_job("cancel")["evt_bc_13"], 0);
+  EXPECT_EQ(refused->stderr_text().find("bc-not-the-token"), std::string::npos) << "the token is redacted";
 }
 
 }  // namespace

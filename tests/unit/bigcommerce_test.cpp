@@ -81,16 +81,14 @@ TEST(BigCommerce, TheJobsRefundIsKnownByItsReasonAndEveryRefundCounts) {
       answer(200, R"({"data":[{"id":3,"total_amount":1,"items":[{"reason":"Rescind job evt_1"}]}]})"),
       "Rescind job evt_1", 2);
   EXPECT_EQ(in_items.job_refund, "3");
-  EXPECT_EQ(BigCommerceOrders::interpret_refunds(answer(200, R"({"meta":{}})"), "m", 2).outcome.kind,
-            Kind::retryable);
+  EXPECT_EQ(BigCommerceOrders::interpret_refunds(answer(200, R"({"meta":{}})"), "m", 2).outcome.kind, Kind::retryable);
 }
 
 TEST(BigCommerce, TheQuotePicksTheFirstOnlineMethodThatIsNotStoreCredit) {
-  std::string body =
-      R"({"data":{"order_id":1,"total_refund_amount":149.0,"refund_methods":[)"
-      R"([{"provider_id":"storecredit","amount":149.0,"offline":false}],)"
-      R"([{"provider_id":"custom","amount":149.0,"offline":true}],)"
-      R"([{"provider_id":"braintree","amount":149.0,"offline":false}]]},"meta":{}})";
+  std::string body = R"({"data":{"order_id":1,"total_refund_amount":149.0,"refund_methods":[)"
+                     R"([{"provider_id":"storecredit","amount":149.0,"offline":false}],)"
+                     R"([{"provider_id":"custom","amount":149.0,"offline":true}],)"
+                     R"([{"provider_id":"braintree","amount":149.0,"offline":false}]]},"meta":{}})";
   auto quote = BigCommerceOrders::interpret_quote(answer(201, body), 2);
   EXPECT_EQ(quote.outcome.kind, Kind::ok);
   EXPECT_EQ(quote.refundable_minor, 14900);
