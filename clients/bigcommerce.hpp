@@ -26,6 +26,7 @@
 
 #include "clients/http_client.hpp"
 #include "clients/outcome.hpp"
+#include "clients/refunds.hpp"
 #include "jobs/job.hpp"
 #include "jobs/plan.hpp"
 
@@ -66,6 +67,8 @@ class BigCommerceOrders {
 
   asio::awaitable<Outcome> cancel(const jobs::Job& job, const jobs::Plan& plan);
   asio::awaitable<Outcome> refund(const jobs::Job& job);
+  // Reconcile: the order's refunds read for the job's marker (succeeded or none).
+  asio::awaitable<RefundState> find_refund(const jobs::Job& job);
 
   // Pure: status first, then BigCommerce's v3 error shape {status,title,type,errors}; 429 is
   // rate_limited for X-Rate-Limit-Time-Reset-Ms.
