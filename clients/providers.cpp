@@ -18,6 +18,7 @@ namespace rescind::clients {
   X(paypal)                  \
   X(square)                  \
   X(shopify)                 \
+  X(bigcommerce)             \
   X(mailgun)                 \
   X(mandrill)                \
   X(woocommerce)             \

@@ -12,6 +12,7 @@ namespace rescind::sandbox {
   X(paypal)                          \
   X(square)                          \
   X(shopify)                         \
+  X(bigcommerce)                     \
   X(mailgun)                         \
   X(mandrill)                        \
   X(woocommerce)                     \
