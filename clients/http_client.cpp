@@ -292,7 +292,7 @@ void HttpClient::stop_sending() {
   }
 }
 
-asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest request) {
+asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest request, Resend resend) {
   auto& pool = impl_->pool_for(origin);
   ++pool.senders;
   struct Leave {  // however this call ends, the pool may be evicted afterwards
@@ -331,8 +331,9 @@ asio::awaitable<Exchange> HttpClient::send(const Origin& origin, HttpRequest req
     impl_->release(pool);
     // A pooled connection that fails before any byte of a response is almost always one
     // the server closed while it sat idle, racing our write: one fresh try is made. In the
-    // rare case the server did act, money-moving calls carry idempotency keys.
-    if (reused && !got_some && attempt == 0 && stale_connection_error(ec)) continue;
+    // rare case the server did act, money-moving calls carry idempotency keys, and those
+    // without one ask for no resend.
+    if (resend == Resend::once_if_stale && reused && !got_some && attempt == 0 && stale_connection_error(ec)) continue;
     co_return Exchange{ec, {}};
   }
 }

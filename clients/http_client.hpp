@@ -49,10 +49,15 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
+  // Whether a request that failed on a pooled connection before any byte of an answer may be
+  // sent again on a fresh one. `never` for a call that moves money without an idempotency key
+  // (a Magento credit memo): the server may have acted, and only the caller's look-up can tell.
+  enum class Resend { once_if_stale, never };
+
   // Sets Host, sends, reads the whole response. A connection the server closed while it
-  // sat idle in the pool is replaced once, transparently; any other failure is returned.
-  // After stop_sending(), a request not yet written fails with `not_sent`.
-  asio::awaitable<Exchange> send(const Origin& origin, HttpRequest request);
+  // sat idle in the pool is replaced once, transparently (unless `resend` is never); any other
+  // failure is returned. After stop_sending(), a request not yet written fails with `not_sent`.
+  asio::awaitable<Exchange> send(const Origin& origin, HttpRequest request, Resend resend = Resend::once_if_stale);
 
   // Shutdown: requests already written are still read to their answer (they were performed
   // or are being performed), but none is written any more — a call waiting for a pooled
