@@ -20,6 +20,7 @@ namespace rescind::clients {
   X(shopify)                 \
   X(mailgun)                 \
   X(mandrill)                \
+  X(magento)                 \
   X(zendesk)                 \
   X(webhooks)
 

@@ -14,6 +14,7 @@ namespace rescind::sandbox {
   X(shopify)                         \
   X(mailgun)                         \
   X(mandrill)                        \
+  X(magento)                         \
   X(zendesk)                         \
   X(webhooks)
 
