@@ -3,10 +3,10 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <simdjson.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <simdjson.h>
 
 #include "clients/encoding.hpp"
 #include "clients/provider.hpp"
@@ -67,16 +67,13 @@ std::string signature(std::string_view base, std::string_view consumer_secret, s
 
 std::string authorization(const Credentials& credentials, std::string_view method, std::string_view uri,
                           const Params& query, std::string_view nonce, std::string_view timestamp) {
-  Params protocol = {{"oauth_consumer_key", credentials.consumer_key},
-                     {"oauth_nonce", std::string(nonce)},
-                     {"oauth_signature_method", "HMAC-SHA256"},
-                     {"oauth_timestamp", std::string(timestamp)},
-                     {"oauth_token", credentials.access_token},
-                     {"oauth_version", "1.0"}};
+  Params protocol = {{"oauth_consumer_key", credentials.consumer_key}, {"oauth_nonce", std::string(nonce)},
+                     {"oauth_signature_method", "HMAC-SHA256"},        {"oauth_timestamp", std::string(timestamp)},
+                     {"oauth_token", credentials.access_token},        {"oauth_version", "1.0"}};
   Params all = query;
   all.insert(all.end(), protocol.begin(), protocol.end());
-  auto signed_with = signature(base_string(method, uri, all), credentials.consumer_secret,
-                               credentials.access_token_secret);
+  auto signed_with =
+      signature(base_string(method, uri, all), credentials.consumer_secret, credentials.access_token_secret);
   protocol.emplace_back("oauth_signature", signed_with);
   std::string header = "OAuth ";
   for (std::size_t i = 0; i < protocol.size(); ++i) {
@@ -257,7 +254,7 @@ Outcome MagentoOrders::interpret_refund(const Exchange& exchange) {
 }
 
 std::optional<std::vector<std::pair<std::string, int>>> MagentoOrders::interpret_list(const Exchange& exchange,
-                                                                                    Outcome& outcome) {
+                                                                                      Outcome& outcome) {
   outcome = interpret(exchange);
   if (!outcome.ok()) return std::nullopt;
   const auto& body = exchange.response.body();
@@ -397,17 +394,16 @@ asio::awaitable<Exchange> MagentoOrders::call(const MagentoShop& shop, const job
 }
 
 asio::awaitable<MagentoOrder> MagentoOrders::read_order(const MagentoShop& shop, const jobs::Job& job) {
-  auto order = interpret_order(
-      co_await call(shop, job, http::verb::get, "/V1/orders/" + path_segment(job.order.id), {}, {}));
+  auto order =
+      interpret_order(co_await call(shop, job, http::verb::get, "/V1/orders/" + path_segment(job.order.id), {}, {}));
   if (order.outcome.code == "not_found") order.outcome.code = "order_not_found";
   co_return order;
 }
 
 asio::awaitable<RefundState> MagentoOrders::find_memo(const MagentoShop& shop, const jobs::Job& job) {
   Outcome outcome;
-  auto memos = interpret_list(co_await call(shop, job, http::verb::get, "/V1/creditmemos",
-                                            filter_by("order_id", job.order.id), {}),
-                              outcome);
+  auto memos = interpret_list(
+      co_await call(shop, job, http::verb::get, "/V1/creditmemos", filter_by("order_id", job.order.id), {}), outcome);
   if (!memos) co_return lookup_failed(outcome, "Magento's credit memos of the order");
   // Newest first: a job's memo is the latest one touching the order, most of the time.
   for (auto it = memos->rbegin(); it != memos->rend(); ++it) {
@@ -419,7 +415,7 @@ asio::awaitable<RefundState> MagentoOrders::find_memo(const MagentoShop& shop, c
     if (!read.ok()) co_return lookup_failed(read, "Magento's credit memo " + id + " comments");
     if (!ours) continue;
     // 1 open (an online refund the gateway has not settled), 2 refunded, 3 canceled.
-    auto kind = state == 3 ? RefundState::Kind::failed
+    auto kind = state == 3   ? RefundState::Kind::failed
                 : state == 1 ? RefundState::Kind::pending
                              : RefundState::Kind::succeeded;
     co_return RefundState{kind, id, kind == RefundState::Kind::failed ? "credit memo canceled" : "", {}};
@@ -446,8 +442,8 @@ asio::awaitable<Outcome> MagentoOrders::refund_with(const MagentoShop& shop, con
         co_await call(shop, job, http::verb::get, "/V1/invoices", filter_by("order_id", job.order.id), {}), listed);
     if (!invoices) co_return listed;
     if (invoices->empty()) {
-      co_return Outcome::permanent(200, "not_invoiced",
-                                   "Magento's order " + job.order.id + " has no invoice: nothing was captured to refund");
+      co_return Outcome::permanent(
+          200, "not_invoiced", "Magento's order " + job.order.id + " has no invoice: nothing was captured to refund");
     }
     path = "/V1/invoice/" + path_segment(invoices->front().first) + "/refund";
   }
@@ -491,8 +487,8 @@ asio::awaitable<Outcome> MagentoOrders::cancel(const jobs::Job& job, const jobs:
     if (!refunded.empty()) done.reference = refunded;
     co_return done;
   }
-  auto [outcome, canceled] = interpret_cancel(co_await call(
-      *shop, job, http::verb::post, "/V1/orders/" + path_segment(job.order.id) + "/cancel", {}, "{}"));
+  auto [outcome, canceled] = interpret_cancel(
+      co_await call(*shop, job, http::verb::post, "/V1/orders/" + path_segment(job.order.id) + "/cancel", {}, "{}"));
   if (!outcome.ok()) co_return outcome;
   if (canceled) co_return Outcome::success(refunded.empty() ? job.order.id : refunded);
   // `false`: already canceled (by hand, or by an attempt whose answer was lost) or not
@@ -529,11 +525,11 @@ asio::awaitable<RefundState> MagentoOrders::refund_status(const jobs::Job& job, 
   if (parser.parse(body.data(), body.size()).get(root) || root["state"].get_int64().get(state)) {
     co_return lookup_failed(unreadable(outcome.status, "a credit memo without state"), "Magento's credit memo");
   }
-  auto kind = state == 3 ? RefundState::Kind::failed
+  auto kind = state == 3   ? RefundState::Kind::failed
               : state == 1 ? RefundState::Kind::pending
                            : RefundState::Kind::succeeded;
-  co_return RefundState{kind, std::string(reference), kind == RefundState::Kind::failed ? "credit memo canceled" : "",
-                        {}};
+  co_return RefundState{
+      kind, std::string(reference), kind == RefundState::Kind::failed ? "credit memo canceled" : "", {}};
 }
 
 // The component: Magento cancels (restocking what was not invoiced) and, when it holds the

@@ -61,9 +61,9 @@ std::string authorization(const Credentials& credentials, std::string_view metho
 }  // namespace oauth1
 
 struct MagentoShop {
-  Url api;                                    // https://shop.example/rest
-  std::optional<oauth1::Credentials> oauth;   // preferred when given
-  std::string bearer;                         // the integration's access token, as a bearer
+  Url api;                                   // https://shop.example/rest
+  std::optional<oauth1::Credentials> oauth;  // preferred when given
+  std::string bearer;                        // the integration's access token, as a bearer
 };
 
 struct MagentoSettings {
@@ -114,7 +114,7 @@ class MagentoOrders {
   // A search result's items[].entity_id (invoices, credit memos), with each one's `state`
   // (credit memos: 1 open, 2 refunded, 3 canceled; 0 where absent).
   static std::optional<std::vector<std::pair<std::string, int>>> interpret_list(const Exchange& exchange,
-                                                                               Outcome& outcome);
+                                                                                Outcome& outcome);
   // Whether a credit memo's comments hold the job's marker.
   static bool has_marker(const Exchange& exchange, std::string_view job_id, Outcome& outcome);
   static std::string marker(std::string_view job_id);

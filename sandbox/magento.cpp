@@ -108,7 +108,8 @@ Response unauthorized() {
 }
 
 Response not_found() {
-  return error(http::status::not_found, "The entity that was requested doesn't exist. Verify the entity and try again.");
+  return error(http::status::not_found,
+               "The entity that was requested doesn't exist. Verify the entity and try again.");
 }
 
 int exponent_of(std::string_view currency) {
@@ -297,8 +298,10 @@ class Magento final : public Provider {
       std::string_view text;
       if (key == "shop" || key == "id" || key == "currency" || key == "state") {
         if (value.get_string().get(text)) return ok = false;
-        (key == "shop" ? shop : key == "id" ? id : key == "currency" ? order.currency : order.state) =
-            std::string(text);
+        (key == "shop"       ? shop
+         : key == "id"       ? id
+         : key == "currency" ? order.currency
+                             : order.state) = std::string(text);
       } else if (key == "invoiced") {
         if (value.get_bool().get(invoiced)) return ok = false;
       } else if (key == "shipping_minor") {
@@ -355,7 +358,8 @@ class Magento final : public Provider {
       auto it = params->find(name);
       return it == params->end() ? std::string() : it->second;
     };
-    if (value("oauth_consumer_key") != creds::magento_consumer_key || value("oauth_token") != creds::magento_access_token)
+    if (value("oauth_consumer_key") != creds::magento_consumer_key ||
+        value("oauth_token") != creds::magento_access_token)
       return false;
     if (value("oauth_signature_method") != "HMAC-SHA256") return false;
     if (params->contains("oauth_version") && value("oauth_version") != "1.0") return false;
@@ -377,7 +381,8 @@ class Magento final : public Provider {
     for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (host.ends_with(":80")) host.resize(host.size() - 3);
     std::string uri = "http://" + host + std::string(target_path(call.request.target()));
-    std::string base = std::string(http::to_string(call.request.method())) + "&" + rfc3986(uri) + "&" + rfc3986(normalized);
+    std::string base =
+        std::string(http::to_string(call.request.method())) + "&" + rfc3986(uri) + "&" + rfc3986(normalized);
     std::string key = rfc3986(creds::magento_consumer_secret) + "&" + rfc3986(creds::magento_access_token_secret);
     if (hmac_sha256_base64(key, base) != value("oauth_signature")) return false;
     if (nonce_order_.size() >= most_nonces) {
@@ -568,8 +573,9 @@ class Magento final : public Provider {
                           "Creditmemo Document Validation Error(s):\nThe order does not allow a creditmemo."));
     }
     if (online && !by_invoice) {
-      return refuse(error(http::status::bad_request, "Creditmemo Document Validation Error(s):\n"
-                                                     "The credit memo can be refunded online only through an invoice."));
+      return refuse(error(http::status::bad_request,
+                          "Creditmemo Document Validation Error(s):\n"
+                          "The credit memo can be refunded online only through an invoice."));
     }
     std::map<long long, long long> qty;  // item id → qty refunded now
     if (!items_given || lines.empty()) {
@@ -579,12 +585,13 @@ class Magento final : public Provider {
     }
     long long total = 0;
     for (const auto& [item_id, count] : qty) {
-      auto item = std::find_if(order->items.begin(), order->items.end(),
-                               [&](const Item& i) { return i.item_id == item_id; });
+      auto item =
+          std::find_if(order->items.begin(), order->items.end(), [&](const Item& i) { return i.item_id == item_id; });
       if (item == order->items.end()) {
-        return refuse(error(http::status::bad_request, "Creditmemo Document Validation Error(s):\n"
-                                                       "The creditmemo contains product item that is not part of the "
-                                                       "original order."));
+        return refuse(error(http::status::bad_request,
+                            "Creditmemo Document Validation Error(s):\n"
+                            "The creditmemo contains product item that is not part of the "
+                            "original order."));
       }
       if (count > item->qty_invoiced - item->qty_refunded) {
         return refuse(error(http::status::bad_request,
@@ -612,8 +619,8 @@ class Magento final : public Provider {
       auto it = qty.find(item.item_id);
       if (it == qty.end()) continue;
       item.qty_refunded += it->second;
-      restocked = restocked || (it->second > 0 && std::find(to_stock.begin(), to_stock.end(), item.item_id) !=
-                                                      to_stock.end());
+      restocked =
+          restocked || (it->second > 0 && std::find(to_stock.begin(), to_stock.end(), item.item_id) != to_stock.end());
     }
     order->shipping_refunded_minor += shipping_now;
     order->refunded_minor += total;
@@ -637,7 +644,7 @@ class Magento final : public Provider {
   std::set<std::string> nonces_;
   std::deque<std::string> nonce_order_;
   bool bearer_enabled_ = false;
-  long long next_memo_ = 1;      // never reset: ids stay unique for the process
+  long long next_memo_ = 1;  // never reset: ids stay unique for the process
   long long next_invoice_ = 1;
 };
 

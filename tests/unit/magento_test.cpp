@@ -41,7 +41,8 @@ TEST(MagentoOAuth, TheBaseUriDropsTheDefaultPortAndLowersTheHost) {
   // RFC 5849 §3.4.1.2's examples.
   EXPECT_EQ(oauth1::base_uri(false, "EXAMPLE.COM", "80", "/r%20v/X"), "http://example.com/r%20v/X");
   EXPECT_EQ(oauth1::base_uri(true, "www.example.net", "8080", ""), "https://www.example.net:8080/");
-  EXPECT_EQ(oauth1::base_uri(true, "shop.example", "443", "/rest/V1/orders/5"), "https://shop.example/rest/V1/orders/5");
+  EXPECT_EQ(oauth1::base_uri(true, "shop.example", "443", "/rest/V1/orders/5"),
+            "https://shop.example/rest/V1/orders/5");
 }
 
 TEST(MagentoOAuth, TheSignatureIsHmacSha256OfTheBaseStringUnderBothSecrets) {
@@ -113,7 +114,8 @@ TEST(Magento, ErrorsAreClassifiedByStatusAndTheirParametersFilledForPeople) {
 
 TEST(Magento, TheOrderIsReadInMinorUnitsOfItsCurrency) {
   auto order = MagentoOrders::interpret_order(answer(
-      200, R"({"entity_id":5,"state":"processing","order_currency_code":"USD","grand_total":149.5,"total_invoiced":149.5,
+      200,
+      R"({"entity_id":5,"state":"processing","order_currency_code":"USD","grand_total":149.5,"total_invoiced":149.5,
               "items":[{"item_id":1,"sku":"A","qty_invoiced":2,"qty_refunded":0},
                        {"item_id":2,"sku":"A-child","parent_item_id":1,"qty_invoiced":2}]})"));
   ASSERT_TRUE(order.outcome.ok()) << order.outcome.message;
