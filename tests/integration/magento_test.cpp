@@ -5,8 +5,8 @@
 // are OAuth 1.0a-signed and the fake verifies each signature; it answers like Magento.
 #include <gtest/gtest.h>
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 
 #include "common/magento_credentials.hpp"
@@ -186,24 +186,25 @@ TEST(Magento, TheSandboxRefusesWrongSignaturesAndUnknownOrdersAndAnswersFalse) {
   auto refused = http_call("GET", base + "450789469", {}, {{"Authorization", bearer}});
   EXPECT_EQ(refused.status, 401) << "an integration token is no bearer by default";
   EXPECT_NE(refused.body.find(R"("parameters":{"resources":)"), std::string::npos) << refused.body;
-  auto forged = http_call("GET", base + "450789469", {},
-                          {{"Authorization",
-                            std::string(R"(OAuth oauth_consumer_key=")") +
-                                std::string(sandbox_credentials::magento_consumer_key) +
-                                R"(",oauth_nonce="n1",oauth_signature_method="HMAC-SHA256",oauth_timestamp=")" +
-                                std::to_string(std::time(nullptr)) + R"(",oauth_token=")" +
-                                std::string(sandbox_credentials::magento_access_token) +
-                                R"(",oauth_version="1.0",oauth_signature="AAAA")"}});
+  auto forged =
+      http_call("GET", base + "450789469", {},
+                {{"Authorization", std::string(R"(OAuth oauth_consumer_key=")") +
+                                       std::string(sandbox_credentials::magento_consumer_key) +
+                                       R"(",oauth_nonce="n1",oauth_signature_method="HMAC-SHA256",oauth_timestamp=")" +
+                                       std::to_string(std::time(nullptr)) + R"(",oauth_token=")" +
+                                       std::string(sandbox_credentials::magento_access_token) +
+                                       R"(",oauth_version="1.0",oauth_signature="AAAA")"}});
   EXPECT_EQ(forged.status, 401) << "a wrong signature";
   http_call("POST", sandbox.url() + "/__magento/integration_as_bearer", R"({"enabled":true})");
   auto unknown = http_call("GET", base + "1", {}, {{"Authorization", bearer}});
   EXPECT_EQ(unknown.status, 404);
   EXPECT_NE(unknown.body.find(R"("message":)"), std::string::npos) << unknown.body;
-  sandbox.control("magento", "orders",
-                  std::string(R"({"shop":")") + shop +
-                      R"(","id":"7","currency":"USD","invoiced":true,"items":[{"sku":"A","qty":1,"price_minor":100}]})");
-  auto invoiced = http_call("POST", base + "7/cancel", "{}",
-                            {{"Authorization", bearer}, {"Content-Type", "application/json"}});
+  sandbox.control(
+      "magento", "orders",
+      std::string(R"({"shop":")") + shop +
+          R"(","id":"7","currency":"USD","invoiced":true,"items":[{"sku":"A","qty":1,"price_minor":100}]})");
+  auto invoiced =
+      http_call("POST", base + "7/cancel", "{}", {{"Authorization", bearer}, {"Content-Type", "application/json"}});
   EXPECT_EQ(invoiced.status, 200);
   EXPECT_EQ(invoiced.body, "false") << "an invoiced order cannot be canceled, and Magento says so with false";
 }
