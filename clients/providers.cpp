@@ -18,10 +18,11 @@ namespace rescind::clients {
   X(paypal)                  \
   X(square)                  \
   X(shopify)                 \
+  X(woocommerce)             \
   X(bigcommerce)             \
+  X(magento)                 \
   X(mailgun)                 \
   X(mandrill)                \
-  X(woocommerce)             \
   X(zendesk)                 \
   X(webhooks)
 

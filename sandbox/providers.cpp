@@ -12,10 +12,11 @@ namespace rescind::sandbox {
   X(paypal)                          \
   X(square)                          \
   X(shopify)                         \
+  X(woocommerce)                     \
   X(bigcommerce)                     \
+  X(magento)                         \
   X(mailgun)                         \
   X(mandrill)                        \
-  X(woocommerce)                     \
   X(zendesk)                         \
   X(webhooks)
 
