@@ -129,7 +129,7 @@ class MagentoOrders {
   const MagentoShop* shop_for(const jobs::Job& job);
   asio::awaitable<Exchange> call(const MagentoShop& shop, const jobs::Job& job, http::verb method,
                                  std::string_view path, const oauth1::Params& query, std::string body,
-                                 Resend resend = Resend::once_if_stale);
+                                 Resend resend = Resend::if_stale);
   asio::awaitable<MagentoOrder> read_order(const MagentoShop& shop, const jobs::Job& job);
   asio::awaitable<RefundState> find_memo(const MagentoShop& shop, const jobs::Job& job);
   asio::awaitable<Outcome> refund_with(const MagentoShop& shop, const jobs::Job& job, const MagentoOrder& order);
