@@ -447,8 +447,7 @@ asio::awaitable<Outcome> MagentoOrders::refund_with(const MagentoShop& shop, con
     }
     path = "/V1/invoice/" + path_segment(invoices->front().first) + "/refund";
   }
-  auto outcome = interpret_refund(
-      co_await call(shop, job, http::verb::post, path, {}, std::move(body), Resend::never));
+  auto outcome = interpret_refund(co_await call(shop, job, http::verb::post, path, {}, std::move(body), Resend::never));
   if (outcome.ok()) co_return outcome;
   // The memo may exist all the same: the answer was lost after Magento made it, or this
   // refusal (an over-refund) met the job's own memo made by a request whose answer was lost.

@@ -366,11 +366,11 @@ void JobRunner::push_done(redis::Request& record, Attempt& attempt, jobs::Role r
     attempt.refund_pending = true;  // the messages that follow say "on its way"
     record.push("HSET", attempt.state_key, "refund:pending", outcome.reference);
     auto generation = RefundKeyState::parse(attempt.refund_key).generation;
-    pending_refunds_.track(record,
-                           {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.envelope.origin_id,
-                            std::string(providers_.provider_for(jobs::Role::refund, attempt.job)), outcome.reference,
-                            generation},
-                           clock_.system_now());
+    pending_refunds_.track(
+        record,
+        {attempt.job.id, *attempt.entry.field(queue::field::job), attempt.envelope.origin_id,
+         std::string(providers_.provider_for(jobs::Role::refund, attempt.job)), outcome.reference, generation},
+        clock_.system_now());
   }
   record.push("PEXPIRE", attempt.state_key, queue_.idempotency_window.count());
 }

@@ -39,9 +39,9 @@ TEST(DeadLetters, AStepFailureCarriesTheProvidersAnswer) {
 TEST(DeadLetters, FinishingFillsWhoWhereAndWhenFromTheClock) {
   testing::ManualClock clock;
   std::string payload = R"({"id":"evt_1"})";
-  auto letter = finish_letter(step_failed(clients::Outcome::permanent(404, "not_found", "no such order"),
-                                          jobs::Role::cancel, "shopify"),
-                              source_at(clock, payload));
+  auto letter = finish_letter(
+      step_failed(clients::Outcome::permanent(404, "not_found", "no such order"), jobs::Role::cancel, "shopify"),
+      source_at(clock, payload));
   auto fields = by_name(letter);
   EXPECT_EQ(fields["job"], payload);
   EXPECT_EQ(fields["attempt"], "3");
@@ -84,8 +84,8 @@ TEST(DeadLetters, APendingRefundThatFailedHasTheSameShape) {
   std::string payload = R"({"id":"evt_pending"})";
   auto source = source_at(clock, payload);
   source.attempt = 0;
-  auto letter = finish_letter(refund_failed("re_123", "stripe", "Stripe refund re_123 ended failed: lost_or_stolen_card"),
-                              source);
+  auto letter = finish_letter(
+      refund_failed("re_123", "stripe", "Stripe refund re_123 ended failed: lost_or_stolen_card"), source);
   auto fields = by_name(letter);
   EXPECT_EQ(fields["reason"], "refund_failed");
   EXPECT_EQ(fields["step"], "refund");
@@ -98,8 +98,8 @@ TEST(DeadLetters, APendingRefundThatFailedHasTheSameShape) {
   EXPECT_EQ(fields[std::string(queue::field::ref)], "re_123");
 
   // One order of fields for every letter: the why and the finish, then what only it has.
-  auto step = finish_letter(step_failed(clients::Outcome::permanent(402, "x", "y"), jobs::Role::refund, "stripe"),
-                            source);
+  auto step =
+      finish_letter(step_failed(clients::Outcome::permanent(402, "x", "y"), jobs::Role::refund, "stripe"), source);
   auto names = [](const queue::DeadLetter& l) {
     std::vector<std::string> out;
     for (const auto& [name, value] : l.fields()) out.emplace_back(name);
