@@ -122,7 +122,19 @@ std::vector<Needle> derive_needles() {
       auto name = std::string(spec->name()) + " " + d.flag;
       if (d.single) add_forms(out, name, *d.single);
       if (d.list) {
-        for (const auto& item : *d.list) add_forms(out, name, item);
+        // A per-shop item is DOMAIN=SECRET, and a secret of several parts (Magento's OAuth
+        // ck:cs:at:ats) is looked for part by part as well: a client sends them apart.
+        for (const auto& item : *d.list) {
+          auto value = item.substr(item.find('=') == std::string::npos ? 0 : item.find('=') + 1);
+          add_forms(out, name, value);
+          if (value.find(':') == std::string::npos || value.find("://") != std::string::npos) continue;
+          std::size_t from = 0;
+          for (auto to = value.find(':'); from <= value.size(); to = value.find(':', from)) {
+            if (to == std::string::npos) to = value.size();
+            if (to - from >= 12) add_forms(out, name + " (part)", value.substr(from, to - from));
+            from = to + 1;
+          }
+        }
       }
     }
   }
