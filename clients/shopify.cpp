@@ -77,28 +77,6 @@ bool json_null_at(std::string_view body, std::string_view pointer) {
   return !value.error() && !value.is_null().get(null) && null;
 }
 
-// A Decimal ("149.0", "149.00", "149") in minor units of `exponent`; nullopt when it is not
-// a plain non-negative decimal or has a fraction finer than the currency's.
-std::optional<std::int64_t> minor_of(std::string_view decimal, int exponent) {
-  auto dot = decimal.find('.');
-  std::string_view whole = decimal.substr(0, dot);
-  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : decimal.substr(dot + 1);
-  if (whole.empty() || whole.size() > 15) return std::nullopt;
-  while (fraction.size() > static_cast<std::size_t>(exponent) && fraction.back() == '0') fraction.remove_suffix(1);
-  if (fraction.size() > static_cast<std::size_t>(exponent)) return std::nullopt;
-  std::int64_t minor = 0;
-  for (char c : whole) {
-    if (c < '0' || c > '9') return std::nullopt;
-    minor = minor * 10 + (c - '0');
-  }
-  for (int i = 0; i < exponent; ++i) {
-    char c = static_cast<std::size_t>(i) < fraction.size() ? fraction[i] : '0';
-    if (c < '0' || c > '9') return std::nullopt;
-    minor = minor * 10 + (c - '0');
-  }
-  return minor;
-}
-
 bool same_currency(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
@@ -388,7 +366,7 @@ OrderState ShopifyOrders::interpret_order(const Exchange& exchange, std::string_
     answered_amount = answered_amount || (amount && currency);
     if (!amount || !currency || !same_currency(*currency, refund_currency) || state.refunded_minor) continue;
     auto exponent = jobs::currency_exponent(*currency);
-    if (exponent) state.refunded_minor = minor_of(*amount, *exponent);
+    if (exponent) state.refunded_minor = jobs::decimal_minor(*amount, *exponent);
   }
   if (!answered_amount) {
     // An answer without the amounts (not what the query asked for): no verdict, ask again.

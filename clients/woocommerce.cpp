@@ -53,25 +53,12 @@ Outcome unreadable(const Exchange& exchange, std::string what) {
 }  // namespace
 
 std::optional<std::int64_t> WooCommerceOrders::minor_of(std::string_view decimal, int exponent) {
+  // WooCommerce writes a refund's amount negative in some places ("-10.00").
   bool negative = !decimal.empty() && decimal.front() == '-';
   if (negative) decimal.remove_prefix(1);
-  auto dot = decimal.find('.');
-  std::string_view whole = decimal.substr(0, dot);
-  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : decimal.substr(dot + 1);
-  if (whole.empty() || whole.size() > 15) return std::nullopt;
-  while (fraction.size() > static_cast<std::size_t>(exponent) && fraction.back() == '0') fraction.remove_suffix(1);
-  if (fraction.size() > static_cast<std::size_t>(exponent)) return std::nullopt;
-  std::int64_t minor = 0;
-  for (char c : whole) {
-    if (c < '0' || c > '9') return std::nullopt;
-    minor = minor * 10 + (c - '0');
-  }
-  for (int i = 0; i < exponent; ++i) {
-    char c = static_cast<std::size_t>(i) < fraction.size() ? fraction[i] : '0';
-    if (c < '0' || c > '9') return std::nullopt;
-    minor = minor * 10 + (c - '0');
-  }
-  return negative ? -minor : minor;
+  auto minor = jobs::decimal_minor(decimal, exponent);
+  if (minor && negative) *minor = -*minor;
+  return minor;
 }
 
 Outcome WooCommerceOrders::interpret(const Exchange& exchange) {

@@ -109,4 +109,24 @@ std::string format_minor(std::int64_t minor, int exponent) {
   return negative ? "-" + digits : digits;
 }
 
+std::optional<std::int64_t> decimal_minor(std::string_view decimal, int exponent) {
+  auto dot = decimal.find('.');
+  std::string_view whole = decimal.substr(0, dot);
+  std::string_view fraction = dot == std::string_view::npos ? std::string_view() : decimal.substr(dot + 1);
+  if (whole.empty() || whole.size() > 15) return std::nullopt;
+  while (fraction.size() > static_cast<std::size_t>(exponent) && fraction.back() == '0') fraction.remove_suffix(1);
+  if (fraction.size() > static_cast<std::size_t>(exponent)) return std::nullopt;
+  std::int64_t minor = 0;
+  for (char c : whole) {
+    if (c < '0' || c > '9') return std::nullopt;
+    minor = minor * 10 + (c - '0');
+  }
+  for (int i = 0; i < exponent; ++i) {
+    char c = static_cast<std::size_t>(i) < fraction.size() ? fraction[i] : '0';
+    if (c < '0' || c > '9') return std::nullopt;
+    minor = minor * 10 + (c - '0');
+  }
+  return minor;
+}
+
 }  // namespace rescind::jobs

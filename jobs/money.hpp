@@ -26,4 +26,9 @@ std::optional<int> paypal_exponent(std::string_view code);
 // past int64 (nullopt, never wrapped).
 std::optional<std::int64_t> rescale_minor(std::int64_t minor, int from_exponent, int to_exponent);
 
+// A provider's decimal amount ("149.0", "149.00", "149") in minor units of `exponent`;
+// nullopt when it is not a plain non-negative decimal or has a fraction finer than the
+// currency's. Exact: never through a double.
+std::optional<std::int64_t> decimal_minor(std::string_view decimal, int exponent);
+
 }  // namespace rescind::jobs
