@@ -10,6 +10,7 @@
 #include "common/time.hpp"
 #include "ctl/output.hpp"
 #include "queue/info.hpp"
+#include "queue/scripts.hpp"
 #include "redis/streams.hpp"
 
 namespace rescind::ctl {
@@ -51,35 +52,6 @@ Count count_since(Context& ctx, const std::string& stream, long long since_ms) {
   }
 }
 
-// KEYS: audit. ARGV: start id, page size. Tallies one page of step outcomes by provider
-// and outcome inside Redis: {entries, last id, [provider, outcome, count, …]}.
-constexpr const char* tally_page_lua = R"lua(
-local page = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
-local tally, keys = {}, {}
-for _, entry in ipairs(page) do
-  local fields, provider, outcome = entry[2], '', ''
-  for i = 1, #fields, 2 do
-    if fields[i] == 'provider' then provider = fields[i + 1]
-    elseif fields[i] == 'outcome' then outcome = fields[i + 1] end
-  end
-  local key = provider .. '\0' .. outcome
-  if not tally[key] then
-    tally[key] = 0
-    keys[#keys + 1] = {provider, outcome, key}
-  end
-  tally[key] = tally[key] + 1
-end
-local flat = {}
-for _, k in ipairs(keys) do
-  flat[#flat + 1] = k[1]
-  flat[#flat + 1] = k[2]
-  flat[#flat + 1] = tally[k[3]]
-end
-local last = ''
-if #page > 0 then last = page[#page][1] end
-return {#page, last, flat}
-)lua";
-
 // Step outcomes (ok, retryable, permanent, rate_limited) per provider in the audit trail:
 // what the fleet actually finished, as opposed to what arrived.
 struct AuditTally {
@@ -97,7 +69,7 @@ AuditTally tally_audit(Context& ctx, long long window_ms) {
   std::string start = std::to_string(std::max(0LL, ctx.now_ms - window_ms));
   for (;;) {
     redis::Request request;
-    request.push("EVAL", tally_page_lua, "1", audit, start, count_page);
+    request.push("EVAL", queue::scripts::tally_audit(), "1", audit, start, count_page);
     auto reply = ctx.command(std::move(request), "reading " + audit);
     if (!reply.is_array() || reply.elements.size() < 3) return tally;
     const auto& flat = reply.elements[2].elements;

@@ -28,4 +28,11 @@ inline constexpr std::string_view job_bytes = "job_bytes";    // an oversize job
 inline constexpr std::string_view job_sha256 = "job_sha256";  // … and its digest (job then holds its first bytes)
 inline constexpr std::string_view ref = "ref";                // a failed pending refund: the provider's id
 
+// An audit entry, one per finished step (worker/job_runner.cpp writes them, `rescindctl stats`
+// tallies them): job_id, kind, step, provider, status, ref and attempt as above, plus these.
+inline constexpr std::string_view job_id = "job_id";
+inline constexpr std::string_view outcome = "outcome";            // clients::to_string(OutcomeKind)
+inline constexpr std::string_view amount_minor = "amount_minor";  // what the step moved: 0 unless money
+inline constexpr std::string_view currency = "currency";
+
 }  // namespace rescind::queue::field

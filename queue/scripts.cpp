@@ -140,6 +140,35 @@ end
 return 'gone'
 )lua";
 
+// KEYS: audit. ARGV: start id, page size. Tallies one page of step outcomes by provider and
+// outcome inside Redis (`rescindctl stats`): {entries, last id, [provider, outcome, count, …]}.
+constexpr const char* tally_audit_lua = R"lua(
+local page = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', tonumber(ARGV[2]))
+local tally, keys = {}, {}
+for _, entry in ipairs(page) do
+  local fields, provider, outcome = entry[2], '', ''
+  for i = 1, #fields, 2 do
+    if fields[i] == 'provider' then provider = fields[i + 1]
+    elseif fields[i] == 'outcome' then outcome = fields[i + 1] end
+  end
+  local key = provider .. '\0' .. outcome
+  if not tally[key] then
+    tally[key] = 0
+    keys[#keys + 1] = {provider, outcome, key}
+  end
+  tally[key] = tally[key] + 1
+end
+local flat = {}
+for _, k in ipairs(keys) do
+  flat[#flat + 1] = k[1]
+  flat[#flat + 1] = k[2]
+  flat[#flat + 1] = tally[k[3]]
+end
+local last = ''
+if #page > 0 then last = page[#page][1] end
+return {#page, last, flat}
+)lua";
+
 // Per entry, in one script: the original job goes back to the stream with its attempts reset
 // (no first_at: its age restarts now) and the entry leaves the DLQ, so it is never in both
 // places and never in neither. An entry already gone (another operator replayed or purged it)
@@ -217,6 +246,11 @@ const std::string& remove_consumer() {
 
 const std::string& replay() {
   static const std::string text = replay_lua;
+  return text;
+}
+
+const std::string& tally_audit() {
+  static const std::string text = tally_audit_lua;
   return text;
 }
 

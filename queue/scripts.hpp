@@ -30,5 +30,8 @@ const std::string& trim();
 const std::string& remove_consumer();
 // KEYS: dlq, jobs. ARGV: DLQ entry ids. Per id: 1 replayed, 0 no longer there, -1 has no job.
 const std::string& replay();
+// KEYS: audit. ARGV: start id, page size. Tallies one page of step outcomes by provider and
+// outcome inside Redis (rescindctl stats): {entries, last id, [provider, outcome, count, …]}.
+const std::string& tally_audit();
 
 }  // namespace rescind::queue::scripts

@@ -8,12 +8,14 @@
 
 #include "common/async.hpp"
 #include "common/log.hpp"
+#include "queue/fields.hpp"
 #include "worker/dead_letters.hpp"
 
 namespace rescind::worker {
 
 namespace asio = boost::asio;
 namespace log = common::log;
+namespace field = queue::field;
 using clients::Outcome;
 
 namespace {
@@ -269,19 +271,20 @@ asio::awaitable<Outcome> JobRunner::run_step(Attempt& attempt, std::size_t index
                                                                : std::string("0");
   auto status = std::to_string(outcome.status),
        attempt_number = std::to_string(attempt.envelope.attempt);  // named: views below
-  std::string_view audit[] = {"XADD",         audit_key_,
-                              "MAXLEN",       "~",
-                              audit_max_len_, "*",
-                              "job_id",       attempt.job.id,
-                              "kind",         jobs::to_string(attempt.job.kind),
-                              "step",         jobs::to_string(role),
-                              "provider",     provider,
-                              "outcome",      clients::to_string(outcome.kind),
-                              "status",       status,
-                              "ref",          outcome.reference,
-                              "amount_minor", amount,
-                              "currency",     attempt.job.order.currency,
-                              "attempt",      attempt_number};
+  // Field, value pairs, kept side by side.
+  // clang-format off
+  std::string_view audit[] = {"XADD", audit_key_, "MAXLEN", "~", audit_max_len_, "*",
+                              field::job_id,       attempt.job.id,
+                              field::kind,         jobs::to_string(attempt.job.kind),
+                              field::step,         jobs::to_string(role),
+                              field::provider,     provider,
+                              field::outcome,      clients::to_string(outcome.kind),
+                              field::status,       status,
+                              field::ref,          outcome.reference,
+                              field::amount_minor, amount,
+                              field::currency,     attempt.job.order.currency,
+                              field::attempt,      attempt_number};
+  // clang-format on
   record.push_argv(audit);
   auto written = co_await redis_.exec(std::move(record));
   if (!outcome.ok()) co_return outcome;

@@ -101,6 +101,9 @@ TEST(QueueScripts, SpellTheEnvelopesFieldNames) {
   for (auto name : {field::job, field::attempt, field::origin_id}) {
     EXPECT_NE(scripts::replay().find(quoted(name)), std::string::npos) << name;
   }
+  for (auto name : {field::provider, field::outcome}) {
+    EXPECT_NE(scripts::tally_audit().find(quoted(name)), std::string::npos) << name;
+  }
   for (const auto* script : {&scripts::finish(), &scripts::acknowledge(), &scripts::heartbeat()}) {
     EXPECT_EQ(script->rfind(scripts::owns(), 0), 0u) << "every fenced move starts with the one ownership check";
   }
